@@ -1,0 +1,195 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace InfraSharp.Models;
+
+/// <summary>
+/// A Qwen2 / Llama decoder written out as plain tensor operations over a flat, Hugging Face-named parameter
+/// table (llm.c style): the names are exactly transformers' (<c>model.layers.3.mlp.down_proj.weight</c>), so
+/// loading, saving, tying and addressing a layer need no translation. Numerics follow transformers' eager
+/// path: RMSNorm and softmax in float32, rotary embedding on the rotate-half layout, grouped-query attention
+/// by repeating key/value heads.
+/// </summary>
+public sealed class CausalLM : IDisposable
+{
+    public ModelConfig Config { get; }
+    public ScalarType DType { get; private set; }
+
+    /// <summary>Parameters by Hugging Face name. A tied <c>lm_head</c> is not listed: it is the embedding.</summary>
+    public IReadOnlyDictionary<string, Parameter> Parameters => _params;
+    private readonly Dictionary<string, Parameter> _params;
+    private readonly Tensor _invFreq;
+
+    public CausalLM(ModelConfig config, Dictionary<string, Parameter> parameters, ScalarType dtype)
+    {
+        Config = config;
+        _params = parameters;
+        DType = dtype;
+        foreach (var (name, shape) in config.ParameterShapes())
+        {
+            if (!_params.TryGetValue(name, out var p))
+                throw new InvalidDataException($"model weights lack '{name}' (expected for {config.ModelType} with this config)");
+            if (!p.shape.SequenceEqual(shape))
+                throw new InvalidDataException($"weight '{name}' has shape [{string.Join(",", p.shape)}], config implies [{string.Join(",", shape)}]");
+        }
+        // inv_freq = 1 / theta^(2i/d), computed in float32 as transformers does.
+        using (no_grad())
+        {
+            var exps = arange(0, config.HeadDim, 2, dtype: ScalarType.Int64).to(ScalarType.Float32) / config.HeadDim;
+            _invFreq = (1.0f / pow(tensor((float)config.RopeTheta), exps)).DetachFromDisposeScope();
+        }
+    }
+
+    /// <summary>A freshly initialised model (normal(0, 0.02) weights, unit norms, zero biases), seeded.</summary>
+    public static CausalLM Initialize(ModelConfig config, long seed, ScalarType dtype = ScalarType.Float32)
+    {
+        var gen = new Generator((ulong)seed);
+        var ps = new Dictionary<string, Parameter>(StringComparer.Ordinal);
+        using (no_grad())
+        {
+            foreach (var (name, shape) in config.ParameterShapes())
+            {
+                Tensor t = name.EndsWith("norm.weight") ? ones(shape)
+                    : name.EndsWith(".bias") ? zeros(shape)
+                    : normal(0, 0.02, shape, generator: gen);
+                ps[name] = new Parameter(t.to(dtype), requires_grad: true);
+            }
+        }
+        return new CausalLM(config, ps, dtype);
+    }
+
+    public Tensor Weight(string name) => _params[name];
+
+    private Tensor LmHeadWeight => Config.TieWordEmbeddings ? _params["model.embed_tokens.weight"] : _params["lm_head.weight"];
+
+    public long ParameterCount => _params.Values.Sum(p => p.numel());
+
+    /// <summary>Casts every parameter to <paramref name="dtype"/> (float32 or bfloat16).</summary>
+    public void To(ScalarType dtype)
+    {
+        if (dtype == DType) return;
+        using (no_grad())
+        {
+            foreach (var k in _params.Keys.ToList())
+            {
+                var old = _params[k];
+                _params[k] = new Parameter(old.to(dtype), requires_grad: old.requires_grad);
+                old.Dispose();
+            }
+        }
+        DType = dtype;
+    }
+
+    public void RequiresGrad(bool value)
+    {
+        foreach (var p in _params.Values) p.requires_grad = value;
+    }
+
+    /// <summary>
+    /// Logits [B, T, vocab] in float32 for <paramref name="inputIds"/> [B, T]. <paramref name="attentionMask"/>
+    /// [B, T_past + T] marks real tokens with 1 (right padding for training, left padding for batched
+    /// generation). Positions default to the running count of real tokens, so both paddings give each real
+    /// token the position it would have alone.
+    /// </summary>
+    public Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, KvCache? cache = null, ILinearObserver? observer = null)
+    {
+        long b = inputIds.shape[0], t = inputIds.shape[1];
+        long past = cache?.Length ?? 0;
+        if (past + t > Config.MaxPositionEmbeddings)
+            throw new ArgumentException($"sequence of {past + t} tokens exceeds the model's context length {Config.MaxPositionEmbeddings}");
+        var mask = attentionMask ?? ones(b, past + t, dtype: ScalarType.Int64);
+        if (mask.shape[1] != past + t)
+            throw new ArgumentException($"attention mask covers {mask.shape[1]} positions, expected {past + t}");
+        var positions = (mask.cumsum(1, ScalarType.Int64) - 1).clamp_min(0).narrow(1, past, t);
+        var (cos, sin) = Rotary(positions);
+        var bias = AttentionBias(mask, past, t);
+
+        var h = _params["model.embed_tokens.weight"].index_select(0, inputIds.reshape(-1)).reshape(b, t, Config.HiddenSize);
+        for (int l = 0; l < Config.NumLayers; l++)
+        {
+            string p = $"model.layers.{l}.";
+            var x = RmsNorm(h, _params[p + "input_layernorm.weight"]);
+            h = h + Attention(l, p, x, cos, sin, bias, cache, observer);
+            x = RmsNorm(h, _params[p + "post_attention_layernorm.weight"]);
+            h = h + Mlp(p, x, observer);
+        }
+        h = RmsNorm(h, _params["model.norm.weight"]);
+        return nn.functional.linear(h, LmHeadWeight).to(ScalarType.Float32);
+    }
+
+    private Tensor Linear(string module, Tensor x, ILinearObserver? observer)
+    {
+        var y = nn.functional.linear(x, _params[module + ".weight"], _params.GetValueOrDefault(module + ".bias"));
+        return observer is not null && observer.Tracks(module) ? observer.Observe(module, x, y) : y;
+    }
+
+    private Tensor Attention(int layer, string p, Tensor x, Tensor cos, Tensor sin, Tensor bias, KvCache? cache, ILinearObserver? observer)
+    {
+        long b = x.shape[0], t = x.shape[1];
+        int hd = Config.HeadDim, nh = Config.NumHeads, nkv = Config.NumKvHeads;
+        var q = Linear(p + "self_attn.q_proj", x, observer).view(b, t, nh, hd).transpose(1, 2);
+        var k = Linear(p + "self_attn.k_proj", x, observer).view(b, t, nkv, hd).transpose(1, 2);
+        var v = Linear(p + "self_attn.v_proj", x, observer).view(b, t, nkv, hd).transpose(1, 2);
+        q = q * cos + RotateHalf(q) * sin;
+        k = k * cos + RotateHalf(k) * sin;
+        if (cache is not null) (k, v) = cache.Append(layer, k, v);
+        if (nkv != nh)
+        {
+            // torch's SDPA here has no enable_gqa: repeat each key/value head for its group of query heads.
+            int rep = nh / nkv;
+            k = k.repeat_interleave(rep, 1);
+            v = v.repeat_interleave(rep, 1);
+        }
+        var scores = matmul(q, k.transpose(2, 3)) * (1.0 / Math.Sqrt(hd));
+        var probs = (scores.to(ScalarType.Float32) + bias).softmax(-1).to(q.dtype);
+        var o = matmul(probs, v).transpose(1, 2).reshape(b, t, nh * hd);
+        return Linear(p + "self_attn.o_proj", o, observer);
+    }
+
+    private Tensor Mlp(string p, Tensor x, ILinearObserver? observer)
+    {
+        var gate = Linear(p + "mlp.gate_proj", x, observer);
+        var up = Linear(p + "mlp.up_proj", x, observer);
+        return Linear(p + "mlp.down_proj", nn.functional.silu(gate) * up, observer);
+    }
+
+    private Tensor RmsNorm(Tensor x, Tensor weight)
+    {
+        var xf = x.to(ScalarType.Float32);
+        var variance = xf.pow(2).mean([-1L], keepdim: true);
+        var normed = xf * rsqrt(variance + Config.RmsNormEps);
+        return weight * normed.to(x.dtype);
+    }
+
+    private (Tensor Cos, Tensor Sin) Rotary(Tensor positions)
+    {
+        // [B, T, D/2] -> [B, 1, T, D]
+        var freqs = positions.to(ScalarType.Float32).unsqueeze(-1) * _invFreq;
+        var emb = cat([freqs, freqs], -1).unsqueeze(1);
+        return (emb.cos().to(DType), emb.sin().to(DType));
+    }
+
+    private static Tensor RotateHalf(Tensor x)
+    {
+        long half = x.shape[^1] / 2;
+        return cat([-x.narrow(-1, half, half), x.narrow(-1, 0, half)], -1);
+    }
+
+    /// <summary>Additive float32 mask [B, 1, T, T_past+T]: causal, and padding keys excluded.</summary>
+    private static Tensor AttentionBias(Tensor mask, long past, long t)
+    {
+        long total = past + t;
+        var qpos = arange(past, total, dtype: ScalarType.Int64).unsqueeze(1);
+        var kpos = arange(0, total, dtype: ScalarType.Int64).unsqueeze(0);
+        var allowed = kpos.le(qpos).unsqueeze(0).unsqueeze(0) & mask.to(ScalarType.Bool).unsqueeze(1).unsqueeze(1);
+        // A large finite negative instead of -inf: rows that see no key (left padding) stay finite.
+        return zeros(allowed.shape, dtype: ScalarType.Float32).masked_fill(allowed.logical_not(), -1e9f);
+    }
+
+    public void Dispose()
+    {
+        foreach (var p in _params.Values) p.Dispose();
+        _invFreq.Dispose();
+    }
+}

@@ -1,0 +1,9 @@
+using System.Text.Json.Nodes;
+
+namespace InfraSharp.Text;
+
+/// <summary>One dataset row as read, with where it came from (file and 1-based line or row number).</summary>
+public sealed record DataRow(JsonObject Fields, string File, int Line)
+{
+    public string Where => $"{File}:{Line}";
+}

@@ -1,0 +1,56 @@
+using System.Collections;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Parquet.Serialization;
+
+namespace InfraSharp.Text;
+
+/// <summary>Reads dataset rows from JSONL (one object per line) or Parquet (one object per row).</summary>
+public static class DatasetReader
+{
+    public static IEnumerable<DataRow> Read(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"dataset not found: {path}", path);
+        return path.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase) ? ReadParquet(path) : ReadJsonl(path);
+    }
+
+    public static IEnumerable<DataRow> ReadJsonl(string path)
+    {
+        int line = 0;
+        foreach (var text in File.ReadLines(path))
+        {
+            line++;
+            if (string.IsNullOrWhiteSpace(text)) continue;
+            JsonNode? node;
+            try { node = JsonNode.Parse(text); }
+            catch (JsonException e) { throw new DataRowException(path, line, $"malformed JSON: {e.Message}"); }
+            if (node is not JsonObject o) throw new DataRowException(path, line, "a row must be a JSON object");
+            yield return new DataRow(o, path, line);
+        }
+    }
+
+    public static IEnumerable<DataRow> ReadParquet(string path)
+    {
+        using var fs = File.OpenRead(path);
+        var result = ParquetSerializer.DeserializeUntypedAsync(fs).GetAwaiter().GetResult();
+        int row = 0;
+        foreach (var dict in result.Data)
+        {
+            row++;
+            yield return new DataRow((JsonObject)ToJson(dict)!, path, row);
+        }
+    }
+
+    private static JsonNode? ToJson(object? v) => v switch
+    {
+        null => null,
+        string s => JsonValue.Create(s),
+        ReadOnlyMemory<char> m => JsonValue.Create(m.ToString()),
+        bool b => JsonValue.Create(b),
+        IDictionary<string, object?> d => new JsonObject(d.Select(kv => KeyValuePair.Create(kv.Key, ToJson(kv.Value)))),
+        IEnumerable e => new JsonArray(e.Cast<object?>().Select(ToJson).ToArray()),
+        int or long or short or byte => JsonValue.Create(Convert.ToInt64(v)),
+        float or double or decimal => JsonValue.Create(Convert.ToDouble(v)),
+        _ => JsonValue.Create(v.ToString()),
+    };
+}

@@ -1,0 +1,14 @@
+namespace InfraSharp.Text;
+
+/// <summary>How rows become examples.</summary>
+public sealed record EncodeOptions
+{
+    /// <summary>Loss on every token instead of assistant content and its end token only.</summary>
+    public bool LabelAllTokens { get; init; }
+    /// <summary>For <c>text</c> rows: add the post-processor's special tokens (Llama 3's begin-of-text).</summary>
+    public bool AddSpecialTokens { get; init; }
+    /// <summary>Longest sequence allowed (the model's context length); longer rows are an error, never cut.</summary>
+    public int? MaxLength { get; init; }
+    /// <summary>Skip bad rows (reported) instead of stopping at the first.</summary>
+    public bool SkipBadRows { get; init; }
+}

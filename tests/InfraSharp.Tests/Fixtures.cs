@@ -1,0 +1,41 @@
+using System.Text.Json.Nodes;
+
+namespace InfraSharp.Tests;
+
+/// <summary>Paths into ../shared (fixtures and datasets), found by walking up from the test binary.</summary>
+public static class Fixtures
+{
+    public static readonly string Shared = FindShared();
+
+    private static string FindShared()
+    {
+        var env = Environment.GetEnvironmentVariable("INFRASHARP_SHARED");
+        if (!string.IsNullOrEmpty(env)) return env;
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null)
+        {
+            var candidate = Path.Combine(dir.FullName, "shared", "fixtures");
+            if (Directory.Exists(candidate)) return Path.Combine(dir.FullName, "shared");
+            dir = dir.Parent;
+        }
+        throw new DirectoryNotFoundException("../shared/fixtures not found above " + AppContext.BaseDirectory);
+    }
+
+    public static string Path_(params string[] parts) => Path.Combine([Shared, "fixtures", .. parts]);
+    public static string Model(string name) => Path_(name, "model");
+    public static string Bf16(string name) => Path_(name, "model-bf16-sharded");
+
+    public static IEnumerable<JsonObject> Jsonl(string path) =>
+        File.ReadLines(path).Where(l => l.Length > 0).Select(l => JsonNode.Parse(l)!.AsObject());
+
+    public static int[] Ints(JsonNode? n) => n!.AsArray().Select(x => x!.GetValue<int>()).ToArray();
+
+    public static readonly string[] TinyModels = ["tiny-qwen2", "tiny-llama"];
+
+    public static string TempDir()
+    {
+        var d = Path.Combine(Path.GetTempPath(), "infrasharp-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(d);
+        return d;
+    }
+}
