@@ -8,24 +8,32 @@ namespace InfraSharp.Text;
 /// <summary>Reads dataset rows from JSONL (one object per line) or Parquet (one object per row).</summary>
 public static class DatasetReader
 {
-    public static IEnumerable<DataRow> Read(string path)
+    /// <summary>Rows of a file; with <paramref name="lenient"/>, a malformed line comes back marked instead of ending the read.</summary>
+    public static IEnumerable<DataRow> Read(string path, bool lenient = false)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"dataset not found: {path}", path);
-        return path.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase) ? ReadParquet(path) : ReadJsonl(path);
+        return path.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase) ? ReadParquet(path) : ReadJsonl(path, lenient);
     }
 
-    public static IEnumerable<DataRow> ReadJsonl(string path)
+    public static IEnumerable<DataRow> ReadJsonl(string path, bool lenient = false)
     {
         int line = 0;
         foreach (var text in File.ReadLines(path))
         {
             line++;
             if (string.IsNullOrWhiteSpace(text)) continue;
-            JsonNode? node;
+            JsonNode? node = null;
+            string? error = null;
             try { node = JsonNode.Parse(text); }
-            catch (JsonException e) { throw new DataRowException(path, line, $"malformed JSON: {e.Message}"); }
-            if (node is not JsonObject o) throw new DataRowException(path, line, "a row must be a JSON object");
-            yield return new DataRow(o, path, line);
+            catch (JsonException e) { error = $"malformed JSON: {e.Message}"; }
+            if (error is null && node is not JsonObject) error = "a row must be a JSON object";
+            if (error is not null)
+            {
+                if (!lenient) throw new DataRowException(path, line, error);
+                yield return new DataRow([], path, line) { ParseError = error };
+                continue;
+            }
+            yield return new DataRow((JsonObject)node!, path, line);
         }
     }
 

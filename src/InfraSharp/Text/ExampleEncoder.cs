@@ -19,7 +19,7 @@ public sealed class ExampleEncoder(Tokenizer tokenizer, EncodeOptions? options =
     /// <summary>Rows skipped under <see cref="EncodeOptions.SkipBadRows"/>, with their reasons.</summary>
     public List<DataRowException> Skipped { get; } = [];
 
-    public List<EncodedExample> EncodeFile(string path) => EncodeAll(DatasetReader.Read(path));
+    public List<EncodedExample> EncodeFile(string path) => EncodeAll(DatasetReader.Read(path, lenient: Options.SkipBadRows));
 
     public List<EncodedExample> EncodeAll(IEnumerable<DataRow> rows)
     {
@@ -42,6 +42,7 @@ public sealed class ExampleEncoder(Tokenizer tokenizer, EncodeOptions? options =
 
     public EncodedExample Encode(DataRow row)
     {
+        if (row.ParseError is not null) throw Fail(row, row.ParseError);
         var f = row.Fields;
         var attrs = new JsonObject();
         foreach (var (k, v) in f)
