@@ -1,1 +1,15 @@
-System.Console.WriteLine(TorchSharp.torch.ones(2).sum().item<float>());
+using System.CommandLine;
+using InfraSharp.Cli.Commands;
+
+namespace InfraSharp.Cli;
+
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        var root = new RootCommand("InfraSharp: which training data made the model better at math and code (influence functions, Infra method).");
+        root.Subcommands.Add(EncodeCommand.Build());
+        root.Subcommands.Add(GenerateCommand.Build());
+        return root.Parse(args).Invoke();
+    }
+}

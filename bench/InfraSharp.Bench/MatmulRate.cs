@@ -1,0 +1,26 @@
+using System.Diagnostics;
+using static TorchSharp.torch;
+
+namespace InfraSharp.Bench;
+
+/// <summary>
+/// The machine's own float32 matmul rate, measured in the same run as every throughput it stands beside:
+/// the machine is shared and noisy, and a ratio survives that where a time does not.
+/// </summary>
+public static class MatmulRate
+{
+    public static double GflopsF32(int n = 1024, int reps = 20)
+    {
+        using var scope = NewDisposeScope();
+        var a = randn(n, n); var b = randn(n, n);
+        for (int i = 0; i < 3; i++) matmul(a, b).Dispose();
+        var best = double.MaxValue;
+        for (int r = 0; r < 3; r++)
+        {
+            var sw = Stopwatch.StartNew();
+            for (int i = 0; i < reps; i++) matmul(a, b).Dispose();
+            best = Math.Min(best, sw.Elapsed.TotalSeconds / reps);
+        }
+        return 2.0 * n * n * n / best / 1e9;
+    }
+}

@@ -1,0 +1,16 @@
+namespace InfraSharp.Bench;
+
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        string which = args.Length > 0 ? args[0] : "layer";
+        switch (which)
+        {
+            case "layer": LayerBenchmark.Run(); return 0;
+            default:
+                Console.Error.WriteLine("usage: InfraSharp.Bench [layer]");
+                return 2;
+        }
+    }
+}

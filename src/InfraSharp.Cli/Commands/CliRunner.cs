@@ -1,0 +1,25 @@
+using InfraSharp.Text;
+
+namespace InfraSharp.Cli.Commands;
+
+/// <summary>Runs a command body and turns the expected kinds of bad input into one clear line and exit code 2.</summary>
+public static class CliRunner
+{
+    public static int Run(Func<int> body)
+    {
+        try { return body(); }
+        catch (Exception e) when (e is DataRowException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException
+                                   or NotSupportedException or ArgumentException or FormatException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+    }
+
+    /// <summary>Plain progress lines on stderr: readable in a terminal and in a redirected log alike.</summary>
+    public static void Progress(string what, int done, int total, DateTime started)
+    {
+        double s = (DateTime.UtcNow - started).TotalSeconds;
+        Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {what}: {done}/{total} ({100.0 * done / Math.Max(1, total):F0}%, {s:F1}s)");
+    }
+}

@@ -1,0 +1,92 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using InfraSharp.Models;
+using InfraSharp.Storage;
+using InfraSharp.Text;
+using TorchSharp;
+
+namespace InfraSharp.Cli.Commands;
+
+/// <summary><c>infra generate</c>: completes each row's conversation (rendered with the generation prompt).</summary>
+public static class GenerateCommand
+{
+    public static Command Build()
+    {
+        var model = new Option<string>("--model") { Description = "Hugging Face model folder", Required = true };
+        var data = new Option<string>("--data") { Description = "Rows with 'messages' (a trailing assistant turn is dropped) or 'prompt' text", Required = true };
+        var output = new Option<string>("--out") { Description = "Output JSONL: each row plus completion_ids and completion", Required = true };
+        var maxNew = new Option<int>("--max-new-tokens") { Description = "Most new tokens per row", DefaultValueFactory = _ => 256 };
+        var greedy = new Option<bool>("--greedy") { Description = "Greedy decoding (the default unless --temperature is given)" };
+        var temp = new Option<double?>("--temperature") { Description = "Sampling temperature" };
+        var topP = new Option<double>("--top-p") { Description = "Nucleus sampling mass", DefaultValueFactory = _ => 1.0 };
+        var seed = new Option<long>("--seed") { Description = "Sampling seed", DefaultValueFactory = _ => 0 };
+        var batch = new Option<int>("--batch-size") { Description = "Rows decoded together", DefaultValueFactory = _ => 8 };
+        var bf16 = new Option<bool>("--bf16") { Description = "Compute in bfloat16" };
+        var threads = new Option<int?>("--threads") { Description = "CPU threads for torch" };
+        var cmd = new Command("generate", "Generate completions with a KV cache: greedy, or temperature/top-p sampling with a seed.")
+        { model, data, output, maxNew, greedy, temp, topP, seed, batch, bf16, threads };
+        cmd.SetAction(p => CliRunner.Run(() =>
+        {
+            if (p.GetValue(threads) is int t) torch.set_num_threads(t);
+            if (p.GetValue(greedy) && p.GetValue(temp) is not null)
+                throw new ArgumentException("--greedy and --temperature exclude each other");
+            string dir = p.GetValue(model)!;
+            var tok = Tokenizer.Load(dir);
+            using var lm = ModelLoader.Load(dir, p.GetValue(bf16) ? torch.ScalarType.BFloat16 : torch.ScalarType.Float32);
+            var stops = TextGenerator.StopTokens(dir, lm.Config, tok.EosId);
+            var opts = new GenerationOptions
+            {
+                MaxNewTokens = p.GetValue(maxNew),
+                Greedy = p.GetValue(temp) is null,
+                Temperature = p.GetValue(temp) ?? 1.0,
+                TopP = p.GetValue(topP),
+                Seed = p.GetValue(seed),
+                StopTokenIds = stops,
+                PadTokenId = tok.PadId ?? lm.Config.PadTokenId ?? 0,
+            };
+            var rows = DatasetReader.Read(p.GetValue(data)!).ToList();
+            var prompts = rows.Select(r => PromptIds(tok, r)).ToList();
+            var results = Run(lm, prompts, opts, p.GetValue(batch));
+            var outRows = rows.Select((r, i) =>
+            {
+                var o = (JsonObject)r.Fields.DeepClone();
+                o["completion_ids"] = JsonlFile.Ints(results[i]);
+                o["completion"] = tok.Decode(results[i], skipSpecialTokens: true);
+                return o;
+            });
+            JsonlFile.Write(p.GetValue(output)!, outRows);
+            return 0;
+        }));
+        return cmd;
+    }
+
+    public static List<int[]> Run(CausalLM lm, List<int[]> prompts, GenerationOptions opts, int batchSize)
+    {
+        var results = new List<int[]>();
+        var started = DateTime.UtcNow;
+        for (int i = 0; i < prompts.Count; i += batchSize)
+        {
+            var chunk = prompts.Skip(i).Take(batchSize).ToList();
+            // Each batch gets its own seed offset so that a row's sample doesn't depend on batch count order.
+            results.AddRange(TextGenerator.Generate(lm, chunk, opts with { Seed = opts.Seed + i }));
+            CliRunner.Progress("generate", results.Count, prompts.Count, started);
+        }
+        return results;
+    }
+
+    /// <summary>The prompt: the conversation up to its last non-assistant turn, with the generation prompt.</summary>
+    public static int[] PromptIds(Tokenizer tok, DataRow row)
+    {
+        if (row.Fields["messages"] is JsonArray)
+        {
+            var fields = (JsonObject)row.Fields.DeepClone();
+            var msgs = fields["messages"]!.AsArray();
+            while (msgs.Count > 0 && msgs[^1]?["role"]?.GetValue<string>() == "assistant") msgs.RemoveAt(msgs.Count - 1);
+            fields["add_generation_prompt"] = true;
+            return new ExampleEncoder(tok).Encode(row with { Fields = fields }).InputIds;
+        }
+        if (row.Fields["prompt"] is JsonValue pv && pv.TryGetValue<string>(out var prompt))
+            return tok.Bpe.Encode(prompt);
+        throw new DataRowException(row.File, row.Line, "a row to generate from needs 'messages' or a 'prompt' string");
+    }
+}
