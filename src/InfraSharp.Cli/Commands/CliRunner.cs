@@ -16,10 +16,4 @@ public static class CliRunner
         }
     }
 
-    /// <summary>Plain progress lines on stderr: readable in a terminal and in a redirected log alike.</summary>
-    public static void Progress(string what, int done, int total, DateTime started)
-    {
-        double s = (DateTime.UtcNow - started).TotalSeconds;
-        Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {what}: {done}/{total} ({100.0 * done / Math.Max(1, total):F0}%, {s:F1}s)");
-    }
 }

@@ -45,8 +45,8 @@ public static class GenerateCommand
                 PadTokenId = tok.PadId ?? lm.Config.PadTokenId ?? 0,
             };
             var rows = DatasetReader.Read(p.GetValue(data)!).ToList();
-            var prompts = rows.Select(r => PromptIds(tok, r)).ToList();
-            var results = Run(lm, prompts, opts, p.GetValue(batch));
+            var prompts = rows.Select(r => PromptBuilder.PromptIds(tok, r)).ToList();
+            var results = TextGenerator.GenerateBatched(lm, prompts, opts, p.GetValue(batch));
             var outRows = rows.Select((r, i) =>
             {
                 var o = (JsonObject)r.Fields.DeepClone();
@@ -58,35 +58,5 @@ public static class GenerateCommand
             return 0;
         }));
         return cmd;
-    }
-
-    public static List<int[]> Run(CausalLM lm, List<int[]> prompts, GenerationOptions opts, int batchSize)
-    {
-        var results = new List<int[]>();
-        var started = DateTime.UtcNow;
-        for (int i = 0; i < prompts.Count; i += batchSize)
-        {
-            var chunk = prompts.Skip(i).Take(batchSize).ToList();
-            // Each batch gets its own seed offset so that a row's sample doesn't depend on batch count order.
-            results.AddRange(TextGenerator.Generate(lm, chunk, opts with { Seed = opts.Seed + i }));
-            CliRunner.Progress("generate", results.Count, prompts.Count, started);
-        }
-        return results;
-    }
-
-    /// <summary>The prompt: the conversation up to its last non-assistant turn, with the generation prompt.</summary>
-    public static int[] PromptIds(Tokenizer tok, DataRow row)
-    {
-        if (row.Fields["messages"] is JsonArray)
-        {
-            var fields = (JsonObject)row.Fields.DeepClone();
-            var msgs = fields["messages"]!.AsArray();
-            while (msgs.Count > 0 && msgs[^1]?["role"]?.GetValue<string>() == "assistant") msgs.RemoveAt(msgs.Count - 1);
-            fields["add_generation_prompt"] = true;
-            return new ExampleEncoder(tok).Encode(row with { Fields = fields }).InputIds;
-        }
-        if (row.Fields["prompt"] is JsonValue pv && pv.TryGetValue<string>(out var prompt))
-            return tok.Bpe.Encode(prompt);
-        throw new DataRowException(row.File, row.Line, "a row to generate from needs 'messages' or a 'prompt' string");
     }
 }

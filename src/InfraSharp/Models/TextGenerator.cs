@@ -56,6 +56,23 @@ public static class TextGenerator
         return output.Select(o => o.ToArray()).ToList();
     }
 
+    /// <summary>
+    /// Many prompts in batches of <paramref name="batchSize"/>, with progress. Batch i samples from seed + i
+    /// (its first row's index), so results don't depend on how many batches came before.
+    /// </summary>
+    public static List<int[]> GenerateBatched(CausalLM model, IReadOnlyList<int[]> prompts, GenerationOptions options, int batchSize, string what = "generate")
+    {
+        var results = new List<int[]>(prompts.Count);
+        var progress = new ProgressLog(what, prompts.Count);
+        for (int i = 0; i < prompts.Count; i += batchSize)
+        {
+            var chunk = prompts.Skip(i).Take(batchSize).ToList();
+            results.AddRange(Generate(model, chunk, options with { Seed = options.Seed + i }));
+            progress.Report(results.Count);
+        }
+        return results;
+    }
+
     private static Tensor Sample(Tensor logits, GenerationOptions o, Generator gen)
     {
         var probs = (logits / o.Temperature).softmax(-1);

@@ -5,7 +5,7 @@ using Parquet.Serialization;
 
 namespace InfraSharp.Text;
 
-/// <summary>Reads dataset rows from JSONL (one object per line) or Parquet (one object per row).</summary>
+/// <summary>Reads dataset rows from JSONL (one object per line, optionally gzipped) or Parquet (one object per row).</summary>
 public static class DatasetReader
 {
     /// <summary>Rows of a file; with <paramref name="lenient"/>, a malformed line comes back marked instead of ending the read.</summary>
@@ -18,7 +18,7 @@ public static class DatasetReader
     public static IEnumerable<DataRow> ReadJsonl(string path, bool lenient = false)
     {
         int line = 0;
-        foreach (var text in File.ReadLines(path))
+        foreach (var text in Lines(path))
         {
             line++;
             if (string.IsNullOrWhiteSpace(text)) continue;
@@ -35,6 +35,19 @@ public static class DatasetReader
             }
             yield return new DataRow((JsonObject)node!, path, line);
         }
+    }
+
+    private static IEnumerable<string> Lines(string path)
+    {
+        if (!path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase))
+        {
+            foreach (var l in File.ReadLines(path)) yield return l;
+            yield break;
+        }
+        using var gz = new System.IO.Compression.GZipStream(File.OpenRead(path), System.IO.Compression.CompressionMode.Decompress);
+        using var r = new StreamReader(gz);
+        string? line;
+        while ((line = r.ReadLine()) is not null) yield return line;
     }
 
     public static IEnumerable<DataRow> ReadParquet(string path)
