@@ -10,6 +10,7 @@ public static class Program
         var root = new RootCommand("InfraSharp: which training data made the model better at math and code (influence functions, Infra method).");
         root.Subcommands.Add(EncodeCommand.Build());
         root.Subcommands.Add(GenerateCommand.Build());
+        root.Subcommands.Add(DataCommand.Build());
         root.Subcommands.Add(EvalCommand.Build());
         return root.Parse(args).Invoke();
     }

@@ -9,7 +9,7 @@ public static class CliRunner
     {
         try { return body(); }
         catch (Exception e) when (e is DataRowException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException
-                                   or NotSupportedException or ArgumentException or FormatException)
+                                   or NotSupportedException or ArgumentException or FormatException or InvalidOperationException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 2;

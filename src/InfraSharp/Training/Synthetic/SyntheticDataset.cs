@@ -1,0 +1,75 @@
+using System.Text.Json.Nodes;
+using InfraSharp.Storage;
+
+namespace InfraSharp.Training.Synthetic;
+
+/// <summary>
+/// The seeded synthetic reasoning corpus: math and code problems at levels 1-5, split into train, query and
+/// held-out eval sets with every domain x difficulty cell in every split and no problem statement in two
+/// splits. Same seed, same bytes.
+/// </summary>
+public static class SyntheticDataset
+{
+    public sealed record Options
+    {
+        public int Seed { get; init; } = 1;
+        /// <summary>Training rows in total (split evenly over the 10 cells).</summary>
+        public int Size { get; init; } = 1000;
+        public int QueriesPerCell { get; init; } = 4;
+        public int EvalPerCell { get; init; } = 10;
+        /// <summary>Share of solutions with an exploratory step ("wait, let me check", "alternatively").</summary>
+        public double ExploreShare { get; init; } = 0.3;
+    }
+
+    public static readonly string[] Domains = ["math", "code"];
+    public static readonly int[] Levels = [1, 2, 3, 4, 5];
+
+    public sealed record Splits(List<JsonObject> Train, List<JsonObject> Queries, List<JsonObject> Eval);
+
+    public static Splits Generate(Options o)
+    {
+        if (o.Size < Domains.Length * Levels.Length) throw new ArgumentException($"--size must be at least {Domains.Length * Levels.Length} (one row per cell)");
+        if (o.ExploreShare is < 0 or > 1) throw new ArgumentException("--explore-share must be within [0, 1]");
+        var rng = new Random(o.Seed);
+        var math = new MathProblemGenerator(rng);
+        var code = new CodeProblemGenerator(rng);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var train = new List<JsonObject>(); var queries = new List<JsonObject>(); var eval = new List<JsonObject>();
+        int cells = Domains.Length * Levels.Length, cell = 0;
+        foreach (var domain in Domains)
+            foreach (var level in Levels)
+            {
+                int nTrain = o.Size / cells + (cell++ < o.Size % cells ? 1 : 0);
+                int need = nTrain + o.QueriesPerCell + o.EvalPerCell;
+                var problems = new List<SyntheticProblem>();
+                int attempts = 0;
+                while (problems.Count < need)
+                {
+                    if (++attempts > need * 200)
+                        throw new InvalidOperationException($"cannot find {need} distinct {domain} problems at level {level}; lower --size");
+                    bool explore = rng.NextDouble() < o.ExploreShare;
+                    var p = domain == "math" ? math.Generate(level, explore) : code.Generate(level, explore);
+                    if (seen.Add(p.Statement)) problems.Add(p);
+                }
+                int i = 0;
+                foreach (var p in problems)
+                {
+                    string split = i < o.QueriesPerCell ? "q" : i < o.QueriesPerCell + o.EvalPerCell ? "e" : "t";
+                    var target = split == "q" ? queries : split == "e" ? eval : train;
+                    target.Add(p.ToRow($"{domain}-L{level}-{split}{i:D4}"));
+                    i++;
+                }
+            }
+        // Interleave cells in training order (seeded), so that batches mix domains and levels.
+        var shuffled = train.OrderBy(_ => rng.Next()).ToList();
+        return new Splits(shuffled, queries, eval);
+    }
+
+    public static void Write(string outDir, Splits s)
+    {
+        Directory.CreateDirectory(outDir);
+        JsonlFile.Write(Path.Combine(outDir, "train.jsonl"), s.Train);
+        JsonlFile.Write(Path.Combine(outDir, "queries.jsonl"), s.Queries);
+        JsonlFile.Write(Path.Combine(outDir, "eval.jsonl"), s.Eval);
+    }
+}
