@@ -11,6 +11,7 @@ public static class Program
         root.Subcommands.Add(EncodeCommand.Build());
         root.Subcommands.Add(GenerateCommand.Build());
         root.Subcommands.Add(DataCommand.Build());
+        root.Subcommands.Add(TrainCommand.Build());
         root.Subcommands.Add(EvalCommand.Build());
         return root.Parse(args).Invoke();
     }

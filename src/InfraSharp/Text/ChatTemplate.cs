@@ -52,6 +52,10 @@ public abstract class ChatTemplate
 /// <summary>ChatML: <c>&lt;|im_start|&gt;role\ncontent&lt;|im_end|&gt;\n</c> per message.</summary>
 public sealed class ChatMlTemplate(string? defaultSystem) : ChatTemplate
 {
+    /// <summary>The Jinja source of the plain ChatML loop, written into tokenizers that InfraSharp trains.</summary>
+    public const string Source =
+        "{%- for message in messages %}{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{%- endfor %}{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}";
+
     public override string Family => defaultSystem is null ? "chatml" : "qwen2.5";
 
     public override RenderedChat Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt)
