@@ -13,6 +13,7 @@ public static class Program
         root.Subcommands.Add(DataCommand.Build());
         root.Subcommands.Add(TrainCommand.Build());
         root.Subcommands.Add(EvalCommand.Build());
+        root.Subcommands.Add(DemoCommand.Build());
         return root.Parse(args).Invoke();
     }
 }

@@ -54,7 +54,14 @@ public static class TrainCommand
             var trainer = new SftTrainer(lm, o, outDir, tokDir);
             string? from = p.GetValue(resume) ? SftTrainer.LatestCheckpoint(outDir) : null;
             if (p.GetValue(resume) && from is null) ProgressLog.Line("no checkpoint to resume from; starting fresh");
-            trainer.Train(train, from, pad);
+            // Ctrl-C stops at the next step boundary with a checkpoint, instead of losing the run.
+            using var cts = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
+            Console.CancelKeyPress += onCancel;
+            bool finished;
+            try { finished = trainer.Train(train, from, pad, cts.Token); }
+            finally { Console.CancelKeyPress -= onCancel; }
+            if (!finished) return 130;
             if (held is not null) ProgressLog.Line($"held-out loss after: {LossEvaluator.MeanLoss(lm, held, padId: pad):F4}");
             return 0;
         }));

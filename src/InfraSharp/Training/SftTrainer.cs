@@ -36,7 +36,8 @@ public sealed class SftTrainer(CausalLM model, SftOptions options, string outDir
     }
 
     /// <summary>Trains; with <paramref name="resumeFrom"/>, restores weights, optimizer moments and step first.</summary>
-    public void Train(IReadOnlyList<EncodedExample> train, string? resumeFrom = null, int padId = 0)
+    /// <returns>False when <paramref name="cancel"/> stopped it early (a checkpoint of the last finished step is written).</returns>
+    public bool Train(IReadOnlyList<EncodedExample> train, string? resumeFrom = null, int padId = 0, CancellationToken cancel = default)
     {
         if (train.Count == 0) throw new ArgumentException("no training examples");
         model.RequiresGrad(true);
@@ -77,11 +78,19 @@ public sealed class SftTrainer(CausalLM model, SftOptions options, string outDir
             foreach (var p in model.Parameters.Values) p.grad?.zero_();
             double tps = tokensSince / Math.Max(1e-9, sw.Elapsed.TotalSeconds);
             Log.Add(new StepLog(step + 1, lossSum, lr, norm, tps));
+            OnStep?.Invoke(Log[^1]);
             if ((step + 1) % options.LogEvery == 0 || step + 1 == total)
             {
                 double recent = Log.TakeLast(options.LogEvery).Average(l => l.Loss);
                 progress.Report((int)(step + 1), $"loss {recent:F4}  lr {lr:E2}  {tps:F0} tok/s", force: true);
                 sw.Restart(); tokensSince = 0;
+            }
+            if (cancel.IsCancellationRequested && step + 1 < total)
+            {
+                SaveCheckpoint(step + 1, opt);
+                ProgressLog.Line($"stopped at step {step + 1}; resume with the same command and --resume");
+                model.RequiresGrad(false);
+                return false;
             }
             if (options.CheckpointEvery > 0 && (step + 1) % options.CheckpointEvery == 0 && step + 1 < total)
                 SaveCheckpoint(step + 1, opt);
@@ -89,7 +98,11 @@ public sealed class SftTrainer(CausalLM model, SftOptions options, string outDir
         model.RequiresGrad(false);
         CheckpointWriter.Save(model, outDir, tokenizerDir);
         WriteLog();
+        return true;
     }
+
+    /// <summary>Called after every optimizer step (progress displays, tests that interrupt a run).</summary>
+    public Action<StepLog>? OnStep { get; set; }
 
     private double ClipGradients()
     {

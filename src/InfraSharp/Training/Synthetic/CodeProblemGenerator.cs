@@ -12,7 +12,6 @@ public sealed class CodeProblemGenerator(Random rng)
 {
     private sealed record Task(string Name, string Params, string Statement, string Body, Func<object[], object> Eval, Func<object[]> Input, int Steps);
 
-    private static readonly string[] Verbs = ["compute", "get", "find", "calc", "make", "solve", "count", "build", "eval", "work_out", "do", "run"];
 
     public SyntheticProblem Generate(int level, bool explore)
     {
@@ -41,7 +40,7 @@ public sealed class CodeProblemGenerator(Random rng)
     private static string Args(object[] a) => string.Join(", ", a.Select(Py.Repr));
 
     private string Pick(params string[] xs) => xs[rng.Next(xs.Length)];
-    private string Name(string stem) => $"{Pick(Verbs)}_{stem}";
+    private static string Name(string stem) => stem;
     private int R(int lo, int hi) => rng.Next(lo, hi + 1);
     private List<long> List(int maxLen, int lo, int hi) => Enumerable.Range(0, R(0, maxLen)).Select(_ => (long)R(lo, hi)).ToList();
     private static long L(object o) => Convert.ToInt64(o);
@@ -49,7 +48,7 @@ public sealed class CodeProblemGenerator(Random rng)
 
     private Task Level1()
     {
-        int k = R(1, 20);
+        int k = R(1, 99);
         return R(0, 2) switch
         {
             0 => new(Name("sum"), "a, b", $"Write a Python function {{f}} that returns the sum of a and b plus {k}.",
@@ -63,7 +62,7 @@ public sealed class CodeProblemGenerator(Random rng)
 
     private Task Level2()
     {
-        int k = R(1, 30);
+        int k = R(1, 99);
         return R(0, 2) switch
         {
             0 => new(Name("larger"), "a, b", $"Write a Python function {{f}} that returns the larger of a and b, plus {k}.",
@@ -77,15 +76,15 @@ public sealed class CodeProblemGenerator(Random rng)
 
     private Task Level3()
     {
-        int k = R(1, 20);
+        int k = R(1, 99);
         return R(0, 2) switch
         {
             0 => new(Name("sum_above"), "xs", $"Write a Python function {{f}} that returns the sum of the numbers in the list xs that are greater than {k}.",
                 $"    total = 0\n    for x in xs:\n        if x > {k}:\n            total += x\n    return total\n",
-                x => Xs(x[0]).Where(v => v > k).Sum(), () => [List(7, 0, 30)], 3),
-            1 => new(Name("count_mult"), "xs", $"Write a Python function {{f}} that returns how many numbers in the list xs are divisible by {k % 5 + 2}.",
-                $"    count = 0\n    for x in xs:\n        if x % {k % 5 + 2} == 0:\n            count += 1\n    return count\n",
-                x => (long)Xs(x[0]).Count(v => v % (k % 5 + 2) == 0), () => [List(8, 0, 40)], 3),
+                x => Xs(x[0]).Where(v => v > k).Sum(), () => [List(7, 0, 120)], 3),
+            1 => new(Name("count_above"), "xs", $"Write a Python function {{f}} that returns how many numbers in the list xs are greater than {k}.",
+                $"    count = 0\n    for x in xs:\n        if x > {k}:\n            count += 1\n    return count\n",
+                x => (long)Xs(x[0]).Count(v => v > k), () => [List(8, 0, 120)], 3),
             _ => new(Name("shifted_sum"), "xs", $"Write a Python function {{f}} that adds {k} to every number in the list xs and returns the total.",
                 $"    total = 0\n    for x in xs:\n        total += x + {k}\n    return total\n",
                 x => Xs(x[0]).Sum(v => v + k), () => [List(6, -10, 20)], 3),
@@ -94,33 +93,36 @@ public sealed class CodeProblemGenerator(Random rng)
 
     private Task Level4()
     {
-        int k = R(2, 9), m = R(2, 5);
+        int k = R(2, 12), m = R(2, 9), t = R(5, 99);
         return R(0, 2) switch
         {
             0 => new(Name("scale_mult"), "xs", $"Write a Python function {{f}} that returns a new list with the numbers in xs that are divisible by {k}, each multiplied by {m}.",
                 $"    result = []\n    for x in xs:\n        if x % {k} == 0:\n            result.append(x * {m})\n    return result\n",
                 x => Xs(x[0]).Where(v => v % k == 0).Select(v => v * m).ToList(), () => [List(8, 0, 50)], 4),
-            1 => new(Name("max_below"), "xs", $"Write a Python function {{f}} that returns the largest number in xs that is less than {k * 5}, or -1 if there is none.",
-                $"    best = -1\n    for x in xs:\n        if x < {k * 5} and x > best:\n            best = x\n    return best\n",
-                x => Xs(x[0]).Where(v => v < k * 5).DefaultIfEmpty(-1).Max(), () => [List(7, 0, 80)], 4),
+            1 => new(Name("max_below"), "xs", $"Write a Python function {{f}} that returns the largest number in xs that is less than {t}, or -1 if there is none.",
+                $"    best = -1\n    for x in xs:\n        if x < {t} and x > best:\n            best = x\n    return best\n",
+                x => Xs(x[0]).Where(v => v < t).DefaultIfEmpty(-1).Max(), () => [List(7, 0, 120)], 4),
             _ => new(Name("squares_between"), "xs", $"Write a Python function {{f}} that returns a list of the squares of the numbers in xs that are between {k} and {k * m} inclusive.",
                 $"    result = []\n    for x in xs:\n        if x >= {k} and x <= {k * m}:\n            result.append(x * x)\n    return result\n",
                 x => Xs(x[0]).Where(v => v >= k && v <= k * m).Select(v => v * v).ToList(), () => [List(8, 0, 50)], 4),
         };
     }
 
+    private static readonly string[] Words = ["fizz", "buzz", "pop", "zap", "bing", "bong"];
+
     private Task Level5()
     {
-        int a = R(2, 5), b = R(a + 1, 9), c = R(0, 20);
+        int a = R(2, 5), b = R(a + 1, 9), c = R(0, 30);
+        string w1 = Pick(Words), w2 = Pick(Words.Where(w => w != w1).ToArray());
         return R(0, 2) switch
         {
             0 => new(Name("pairs"), "xs, target", $"Write a Python function {{f}} that returns the number of index pairs i < j with xs[i] + xs[j] equal to target plus {c}.",
                 $"    count = 0\n    for i in range(len(xs)):\n        for j in range(i + 1, len(xs)):\n            if xs[i] + xs[j] == target + {c}:\n                count += 1\n    return count\n",
                 x => { var xs = Xs(x[0]); long n = 0; for (int i = 0; i < xs.Count; i++) for (int j = i + 1; j < xs.Count; j++) if (xs[i] + xs[j] == L(x[1]) + c) n++; return n; },
                 () => [List(8, 0, 12), (long)R(0, 16)], 5),
-            1 => new(Name("labels"), "n", $"Write a Python function {{f}} that returns a list of strings for the numbers 1 to n: 'fizz' for multiples of {a}, 'buzz' for multiples of {b}, 'fizzbuzz' for multiples of both, and the number itself as a string otherwise.",
-                $"    result = []\n    for i in range(1, n + 1):\n        if i % {a} == 0 and i % {b} == 0:\n            result.append('fizzbuzz')\n        elif i % {a} == 0:\n            result.append('fizz')\n        elif i % {b} == 0:\n            result.append('buzz')\n        else:\n            result.append(str(i))\n    return result\n",
-                x => Enumerable.Range(1, (int)L(x[0])).Select(i => i % a == 0 && i % b == 0 ? "fizzbuzz" : i % a == 0 ? "fizz" : i % b == 0 ? "buzz" : i.ToString()).ToList(),
+            1 => new(Name("labels"), "n", $"Write a Python function {{f}} that returns a list of strings for the numbers 1 to n: '{w1}' for multiples of {a}, '{w2}' for multiples of {b}, '{w1}{w2}' for multiples of both, and the number itself as a string otherwise.",
+                $"    result = []\n    for i in range(1, n + 1):\n        if i % {a} == 0 and i % {b} == 0:\n            result.append('{w1}{w2}')\n        elif i % {a} == 0:\n            result.append('{w1}')\n        elif i % {b} == 0:\n            result.append('{w2}')\n        else:\n            result.append(str(i))\n    return result\n",
+                x => Enumerable.Range(1, (int)L(x[0])).Select(i => i % a == 0 && i % b == 0 ? w1 + w2 : i % a == 0 ? w1 : i % b == 0 ? w2 : i.ToString()).ToList(),
                 () => [(long)R(0, 16)], 5),
             _ => new(Name("longest_run"), "xs", $"Write a Python function {{f}} that returns the length of the longest run of consecutive numbers in xs that are all greater than {c % 10}.",
                 $"    best = 0\n    run = 0\n    for x in xs:\n        if x > {c % 10}:\n            run += 1\n            if run > best:\n                best = run\n        else:\n            run = 0\n    return best\n",

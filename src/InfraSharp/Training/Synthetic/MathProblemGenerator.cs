@@ -4,7 +4,7 @@ namespace InfraSharp.Training.Synthetic;
 
 /// <summary>
 /// Multi-step arithmetic word problems. The level sets the work: level L has L operations, operands grow
-/// (up to 9, 20, 50, 100, 500) and harder levels mix in multiplication and halving. The solution walks
+/// (up to 5, 9, 20, 50, 200) and harder levels mix in multiplication and halving. The solution walks
 /// every step, optionally re-checks one ("Wait, let me check ...") or re-derives it another way
 /// ("Alternatively, ..."), and ends with <c>\boxed{answer}</c>.
 /// </summary>
@@ -12,7 +12,7 @@ public sealed class MathProblemGenerator(Random rng)
 {
     private static readonly string[] Names = ["Ava", "Ben", "Cora", "Dev", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jun", "Kai", "Lea", "Max", "Nia", "Omar", "Pia", "Quin", "Rosa", "Sam", "Tess"];
     private static readonly string[] Items = ["apples", "coins", "books", "marbles", "stamps", "shells", "pencils", "cards", "beads", "plums"];
-    private static readonly int[] MaxOperand = [0, 9, 20, 50, 100, 500];
+    private static readonly int[] MaxOperand = [0, 5, 9, 20, 50, 200];
 
     public SyntheticProblem Generate(int level, bool explore)
     {
