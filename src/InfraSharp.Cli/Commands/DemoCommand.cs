@@ -19,8 +19,9 @@ public static class DemoCommand
     public sealed record Settings(int TrainSize, int EvalPerCell, int QueriesPerCell, int Epochs, int Vocab, string Shape,
         int BatchSize, double LearningRate, int MaxNewTokens)
     {
-        public static readonly Settings Full = new(2000, 10, 4, 3, 768, "layers=4,hidden=128,heads=4,kv_heads=2,mlp=384", 16, 3e-3, 256);
-        public static readonly Settings Quick = new(600, 4, 2, 3, 640, "layers=3,hidden=96,heads=4,kv_heads=2,mlp=288", 16, 3e-3, 200);
+        // Measured here: 1,000 steps of batch 8 teach the 0.9M-parameter model levels 1-2 (a few minutes on 2 cores).
+        public static readonly Settings Full = new(2000, 10, 4, 4, 768, "layers=4,hidden=128,heads=4,kv_heads=2,mlp=384", 8, 2e-3, 256);
+        public static readonly Settings Quick = new(800, 4, 2, 3, 640, "layers=3,hidden=96,heads=4,kv_heads=2,mlp=288", 8, 3e-3, 200);
     }
 
     public static Command Build()
@@ -54,7 +55,7 @@ public static class DemoCommand
         var held = enc.EncodeFile(Path.Combine(dataDir, "eval.jsonl"));
         ProgressLog.Line($"model: {lm.ParameterCount / 1e6:F2}M parameters, vocabulary {tok.Bpe.VocabSize}; {train.Count} examples, {train.Sum(e => e.Length)} tokens");
         double before = LossEvaluator.MeanLoss(lm, held);
-        var o = new SftOptions { Epochs = s.Epochs, BatchSize = s.BatchSize, LearningRate = s.LearningRate, WarmupSteps = 30, Seed = seed };
+        var o = new SftOptions { Epochs = s.Epochs, BatchSize = s.BatchSize, LearningRate = s.LearningRate, WarmupSteps = 50, Seed = seed };
         new SftTrainer(lm, o, modelDir, tokDir).Train(train);
         double after = LossEvaluator.MeanLoss(lm, held);
         ProgressLog.Line($"held-out loss {before:F3} -> {after:F3}");

@@ -106,6 +106,7 @@ public sealed class CausalLM : IDisposable
         var bias = AttentionBias(mask, past, t);
 
         var h = _params["model.embed_tokens.weight"].index_select(0, inputIds.reshape(-1)).reshape(b, t, Config.HiddenSize);
+        if (observer is { NeedsOutputGradients: true } && !h.requires_grad) h = h.detach().requires_grad_(true);
         for (int l = 0; l < Config.NumLayers; l++)
         {
             string p = $"model.layers.{l}.";

@@ -1,0 +1,14 @@
+namespace InfraSharp.Influence;
+
+/// <summary>How factors are fitted (recorded in the manifest; scoring checks it).</summary>
+public sealed record FactorArguments
+{
+    public string Strategy { get; init; } = "ekfac";
+    public FisherMode Fisher { get; init; } = FisherMode.Empirical;
+    public string Modules { get; init; } = "all";
+    public long Seed { get; init; }
+    /// <summary>Fit on at most this many examples (0: all).</summary>
+    public int MaxExamples { get; init; }
+    /// <summary>Padded tokens per batch (batch size x longest sequence).</summary>
+    public int TokensPerBatch { get; init; } = 4096;
+}

@@ -1,0 +1,105 @@
+using static TorchSharp.torch;
+
+namespace InfraSharp.Influence;
+
+/// <summary>Which per-module statistic a strategy's eigenvalue matrix is fitted from.</summary>
+public enum LambdaKind
+{
+    /// <summary>None: the strategy has no eigenvalue matrix (identity) or derives it (K-FAC).</summary>
+    None,
+    /// <summary>Mean over examples of G_e² elementwise (diagonal Fisher).</summary>
+    Diagonal,
+    /// <summary>Mean over examples of (Q_Gᵀ G_e Q_A)² (EK-FAC's corrected eigenvalues).</summary>
+    EigenCorrected,
+}
+
+/// <summary>
+/// A way to approximate the inverse Hessian (here the Fisher) of the tracked layers. A strategy is data: it
+/// declares the factors it needs and how it preconditions a gradient; the factor and score loops never ask
+/// which one is running.
+/// </summary>
+public abstract class InfluenceStrategy
+{
+    public abstract string Name { get; }
+    public abstract bool NeedsCovariance { get; }
+    public abstract LambdaKind Lambda { get; }
+    public bool NeedsEigenBasis => NeedsCovariance;
+    public bool NeedsAnyFactor => NeedsCovariance || Lambda != LambdaKind.None;
+
+    /// <summary>The eigenvalue matrix [out, in] the preconditioner divides by, or null (identity).</summary>
+    public abstract Tensor? EigenvalueMatrix(ModuleFactors f);
+
+    /// <summary>Rotates G [N, out, in] into the basis where the eigenvalue matrix is diagonal, and back.</summary>
+    protected virtual Tensor ToBasis(Tensor g, ModuleFactors f) => g;
+    protected virtual Tensor FromBasis(Tensor g, ModuleFactors f) => g;
+
+    /// <summary>
+    /// P(G) for gradients G [N, out, in]: rotate, divide by (Λ + damping) in float64, rotate back. Damping
+    /// null means the heuristic 0.1 x mean(Λ) of this module.
+    /// </summary>
+    public Tensor Precondition(Tensor g, ModuleFactors f, double? damping)
+    {
+        var lambda = EigenvalueMatrix(f);
+        if (lambda is null) return g;
+        using var scope = NewDisposeScope();
+        var l64 = lambda.to(ScalarType.Float64);
+        double d = damping ?? 0.1 * l64.mean().item<double>();
+        var rotated = ToBasis(g, f).to(ScalarType.Float64) / (l64 + d);
+        return FromBasis(rotated.to(ScalarType.Float32), f).MoveToOuterDisposeScope();
+    }
+
+    public static readonly IReadOnlyDictionary<string, InfluenceStrategy> Registry = new Dictionary<string, InfluenceStrategy>
+    {
+        ["identity"] = new IdentityStrategy(),
+        ["diagonal"] = new DiagonalStrategy(),
+        ["kfac"] = new KfacStrategy(),
+        ["ekfac"] = new EkfacStrategy(),
+    };
+
+    public static InfluenceStrategy Get(string name) =>
+        Registry.TryGetValue(name.ToLowerInvariant(), out var s) ? s
+            : throw new ArgumentException($"unknown strategy '{name}' (known: {string.Join(", ", Registry.Keys)})");
+}
+
+/// <summary>Plain gradient dot product: no preconditioner.</summary>
+public sealed class IdentityStrategy : InfluenceStrategy
+{
+    public override string Name => "identity";
+    public override bool NeedsCovariance => false;
+    public override LambdaKind Lambda => LambdaKind.None;
+    public override Tensor? EigenvalueMatrix(ModuleFactors f) => null;
+}
+
+/// <summary>Diagonal Fisher: each weight divided by its own mean squared per-example gradient.</summary>
+public sealed class DiagonalStrategy : InfluenceStrategy
+{
+    public override string Name => "diagonal";
+    public override bool NeedsCovariance => false;
+    public override LambdaKind Lambda => LambdaKind.Diagonal;
+    public override Tensor? EigenvalueMatrix(ModuleFactors f) => f.Lambda;
+}
+
+/// <summary>K-FAC: Fisher ≈ A ⊗ S; in the Kronecker eigenbasis its eigenvalues are λ_S λ_Aᵀ.</summary>
+public class KfacStrategy : InfluenceStrategy
+{
+    public override string Name => "kfac";
+    public override bool NeedsCovariance => true;
+    public override LambdaKind Lambda => LambdaKind.None;
+
+    public override Tensor? EigenvalueMatrix(ModuleFactors f) =>
+        outer(f.GradientEigenvalues!.to(ScalarType.Float64), f.ActivationEigenvalues!.to(ScalarType.Float64));
+
+    protected override Tensor ToBasis(Tensor g, ModuleFactors f) =>
+        matmul(matmul(f.GradientEigenvectors!.transpose(0, 1), g), f.ActivationEigenvectors!);
+
+    protected override Tensor FromBasis(Tensor g, ModuleFactors f) =>
+        matmul(matmul(f.GradientEigenvectors!, g), f.ActivationEigenvectors!.transpose(0, 1));
+}
+
+/// <summary>EK-FAC: the K-FAC eigenbasis with eigenvalues refitted to the per-example gradients.</summary>
+public sealed class EkfacStrategy : KfacStrategy
+{
+    public override string Name => "ekfac";
+    public override LambdaKind Lambda => LambdaKind.EigenCorrected;
+    public override Tensor? EigenvalueMatrix(ModuleFactors f) => f.Lambda;
+}

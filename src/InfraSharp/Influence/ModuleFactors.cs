@@ -1,0 +1,26 @@
+using static TorchSharp.torch;
+
+namespace InfraSharp.Influence;
+
+/// <summary>
+/// The fitted factors of one tracked Linear, each present only when the strategy needs it. Covariances and
+/// lambdas are kept as sums with their counts, so that partitions merge by addition and the division happens
+/// once, where they are used.
+/// </summary>
+public sealed class ModuleFactors
+{
+    public required string Module { get; init; }
+    public Tensor? ActivationCovarianceSum { get; set; }
+    public Tensor? GradientCovarianceSum { get; set; }
+    public long Tokens { get; set; }
+    public Tensor? ActivationEigenvectors { get; set; }
+    public Tensor? ActivationEigenvalues { get; set; }
+    public Tensor? GradientEigenvectors { get; set; }
+    public Tensor? GradientEigenvalues { get; set; }
+    public Tensor? LambdaSum { get; set; }
+    public long Examples { get; set; }
+
+    public Tensor ActivationCovariance => ActivationCovarianceSum! / Tokens;
+    public Tensor GradientCovariance => GradientCovarianceSum! / Tokens;
+    public Tensor Lambda => LambdaSum! / Examples;
+}
