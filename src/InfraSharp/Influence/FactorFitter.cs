@@ -115,9 +115,9 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
                 // (Q_Gᵀ G_e Q_A)² with G_e = Σ_t g_t a_tᵀ: rotate g and a first, then form the per-example matrices.
                 var gr = matmul(bg.G[m], f.GradientEigenvectors!);
                 var ar = matmul(bg.A[m], f.ActivationEigenvectors!);
-                stat = einsum("bto,bti->boi", gr, ar).pow(2).sum(0);
+                stat = einsum("bto,bti->boi", gr, ar).pow(2).sum(dim: 0);
             }
-            else stat = bg.PerExample(m).pow(2).sum(0);
+            else stat = bg.PerExample(m).pow(2).sum(dim: 0);
             f.LambdaSum = Add(f.LambdaSum, stat);
             f.Examples += bg.Lengths.Length;
         }

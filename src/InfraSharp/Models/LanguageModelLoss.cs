@@ -17,5 +17,5 @@ public static class LanguageModelLoss
         return lossTok.reshape(b, t - 1);
     }
 
-    public static Tensor SummedPerExample(Tensor logits, Tensor labels) => PerTokenLoss(logits, labels).sum(1);
+    public static Tensor SummedPerExample(Tensor logits, Tensor labels) => PerTokenLoss(logits, labels).sum(dim: 1);
 }

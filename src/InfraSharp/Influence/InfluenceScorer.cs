@@ -1,0 +1,119 @@
+using InfraSharp.Models;
+using InfraSharp.Text;
+using static TorchSharp.torch;
+
+namespace InfraSharp.Influence;
+
+/// <summary>
+/// Influence scores: score(q, e) = Σ over tracked modules of ⟨P(G_q), G_e⟩, where G is the gradient of the
+/// example's loss (or of the query's measurement) with respect to the layer's weight and P the strategy's
+/// preconditioner. Only the query side is preconditioned, once; training gradients stream through in
+/// token-budgeted batches and are used as Σ_t g_t a_tᵀ, which also splits a score over the training tokens.
+/// </summary>
+public sealed class InfluenceScorer(CausalLM model, TrackedModules modules, InfluenceStrategy strategy,
+    IReadOnlyDictionary<string, ModuleFactors> factors, ScoreArguments args, int padId = 0)
+{
+    public PreconditionedQueries PrepareQueries(IReadOnlyList<EncodedExample> queries)
+    {
+        if (queries.Count == 0) throw new ArgumentException("no query examples");
+        var sums = new Dictionary<string, Tensor>();
+        var full = new Dictionary<string, List<Tensor>>();
+        foreach (var m in modules.Names) full[m] = [];
+        var progress = new ProgressLog("query gradients", queries.Count);
+        int done = 0;
+        foreach (var (s, n) in TokenBatches.Plan(queries, 0, queries.Count, args.TokensPerBatch))
+        {
+            using var scope = NewDisposeScope();
+            var bg = BatchGradients.Compute(model, queries.Skip(s).Take(n).ToList(), modules.Names, measurement: args.Measurement, padId: padId);
+            foreach (var m in modules.Names)
+                full[m].Add(strategy.Precondition(bg.PerExample(m), factors[m], args.Damping).MoveToOuterDisposeScope());
+            done += n;
+            progress.Report(done);
+        }
+        var pq = new PreconditionedQueries { Count = args.AggregateQueries ? 1 : queries.Count };
+        foreach (var m in modules.Names)
+        {
+            var all = cat(full[m], 0);
+            foreach (var t in full[m]) t.Dispose();
+            if (args.AggregateQueries)
+            {
+                var mean = all.mean([0L], keepdim: true);
+                all.Dispose();
+                all = mean;
+            }
+            if (args.QueryRank > 0)
+            {
+                pq.LowRank[m] = RandomizedSvd.Factor(all, args.QueryRank, args.Seed);
+                all.Dispose();
+            }
+            else pq.Full[m] = all.DetachFromDisposeScope();
+        }
+        return pq;
+    }
+
+    /// <summary>Pairwise scores [Q, n] of training examples [start, start+n), and per-token scores [Q, n, T] when asked.</summary>
+    public (Tensor Pairwise, Tensor? PerToken) ScoreTraining(PreconditionedQueries pq, IReadOnlyList<EncodedExample> train, int start, int end, int tokenWidth)
+    {
+        var pairwise = new List<Tensor>(); var perToken = new List<Tensor>();
+        foreach (var (s, n) in TokenBatches.Plan(train, start, end, args.TokensPerBatch))
+        {
+            using var scope = NewDisposeScope();
+            var bg = BatchGradients.Compute(model, train.Skip(s).Take(n).ToList(), modules.Names, padId: padId);
+            long t = bg.Mask.shape[1];
+            Tensor pw = zeros(pq.Count, n, dtype: ScalarType.Float32);
+            Tensor? pt = args.PerToken || pq.IsLowRank ? zeros(pq.Count, n, t, dtype: ScalarType.Float32) : null;
+            foreach (var m in modules.Names)
+            {
+                var a = bg.A[m]; var g = bg.G[m];
+                if (pq.IsLowRank)
+                {
+                    var (u, v) = pq.LowRank[m];
+                    var gu = einsum("bto,qor->qbtr", g, u);
+                    var av = einsum("bti,qir->qbtr", a, v);
+                    pt!.add_((gu * av).sum([-1L]));
+                }
+                else
+                {
+                    var pg = pq.Full[m];
+                    var ge = einsum("bto,bti->boi", g, a);
+                    pw.add_(matmul(pg.reshape(pq.Count, -1), ge.reshape(n, -1).transpose(0, 1)));
+                    if (args.PerToken)
+                    {
+                        // position t contributes g_tᵀ P(G_q) a_t
+                        for (int q = 0; q < pq.Count; q++)
+                            pt![q].add_((matmul(g, pg[q]) * a).sum([-1L]));
+                    }
+                }
+            }
+            if (pq.IsLowRank) pw = pt!.sum([-1L]);
+            pairwise.Add(pw.MoveToOuterDisposeScope());
+            if (args.PerToken) perToken.Add(nn.functional.pad(pt!, [0, tokenWidth - t]).MoveToOuterDisposeScope());
+        }
+        var pwAll = cat(pairwise, 1);
+        foreach (var x in pairwise) x.Dispose();
+        Tensor? ptAll = null;
+        if (args.PerToken) { ptAll = cat(perToken, 1); foreach (var x in perToken) x.Dispose(); }
+        return (pwAll, ptAll);
+    }
+
+    /// <summary>Self-influence ⟨P(G_e), G_e⟩ of training examples [start, end).</summary>
+    public Tensor SelfScores(IReadOnlyList<EncodedExample> train, int start, int end)
+    {
+        var parts = new List<Tensor>();
+        foreach (var (s, n) in TokenBatches.Plan(train, start, end, args.TokensPerBatch))
+        {
+            using var scope = NewDisposeScope();
+            var bg = BatchGradients.Compute(model, train.Skip(s).Take(n).ToList(), modules.Names, padId: padId);
+            var total = zeros(n, dtype: ScalarType.Float32);
+            foreach (var m in modules.Names)
+            {
+                var ge = bg.PerExample(m);
+                total.add_((strategy.Precondition(ge, factors[m], args.Damping) * ge).sum([1L, 2L]));
+            }
+            parts.Add(total.MoveToOuterDisposeScope());
+        }
+        var all = cat(parts, 0);
+        foreach (var p in parts) p.Dispose();
+        return all;
+    }
+}

@@ -1,0 +1,21 @@
+using static TorchSharp.torch;
+
+namespace InfraSharp.Influence;
+
+/// <summary>
+/// Query gradients after the preconditioner, computed once and kept: per module either the full matrices
+/// [Q, out, in] or a rank-R factorisation U·Vᵀ with U [Q, out, R] (singular values folded in) and V [Q, in, R].
+/// </summary>
+public sealed class PreconditionedQueries : IDisposable
+{
+    public required int Count { get; init; }
+    public Dictionary<string, Tensor> Full { get; } = new();
+    public Dictionary<string, (Tensor U, Tensor V)> LowRank { get; } = new();
+    public bool IsLowRank => LowRank.Count > 0;
+
+    public void Dispose()
+    {
+        foreach (var t in Full.Values) t.Dispose();
+        foreach (var (u, v) in LowRank.Values) { u.Dispose(); v.Dispose(); }
+    }
+}

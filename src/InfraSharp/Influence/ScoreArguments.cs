@@ -1,0 +1,18 @@
+namespace InfraSharp.Influence;
+
+/// <summary>How scores are computed.</summary>
+public sealed record ScoreArguments
+{
+    /// <summary>Added to the eigenvalue matrix before inversion; null: 0.1 x its mean per module (heuristic).</summary>
+    public double? Damping { get; init; }
+    public Measurement Measurement { get; init; } = Measurement.Loss;
+    /// <summary>Treat the whole query set as one target (the mean of the queries' measurements).</summary>
+    public bool AggregateQueries { get; init; }
+    public bool PerToken { get; init; }
+    /// <summary>Keep each preconditioned query gradient as a rank-R factorisation (0: full).</summary>
+    public int QueryRank { get; init; }
+    public int TokensPerBatch { get; init; } = 4096;
+    /// <summary>Training examples per resumable chunk.</summary>
+    public int ChunkSize { get; init; } = 256;
+    public long Seed { get; init; }
+}
