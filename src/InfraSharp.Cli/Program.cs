@@ -13,6 +13,9 @@ public static class Program
         root.Subcommands.Add(DataCommand.Build());
         root.Subcommands.Add(TrainCommand.Build());
         root.Subcommands.Add(EvalCommand.Build());
+        root.Subcommands.Add(InfluenceCommands.Factors());
+        root.Subcommands.Add(InfluenceCommands.Scores());
+        root.Subcommands.Add(InfluenceCommands.Merge());
         root.Subcommands.Add(DemoCommand.Build());
         return root.Parse(args).Invoke();
     }

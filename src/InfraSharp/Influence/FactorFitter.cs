@@ -8,7 +8,7 @@ namespace InfraSharp.Influence;
 
 /// <summary>
 /// Fits the factors a strategy needs, stage by stage, each stage written atomically before the next starts:
-/// covariances (sums of a·aᵀ and g·gᵀ over real tokens), their eigenbases (float64), then the eigenvalue
+/// covariances (sums of a·aᵀ and g·gᵀ over real tokens: float32 per batch, float64 across batches), their eigenbases (float64), then the eigenvalue
 /// matrix (EK-FAC's corrected eigenvalues, or the diagonal Fisher). A stage already on disk is reused, so an
 /// interrupted run resumes at the stage it was in; with a partition, a data stage fits one slice and
 /// <see cref="FactorFiles.MergePartitions"/> combines the slices.
@@ -64,7 +64,7 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
         string target = partition.IsWhole ? final : FactorFiles.PartitionPath(outDir, stage, partition);
         if (!partition.IsWhole && File.Exists(target))
             return new Result(false, $"{stage} partition {partition} already done; merge when all partitions are: infra merge --factors {outDir}");
-        var (start, end) = partition.Range(data.Count);
+        var (start, end) = TokenBatches.PartitionRange(data, partition, args.TokensPerBatch);
         var progress = new ProgressLog($"{stage} {(partition.IsWhole ? "" : partition.ToString())}".Trim(), end - start);
         foreach (var (s, n) in TokenBatches.Plan(data, start, end, args.TokensPerBatch))
         {
@@ -85,10 +85,14 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
         return new Result(false, $"{stage} partition {partition} written; when all {partition.Count} are done: infra merge --factors {outDir}, then run infra factors again");
     }
 
+    /// <summary>
+    /// Adds a batch's float32 statistic to a float64 running sum: the sum then doesn't depend on how the data
+    /// was batched or partitioned beyond float64 rounding, so merged partitions equal one run.
+    /// </summary>
     private static Tensor Add(Tensor? acc, Tensor x)
     {
-        if (acc is null) return x.detach();
-        acc.add_(x);
+        if (acc is null) return x.detach().to(ScalarType.Float64);
+        acc.add_(x.to(ScalarType.Float64));
         return acc;
     }
 

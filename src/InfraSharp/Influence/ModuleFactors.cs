@@ -20,7 +20,7 @@ public sealed class ModuleFactors
     public Tensor? LambdaSum { get; set; }
     public long Examples { get; set; }
 
-    public Tensor ActivationCovariance => ActivationCovarianceSum! / Tokens;
-    public Tensor GradientCovariance => GradientCovarianceSum! / Tokens;
-    public Tensor Lambda => LambdaSum! / Examples;
+    public Tensor ActivationCovariance => ActivationCovarianceSum!.to(ScalarType.Float64) / Tokens;
+    public Tensor GradientCovariance => GradientCovarianceSum!.to(ScalarType.Float64) / Tokens;
+    public Tensor Lambda => LambdaSum!.to(ScalarType.Float64) / Examples;
 }

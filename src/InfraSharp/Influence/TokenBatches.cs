@@ -1,8 +1,14 @@
+using InfraSharp.Storage;
 using InfraSharp.Text;
 
 namespace InfraSharp.Influence;
 
-/// <summary>Consecutive examples grouped so that a padded batch stays within a token budget.</summary>
+/// <summary>
+/// Consecutive examples grouped so that a padded batch stays within a token budget. The plan is made once
+/// over the whole dataset; partitions and resumable chunks are cut at its batch boundaries, so every example
+/// is computed in exactly the same batch whether the work runs whole, partitioned or resumed (float32 results
+/// depend on batch shapes; this makes merged partitions equal one run).
+/// </summary>
 public static class TokenBatches
 {
     public static IEnumerable<(int Start, int Count)> Plan(IReadOnlyList<EncodedExample> examples, int start, int end, int tokenBudget)
@@ -20,5 +26,28 @@ public static class TokenBatches
             yield return (i, n);
             i += n;
         }
+    }
+
+    /// <summary>The examples of partition <paramref name="p"/>: a contiguous run of whole batches of the global plan.</summary>
+    public static (int Start, int End) PartitionRange(IReadOnlyList<EncodedExample> examples, Partition p, int tokenBudget)
+    {
+        var batches = Plan(examples, 0, examples.Count, tokenBudget).ToList();
+        if (p.Count > batches.Count)
+            throw new ArgumentException($"--partition {p}: only {batches.Count} batches to share; use at most {batches.Count} partitions");
+        var (b0, b1) = p.Range(batches.Count);
+        return (batches[b0].Start, b1 < batches.Count ? batches[b1].Start : examples.Count);
+    }
+
+    /// <summary>Resumable chunks of about <paramref name="chunkSize"/> examples, cut at batch boundaries.</summary>
+    public static List<(int Start, int End)> Chunks(IReadOnlyList<EncodedExample> examples, int tokenBudget, int chunkSize)
+    {
+        var chunks = new List<(int, int)>();
+        int start = 0;
+        foreach (var (s, n) in Plan(examples, 0, examples.Count, tokenBudget))
+        {
+            if (s + n - start >= chunkSize) { chunks.Add((start, s + n)); start = s + n; }
+        }
+        if (start < examples.Count) chunks.Add((start, examples.Count));
+        return chunks;
     }
 }

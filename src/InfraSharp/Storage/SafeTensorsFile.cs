@@ -133,8 +133,9 @@ public sealed class SafeTensorsFile
     }
 
     /// <summary>
-    /// Writes tensors in name order (deterministic bytes for the same inputs). Float tensors are stored as
-    /// <paramref name="floatType"/> (F32 or BF16; BF16 rounds to nearest even, as torch does).
+    /// Writes tensors in name order (deterministic bytes for the same inputs). Float32/BF16 tensors are stored
+    /// as <paramref name="floatType"/> (F32 or BF16; BF16 rounds to nearest even, as torch does); float64
+    /// tensors stay F64.
     /// </summary>
     public static void Write(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors,
         IReadOnlyDictionary<string, string>? metadata = null, SafeTensorDType floatType = SafeTensorDType.F32)
@@ -194,7 +195,7 @@ public sealed class SafeTensorsFile
                 var b = new byte[a.Length * 4]; Buffer.BlockCopy(a, 0, b, 0, b.Length);
                 return (SafeTensorDType.I32, b);
             }
-            case ScalarType.Float64 when floatType == SafeTensorDType.F64:
+            case ScalarType.Float64: // a float64 tensor is float64 on purpose (sums, exact merges)
             {
                 var a = c.data<double>().ToArray();
                 var b = new byte[a.Length * 8]; Buffer.BlockCopy(a, 0, b, 0, b.Length);

@@ -1,0 +1,141 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using InfraSharp.Storage;
+using InfraSharp.Text;
+using static TorchSharp.torch;
+
+namespace InfraSharp.Influence;
+
+/// <summary>
+/// The score folder: <c>pairwise.safetensors</c> (tensor <c>scores</c> [queries, train]), <c>per_token.safetensors</c>
+/// (<c>scores</c> [queries, train, T]), <c>self.safetensors</c> (<c>scores</c> [train]), the long table
+/// <c>pairwise.parquet</c>, <c>examples.json</c> (ids and attributes of both sides) and <c>manifest.json</c>.
+/// Work is done in chunks of training examples under <c>chunks/</c>: a killed run skips the chunks it finished,
+/// and partitions are just disjoint sets of chunks that <see cref="Assemble"/> concatenates.
+/// </summary>
+public static class ScoreFiles
+{
+    public static string ChunkPath(string dir, string kind, int start, int end) => Path.Combine(dir, "chunks", $"{kind}-{start:D9}-{end:D9}.safetensors");
+
+    public static void WriteExamples(string dir, IReadOnlyList<EncodedExample> queries, IReadOnlyList<EncodedExample> train)
+    {
+        JsonArray Rows(IEnumerable<EncodedExample> xs) => new(xs.Select(e => (JsonNode)new JsonObject
+        {
+            ["id"] = e.Id, ["length"] = e.Length, ["attributes"] = e.Attributes.DeepClone(),
+        }).ToArray());
+        var o = new JsonObject { ["queries"] = Rows(queries), ["train"] = Rows(train) };
+        AtomicFile.WriteAllText(Path.Combine(dir, "examples.json"), o.ToJsonString(JsonlFile.Options));
+    }
+
+    public static (List<(string Id, JsonObject Attributes)> Queries, List<(string Id, JsonObject Attributes)> Train) ReadExamples(string dir)
+    {
+        string p = Path.Combine(dir, "examples.json");
+        if (!File.Exists(p)) throw new FileNotFoundException($"{dir}: no examples.json (not a score folder)", p);
+        var o = JsonNode.Parse(File.ReadAllText(p))!.AsObject();
+        List<(string, JsonObject)> Read(string k) => o[k]!.AsArray().Select(x => (x!["id"]!.GetValue<string>(), x["attributes"]!.AsObject())).ToList();
+        return (Read("queries"), Read("train"));
+    }
+
+    /// <summary>Runs <paramref name="compute"/> for every chunk whose file is not there yet.</summary>
+    public static void RunChunks(string dir, string kind, IReadOnlyList<(int Start, int End)> chunks, Func<int, int, IEnumerable<KeyValuePair<string, Tensor>>> compute)
+    {
+        if (chunks.Count == 0) return;
+        int start = chunks[0].Start, end = chunks[^1].End;
+        var progress = new ProgressLog($"{kind} scores", end - start);
+        foreach (var (s, e) in chunks)
+        {
+            string path = ChunkPath(dir, kind, s, e);
+            if (!File.Exists(path))
+            {
+                using var scope = NewDisposeScope();
+                SafeTensorsFile.Write(path, compute(s, e));
+            }
+            progress.Report(e - start);
+        }
+    }
+
+    /// <summary>
+    /// Concatenates the chunks of <paramref name="kind"/> into the final files, after checking that they cover
+    /// the training set exactly once; returns false (and says what is missing) when they don't yet.
+    /// </summary>
+    public static bool Assemble(string dir, string kind, int trainCount, bool throwIfIncomplete)
+    {
+        string cdir = Path.Combine(dir, "chunks");
+        var chunks = (Directory.Exists(cdir) ? Directory.GetFiles(cdir, kind + "-*.safetensors") : [])
+            .Select(f => { var p = Path.GetFileNameWithoutExtension(f).Split('-'); return (Start: int.Parse(p[1]), End: int.Parse(p[2]), File: f); })
+            .OrderBy(c => c.Start).ToList();
+        int covered = 0;
+        foreach (var c in chunks)
+        {
+            if (c.Start != covered)
+            {
+                string msg = $"{dir}: {kind} scores for training examples [{covered}, {c.Start}) are missing; run the partitions that cover them";
+                if (throwIfIncomplete) throw new InvalidDataException(msg);
+                return false;
+            }
+            covered = c.End;
+        }
+        if (covered != trainCount)
+        {
+            string msg = $"{dir}: {kind} scores cover {covered} of {trainCount} training examples; run the missing partitions";
+            if (throwIfIncomplete) throw new InvalidDataException(msg);
+            return false;
+        }
+        var files = chunks.Select(c => SafeTensorsFile.Open(c.File)).ToList();
+        if (kind == "self")
+        {
+            SafeTensorsFile.Write(Path.Combine(dir, "self.safetensors"), [KeyValuePair.Create("scores", cat(files.Select(f => f.Read("scores")).ToList(), 0))]);
+            return true;
+        }
+        var pairwise = cat(files.Select(f => f.Read("scores")).ToList(), 1);
+        SafeTensorsFile.Write(Path.Combine(dir, "pairwise.safetensors"), [KeyValuePair.Create("scores", pairwise)]);
+        if (files[0].Entries.ContainsKey("per_token"))
+            SafeTensorsFile.Write(Path.Combine(dir, "per_token.safetensors"), [KeyValuePair.Create("scores", cat(files.Select(f => f.Read("per_token")).ToList(), 1))]);
+        WriteLongTable(dir, pairwise);
+        return true;
+    }
+
+    /// <summary>One row per (query, training example): ids, score, and every attribute of both, prefixed.</summary>
+    public static void WriteLongTable(string dir, Tensor pairwise)
+    {
+        var (queries, train) = ReadExamples(dir);
+        int q = (int)pairwise.shape[0], n = (int)pairwise.shape[1];
+        if (n != train.Count) throw new InvalidDataException($"{dir}: scores have {n} columns, examples.json lists {train.Count} training rows");
+        var scores = pairwise.to(ScalarType.Float64).contiguous().data<double>().ToArray();
+        var qIds = q == queries.Count ? queries : [("aggregate", new JsonObject())];
+        var table = new ParquetTable();
+        table.Add("query_id", Enumerable.Range(0, q * n).Select(i => (string?)qIds[i / n].Id).ToArray());
+        table.Add("train_id", Enumerable.Range(0, q * n).Select(i => (string?)train[i % n].Id).ToArray());
+        table.Add("score", scores);
+        foreach (var key in qIds.SelectMany(x => x.Attributes.Select(kv => kv.Key)).Distinct().Where(k => !IsBulky(k)))
+            table.Add("query_" + key, Enumerable.Range(0, q * n).Select(i => Str(qIds[i / n].Attributes[key])).ToArray());
+        foreach (var key in train.SelectMany(x => x.Attributes.Select(kv => kv.Key)).Distinct().Where(k => !IsBulky(k)))
+            table.Add("train_" + key, Enumerable.Range(0, q * n).Select(i => Str(train[i % n].Attributes[key])).ToArray());
+        table.Write(Path.Combine(dir, "pairwise.parquet"));
+    }
+
+    private static bool IsBulky(string key) => key is "id" or "test" or "canonical_solution" or "entry_point";
+    private static string? Str(JsonNode? n) => n switch { null => null, JsonValue v when v.TryGetValue<string>(out var s) => s, _ => n.ToJsonString() };
+
+    /// <summary>
+    /// Starts or resumes a run in <paramref name="dir"/>: chunks are reused only when the folder's manifest
+    /// equals this run's (same model, data, factors and arguments); otherwise earlier results are removed.
+    /// </summary>
+    public static void Prepare(string dir, JsonObject manifest)
+    {
+        Directory.CreateDirectory(dir);
+        string path = Path.Combine(dir, "manifest.json");
+        if (File.Exists(path) && JsonNode.Parse(File.ReadAllText(path))!.ToJsonString() != manifest.ToJsonString())
+        {
+            ProgressLog.Line($"{dir} holds scores from other inputs or arguments; starting over");
+            string chunks = Path.Combine(dir, "chunks");
+            if (Directory.Exists(chunks)) Directory.Delete(chunks, true);
+            foreach (var f in new[] { "pairwise.safetensors", "per_token.safetensors", "self.safetensors", "pairwise.parquet" })
+                File.Delete(Path.Combine(dir, f));
+        }
+        WriteManifest(dir, manifest);
+    }
+
+    public static void WriteManifest(string dir, JsonObject manifest) =>
+        AtomicFile.WriteAllText(Path.Combine(dir, "manifest.json"), manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+}
