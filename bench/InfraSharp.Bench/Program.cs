@@ -8,8 +8,9 @@ public static class Program
         switch (which)
         {
             case "layer": LayerBenchmark.Run(); return 0;
+            case "influence": InfluenceBenchmark.Run(); return 0;
             default:
-                Console.Error.WriteLine("usage: InfraSharp.Bench [layer]");
+                Console.Error.WriteLine("usage: InfraSharp.Bench [layer|influence]");
                 return 2;
         }
     }

@@ -44,8 +44,10 @@ public abstract class InfluenceStrategy
         using var scope = NewDisposeScope();
         var l64 = lambda.to(ScalarType.Float64);
         double d = damping ?? 0.1 * l64.mean().item<double>();
-        var rotated = ToBasis(g, f).to(ScalarType.Float64) / (l64 + d);
-        return FromBasis(rotated.to(ScalarType.Float32), f).MoveToOuterDisposeScope();
+        // The whole round trip in float64: it runs once per query, and keeps the preconditioner's own
+        // rounding far below that of the float32 gradients.
+        var rotated = ToBasis(g.to(ScalarType.Float64), f) / (l64 + d);
+        return FromBasis(rotated, f).to(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 
     public static readonly IReadOnlyDictionary<string, InfluenceStrategy> Registry = new Dictionary<string, InfluenceStrategy>
@@ -90,10 +92,10 @@ public class KfacStrategy : InfluenceStrategy
         outer(f.GradientEigenvalues!.to(ScalarType.Float64), f.ActivationEigenvalues!.to(ScalarType.Float64));
 
     protected override Tensor ToBasis(Tensor g, ModuleFactors f) =>
-        matmul(matmul(f.GradientEigenvectors!.transpose(0, 1), g), f.ActivationEigenvectors!);
+        matmul(matmul(f.GradientEigenvectors!.to(g.dtype).transpose(0, 1), g), f.ActivationEigenvectors!.to(g.dtype));
 
     protected override Tensor FromBasis(Tensor g, ModuleFactors f) =>
-        matmul(matmul(f.GradientEigenvectors!, g), f.ActivationEigenvectors!.transpose(0, 1));
+        matmul(matmul(f.GradientEigenvectors!.to(g.dtype), g), f.ActivationEigenvectors!.to(g.dtype).transpose(0, 1));
 }
 
 /// <summary>EK-FAC: the K-FAC eigenbasis with eigenvalues refitted to the per-example gradients.</summary>
