@@ -132,8 +132,9 @@ public static class InfluenceCommands
         var tokens = new Option<int>("--tokens-per-batch") { DefaultValueFactory = _ => 4096, Description = "Padded tokens per batch" };
         var chunk = new Option<int>("--chunk-size") { DefaultValueFactory = _ => 256, Description = "Training examples per resumable chunk" };
         var maxMem = MaxMemoryOption();
+        var precision = new Option<string>("--precision") { DefaultValueFactory = _ => "float32", Description = "Dtype of the preconditioner's rotations: float32 | float64" };
         var cmd = new Command(self ? "self" : "pairwise", self ? "Self-influence of every training example." : "Pairwise influence of training examples on queries.")
-        { model, factors, train, output, strategy, damping, partition, tokens, chunk, maxMem };
+        { model, factors, train, output, strategy, damping, partition, tokens, chunk, maxMem, precision };
         if (!self) { cmd.Options.Add(queries); cmd.Options.Add(perToken); cmd.Options.Add(rank); cmd.Options.Add(measurement); cmd.Options.Add(aggregate); }
         cmd.SetAction(p => CliRunner.Run(() =>
         {
@@ -169,6 +170,11 @@ public static class InfluenceCommands
             {
                 Damping = p.GetValue(damping), Measurement = meas, AggregateQueries = !self && p.GetValue(aggregate),
                 PerToken = !self && p.GetValue(perToken), QueryRank = qRank, TokensPerBatch = tpb, ChunkSize = p.GetValue(chunk),
+                Precision = p.GetValue(precision) switch
+                {
+                    "float32" => TorchSharp.torch.ScalarType.Float32, "float64" => TorchSharp.torch.ScalarType.Float64,
+                    var x => throw new ArgumentException($"--precision '{x}' must be float32 or float64"),
+                },
             };
             Directory.CreateDirectory(outDir);
             var manifest = new JsonObject
@@ -183,6 +189,7 @@ public static class InfluenceCommands
                 ["measurement"] = meas == Measurement.Loss ? "loss" : "mean-logprob",
                 ["aggregate_queries"] = args.AggregateQueries,
                 ["query_rank"] = args.QueryRank,
+                ["precision"] = args.Precision == TorchSharp.torch.ScalarType.Float64 ? "float64" : "float32",
                 ["train"] = new JsonObject { ["path"] = Path.GetFullPath(p.GetValue(train)!), ["hash"] = Fingerprint.Examples(trainEx), ["examples"] = trainEx.Count },
                 ["queries"] = self ? null : new JsonObject { ["path"] = Path.GetFullPath(p.GetValue(queries)!), ["hash"] = Fingerprint.Examples(queryEx), ["examples"] = queryEx.Count },
                 ["sign"] = "positive = up-weighting the training example improves the query (lowers its loss / raises its log-likelihood)",

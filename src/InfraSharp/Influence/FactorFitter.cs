@@ -15,7 +15,13 @@ namespace InfraSharp.Influence;
 /// </summary>
 public sealed class FactorFitter(CausalLM model, TrackedModules modules, InfluenceStrategy strategy, FactorArguments args, int padId = 0)
 {
-    public sealed record Result(bool Complete, string Message);
+    public sealed record Result(bool Complete, string Message)
+    {
+        /// <summary>Seconds spent per stage in this run (covariance, eigen, lambda), for benchmarks and logs.</summary>
+        public Dictionary<string, double> StageSeconds { get; init; } = [];
+    }
+
+    private readonly Dictionary<string, double> _stageSeconds = [];
 
     public Result Fit(IReadOnlyList<EncodedExample> data, string outDir, Partition partition, JsonObject manifest)
     {
@@ -29,6 +35,7 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
             if (r is not null) return r;
             if (!File.Exists(FactorFiles.StagePath(outDir, FactorFiles.Eigen)))
             {
+                var sw = System.Diagnostics.Stopwatch.StartNew();
                 var progress = new ProgressLog("eigendecomposition", factors.Count);
                 int i = 0;
                 foreach (var f in factors.Values)
@@ -38,6 +45,7 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
                     progress.Report(++i);
                 }
                 FactorFiles.WriteEigen(FactorFiles.StagePath(outDir, FactorFiles.Eigen), factors.Values);
+                _stageSeconds[FactorFiles.Eigen] = sw.Elapsed.TotalSeconds;
             }
             else FactorFiles.Read(FactorFiles.StagePath(outDir, FactorFiles.Eigen), FactorFiles.Eigen, factors);
         }
@@ -46,7 +54,7 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
             var r = DataStage(FactorFiles.Lambda, data, outDir, partition, factors, AccumulateLambda, FactorFiles.WriteLambda);
             if (r is not null) return r;
         }
-        return new Result(true, $"factors for {strategy.Name} complete in {outDir}");
+        return new Result(true, $"factors for {strategy.Name} complete in {outDir}") { StageSeconds = _stageSeconds };
     }
 
     /// <summary>Runs (or reuses) a data stage; returns a result when the run must stop here (a partition's slice is done).</summary>
@@ -66,6 +74,7 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
             return new Result(false, $"{stage} partition {partition} already done; merge when all partitions are: infra merge --factors {outDir}");
         var (start, end) = TokenBatches.PartitionRange(data, partition, args.TokensPerBatch);
         var progress = new ProgressLog($"{stage} {(partition.IsWhole ? "" : partition.ToString())}".Trim(), end - start);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         foreach (var (s, n) in TokenBatches.Plan(data, start, end, args.TokensPerBatch))
         {
             using var scope = NewDisposeScope();
@@ -81,6 +90,7 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
             progress.Report(s + n - start);
         }
         write(target, factors.Values);
+        _stageSeconds[stage] = clock.Elapsed.TotalSeconds;
         if (partition.IsWhole) return null;
         return new Result(false, $"{stage} partition {partition} written; when all {partition.Count} are done: infra merge --factors {outDir}, then run infra factors again");
     }

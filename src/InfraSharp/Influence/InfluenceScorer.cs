@@ -26,7 +26,7 @@ public sealed class InfluenceScorer(CausalLM model, TrackedModules modules, Infl
             using var scope = NewDisposeScope();
             var bg = BatchGradients.Compute(model, queries.Skip(s).Take(n).ToList(), modules.Names, measurement: args.Measurement, padId: padId);
             foreach (var m in modules.Names)
-                full[m].Add(strategy.Precondition(bg.PerExample(m), factors[m], args.Damping).MoveToOuterDisposeScope());
+                full[m].Add(strategy.Precondition(bg.PerExample(m), factors[m], args.Damping, args.Precision).MoveToOuterDisposeScope());
             done += n;
             progress.Report(done);
         }
@@ -108,7 +108,7 @@ public sealed class InfluenceScorer(CausalLM model, TrackedModules modules, Infl
             foreach (var m in modules.Names)
             {
                 var ge = bg.PerExample(m);
-                total.add_((strategy.Precondition(ge, factors[m], args.Damping) * ge).sum([1L, 2L]));
+                total.add_((strategy.Precondition(ge, factors[m], args.Damping, args.Precision) * ge).sum([1L, 2L]));
             }
             parts.Add(total.MoveToOuterDisposeScope());
         }

@@ -37,17 +37,17 @@ public abstract class InfluenceStrategy
     /// P(G) for gradients G [N, out, in]: rotate, divide by (Λ + damping) in float64, rotate back. Damping
     /// null means the heuristic 0.1 x mean(Λ) of this module.
     /// </summary>
-    public Tensor Precondition(Tensor g, ModuleFactors f, double? damping)
+    public Tensor Precondition(Tensor g, ModuleFactors f, double? damping, ScalarType precision = ScalarType.Float32)
     {
         var lambda = EigenvalueMatrix(f);
         if (lambda is null) return g;
         using var scope = NewDisposeScope();
         var l64 = lambda.to(ScalarType.Float64);
         double d = damping ?? 0.1 * l64.mean().item<double>();
-        // The whole round trip in float64: it runs once per query, and keeps the preconditioner's own
-        // rounding far below that of the float32 gradients.
-        var rotated = ToBasis(g.to(ScalarType.Float64), f) / (l64 + d);
-        return FromBasis(rotated, f).to(ScalarType.Float32).MoveToOuterDisposeScope();
+        // Rotations in float32 by default (as kronfluence's precondition dtype); float64 on request, for
+        // exactness checks. The division by the damped eigenvalues is always done in float64.
+        var rotated = ToBasis(g.to(precision), f).to(ScalarType.Float64) / (l64 + d);
+        return FromBasis(rotated.to(precision), f).to(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 
     public static readonly IReadOnlyDictionary<string, InfluenceStrategy> Registry = new Dictionary<string, InfluenceStrategy>

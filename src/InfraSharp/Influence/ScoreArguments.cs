@@ -15,4 +15,6 @@ public sealed record ScoreArguments
     /// <summary>Training examples per resumable chunk.</summary>
     public int ChunkSize { get; init; } = 256;
     public long Seed { get; init; }
+    /// <summary>Dtype of the eigenbasis rotations in the preconditioner (float32, or float64 for exactness checks).</summary>
+    public TorchSharp.torch.ScalarType Precision { get; init; } = TorchSharp.torch.ScalarType.Float32;
 }

@@ -93,7 +93,7 @@ public class ExactnessTests
         var factors = Fit(model, data, mods, "kfac");
         const double damping = 1e-3;
         var kfac = InfluenceStrategy.Get("kfac");
-        var scorer = new InfluenceScorer(model, mods, kfac, factors, new ScoreArguments { Damping = damping });
+        var scorer = new InfluenceScorer(model, mods, kfac, factors, new ScoreArguments { Damping = damping, Precision = ScalarType.Float64 });
         using var pq = scorer.PrepareQueries([query]);
         var (ours, _) = scorer.ScoreTraining(pq, data, 0, data.Count, 2);
 

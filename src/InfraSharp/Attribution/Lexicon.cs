@@ -1,0 +1,83 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace InfraSharp.Attribution;
+
+/// <summary>
+/// Words and patterns that tag reasoning steps and categorise tokens. Configurable with a JSON file of the
+/// same shape as <see cref="Default"/>: <c>{"step_tags": {tag: [phrases]}, "token_categories": {category: [tokens]}}</c>.
+/// Step tags are tried in file order (first match wins; a fenced code block is always <c>code</c>);
+/// phrases match case-insensitively at word boundaries.
+/// </summary>
+public sealed class Lexicon
+{
+    public IReadOnlyList<(string Tag, Regex Pattern)> StepTags { get; }
+    public IReadOnlyList<(string Category, HashSet<string> Tokens)> TokenCategories { get; }
+
+    public const string Default = """
+    {
+      "step_tags": {
+        "exploration": ["wait", "alternatively", "let me check", "let me re-check", "double-check", "double check", "verify", "hmm", "check", "going backwards", "which matches", "as expected"],
+        "conclusion": ["the answer is", "\\boxed", "so the answer", "therefore", "this function solves", "in total", "now."],
+        "computation": ["=", "+", "*", " / ", " - "],
+        "setup": ["let's", "step by step", "i will write", "starts with"]
+      },
+      "token_categories": {
+        "logic": ["therefore", "so", "because", "thus", "wait", "then", "since", "hence", "alternatively", "but", "if", "check", "yes", "let"],
+        "syntax": ["def", "return", ":", "(", ")", "[", "]", "(x", "):", "for", "in", "if", "elif", "else", "while", "=", "==", "+=", "<indent>", "<newline>", "```", "python"],
+        "number": ["<digit>"]
+      }
+    }
+    """;
+
+    private Lexicon(List<(string, Regex)> tags, List<(string, HashSet<string>)> cats) { StepTags = tags; TokenCategories = cats; }
+
+    public static Lexicon Load(string? path)
+    {
+        string json = path is null ? Default : File.ReadAllText(path);
+        JsonObject o;
+        try { o = JsonNode.Parse(json)!.AsObject(); }
+        catch (System.Text.Json.JsonException e) { throw new InvalidDataException($"{path}: lexicon is not valid JSON: {e.Message}"); }
+        var tags = new List<(string, Regex)>();
+        foreach (var (tag, list) in o["step_tags"]?.AsObject() ?? throw new InvalidDataException($"{path ?? "lexicon"}: missing field 'step_tags'"))
+        {
+            var alts = list!.AsArray().Select(x => x!.GetValue<string>()).Select(p =>
+            {
+                string e = Regex.Escape(p.ToLowerInvariant());
+                bool wordStart = char.IsLetterOrDigit(p[0]), wordEnd = char.IsLetterOrDigit(p[^1]);
+                return (wordStart ? @"\b" : "") + e + (wordEnd ? @"\b" : "");
+            });
+            tags.Add((tag, new Regex(string.Join("|", alts), RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)));
+        }
+        var cats = new List<(string, HashSet<string>)>();
+        foreach (var (cat, list) in o["token_categories"]?.AsObject() ?? throw new InvalidDataException($"{path ?? "lexicon"}: missing field 'token_categories'"))
+            cats.Add((cat, list!.AsArray().Select(x => x!.GetValue<string>().ToLowerInvariant()).ToHashSet()));
+        return new Lexicon(tags, cats);
+    }
+
+    public string TagStep(string text, bool isCode)
+    {
+        if (isCode) return "code";
+        foreach (var (tag, re) in StepTags) if (re.IsMatch(text)) return tag;
+        return "other";
+    }
+
+    /// <summary>A token's display key: its text trimmed, or &lt;indent&gt; / &lt;newline&gt; / &lt;space&gt; for whitespace.</summary>
+    public static string TokenKey(string token)
+    {
+        if (token.Length > 0 && token.All(c => c == '\n' || c == '\r')) return "<newline>";
+        if (token.Length > 0 && token.All(char.IsWhiteSpace)) return token.Contains('\n') ? "<newline>" : token.Length >= 2 ? "<indent>" : "<space>";
+        return token.Trim();
+    }
+
+    public string CategorizeToken(string key)
+    {
+        string k = key.ToLowerInvariant();
+        foreach (var (cat, set) in TokenCategories)
+        {
+            if (set.Contains(k)) return cat;
+            if (set.Contains("<digit>") && k.Length > 0 && k.All(char.IsDigit)) return cat;
+        }
+        return "other";
+    }
+}

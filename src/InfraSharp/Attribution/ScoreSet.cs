@@ -1,0 +1,47 @@
+using System.Text.Json.Nodes;
+using InfraSharp.Influence;
+using InfraSharp.Storage;
+using static TorchSharp.torch;
+
+namespace InfraSharp.Attribution;
+
+/// <summary>The influence engine's outputs, as plain arrays: pairwise [Q, N], per-token [Q, N, T] when present, and both sides' ids and attributes.</summary>
+public sealed record ScoreSet(
+    double[,] Pairwise,
+    float[,,]? PerToken,
+    IReadOnlyList<(string Id, JsonObject Attributes)> Queries,
+    IReadOnlyList<(string Id, JsonObject Attributes)> Train)
+{
+    public int Q => Pairwise.GetLength(0);
+    public int N => Pairwise.GetLength(1);
+
+    public static ScoreSet Load(string dir)
+    {
+        var (queries, train) = ScoreFiles.ReadExamples(dir);
+        string pw = Path.Combine(dir, "pairwise.safetensors");
+        if (!File.Exists(pw)) throw new FileNotFoundException($"{dir}: no pairwise.safetensors (run infra scores pairwise, and merge partitions)", pw);
+        using var scope = NewDisposeScope();
+        var p = SafeTensorsFile.Open(pw).Read("scores").to(ScalarType.Float64);
+        if (p.shape[1] != train.Count) throw new InvalidDataException($"{pw}: {p.shape[1]} columns, but {train.Count} training rows in examples.json");
+        var pairwise = ToArray2(p);
+        if (p.shape[0] == 1 && queries.Count != 1) queries = [("aggregate", new JsonObject { ["domain"] = "all" })];
+        float[,,]? perToken = null;
+        string pt = Path.Combine(dir, "per_token.safetensors");
+        if (File.Exists(pt))
+        {
+            var t = SafeTensorsFile.Open(pt).Read("scores").contiguous();
+            var flat = t.data<float>().ToArray();
+            perToken = new float[t.shape[0], t.shape[1], t.shape[2]];
+            Buffer.BlockCopy(flat, 0, perToken, 0, flat.Length * 4);
+        }
+        return new ScoreSet(pairwise, perToken, queries, train);
+    }
+
+    private static double[,] ToArray2(Tensor t)
+    {
+        var flat = t.contiguous().data<double>().ToArray();
+        var a = new double[t.shape[0], t.shape[1]];
+        Buffer.BlockCopy(flat, 0, a, 0, flat.Length * 8);
+        return a;
+    }
+}
