@@ -6,8 +6,9 @@ namespace InfraSharp.Attribution;
 /// Influence grouped by data attributes (example level), by reasoning step (sequence level) and by token.
 /// Scores are normalised per query first: each query's row is divided by its mean absolute score over the
 /// training set, so that a query with large gradients cannot dominate a group; raw means are kept beside.
-/// Per-token scores at input position t belong to the token at t+1 (the label that position learns to
-/// predict), so steps and tokens are credited with the influence of learning them.
+/// Per-token scores are per input position (kronfluence's convention: position t contributes
+/// ⟨P(G_q), g_t a_tᵀ⟩); position t is credited to the token at t. Prompt positions carry influence too
+/// (through attention), and form their own "prompt" step; token tables cover response tokens.
 /// </summary>
 public sealed class AttributionAnalyzer(ScoreSet scores, Lexicon lexicon)
 {
@@ -68,9 +69,9 @@ public sealed class AttributionAnalyzer(ScoreSet scores, Lexicon lexicon)
         return rows;
     }
 
-    /// <summary>Token position t's per-token score for a query group, normalised, credited to token t+1.</summary>
+    /// <summary>Position t's per-token score for a query group, normalised (mean over the group's queries).</summary>
     private double TokenValue(List<int> qs, int e, int token) =>
-        token < 1 ? 0 : qs.Average(q => scores.PerToken![q, e, token - 1] / QueryScale[q]);
+        token >= scores.PerToken!.GetLength(2) ? 0 : qs.Average(q => scores.PerToken![q, e, token] / QueryScale[q]);
 
     /// <summary>Influence of each step: the sum of its tokens' per-token scores (normalised, mean over the group's queries).</summary>
     public List<(string QueryGroup, int Example, string Tag, double Value, string Text)> StepValues(string[] queryKeys, IReadOnlyList<TrainingText> texts)
@@ -80,7 +81,7 @@ public sealed class AttributionAnalyzer(ScoreSet scores, Lexicon lexicon)
         foreach (var (qg, qs) in Groups(queryKeys))
             for (int e = 0; e < texts.Count; e++)
                 foreach (var (step, tokens) in texts[e].Steps)
-                    list.Add((qg, e, lexicon.TagStep(step.Text, step.IsCode), tokens.Sum(t => TokenValue(qs, e, t)), step.Text));
+                    list.Add((qg, e, step.Text == TrainingText.PromptTag && step.End == 0 ? "prompt" : lexicon.TagStep(step.Text, step.IsCode), tokens.Sum(t => TokenValue(qs, e, t)), step.Text));
         return list;
     }
 
@@ -101,7 +102,7 @@ public sealed class AttributionAnalyzer(ScoreSet scores, Lexicon lexicon)
             for (int e = 0; e < texts.Count; e++)
             {
                 var ex = texts[e].Example;
-                for (int j = 1; j < ex.Length; j++)
+                for (int j = 0; j < ex.Length; j++)
                     if (ex.Labels[j] != InfraSharp.Text.EncodedExample.IgnoreIndex)
                         occ.Add((Lexicon.TokenKey(texts[e].TokenStrings[j]), TokenValue(qs, e, j)));
             }
@@ -125,7 +126,7 @@ public sealed class AttributionAnalyzer(ScoreSet scores, Lexicon lexicon)
         {
             var ex = texts[e].Example;
             var toks = Enumerable.Range(0, ex.Length).Select(j =>
-                (texts[e].TokenStrings[j], j >= 1 && ex.Labels[j] != InfraSharp.Text.EncodedExample.IgnoreIndex ? scores.PerToken[q, e, j - 1] / QueryScale[q] : 0.0)).ToList();
+                (texts[e].TokenStrings[j], j < scores.PerToken.GetLength(2) ? scores.PerToken[q, e, j] / QueryScale[q] : 0.0)).ToList();
             return new TokenHeat(scores.Train[e].Id, scores.Pairwise[q, e], toks);
         }).ToList();
     }

@@ -4,7 +4,8 @@ namespace InfraSharp.Attribution;
 
 /// <summary>
 /// A training example's text as the model saw it: token ids, labels, character offsets, and its responses
-/// (the labelled runs: assistant content plus the closing end token) split into steps.
+/// (the labelled runs: assistant content plus the closing end token) split into steps. Every other token
+/// (prompt, template) belongs to one leading "prompt" step, so that steps partition all positions.
 /// </summary>
 public sealed class TrainingText
 {
@@ -14,12 +15,17 @@ public sealed class TrainingText
     /// <summary>Steps of all responses, with the token indices (label positions) each one owns.</summary>
     public required List<(StepSegmenter.Step Step, List<int> Tokens)> Steps { get; init; }
 
+    /// <summary>Text of the pseudo-step that holds the prompt and template tokens.</summary>
+    public const string PromptTag = "(prompt)";
+
     public static TrainingText Build(EncodedExample e, Tokenizer tok)
     {
         if (e.Text is null || e.Offsets is null)
             throw new ArgumentException($"{e.SourceFile}:{e.Line}: example '{e.Id}' has no text (pre-tokenized rows can't be split into steps)");
         var strings = e.InputIds.Select(id => tok.Decode([id])).ToArray();
         var steps = new List<(StepSegmenter.Step, List<int>)>();
+        var prompt = Enumerable.Range(0, e.Length).Where(k => e.Labels[k] == EncodedExample.IgnoreIndex).ToList();
+        steps.Add((new StepSegmenter.Step(0, 0, PromptTag, false), prompt));
         int j = 0;
         while (j < e.Length)
         {

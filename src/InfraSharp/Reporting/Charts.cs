@@ -23,9 +23,7 @@ public static class Charts
                 line.LineWidth = 1.5f;
             }
         }
-        plt.Axes.Bottom.SetTicks(xs, labels.ToArray());
-        plt.Axes.Bottom.TickLabelStyle.Rotation = labels.Any(l => l.Length > 8) ? 30 : 0;
-        plt.Axes.Bottom.TickLabelStyle.Alignment = labels.Any(l => l.Length > 8) ? Alignment.MiddleLeft : Alignment.UpperCenter;
+        plt.Axes.Bottom.SetTicks(xs, labels.Select(Short).ToArray());
         plt.Add.HorizontalLine(0, 1, Colors.Gray);
         plt.Title(title);
         plt.YLabel(yLabel);
@@ -33,20 +31,33 @@ public static class Charts
         return plt.GetSvgXml(width, height);
     }
 
-    /// <summary>A heatmap of rows x columns with a colour bar (rows top to bottom in the given order).</summary>
-    public static string Heatmap(string title, IReadOnlyList<string> rowLabels, IReadOnlyList<string> colLabels, double[,] values, int width = 760, int height = 320)
+    /// <summary>Compact group labels for axes: "domain=code|difficulty=3" becomes "code L3".</summary>
+    public static string Short(string label) =>
+        label.Replace("domain=", "").Replace("difficulty=", "L").Replace("length_bucket=", "len ").Replace('|', ' ');
+
+    /// <summary>
+    /// A heatmap as an HTML grid (crisp at any zoom, values readable): diverging colours, green for helping,
+    /// red for hurting, saturation by magnitude relative to the largest cell.
+    /// </summary>
+    public static string HeatmapHtml(IReadOnlyList<string> rowLabels, IReadOnlyList<string> colLabels, double[,] values)
     {
-        var plt = new Plot();
-        var hm = plt.Add.Heatmap(values);
-        hm.Colormap = new ScottPlot.Colormaps.MellowRainbow();
-        plt.Add.ColorBar(hm);
-        var xs = Enumerable.Range(0, colLabels.Count).Select(i => (double)i).ToArray();
-        var ys = Enumerable.Range(0, rowLabels.Count).Select(i => (double)(rowLabels.Count - 1 - i)).ToArray();
-        plt.Axes.Bottom.SetTicks(xs, colLabels.ToArray());
-        plt.Axes.Bottom.TickLabelStyle.Rotation = 30;
-        plt.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
-        plt.Axes.Left.SetTicks(ys, rowLabels.ToArray());
-        plt.Title(title);
-        return plt.GetSvgXml(width, height);
+        double max = 1e-12;
+        foreach (var v in values) if (!double.IsNaN(v)) max = Math.Max(max, Math.Abs(v));
+        var sb = new System.Text.StringBuilder("<table class=\"heat\" id=\"headline-heatmap\"><tr><th></th>");
+        foreach (var c in colLabels) sb.Append("<th>").Append(System.Net.WebUtility.HtmlEncode(Short(c))).Append("</th>");
+        sb.Append("</tr>");
+        for (int i = 0; i < rowLabels.Count; i++)
+        {
+            sb.Append("<tr><th>on ").Append(System.Net.WebUtility.HtmlEncode(Short(rowLabels[i]))).Append("</th>");
+            for (int j = 0; j < colLabels.Count; j++)
+            {
+                double v = values[i, j], a = double.IsNaN(v) ? 0 : Math.Sqrt(Math.Abs(v) / max);
+                string color = v >= 0 ? $"rgba(52,168,83,{a:F2})" : $"rgba(234,67,53,{a:F2})";
+                sb.Append($"<td style=\"background:{color}\" title=\"{v.ToString("G4", System.Globalization.CultureInfo.InvariantCulture)}\">")
+                  .Append(InfraSharp.Reporting.AnalysisWriter.Signed(v, 2)).Append("</td>");
+            }
+            sb.Append("</tr>");
+        }
+        return sb.Append("</table>").ToString();
     }
 }

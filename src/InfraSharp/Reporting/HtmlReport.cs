@@ -25,7 +25,7 @@ public static class HtmlReport
           .Append("table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}th,td{border:1px solid #ccc;padding:.3rem .6rem;text-align:right}")
           .Append("th:first-child,td:first-child{text-align:left}th{background:#f3f3f3}.pos{background:#e6f4ea}.neg{background:#fce8e6}")
           .Append(".ci{color:#777;font-size:.8rem}.note{color:#555;font-size:.9rem}.tok{white-space:pre-wrap;font-family:ui-monospace,monospace;font-size:.85rem;border:1px solid #ddd;padding:.6rem;margin:.5rem 0}")
-          .Append(".tok span{border-radius:2px}svg{max-width:100%;height:auto}h2{margin-top:2.2rem;border-bottom:1px solid #eee}</style></head><body>");
+          .Append(".tok span{border-radius:2px}table.heat td{text-align:center;min-width:3.2rem}svg{max-width:100%;height:auto}h2{margin-top:2.2rem;border-bottom:1px solid #eee}</style></head><body>");
         sb.Append("<h1>").Append(H(title)).Append("</h1>");
         sb.Append("<p class=\"note\">Influence of training data on queries, from influence functions (EK-FAC by default). ")
           .Append("A <b>positive</b> value means the training data <b>helps</b> the query (up-weighting it lowers the query's loss). ")
@@ -50,7 +50,7 @@ public static class HtmlReport
         sb.Append("</tbody></table><p class=\"note\">Green: the whole CI is above zero; red: below.</p>");
         var heat = new double[qgs.Count, tgs.Count];
         for (int i = 0; i < qgs.Count; i++) for (int j = 0; j < tgs.Count; j++) heat[i, j] = mean[i, j];
-        sb.Append("<figure>").Append(Charts.Heatmap("Mean normalised influence (rows: query group, columns: training group)", qgs, tgs, heat)).Append("</figure>");
+        sb.Append("<h3>Heatmap: mean normalised influence (rows: queries, columns: training group)</h3>").Append(Charts.HeatmapHtml(qgs, tgs, heat));
         foreach (var (qg, i) in qgs.Select((q, i) => (q, i)))
         {
             var rows = Enumerable.Range(0, tgs.Count).ToList();
