@@ -17,6 +17,7 @@ public static class Program
         root.Subcommands.Add(InfluenceCommands.Scores());
         root.Subcommands.Add(InfluenceCommands.Merge());
         root.Subcommands.Add(AnalyzeCommand.Build());
+        root.Subcommands.Add(CurateCommand.Build());
         root.Subcommands.Add(DemoCommand.Build());
         return root.Parse(args).Invoke();
     }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using InfraSharp.Evaluation;
+using InfraSharp.Reporting;
 using InfraSharp.Models;
 using InfraSharp.Storage;
 using InfraSharp.Text;
@@ -40,13 +41,13 @@ public static class DemoCommand
         Directory.CreateDirectory(outDir);
         string dataDir = Path.Combine(outDir, "data"), modelDir = Path.Combine(outDir, "model");
 
-        ProgressLog.Line($"1/3 synthetic data -> {dataDir}");
+        ProgressLog.Line($"1/6 synthetic data -> {dataDir}");
         var splits = SyntheticDataset.Generate(new SyntheticDataset.Options
         { Seed = seed, Size = s.TrainSize, QueriesPerCell = s.QueriesPerCell, EvalPerCell = s.EvalPerCell });
         SyntheticDataset.Write(dataDir, splits);
-
-        ProgressLog.Line($"2/3 train a {s.Shape} model from scratch -> {modelDir}");
         string trainPath = Path.Combine(dataDir, "train.jsonl");
+
+        ProgressLog.Line($"2/6 train a {s.Shape} model from scratch -> {modelDir}");
         var (lm, tokDir) = TrainCommand.Prepare(null, s.Shape, null, s.Vocab, trainPath, modelDir, seed);
         using var _ = lm;
         var tok = Tokenizer.Load(tokDir);
@@ -60,14 +61,67 @@ public static class DemoCommand
         double after = LossEvaluator.MeanLoss(lm, held);
         ProgressLog.Line($"held-out loss {before:F3} -> {after:F3}");
 
-        ProgressLog.Line("3/3 greedy answers on the held-out problems");
+        ProgressLog.Line("3/6 greedy answers on the held-out problems");
         var summary = Evaluate(lm, tok, modelDir, Path.Combine(dataDir, "eval.jsonl"), Path.Combine(outDir, "eval"), s.MaxNewTokens);
+
+        ProgressLog.Line("4/6 keep the query problems the model answers correctly");
+        string queriesPath = CorrectQueries(lm, tok, modelDir, Path.Combine(dataDir, "queries.jsonl"), Path.Combine(outDir, "queries-correct.jsonl"), s.MaxNewTokens);
+
+        ProgressLog.Line("5/6 influence: MLP-only EK-FAC factors, pairwise and per-token scores");
+        string factorDir = Path.Combine(outDir, "factors"), scoreDir = Path.Combine(outDir, "scores");
+        Influence(modelDir, trainPath, queriesPath, factorDir, scoreDir);
+
+        ProgressLog.Line("6/6 attribution analysis and report");
+        var analysis = AnalyzeCommand.Run(new AnalyzeCommand.Options
+        {
+            Scores = scoreDir, Train = trainPath, Queries = queriesPath, Out = Path.Combine(outDir, "analysis"),
+            Title = "InfraSharp demo: which training data helps math and code",
+        });
+
         Console.WriteLine();
         Console.WriteLine($"## Accuracy on held-out problems (greedy), {lm.ParameterCount / 1e6:F2}M-parameter model trained from scratch");
         Console.WriteLine();
         Console.WriteLine(summary.ToMarkdown());
-        Console.WriteLine($"held-out loss {before:F3} -> {after:F3}; wall time {total.Elapsed.TotalSeconds:F0}s; outputs in {outDir}");
+        Console.WriteLine($"held-out loss {before:F3} -> {after:F3}");
+        Console.WriteLine();
+        Console.WriteLine("## Cross-domain influence (mean normalised influence of training examples on correctly answered queries, 95% CI)");
+        Console.WriteLine();
+        Console.WriteLine(AnalysisWriter.CrossTableMarkdown(analysis));
+        Console.WriteLine($"report: {Path.Combine(outDir, "analysis", "report.html")}; wall time {total.Elapsed.TotalSeconds:F0}s");
         return 0;
+    }
+
+    /// <summary>
+    /// The queries the trained model answers correctly (greedy), as the Infra paper selects them. A domain
+    /// with no correct answer keeps all its queries, with a warning, so that both domains stay in the analysis.
+    /// </summary>
+    public static string CorrectQueries(CausalLM lm, Tokenizer tok, string modelDir, string queries, string outPath, int maxNewTokens)
+    {
+        var summaryDir = Path.Combine(Path.GetDirectoryName(outPath)!, "queries-eval");
+        Evaluate(lm, tok, modelDir, queries, summaryDir, maxNewTokens);
+        var correct = Storage.JsonlFile.ReadObjects(Path.Combine(summaryDir, "results.jsonl"))
+            .Where(r => (r["correct"] ?? r["passed"])?.GetValue<bool>() == true).Select(r => r["problem_id"]!.ToString()).ToHashSet();
+        var rows = DatasetReader.Read(queries).ToList();
+        var kept = new List<System.Text.Json.Nodes.JsonObject>();
+        foreach (var g in rows.GroupBy(r => r.Fields["domain"]?.ToString() ?? ""))
+        {
+            var ok = g.Where(r => correct.Contains(Evaluator.ProblemId(r))).ToList();
+            if (ok.Count == 0) ProgressLog.Line($"warning: no {g.Key} query answered correctly; keeping all {g.Count()} {g.Key} queries");
+            else ProgressLog.Line($"{g.Key}: {ok.Count} of {g.Count()} queries answered correctly");
+            kept.AddRange((ok.Count == 0 ? g.ToList() : ok).Select(r => r.Fields));
+        }
+        Storage.JsonlFile.Write(outPath, kept);
+        return outPath;
+    }
+
+    /// <summary>MLP-only EK-FAC (the paper's setting), then pairwise and per-token scores, through the CLI's own commands.</summary>
+    public static void Influence(string modelDir, string trainPath, string queriesPath, string factorDir, string scoreDir)
+    {
+        int rc = Program.Main(["factors", "--model", modelDir, "--data", trainPath, "--out", factorDir, "--strategy", "ekfac", "--modules", "mlp"]);
+        if (rc != 0) throw new InvalidOperationException($"infra factors failed ({rc})");
+        rc = Program.Main(["scores", "pairwise", "--model", modelDir, "--factors", factorDir, "--train", trainPath, "--queries", queriesPath,
+            "--out", scoreDir, "--per-token", "--measurement", "mean-logprob"]);
+        if (rc != 0) throw new InvalidOperationException($"infra scores failed ({rc})");
     }
 
     /// <summary>Greedy completions for math and code rows of a file, graded; results under <paramref name="outDir"/>.</summary>

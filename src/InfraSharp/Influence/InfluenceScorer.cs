@@ -79,9 +79,19 @@ public sealed class InfluenceScorer(CausalLM model, TrackedModules modules, Infl
                     pw.add_(matmul(pg.reshape(pq.Count, -1), ge.reshape(n, -1).transpose(0, 1)));
                     if (args.PerToken)
                     {
-                        // position t contributes g_tᵀ P(G_q) a_t
-                        for (int q = 0; q < pq.Count; q++)
-                            pt![q].add_((matmul(g, pg[q]) * a).sum([-1L]));
+                        // Position t contributes g_tᵀ P(G_q) a_t: one matmul of all positions' inputs with a block
+                        // of queries' preconditioned gradients, then a dot with the output gradients.
+                        long bt = n * t, outDim = pg.shape[1], inDim = pg.shape[2];
+                        var aFlat = a.reshape(bt, inDim); var gFlat = g.reshape(bt, 1, outDim);
+                        int block = (int)Math.Max(1, Math.Min(pq.Count, 16_000_000 / Math.Max(1, bt * outDim)));
+                        for (int q0 = 0; q0 < pq.Count; q0 += block)
+                        {
+                            int qn = Math.Min(block, pq.Count - q0);
+                            var pgBlock = pg.narrow(0, q0, qn).reshape(qn * outDim, inDim);
+                            var projected = matmul(aFlat, pgBlock.transpose(0, 1)).reshape(bt, qn, outDim);
+                            var contrib = (projected * gFlat).sum([-1L]);             // [bt, qn]
+                            pt!.narrow(0, q0, qn).add_(contrib.transpose(0, 1).reshape(qn, n, t));
+                        }
                     }
                 }
             }

@@ -22,4 +22,9 @@ public sealed record SftOptions
     /// <summary>Row attribute that weights an example's loss (missing: 1).</summary>
     public string WeightField { get; init; } = "weight";
     public int LogEvery { get; init; } = 10;
+    /// <summary>
+    /// Train on about this many tokens (0: use epochs): the step count is the budget over the mean tokens of
+    /// a step, so datasets of different lengths can be compared at equal compute.
+    /// </summary>
+    public long TokenBudget { get; init; }
 }

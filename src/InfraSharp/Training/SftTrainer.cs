@@ -28,10 +28,13 @@ public sealed class SftTrainer(CausalLM model, SftOptions options, string outDir
                 .OrderBy(d => d, StringComparer.Ordinal).LastOrDefault()
             : null;
 
-    public long TotalSteps(int n)
+    public long TotalSteps(IReadOnlyList<EncodedExample> train)
     {
-        long perEpoch = (n + options.BatchSize * options.GradientAccumulation - 1) / (options.BatchSize * options.GradientAccumulation);
-        long total = perEpoch * options.Epochs;
+        int per = options.BatchSize * options.GradientAccumulation;
+        long perEpoch = (train.Count + per - 1) / per;
+        long total = options.TokenBudget > 0
+            ? (long)Math.Ceiling(options.TokenBudget / (train.Average(e => (double)e.Length) * per))
+            : perEpoch * options.Epochs;
         return options.MaxSteps > 0 ? Math.Min(options.MaxSteps, total) : total;
     }
 
@@ -44,7 +47,7 @@ public sealed class SftTrainer(CausalLM model, SftOptions options, string outDir
         using var opt = new AdamW(model.Parameters, options);
         long start = 0;
         if (resumeFrom is not null) start = Restore(resumeFrom, opt);
-        long total = TotalSteps(train.Count);
+        long total = TotalSteps(train);
         int per = options.BatchSize * options.GradientAccumulation;
         long perEpoch = (train.Count + per - 1) / per;
         var progress = new ProgressLog("train", (int)total, TimeSpan.FromSeconds(5));

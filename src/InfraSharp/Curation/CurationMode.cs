@@ -1,0 +1,4 @@
+namespace InfraSharp.Curation;
+
+/// <summary>How a curation is applied: by drawing rows (replace) or by weighting every row (weight).</summary>
+public enum CurationMode { Replace, Weight }
