@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using InfraSharp.Curation;
 using InfraSharp.Evaluation;
 using InfraSharp.Reporting;
 using InfraSharp.Models;
@@ -20,8 +21,9 @@ public static class DemoCommand
     public sealed record Settings(int TrainSize, int EvalPerCell, int QueriesPerCell, int Epochs, int Vocab, string Shape,
         int BatchSize, double LearningRate, int MaxNewTokens)
     {
-        // Measured here: 1,000 steps of batch 8 teach the 0.9M-parameter model levels 1-2 (a few minutes on 2 cores).
-        public static readonly Settings Full = new(2000, 10, 4, 4, 768, "layers=4,hidden=128,heads=4,kv_heads=2,mlp=384", 8, 2e-3, 256);
+        // Measured here: 750-1,000 steps of batch 8 teach the 0.9M-parameter model levels 1-2 in about two minutes
+        // on 2 cores; the demo trains four such models (original and three mixes), so it takes 750.
+        public static readonly Settings Full = new(2000, 10, 4, 3, 768, "layers=4,hidden=128,heads=4,kv_heads=2,mlp=384", 8, 2e-3, 256);
         public static readonly Settings Quick = new(800, 4, 2, 3, 640, "layers=3,hidden=96,heads=4,kv_heads=2,mlp=288", 8, 3e-3, 200);
     }
 
@@ -30,30 +32,34 @@ public static class DemoCommand
         var output = new Option<string>("--out") { Description = "Output folder", DefaultValueFactory = _ => "demo-out" };
         var quick = new Option<bool>("--quick") { Description = "A smaller run (about a third of the time)" };
         var seed = new Option<int>("--seed") { Description = "Seed of data, initialisation and order", DefaultValueFactory = _ => 1 };
-        var cmd = new Command("demo", "Run the method end to end on the embedded default: synth data, train a tiny model, evaluate.") { output, quick, seed };
-        cmd.SetAction(p => CliRunner.Run(() => Run(p.GetValue(output)!, p.GetValue(quick) ? Settings.Quick : Settings.Full, p.GetValue(seed))));
+        var seeds = new Option<int>("--seeds") { Description = "Repeat the before/after trainings over this many seeds (mean and spread)", DefaultValueFactory = _ => 1 };
+        var cmd = new Command("demo", "Run the Infra method end to end on the embedded default: synthetic data, a tiny model trained from scratch, influence attribution, report, curation, retraining and the before/after table.")
+        { output, quick, seed, seeds };
+        cmd.SetAction(p => CliRunner.Run(() => Run(p.GetValue(output)!, p.GetValue(quick) ? Settings.Quick : Settings.Full, p.GetValue(seed), p.GetValue(seeds))));
         return cmd;
     }
 
-    public static int Run(string outDir, Settings s, int seed)
+    public static int Run(string outDir, Settings s, int seed, int seeds = 1)
     {
+        if (seeds < 1) throw new ArgumentException("--seeds must be at least 1");
         var total = Stopwatch.StartNew();
         Directory.CreateDirectory(outDir);
         string dataDir = Path.Combine(outDir, "data"), modelDir = Path.Combine(outDir, "model");
 
-        ProgressLog.Line($"1/6 synthetic data -> {dataDir}");
+        ProgressLog.Line($"1/8 synthetic data -> {dataDir}");
         var splits = SyntheticDataset.Generate(new SyntheticDataset.Options
         { Seed = seed, Size = s.TrainSize, QueriesPerCell = s.QueriesPerCell, EvalPerCell = s.EvalPerCell });
         SyntheticDataset.Write(dataDir, splits);
         string trainPath = Path.Combine(dataDir, "train.jsonl");
 
-        ProgressLog.Line($"2/6 train a {s.Shape} model from scratch -> {modelDir}");
+        ProgressLog.Line($"2/8 train a {s.Shape} model from scratch -> {modelDir}");
         var (lm, tokDir) = TrainCommand.Prepare(null, s.Shape, null, s.Vocab, trainPath, modelDir, seed);
         using var _ = lm;
         var tok = Tokenizer.Load(tokDir);
         var enc = new ExampleEncoder(tok, new EncodeOptions { MaxLength = lm.Config.MaxPositionEmbeddings });
         var train = enc.EncodeFile(trainPath);
         var held = enc.EncodeFile(Path.Combine(dataDir, "eval.jsonl"));
+        var originalClock = Stopwatch.StartNew();
         ProgressLog.Line($"model: {lm.ParameterCount / 1e6:F2}M parameters, vocabulary {tok.Bpe.VocabSize}; {train.Count} examples, {train.Sum(e => e.Length)} tokens");
         double before = LossEvaluator.MeanLoss(lm, held);
         var o = new SftOptions { Epochs = s.Epochs, BatchSize = s.BatchSize, LearningRate = s.LearningRate, WarmupSteps = 50, Seed = seed };
@@ -61,22 +67,62 @@ public static class DemoCommand
         double after = LossEvaluator.MeanLoss(lm, held);
         ProgressLog.Line($"held-out loss {before:F3} -> {after:F3}");
 
-        ProgressLog.Line("3/6 greedy answers on the held-out problems");
+        ProgressLog.Line("3/8 greedy answers on the held-out problems");
         var summary = Evaluate(lm, tok, modelDir, Path.Combine(dataDir, "eval.jsonl"), Path.Combine(outDir, "eval"), s.MaxNewTokens);
+        double originalSeconds = originalClock.Elapsed.TotalSeconds;
 
-        ProgressLog.Line("4/6 keep the query problems the model answers correctly");
+        ProgressLog.Line("4/8 keep the query problems the model answers correctly");
         string queriesPath = CorrectQueries(lm, tok, modelDir, Path.Combine(dataDir, "queries.jsonl"), Path.Combine(outDir, "queries-correct.jsonl"), s.MaxNewTokens);
 
-        ProgressLog.Line("5/6 influence: MLP-only EK-FAC factors, pairwise and per-token scores");
+        ProgressLog.Line("5/8 influence: MLP-only EK-FAC factors, pairwise and per-token scores");
         string factorDir = Path.Combine(outDir, "factors"), scoreDir = Path.Combine(outDir, "scores");
         Influence(modelDir, trainPath, queriesPath, factorDir, scoreDir);
 
-        ProgressLog.Line("6/6 attribution analysis and report");
+        ProgressLog.Line("6/8 attribution analysis and report");
         var analysis = AnalyzeCommand.Run(new AnalyzeCommand.Options
         {
             Scores = scoreDir, Train = trainPath, Queries = queriesPath, Out = Path.Combine(outDir, "analysis"),
             Title = "InfraSharp demo: which training data helps math and code",
         });
+
+        ProgressLog.Line("7/8 curate the next training mix: flip-difficulty, attribute-influence, and a random control of the same size");
+        var rows = DatasetReader.Read(trainPath).Select(r => r.Fields).ToList();
+        var mixes = new List<(string Name, string Path, string Summary)>();
+        foreach (var (name, result) in new[]
+        {
+            ("flip-difficulty", FlipDifficulty.Apply(rows, CurationMode.Replace, seed: seed)),
+            ("attribute-influence", AttributeInfluence.Apply(rows, Path.Combine(outDir, "analysis"), CurationMode.Replace, temperature: 0.5, seed: seed)),
+            ("random-control", RandomControl(rows, seed)),
+        })
+        {
+            string path = Path.Combine(dataDir, $"train-{name}.jsonl");
+            Storage.JsonlFile.Write(path, result.Rows);
+            mixes.Add((name, path, result.Summary));
+        }
+
+        ProgressLog.Line($"8/8 retrain from the same initialisation with the same token budget, evaluate (seeds: {seeds})");
+        long budget = (long)s.Epochs * train.Sum(e => (long)e.Length);
+        var cfg = lm.Config;
+        var runs = new List<(string Model, int Seed, EvalSummary Summary, double Seconds)>();
+        runs.Add(("original", seed, summary, originalSeconds));
+        for (int k = 0; k < seeds; k++)
+        {
+            int sd = seed + k;
+            var candidates = new List<(string Name, string Path)>();
+            if (k > 0) candidates.Add(("original", trainPath));
+            candidates.AddRange(mixes.Select(m => (m.Name, m.Path)));
+            foreach (var (name, path) in candidates)
+            {
+                var sw = Stopwatch.StartNew();
+                string dir = Path.Combine(outDir, "retrain", $"{name}-seed{sd}");
+                using var model = CausalLM.Initialize(cfg, sd);
+                var data = enc.EncodeFile(path);
+                new SftTrainer(model, o with { Seed = sd, TokenBudget = budget }, dir, tokDir).Train(data);
+                var sum = Evaluate(model, tok, dir, Path.Combine(dataDir, "eval.jsonl"), Path.Combine(dir, "eval"), s.MaxNewTokens);
+                runs.Add((name, sd, sum, sw.Elapsed.TotalSeconds));
+                ProgressLog.Line($"{name} (seed {sd}): math {Accuracy(sum, "math"):P1}, code {Accuracy(sum, "code"):P1} ({sw.Elapsed.TotalSeconds:F0}s)");
+            }
+        }
 
         Console.WriteLine();
         Console.WriteLine($"## Accuracy on held-out problems (greedy), {lm.ParameterCount / 1e6:F2}M-parameter model trained from scratch");
@@ -87,15 +133,57 @@ public static class DemoCommand
         Console.WriteLine("## Cross-domain influence (mean normalised influence of training examples on correctly answered queries, 95% CI)");
         Console.WriteLine();
         Console.WriteLine(AnalysisWriter.CrossTableMarkdown(analysis));
+        foreach (var m in mixes) { Console.WriteLine($"### {m.Name}"); Console.WriteLine(); Console.WriteLine(m.Summary); }
+        Console.WriteLine($"## Before / after: accuracy on held-out problems, same initialisation and token budget ({seeds} seed{(seeds > 1 ? "s" : "")}; mean ± sd)");
+        Console.WriteLine();
+        Console.WriteLine(BeforeAfterTable(runs));
         Console.WriteLine($"report: {Path.Combine(outDir, "analysis", "report.html")}; wall time {total.Elapsed.TotalSeconds:F0}s");
         return 0;
+    }
+
+    /// <summary>Rows drawn uniformly at random with replacement: a control of the same size as the curated mixes.</summary>
+    public static CurationResult RandomControl(IReadOnlyList<System.Text.Json.Nodes.JsonObject> rows, int seed)
+    {
+        var rng = new Random(seed + 7919);
+        var drawn = Enumerable.Range(0, rows.Count).Select(_ =>
+        {
+            var o = (System.Text.Json.Nodes.JsonObject)rows[rng.Next(rows.Count)].DeepClone();
+            o["weight"] = 1.0;
+            return o;
+        }).ToList();
+        return new CurationResult(drawn, "random control: rows drawn uniformly with replacement\n\n" + LevelDistribution.Table(rows, drawn));
+    }
+
+    private static double Accuracy(EvalSummary s, string domain, string difficulty = "all") =>
+        s.Groups.FirstOrDefault(g => g.Domain == domain && g.Difficulty == difficulty)?.Accuracy ?? double.NaN;
+
+    /// <summary>One row per training mix: math and code accuracy overall and per level, mean ± sd over seeds.</summary>
+    public static string BeforeAfterTable(IReadOnlyList<(string Model, int Seed, EvalSummary Summary, double Seconds)> runs)
+    {
+        var cols = new List<(string Domain, string Level)> { ("math", "all"), ("code", "all") };
+        foreach (var d in new[] { "math", "code" }) for (int l = 1; l <= 5; l++) cols.Add((d, l.ToString()));
+        var sb = new System.Text.StringBuilder("| training mix | seeds | " + string.Join(" | ", cols.Select(c => c.Level == "all" ? $"{c.Domain}" : $"{c.Domain} L{c.Level}")) + " | train+eval s |\n");
+        sb.Append("|---|---|" + string.Concat(cols.Select(_ => "---|")) + "---|\n");
+        foreach (var g in runs.GroupBy(r => r.Model))
+        {
+            sb.Append($"| {g.Key} | {g.Count()} |");
+            foreach (var (d, l) in cols)
+            {
+                var xs = g.Select(r => Accuracy(r.Summary, d, l)).Where(x => !double.IsNaN(x)).ToList();
+                double mean = xs.Count == 0 ? double.NaN : xs.Average();
+                double sd = xs.Count > 1 ? Math.Sqrt(xs.Sum(x => (x - mean) * (x - mean)) / (xs.Count - 1)) : double.NaN;
+                sb.Append(double.IsNaN(sd) ? $" {mean * 100:F1}% |" : $" {mean * 100:F1} ± {sd * 100:F1}% |");
+            }
+            sb.Append($" {g.Average(r => r.Seconds):F0} |\n");
+        }
+        return sb.ToString();
     }
 
     /// <summary>
     /// The queries the trained model answers correctly (greedy), as the Infra paper selects them. A domain
     /// with no correct answer keeps all its queries, with a warning, so that both domains stay in the analysis.
     /// </summary>
-    public static string CorrectQueries(CausalLM lm, Tokenizer tok, string modelDir, string queries, string outPath, int maxNewTokens)
+    public static string CorrectQueries(CausalLM lm, Tokenizer tok, string modelDir, string queries, string outPath, int maxNewTokens, int maxPerDomain = 8)
     {
         var summaryDir = Path.Combine(Path.GetDirectoryName(outPath)!, "queries-eval");
         Evaluate(lm, tok, modelDir, queries, summaryDir, maxNewTokens);
@@ -108,7 +196,10 @@ public static class DemoCommand
             var ok = g.Where(r => correct.Contains(Evaluator.ProblemId(r))).ToList();
             if (ok.Count == 0) ProgressLog.Line($"warning: no {g.Key} query answered correctly; keeping all {g.Count()} {g.Key} queries");
             else ProgressLog.Line($"{g.Key}: {ok.Count} of {g.Count()} queries answered correctly");
-            kept.AddRange((ok.Count == 0 ? g.ToList() : ok).Select(r => r.Fields));
+            // At most maxPerDomain per domain, spread over levels: per-token scoring costs queries x training tokens.
+            var chosen = (ok.Count == 0 ? g.ToList() : ok).GroupBy(r => r.Fields["difficulty"]?.ToString() ?? "")
+                .SelectMany(l => l.Select((r, i) => (r, i))).OrderBy(x => x.i).Take(maxPerDomain).Select(x => x.r);
+            kept.AddRange(chosen.Select(r => r.Fields));
         }
         Storage.JsonlFile.Write(outPath, kept);
         return outPath;

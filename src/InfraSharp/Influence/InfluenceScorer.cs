@@ -82,14 +82,20 @@ public sealed class InfluenceScorer(CausalLM model, TrackedModules modules, Infl
                         // Position t contributes g_tᵀ P(G_q) a_t: one matmul of all positions' inputs with a block
                         // of queries' preconditioned gradients, then a dot with the output gradients.
                         long bt = n * t, outDim = pg.shape[1], inDim = pg.shape[2];
-                        var aFlat = a.reshape(bt, inDim); var gFlat = g.reshape(bt, 1, outDim);
-                        int block = (int)Math.Max(1, Math.Min(pq.Count, 16_000_000 / Math.Max(1, bt * outDim)));
+                        // Project whichever side is wider onto the narrower one, so the intermediate is [bt, q, min(in, out)].
+                        bool viaInputs = inDim <= outDim;
+                        long narrow = Math.Min(inDim, outDim);
+                        var wide = viaInputs ? g.reshape(bt, outDim) : a.reshape(bt, inDim);
+                        var other = (viaInputs ? a.reshape(bt, 1, inDim) : g.reshape(bt, 1, outDim));
+                        int block = (int)Math.Max(1, Math.Min(pq.Count, 16_000_000 / Math.Max(1, bt * narrow)));
                         for (int q0 = 0; q0 < pq.Count; q0 += block)
                         {
                             int qn = Math.Min(block, pq.Count - q0);
-                            var pgBlock = pg.narrow(0, q0, qn).reshape(qn * outDim, inDim);
-                            var projected = matmul(aFlat, pgBlock.transpose(0, 1)).reshape(bt, qn, outDim);
-                            var contrib = (projected * gFlat).sum([-1L]);             // [bt, qn]
+                            var pgb = pg.narrow(0, q0, qn);
+                            // viaInputs: g·PG -> [bt, qn, in]; else a·PGᵀ -> [bt, qn, out].
+                            var mat = viaInputs ? pgb.permute(1, 0, 2).reshape(outDim, qn * inDim) : pgb.permute(2, 0, 1).reshape(inDim, qn * outDim);
+                            var projected = matmul(wide, mat).reshape(bt, qn, narrow);
+                            var contrib = (projected * other).sum([-1L]);             // [bt, qn]
                             pt!.narrow(0, q0, qn).add_(contrib.transpose(0, 1).reshape(qn, n, t));
                         }
                     }
