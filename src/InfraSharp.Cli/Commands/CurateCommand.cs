@@ -20,7 +20,7 @@ public static class CurateCommand
         var scores = new Option<string?>("--scores") { Description = "influence-top: score folder of the target queries" };
         var fraction = new Option<double>("--fraction") { DefaultValueFactory = _ => 0.5, Description = "influence-top: fraction kept" };
         var analysis = new Option<string?>("--analysis") { Description = "attribute-influence: folder of infra analyze (example_level.csv)" };
-        var temperature = new Option<double>("--temperature") { DefaultValueFactory = _ => 0.5, Description = "influence-top (weight) / attribute-influence: larger moves less" };
+        var temperature = new Option<double>("--temperature") { DefaultValueFactory = _ => 1.0, Description = "influence-top (weight) / attribute-influence: larger moves less" };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0, Description = "Seed of the draws" };
         var cmd = new Command("curate", "Reweight or reselect the SFT mix: flip task difficulty (the Infra rule), or follow measured influence.")
         { data, output, strategy, mode, flip, strength, scores, fraction, analysis, temperature, seed };

@@ -6,10 +6,11 @@ namespace InfraSharp.Curation;
 
 /// <summary>
 /// Curation that follows the measured attribution instead of a rule of thumb: each attribute group of
-/// <c>example_level.csv</c> (e.g. domain x difficulty) gets the multiplier exp(μ_g / T), where μ_g is its
-/// mean normalised influence averaged over the query groups (so math and code targets count equally).
-/// Negative groups shrink, positive ones grow; a larger temperature T moves less. Size is kept (and the
-/// domain ratio, when domain is one of the keys).
+/// <c>example_level.csv</c> (e.g. domain x difficulty) gets the multiplier exp(z_g / T), where z_g is its
+/// mean normalised influence (averaged over the query groups, so math and code targets count equally),
+/// standardised across groups (minus the mean, over the standard deviation) so that one heavy-tailed group
+/// cannot swallow the mix. Groups below average shrink, those above grow; a larger temperature T moves
+/// less; multipliers are clipped to [e^-2, e^2]. Size is kept (and the domain ratio, when domain is a key).
 /// </summary>
 public static class AttributeInfluence
 {
@@ -23,7 +24,7 @@ public static class AttributeInfluence
             .GroupBy(c => c[gi]).ToDictionary(g => g.Key, g => g.Average(c => double.Parse(c[mi], CultureInfo.InvariantCulture)));
     }
 
-    public static CurationResult Apply(IReadOnlyList<JsonObject> rows, string analysisDir, CurationMode mode, double temperature = 0.5, int seed = 0)
+    public static CurationResult Apply(IReadOnlyList<JsonObject> rows, string analysisDir, CurationMode mode, double temperature = 1.0, int seed = 0)
     {
         string csv = Path.Combine(analysisDir, "example_level.csv");
         if (!File.Exists(csv)) throw new FileNotFoundException($"{analysisDir}: no example_level.csv (run infra analyze first)", csv);
@@ -34,9 +35,10 @@ public static class AttributeInfluence
         string GroupOf(JsonObject r) => string.Join("|", keys.Select(k => $"{k}={GroupKeys.Value(r[k])}"));
         foreach (var r in rows)
             if (!means.ContainsKey(GroupOf(r))) throw new ArgumentException($"row '{r["id"]}' falls in group '{GroupOf(r)}', which the analysis has no value for");
-        // Centre the means so that the temperature acts on differences between groups only.
         double centre = means.Values.Average();
-        double Multiplier(string g) => Math.Exp((means[g] - centre) / temperature);
+        double sd = Math.Sqrt(means.Values.Sum(m => (m - centre) * (m - centre)) / Math.Max(1, means.Count - 1));
+        if (!(sd > 0)) sd = 1;
+        double Multiplier(string g) => Math.Exp(Math.Clamp((means[g] - centre) / sd / temperature, -2, 2));
         Func<JsonObject, string> block = keys.Contains("domain") ? LevelDistribution.Domain : _ => "all";
         var result = Reweighting.Apply(rows, GroupOf, Multiplier, block, mode, seed);
         var lines = means.OrderBy(kv => kv.Key, Comparer<string>.Create(GroupKeys.Compare))
