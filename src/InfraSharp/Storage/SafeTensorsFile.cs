@@ -80,50 +80,26 @@ public sealed class SafeTensorsFile
         return FromRaw(raw, e.DType, e.Shape);
     }
 
-    public static Tensor FromRaw(byte[] raw, SafeTensorDType dtype, long[] shape)
+    public static Tensor FromRaw(byte[] raw, SafeTensorDType dtype, long[] shape) => dtype switch
     {
-        switch (dtype)
-        {
-            case SafeTensorDType.F32:
-            {
-                var f = new float[raw.Length / 4];
-                Buffer.BlockCopy(raw, 0, f, 0, raw.Length);
-                return torch.tensor(f, shape);
-            }
-            case SafeTensorDType.BF16:
-            {
-                var f = new float[raw.Length / 2];
-                for (int i = 0; i < f.Length; i++)
-                    f[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(raw.AsSpan(2 * i)) << 16);
-                return torch.tensor(f, shape);
-            }
-            case SafeTensorDType.F16:
-            {
-                var f = new float[raw.Length / 2];
-                for (int i = 0; i < f.Length; i++)
-                    f[i] = (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(raw.AsSpan(2 * i)));
-                return torch.tensor(f, shape);
-            }
-            case SafeTensorDType.F64:
-            {
-                var f = new double[raw.Length / 8];
-                Buffer.BlockCopy(raw, 0, f, 0, raw.Length);
-                return torch.tensor(f, shape);
-            }
-            case SafeTensorDType.I64:
-            {
-                var f = new long[raw.Length / 8];
-                Buffer.BlockCopy(raw, 0, f, 0, raw.Length);
-                return torch.tensor(f, shape);
-            }
-            case SafeTensorDType.I32:
-            {
-                var f = new int[raw.Length / 4];
-                Buffer.BlockCopy(raw, 0, f, 0, raw.Length);
-                return torch.tensor(f, shape).to(ScalarType.Int64);
-            }
-            default: throw new ArgumentOutOfRangeException(nameof(dtype));
-        }
+        SafeTensorDType.F32 => torch.tensor(Reinterpret<float>(raw), shape),
+        SafeTensorDType.F64 => torch.tensor(Reinterpret<double>(raw), shape),
+        SafeTensorDType.I64 => torch.tensor(Reinterpret<long>(raw), shape),
+        SafeTensorDType.I32 => torch.tensor(Reinterpret<int>(raw), shape).to(ScalarType.Int64),
+        // Half-precision formats widen exactly to float32: BF16 is the top half of a float32.
+        SafeTensorDType.BF16 => torch.tensor(Widen(raw, h => BitConverter.Int32BitsToSingle(h << 16)), shape),
+        SafeTensorDType.F16 => torch.tensor(Widen(raw, h => (float)BitConverter.UInt16BitsToHalf(h)), shape),
+        _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
+    };
+
+    private static T[] Reinterpret<T>(byte[] raw) where T : unmanaged =>
+        System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(raw).ToArray();
+
+    private static float[] Widen(byte[] raw, Func<ushort, float> convert)
+    {
+        var f = new float[raw.Length / 2];
+        for (int i = 0; i < f.Length; i++) f[i] = convert(BinaryPrimitives.ReadUInt16LittleEndian(raw.AsSpan(2 * i)));
+        return f;
     }
 
     public static Dictionary<string, Tensor> ReadAll(string path)
@@ -134,7 +110,7 @@ public sealed class SafeTensorsFile
 
     /// <summary>
     /// Writes tensors in name order (deterministic bytes for the same inputs). Float32/BF16 tensors are stored
-    /// as <paramref name="floatType"/> (F32 or BF16; BF16 rounds to nearest even, as torch does); float64
+    /// as <paramref name="floatType"/> (F32, BF16 or F16; both round to nearest even, as torch does); float64
     /// tensors stay F64.
     /// </summary>
     public static void Write(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors,
@@ -203,6 +179,13 @@ public sealed class SafeTensorsFile
             }
         }
         var f = c.to(ScalarType.Float32).data<float>().ToArray();
+        if (floatType == SafeTensorDType.F16)
+        {
+            var b = new byte[f.Length * 2];
+            for (int i = 0; i < f.Length; i++)
+                BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(2 * i), BitConverter.HalfToUInt16Bits((Half)f[i]));
+            return (SafeTensorDType.F16, b);
+        }
         if (floatType == SafeTensorDType.BF16)
         {
             var b = new byte[f.Length * 2];

@@ -53,6 +53,20 @@ public class ModelParityTests
         Assert.True(err16 < 0.5, $"bf16 compute: max abs logit error {err16}");
     }
 
+    [Fact]
+    public void Float16WeightsLoadWithinHalfPrecisionTolerance()
+    {
+        string dir = Fixtures.TempDir();
+        foreach (var f in new[] { "config.json", "tokenizer.json", "tokenizer_config.json" })
+            File.Copy(Path.Combine(Fixtures.Model("tiny-qwen2"), f), Path.Combine(dir, f));
+        SafeTensorsFile.Write(Path.Combine(dir, "model.safetensors"),
+            SafeTensorsFile.ReadAll(Path.Combine(Fixtures.Model("tiny-qwen2"), "model.safetensors")), floatType: SafeTensorDType.F16);
+        Assert.All(SafeTensorsFile.Open(Path.Combine(dir, "model.safetensors")).Entries.Values, e => Assert.Equal(SafeTensorDType.F16, e.DType));
+        using var model = ModelLoader.Load(dir);
+        float err = MaxAbsLogitError(model, "tiny-qwen2");
+        Assert.True(err < 0.05, $"max abs logit error {err}");
+    }
+
     [Theory]
     [InlineData("tiny-qwen2", true)]
     [InlineData("tiny-qwen2", false)]
