@@ -83,7 +83,7 @@ public static class TrainCommand
         {
             Directory.CreateDirectory(outDir);
             var corpus = DatasetReader.Read(data).Select(r => r.Fields["messages"] is not null
-                ? ChatMlTemplateText(r) : r.Fields["text"]?.GetValue<string>() ?? "");
+                ? CorpusText(r) : r.Fields["text"]?.GetValue<string>() ?? "");
             BpeTrainer.TrainAndSave(corpus, v, outDir);
             tokDir = outDir;
         }
@@ -93,6 +93,7 @@ public static class TrainCommand
         return (CausalLM.Initialize(cfg, seed), tokDir);
     }
 
-    private static string ChatMlTemplateText(DataRow r) =>
+    /// <summary>The text a tokenizer is trained on: every message's content, a line each.</summary>
+    private static string CorpusText(DataRow r) =>
         string.Concat(r.Fields["messages"]!.AsArray().Select(m => m!["content"]?.GetValue<string>() + "\n"));
 }

@@ -63,7 +63,8 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
         Action<string, IEnumerable<ModuleFactors>> write)
     {
         string final = FactorFiles.StagePath(outDir, stage);
-        if (!File.Exists(final) && FactorFiles.MergePartitionsIfComplete(outDir, stage)) { }
+        // A partition finishing the set merges it, so the next run finds the stage file.
+        if (!File.Exists(final)) FactorFiles.MergePartitionsIfComplete(outDir, stage);
         if (File.Exists(final))
         {
             FactorFiles.Read(final, stage, factors);

@@ -26,19 +26,6 @@ public sealed class KvCache : IDisposable
         return (newK, newV);
     }
 
-    /// <summary>Keeps only the rows in <paramref name="rows"/> (finished sequences leave the batch).</summary>
-    public void Select(Tensor rows)
-    {
-        for (int i = 0; i < _keys.Length; i++)
-        {
-            if (_keys[i] is null) continue;
-            var k = _keys[i]!.index_select(0, rows); var v = _values[i]!.index_select(0, rows);
-            k.DetachFromDisposeScope(); v.DetachFromDisposeScope();
-            _keys[i]!.Dispose(); _values[i]!.Dispose();
-            _keys[i] = k; _values[i] = v;
-        }
-    }
-
     public void Dispose()
     {
         foreach (var t in _keys) t?.Dispose();
