@@ -2,23 +2,23 @@ using System.Text.Json.Nodes;
 
 namespace InfraSharp.Tests;
 
-/// <summary>Paths into ../shared (fixtures and datasets), found by walking up from the test binary.</summary>
+/// <summary>
+/// Paths into the repository's own copy of the fixtures and datasets (<c>tests/data</c>, copied from the
+/// project's shared folder so that a clone alone runs its tests), found by walking up from the test binary.
+/// </summary>
 public static class Fixtures
 {
     public static readonly string Shared = FindShared();
 
     private static string FindShared()
     {
-        var env = Environment.GetEnvironmentVariable("INFRASHARP_SHARED");
-        if (!string.IsNullOrEmpty(env)) return env;
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null)
         {
-            var candidate = Path.Combine(dir.FullName, "shared", "fixtures");
-            if (Directory.Exists(candidate)) return Path.Combine(dir.FullName, "shared");
+            if (File.Exists(Path.Combine(dir.FullName, "InfraSharp.slnx"))) return Path.Combine(dir.FullName, "tests", "data");
             dir = dir.Parent;
         }
-        throw new DirectoryNotFoundException("../shared/fixtures not found above " + AppContext.BaseDirectory);
+        throw new DirectoryNotFoundException("the repository root (InfraSharp.slnx) was not found above " + AppContext.BaseDirectory);
     }
 
     public static string Path_(params string[] parts) => Path.Combine([Shared, "fixtures", .. parts]);
