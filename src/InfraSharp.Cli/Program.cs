@@ -19,6 +19,13 @@ public static class Program
         root.Subcommands.Add(AnalyzeCommand.Build());
         root.Subcommands.Add(CurateCommand.Build());
         root.Subcommands.Add(DemoCommand.Build());
-        return root.Parse(args).Invoke();
+        var parsed = root.Parse(args);
+        // A bad option (missing, unknown, out of range, not one of an enum's values) is bad input: one line, exit 2.
+        if (parsed.Errors.Count > 0)
+        {
+            Console.Error.WriteLine($"error: {CliRunner.OneLine(parsed.Errors[0].Message)}");
+            return 2;
+        }
+        return parsed.Invoke();
     }
 }

@@ -1,19 +1,27 @@
-using InfraSharp.Text;
-
 namespace InfraSharp.Cli.Commands;
 
-/// <summary>Runs a command body and turns the expected kinds of bad input into one clear line and exit code 2.</summary>
+/// <summary>
+/// The CLI's error contract: bad input (an exception marked by <see cref="InputError"/>) is one line on stderr
+/// and exit code 2; anything else is a bug, reported with its stack trace and exit code 1.
+/// </summary>
 public static class CliRunner
 {
     public static int Run(Func<int> body)
     {
         try { return body(); }
-        catch (Exception e) when (e is DataRowException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException
-                                   or NotSupportedException or ArgumentException or FormatException or InvalidOperationException)
+        catch (Exception e) when (InputError.Is(e, out var inner))
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine($"error: {OneLine(inner.Message)}");
             return 2;
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"internal error (a bug; please report it): {e}");
+            return 1;
         }
     }
 
+    /// <summary>Messages from parsers can span lines; the contract is one line.</summary>
+    public static string OneLine(string message) =>
+        string.Join(" ", message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

@@ -1,8 +1,5 @@
 using System.CommandLine;
-using InfraSharp.Attribution;
 using InfraSharp.Curation;
-using InfraSharp.Storage;
-using InfraSharp.Text;
 
 namespace InfraSharp.Cli.Commands;
 
@@ -11,38 +8,27 @@ public static class CurateCommand
 {
     public static Command Build()
     {
-        var data = new Option<string>("--data") { Required = true, Description = "Training rows to curate" };
-        var output = new Option<string>("--out") { Required = true, Description = "Curated rows (JSONL, every field kept, plus 'weight')" };
-        var strategy = new Option<string>("--strategy") { DefaultValueFactory = _ => "flip-difficulty", Description = "flip-difficulty | influence-top | attribute-influence" };
-        var mode = new Option<string>("--mode") { DefaultValueFactory = _ => "replace", Description = "replace (draw rows) | weight (weight every row)" };
+        var data = CliOptions.Path("--data", "Training rows to curate");
+        var output = CliOptions.Path("--out", "Curated rows (JSONL, every field kept, plus 'weight')");
+        var strategy = CliOptions.Enum("--strategy", "Curation strategy", CurationStrategy.FlipDifficulty);
+        var mode = CliOptions.Enum("--mode", "replace (draw rows) or weight (weight every row)", CurationMode.Replace);
         var flip = new Option<string>("--flip") { DefaultValueFactory = _ => "math:up,code:down", Description = "flip-difficulty: direction per domain (up, down, keep)" };
-        var strength = new Option<double>("--strength") { DefaultValueFactory = _ => 1.0, Description = "flip-difficulty: exponent of the level multipliers" };
-        var scores = new Option<string?>("--scores") { Description = "influence-top: score folder of the target queries" };
-        var fraction = new Option<double>("--fraction") { DefaultValueFactory = _ => 0.5, Description = "influence-top: fraction kept" };
-        var analysis = new Option<string?>("--analysis") { Description = "attribute-influence: folder of infra analyze (example_level.csv)" };
-        var temperature = new Option<double>("--temperature") { DefaultValueFactory = _ => 1.0, Description = "influence-top (weight) / attribute-influence: larger moves less" };
+        var strength = CliOptions.Double("--strength", "flip-difficulty: exponent of the level multipliers", 1.0, 0, exclusiveMin: true);
+        var scores = CliOptions.OptionalPath("--scores", "influence-top: score folder of the target queries");
+        var fraction = CliOptions.Double("--fraction", "influence-top: fraction kept", 0.5, 0, 1, exclusiveMin: true);
+        var analysis = CliOptions.OptionalPath("--analysis", "attribute-influence: folder of infra analyze (example_level.parquet)");
+        var temperature = CliOptions.Double("--temperature", "influence-top (weight) / attribute-influence: larger moves less", 1.0, 0, exclusiveMin: true);
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0, Description = "Seed of the draws" };
         var cmd = new Command("curate", "Reweight or reselect the SFT mix: flip task difficulty (the Infra rule), or follow measured influence.")
         { data, output, strategy, mode, flip, strength, scores, fraction, analysis, temperature, seed };
         cmd.SetAction(p => CliRunner.Run(() =>
         {
-            var m = p.GetValue(mode) switch
+            var result = CurationRun.Run(new CurationRunArguments
             {
-                "replace" => CurationMode.Replace, "weight" => CurationMode.Weight,
-                var x => throw new ArgumentException($"--mode '{x}' must be replace or weight"),
-            };
-            var rows = DatasetReader.Read(p.GetValue(data)!).Select(r => r.Fields).ToList();
-            if (rows.Count == 0) throw new ArgumentException($"{p.GetValue(data)}: the dataset is empty");
-            var result = p.GetValue(strategy) switch
-            {
-                "flip-difficulty" => FlipDifficulty.Apply(rows, m, p.GetValue(flip)!, p.GetValue(strength), p.GetValue(seed)),
-                "influence-top" => InfluenceTop.Apply(rows, ScoreSet.Load(p.GetValue(scores) ?? throw new ArgumentException("influence-top needs --scores")),
-                    p.GetValue(fraction), m, p.GetValue(temperature)),
-                "attribute-influence" => AttributeInfluence.Apply(rows, p.GetValue(analysis) ?? throw new ArgumentException("attribute-influence needs --analysis"),
-                    m, p.GetValue(temperature), p.GetValue(seed)),
-                var x => throw new ArgumentException($"--strategy '{x}' must be flip-difficulty, influence-top or attribute-influence"),
-            };
-            JsonlFile.Write(p.GetValue(output)!, result.Rows);
+                Data = p.GetValue(data)!, Strategy = p.GetValue(strategy), Mode = p.GetValue(mode), Flip = p.GetValue(flip)!,
+                Strength = p.GetValue(strength), Scores = p.GetValue(scores), Fraction = p.GetValue(fraction),
+                Analysis = p.GetValue(analysis), Temperature = p.GetValue(temperature), Seed = p.GetValue(seed),
+            }, p.GetValue(output)!);
             Console.WriteLine(result.Summary);
             return 0;
         }));

@@ -11,10 +11,10 @@ public static class DataCommand
         var cmd = new Command("data", "Datasets: generate the synthetic math/code reasoning corpus.");
         var output = new Option<string>("--out") { Description = "Output folder: train.jsonl, queries.jsonl, eval.jsonl", Required = true };
         var seed = new Option<int>("--seed") { Description = "Seed (same seed, same bytes)", DefaultValueFactory = _ => 1 };
-        var size = new Option<int>("--size") { Description = "Training rows (spread evenly over domain x difficulty)", DefaultValueFactory = _ => 1000 };
-        var explore = new Option<double>("--explore-share") { Description = "Share of solutions with an exploratory step", DefaultValueFactory = _ => 0.3 };
-        var queries = new Option<int>("--queries-per-cell") { Description = "Query rows per domain x difficulty", DefaultValueFactory = _ => 4 };
-        var evals = new Option<int>("--eval-per-cell") { Description = "Held-out eval rows per domain x difficulty", DefaultValueFactory = _ => 10 };
+        var size = CliOptions.Int("--size", "Training rows (spread evenly over domain x difficulty)", 1000, min: 10);
+        var explore = CliOptions.Double("--explore-share", "Share of solutions with an exploratory step", 0.3, 0, 1);
+        var queries = CliOptions.Int("--queries-per-cell", "Query rows per domain x difficulty", 4);
+        var evals = CliOptions.Int("--eval-per-cell", "Held-out eval rows per domain x difficulty", 10);
         var synth = new Command("synth", "Math word problems and Python tasks at difficulty 1-5 with chain-of-thought solutions, split train/query/eval.")
         { output, seed, size, explore, queries, evals };
         synth.SetAction(p => CliRunner.Run(() =>
@@ -24,6 +24,7 @@ public static class DataCommand
                 Seed = p.GetValue(seed), Size = p.GetValue(size), ExploreShare = p.GetValue(explore),
                 QueriesPerCell = p.GetValue(queries), EvalPerCell = p.GetValue(evals),
             });
+            Storage.OutputFolder.Create(p.GetValue(output)!);
             SyntheticDataset.Write(p.GetValue(output)!, splits);
             Console.Error.WriteLine($"wrote {splits.Train.Count} train, {splits.Queries.Count} query, {splits.Eval.Count} eval rows to {p.GetValue(output)}");
             return 0;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using InfraSharp.Curation;
 using InfraSharp.Evaluation;
+using InfraSharp.Influence;
 using InfraSharp.Reporting;
 using InfraSharp.Models;
 using InfraSharp.Storage;
@@ -41,7 +42,7 @@ public static class DemoCommand
 
     public static int Run(string outDir, Settings s, int seed, int seeds = 1)
     {
-        if (seeds < 1) throw new ArgumentException("--seeds must be at least 1");
+        if (seeds < 1) throw InputError.Argument("--seeds must be at least 1");
         var total = Stopwatch.StartNew();
         Directory.CreateDirectory(outDir);
         string dataDir = Path.Combine(outDir, "data"), modelDir = Path.Combine(outDir, "model");
@@ -53,18 +54,20 @@ public static class DemoCommand
         string trainPath = Path.Combine(dataDir, "train.jsonl");
 
         ProgressLog.Line($"2/8 train a {s.Shape} model from scratch -> {modelDir}");
-        var (lm, tokDir) = TrainCommand.Prepare(null, s.Shape, null, s.Vocab, trainPath, modelDir, seed);
-        using var _ = lm;
-        var tok = Tokenizer.Load(tokDir);
-        var enc = new ExampleEncoder(tok, new EncodeOptions { MaxLength = lm.Config.MaxPositionEmbeddings });
-        var train = enc.EncodeFile(trainPath);
-        var held = enc.EncodeFile(Path.Combine(dataDir, "eval.jsonl"));
-        var originalClock = Stopwatch.StartNew();
-        ProgressLog.Line($"model: {lm.ParameterCount / 1e6:F2}M parameters, vocabulary {tok.Bpe.VocabSize}; {train.Count} examples, {train.Sum(e => e.Length)} tokens");
-        double before = LossEvaluator.MeanLoss(lm, held);
         var o = new SftOptions { Epochs = s.Epochs, BatchSize = s.BatchSize, LearningRate = s.LearningRate, WarmupSteps = 50, Seed = seed };
-        new SftTrainer(lm, o, modelDir, tokDir).Train(train);
-        double after = LossEvaluator.MeanLoss(lm, held);
+        var trainArgs = new TrainingRunArguments
+        {
+            Data = trainPath, Init = s.Shape, TrainTokenizer = s.Vocab, EvalData = Path.Combine(dataDir, "eval.jsonl"), Optimizer = o,
+        };
+        var originalClock = Stopwatch.StartNew();
+        var trained = TrainingRun.Run(trainArgs, modelDir, new RunOptions { Overwrite = true });
+        using var loaded = LoadedModel.Load(modelDir);
+        var lm = loaded.Model;
+        var tok = loaded.Tokenizer;
+        string tokDir = modelDir;
+        var train = loaded.Encode(trainPath);
+        ProgressLog.Line($"model: {lm.ParameterCount / 1e6:F2}M parameters, vocabulary {tok.Bpe.VocabSize}; {train.Count} examples, {train.Sum(e => e.Length)} tokens");
+        double before = trained.HeldOutLossBefore ?? double.NaN, after = trained.HeldOutLossAfter ?? double.NaN;
         ProgressLog.Line($"held-out loss {before:F3} -> {after:F3}");
 
         ProgressLog.Line("3/8 greedy answers on the held-out problems");
@@ -79,19 +82,21 @@ public static class DemoCommand
         Influence(modelDir, trainPath, queriesPath, factorDir, scoreDir);
 
         ProgressLog.Line("6/8 attribution analysis and report");
-        var analysis = AnalyzeCommand.Run(new AnalyzeCommand.Options
+        var analysis = AnalysisRun.Run(new AnalysisRunArguments
         {
-            Scores = scoreDir, Train = trainPath, Queries = queriesPath, Out = Path.Combine(outDir, "analysis"),
-            Title = "InfraSharp demo: which training data helps math and code",
-        });
+            Scores = scoreDir, Train = trainPath, Queries = queriesPath, Title = "InfraSharp demo: which training data helps math and code",
+        }, Path.Combine(outDir, "analysis"), new RunOptions { Overwrite = true });
 
         ProgressLog.Line("7/8 curate the next training mix: flip-difficulty, attribute-influence, and a random control of the same size");
         var rows = DatasetReader.Read(trainPath).Select(r => r.Fields).ToList();
         var mixes = new List<(string Name, string Path, string Summary)>();
         foreach (var (name, result) in new[]
         {
-            ("flip-difficulty", FlipDifficulty.Apply(rows, CurationMode.Replace, seed: seed)),
-            ("attribute-influence", AttributeInfluence.Apply(rows, Path.Combine(outDir, "analysis"), CurationMode.Replace, temperature: 1.0, seed: seed)),
+            ("flip-difficulty", CurationRun.Apply(new CurationRunArguments { Data = trainPath, Seed = seed }, rows)),
+            ("attribute-influence", CurationRun.Apply(new CurationRunArguments
+            {
+                Data = trainPath, Strategy = CurationStrategy.AttributeInfluence, Analysis = Path.Combine(outDir, "analysis"), Seed = seed,
+            }, rows)),
             ("random-control", RandomControl(rows, seed)),
         })
         {
@@ -116,8 +121,7 @@ public static class DemoCommand
                 var sw = Stopwatch.StartNew();
                 string dir = Path.Combine(outDir, "retrain", $"{name}-seed{sd}");
                 using var model = CausalLM.Initialize(cfg, sd);
-                var data = enc.EncodeFile(path);
-                new SftTrainer(model, o with { Seed = sd, TokenBudget = budget }, dir, tokDir).Train(data);
+                TrainingRun.Train(model, tokDir, trainArgs with { Data = path, EvalData = null, Optimizer = o with { Seed = sd, TokenBudget = budget } }, dir);
                 var sum = Evaluate(model, tok, dir, Path.Combine(dataDir, "eval.jsonl"), Path.Combine(dir, "eval"), s.MaxNewTokens);
                 runs.Add((name, sd, sum, sw.Elapsed.TotalSeconds));
                 ProgressLog.Line($"{name} (seed {sd}): math {Accuracy(sum, "math"):P1}, code {Accuracy(sum, "code"):P1} ({sw.Elapsed.TotalSeconds:F0}s)");
@@ -205,14 +209,19 @@ public static class DemoCommand
         return outPath;
     }
 
-    /// <summary>MLP-only EK-FAC (the paper's setting), then pairwise and per-token scores, through the CLI's own commands.</summary>
+    /// <summary>MLP-only EK-FAC (the paper's setting), then pairwise and per-token scores of the mean log-likelihood.</summary>
     public static void Influence(string modelDir, string trainPath, string queriesPath, string factorDir, string scoreDir)
     {
-        int rc = Program.Main(["factors", "--model", modelDir, "--data", trainPath, "--out", factorDir, "--strategy", "ekfac", "--modules", "mlp"]);
-        if (rc != 0) throw new InvalidOperationException($"infra factors failed ({rc})");
-        rc = Program.Main(["scores", "pairwise", "--model", modelDir, "--factors", factorDir, "--train", trainPath, "--queries", queriesPath,
-            "--out", scoreDir, "--per-token", "--measurement", "mean-logprob"]);
-        if (rc != 0) throw new InvalidOperationException($"infra scores failed ({rc})");
+        var fresh = new RunOptions { Overwrite = true };
+        FactorRun.Run(new FactorRunArguments
+        {
+            Model = modelDir, Data = trainPath, Fit = new FactorArguments { Strategy = "ekfac", Modules = "mlp" },
+        }, factorDir, fresh);
+        ScoreRun.Run(new ScoreRunArguments
+        {
+            Model = modelDir, Factors = factorDir, Train = trainPath, Queries = queriesPath,
+            Score = new ScoreArguments { PerToken = true, Measurement = Measurement.MeanLogProb },
+        }, scoreDir, fresh);
     }
 
     /// <summary>Greedy completions for math and code rows of a file, graded; results under <paramref name="outDir"/>.</summary>

@@ -17,6 +17,10 @@ public static class EncodeCommand
         var all = new Option<bool>("--label-all") { Description = "Loss on every token, not only assistant content" };
         var skip = new Option<bool>("--skip-bad-rows") { Description = "Skip malformed rows (reported) instead of stopping" };
         var maxLen = new Option<int?>("--max-length") { Description = "Refuse rows longer than this many tokens" };
+        maxLen.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is int v && v < 1) r.AddError($"--max-length must be at least 1 (got {v})");
+        });
         var cmd = new Command("encode", "Tokenize rows exactly as transformers does: input_ids, labels, rendered chat text.")
         { model, data, output, special, all, skip, maxLen };
         cmd.SetAction(p => CliRunner.Run(() =>
@@ -40,6 +44,7 @@ public static class EncodeCommand
                 if (row.Fields.ContainsKey("messages") && !row.Fields.ContainsKey("input_ids")) o["text"] = ex.Text;
                 rows.Add(o);
             }
+            OutputFolder.ForFile(p.GetValue(output)!);
             JsonlFile.Write(p.GetValue(output)!, rows);
             Console.Error.WriteLine($"encoded {rows.Count} rows -> {p.GetValue(output)}");
             if (enc.Skipped.Count > 0)

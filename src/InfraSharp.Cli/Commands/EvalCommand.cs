@@ -1,44 +1,34 @@
 using System.CommandLine;
 using InfraSharp.Evaluation;
-using InfraSharp.Models;
-using InfraSharp.Text;
-using TorchSharp;
 
 namespace InfraSharp.Cli.Commands;
 
 /// <summary><c>infra eval math|code</c>: generate (or read) samples, grade them, write results and a summary.</summary>
 public static class EvalCommand
 {
-    private sealed record GenOptions(Option<string?> Model, Option<int> N, Option<double?> Temperature, Option<double> TopP,
-        Option<long> Seed, Option<int> MaxNew, Option<int> Batch);
-
-    private static GenOptions AddGenerationOptions(Command cmd)
+    private sealed record Sampling(Option<string?> Model, Option<int> N, Option<double?> Temperature, Option<double> TopP,
+        Option<long> Seed, Option<int> MaxNew, Option<int> Batch, Option<bool> Overwrite)
     {
-        var g = new GenOptions(
-            new Option<string?>("--model") { Description = "Model folder to generate with (else give --samples)" },
-            new Option<int>("--n") { Description = "Samples per problem (n > 1 needs --temperature)", DefaultValueFactory = _ => 1 },
-            new Option<double?>("--temperature") { Description = "Sample with this temperature (default: greedy)" },
-            new Option<double>("--top-p") { Description = "Nucleus sampling mass", DefaultValueFactory = _ => 1.0 },
-            new Option<long>("--seed") { Description = "Sampling seed", DefaultValueFactory = _ => 0 },
-            new Option<int>("--max-new-tokens") { Description = "Most new tokens per sample", DefaultValueFactory = _ => 512 },
-            new Option<int>("--batch-size") { Description = "Prompts decoded together", DefaultValueFactory = _ => 16 });
-        cmd.Options.Add(g.Model); cmd.Options.Add(g.N); cmd.Options.Add(g.Temperature); cmd.Options.Add(g.TopP);
-        cmd.Options.Add(g.Seed); cmd.Options.Add(g.MaxNew); cmd.Options.Add(g.Batch);
-        return g;
+        public SamplingSettings Read(ParseResult p) => new()
+        {
+            SamplesPerProblem = p.GetValue(N), Temperature = p.GetValue(Temperature), TopP = p.GetValue(TopP), Seed = p.GetValue(Seed),
+            MaxNewTokens = p.GetValue(MaxNew), BatchSize = p.GetValue(Batch),
+        };
     }
 
-    private static List<Evaluator.Completion> Generate(ParseResult p, GenOptions g, List<DataRow> problems)
+    private static Sampling AddSamplingOptions(Command cmd)
     {
-        string dir = p.GetValue(g.Model)!;
-        var tok = Tokenizer.Load(dir);
-        using var lm = ModelLoader.Load(dir);
-        var opts = new GenerationOptions
-        {
-            MaxNewTokens = p.GetValue(g.MaxNew), Greedy = p.GetValue(g.Temperature) is null,
-            Temperature = p.GetValue(g.Temperature) ?? 1.0, TopP = p.GetValue(g.TopP), Seed = p.GetValue(g.Seed),
-            StopTokenIds = TextGenerator.StopTokens(dir, lm.Config, tok.EosId), PadTokenId = tok.PadId ?? 0,
-        };
-        return Evaluator.Complete(lm, tok, problems, opts, p.GetValue(g.N), p.GetValue(g.Batch));
+        var g = new Sampling(
+            CliOptions.OptionalPath("--model", "Model folder to generate with (else give --samples)"),
+            CliOptions.Int("--n", "Samples per problem (n > 1 needs --temperature)", 1),
+            CliOptions.OptionalDouble("--temperature", "Sample with this temperature (default: greedy)", 0, exclusiveMin: true),
+            CliOptions.Double("--top-p", "Nucleus sampling mass", 1.0, 0, 1, exclusiveMin: true),
+            CliOptions.Long("--seed", "Sampling seed", 0),
+            CliOptions.Int("--max-new-tokens", "Most new tokens per sample", 512),
+            CliOptions.Int("--batch-size", "Prompts decoded together", 16),
+            CliOptions.Overwrite());
+        foreach (Option o in new Option[] { g.Model, g.N, g.Temperature, g.TopP, g.Seed, g.MaxNew, g.Batch, g.Overwrite }) cmd.Options.Add(o);
+        return g;
     }
 
     public static Command Build()
@@ -52,28 +42,19 @@ public static class EvalCommand
     private static Command BuildMath()
     {
         var cmd = new Command("math", "Grade math answers: \\boxed{}, ####, 'the answer is', last number; normalised and compared exactly.");
-        var data = new Option<string?>("--data") { Description = "Problems (rows with messages or prompt, and answer); with --model" };
-        var samples = new Option<string?>("--samples") { Description = "Rows with answer and completion (no model needed)" };
-        var output = new Option<string>("--out") { Description = "Output folder: results.jsonl, summary.json, summary.md", Required = true };
+        var data = CliOptions.OptionalPath("--data", "Problems (rows with messages or prompt, and answer); with --model");
+        var samples = CliOptions.OptionalPath("--samples", "Rows with answer and completion (no model needed)");
+        var output = CliOptions.Path("--out", "Output folder: results.jsonl, summary.json, summary.md");
         cmd.Options.Add(data); cmd.Options.Add(samples); cmd.Options.Add(output);
-        var g = AddGenerationOptions(cmd);
+        var g = AddSamplingOptions(cmd);
         cmd.SetAction(p => CliRunner.Run(() =>
         {
-            List<DataRow> problems; List<Evaluator.Completion> completions;
-            if (p.GetValue(samples) is string s)
+            var summary = EvaluationRun.Run(new EvaluationRunArguments
             {
-                var rows = DatasetReader.Read(s).ToList();
-                completions = Evaluator.ReadSamples(s);
-                problems = rows.GroupBy(Evaluator.ProblemId).Select(x => x.First()).ToList();
-            }
-            else if (p.GetValue(g.Model) is not null && p.GetValue(data) is string d)
-            {
-                problems = DatasetReader.Read(d).ToList();
-                completions = Generate(p, g, problems);
-            }
-            else throw new ArgumentException("give --model and --data, or --samples");
-            var results = Evaluator.GradeMath(problems, completions);
-            Finish(p.GetValue(output)!, results);
+                Domain = EvalDomain.Math, Problems = p.GetValue(data), Samples = p.GetValue(samples),
+                Model = p.GetValue(samples) is null ? p.GetValue(g.Model) : null, Sampling = g.Read(p),
+            }, p.GetValue(output)!, new() { Overwrite = p.GetValue(g.Overwrite) });
+            Console.WriteLine(summary.ToMarkdown());
             return 0;
         }));
         return cmd;
@@ -81,35 +62,30 @@ public static class EvalCommand
 
     private static Command BuildCode()
     {
-        var cmd = new Command("code", "Run code samples against their tests in a sandbox (separate python3, time and memory limits, no network).");
-        var problemsOpt = new Option<string>("--problems") { Description = "Problems: HumanEval form (prompt, test, entry_point) or prose with test / stdin-stdout cases (.jsonl, .jsonl.gz)", Required = true };
-        var samples = new Option<string?>("--samples") { Description = "Samples in HumanEval's format (task_id, completion)" };
-        var output = new Option<string>("--out") { Description = "Output folder: results.jsonl, summary.json, summary.md", Required = true };
-        var timeout = new Option<double>("--timeout") { Description = "Seconds per sample", DefaultValueFactory = _ => 10 };
-        var memory = new Option<int>("--memory-mb") { Description = "Address-space limit per sample (MiB)", DefaultValueFactory = _ => 1024 };
-        var parallel = new Option<int>("--parallel") { Description = "Samples run at once (default: CPU count)" };
-        cmd.Options.Add(problemsOpt); cmd.Options.Add(samples); cmd.Options.Add(output);
-        cmd.Options.Add(timeout); cmd.Options.Add(memory); cmd.Options.Add(parallel);
-        var g = AddGenerationOptions(cmd);
+        var cmd = new Command("code", "Run code samples against their tests in a sandbox (bubblewrap: no network, no host files; time, memory and process limits).");
+        var problems = CliOptions.Path("--problems", "Problems: HumanEval form (prompt, test, entry_point) or prose with test / stdin-stdout cases (.jsonl, .jsonl.gz)");
+        var samples = CliOptions.OptionalPath("--samples", "Samples in HumanEval's format (task_id, completion)");
+        var output = CliOptions.Path("--out", "Output folder: results.jsonl, summary.json, summary.md");
+        var timeout = CliOptions.Double("--timeout", "Seconds per sample", 10, 0, exclusiveMin: true);
+        var memory = CliOptions.Int("--memory-mb", "Address-space limit per sample (MiB)", 1024, min: 16);
+        var parallel = CliOptions.Int("--parallel", "Samples run at once (0: CPU count)", 0, min: 0);
+        var unsafeNoSandbox = new Option<bool>("--unsafe-no-sandbox")
+        { Description = "Run model-written code without bubblewrap (only python3's own limits): for machines where it cannot run" };
+        cmd.Options.Add(problems); cmd.Options.Add(samples); cmd.Options.Add(output);
+        cmd.Options.Add(timeout); cmd.Options.Add(memory); cmd.Options.Add(parallel); cmd.Options.Add(unsafeNoSandbox);
+        var g = AddSamplingOptions(cmd);
         cmd.SetAction(p => CliRunner.Run(() =>
         {
-            var problems = DatasetReader.Read(p.GetValue(problemsOpt)!).ToList();
-            List<Evaluator.Completion> completions =
-                p.GetValue(samples) is string s ? Evaluator.ReadSamples(s)
-                : p.GetValue(g.Model) is not null ? Generate(p, g, problems)
-                : throw new ArgumentException("give --model or --samples");
-            var limits = new SandboxLimits { WallTime = TimeSpan.FromSeconds(p.GetValue(timeout)), MemoryBytes = (long)p.GetValue(memory) << 20 };
-            var results = Evaluator.GradeCode(problems, completions, limits, p.GetValue(parallel));
-            Finish(p.GetValue(output)!, results);
+            var summary = EvaluationRun.Run(new EvaluationRunArguments
+            {
+                Domain = EvalDomain.Code, Problems = p.GetValue(problems), Samples = p.GetValue(samples),
+                Model = p.GetValue(samples) is null ? p.GetValue(g.Model) : null, Sampling = g.Read(p),
+                TimeoutSeconds = p.GetValue(timeout), MemoryMb = p.GetValue(memory), Parallel = p.GetValue(parallel),
+                UnsafeNoSandbox = p.GetValue(unsafeNoSandbox),
+            }, p.GetValue(output)!, new() { Overwrite = p.GetValue(g.Overwrite) });
+            Console.WriteLine(summary.ToMarkdown());
             return 0;
         }));
         return cmd;
-    }
-
-    private static void Finish(string outDir, List<SampleResult> results)
-    {
-        var summary = EvalSummary.Compute(results);
-        summary.Write(outDir, results);
-        Console.WriteLine(summary.ToMarkdown());
     }
 }

@@ -15,24 +15,24 @@ public static class GenerateCommand
         var model = new Option<string>("--model") { Description = "Hugging Face model folder", Required = true };
         var data = new Option<string>("--data") { Description = "Rows with 'messages' (a trailing assistant turn is dropped) or 'prompt' text", Required = true };
         var output = new Option<string>("--out") { Description = "Output JSONL: each row plus completion_ids and completion", Required = true };
-        var maxNew = new Option<int>("--max-new-tokens") { Description = "Most new tokens per row", DefaultValueFactory = _ => 256 };
+        var maxNew = CliOptions.Int("--max-new-tokens", "Most new tokens per row", 256);
         var greedy = new Option<bool>("--greedy") { Description = "Greedy decoding (the default unless --temperature is given)" };
-        var temp = new Option<double?>("--temperature") { Description = "Sampling temperature" };
-        var topP = new Option<double>("--top-p") { Description = "Nucleus sampling mass", DefaultValueFactory = _ => 1.0 };
+        var temp = CliOptions.OptionalDouble("--temperature", "Sampling temperature", 0, exclusiveMin: true);
+        var topP = CliOptions.Double("--top-p", "Nucleus sampling mass", 1.0, 0, 1, exclusiveMin: true);
         var seed = new Option<long>("--seed") { Description = "Sampling seed", DefaultValueFactory = _ => 0 };
-        var batch = new Option<int>("--batch-size") { Description = "Rows decoded together", DefaultValueFactory = _ => 8 };
+        var batch = CliOptions.Int("--batch-size", "Rows decoded together", 8);
         var bf16 = new Option<bool>("--bf16") { Description = "Compute in bfloat16" };
-        var threads = new Option<int?>("--threads") { Description = "CPU threads for torch" };
+        var threads = CliOptions.Threads();
         var cmd = new Command("generate", "Generate completions with a KV cache: greedy, or temperature/top-p sampling with a seed.")
         { model, data, output, maxNew, greedy, temp, topP, seed, batch, bf16, threads };
         cmd.SetAction(p => CliRunner.Run(() =>
         {
             if (p.GetValue(threads) is int t) torch.set_num_threads(t);
             if (p.GetValue(greedy) && p.GetValue(temp) is not null)
-                throw new ArgumentException("--greedy and --temperature exclude each other");
+                throw InputError.Argument("--greedy and --temperature exclude each other");
             string dir = p.GetValue(model)!;
-            var tok = Tokenizer.Load(dir);
-            using var lm = ModelLoader.Load(dir, p.GetValue(bf16) ? torch.ScalarType.BFloat16 : torch.ScalarType.Float32);
+            using var loaded = LoadedModel.Load(dir, p.GetValue(bf16) ? torch.ScalarType.BFloat16 : torch.ScalarType.Float32);
+            var (tok, lm) = (loaded.Tokenizer, loaded.Model);
             var stops = TextGenerator.StopTokens(dir, lm.Config, tok.EosId);
             var opts = new GenerationOptions
             {
@@ -46,6 +46,7 @@ public static class GenerateCommand
             };
             var rows = DatasetReader.Read(p.GetValue(data)!).ToList();
             var prompts = rows.Select(r => PromptBuilder.PromptIds(tok, r)).ToList();
+            OutputFolder.ForFile(p.GetValue(output)!);
             var results = TextGenerator.GenerateBatched(lm, prompts, opts, p.GetValue(batch));
             var outRows = rows.Select((r, i) =>
             {

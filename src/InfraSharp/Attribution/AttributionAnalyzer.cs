@@ -76,7 +76,7 @@ public sealed class AttributionAnalyzer(ScoreSet scores, Lexicon lexicon)
     /// <summary>Influence of each step: the sum of its tokens' per-token scores (normalised, mean over the group's queries).</summary>
     public List<(string QueryGroup, int Example, string Tag, double Value, string Text)> StepValues(string[] queryKeys, IReadOnlyList<TrainingText> texts)
     {
-        if (scores.PerToken is null) throw new InvalidOperationException("sequence-level analysis needs per-token scores (infra scores pairwise --per-token)");
+        if (scores.PerToken is null) throw InputError.Invalid("sequence-level analysis needs per-token scores (infra scores pairwise --per-token)");
         var list = new List<(string, int, string, double, string)>();
         foreach (var (qg, qs) in Groups(queryKeys))
             for (int e = 0; e < texts.Count; e++)
@@ -94,7 +94,7 @@ public sealed class AttributionAnalyzer(ScoreSet scores, Lexicon lexicon)
     /// <summary>Token-level tables: per token string (min count) and per lexicon category.</summary>
     public (List<TokenRow> Tokens, List<TokenCategoryRow> Categories) TokenLevel(string[] queryKeys, IReadOnlyList<TrainingText> texts)
     {
-        if (scores.PerToken is null) throw new InvalidOperationException("token-level analysis needs per-token scores (infra scores pairwise --per-token)");
+        if (scores.PerToken is null) throw InputError.Invalid("token-level analysis needs per-token scores (infra scores pairwise --per-token)");
         var tokens = new List<TokenRow>(); var cats = new List<TokenCategoryRow>();
         foreach (var (qg, qs) in Groups(queryKeys))
         {

@@ -37,9 +37,9 @@ public sealed class Lexicon
         string json = path is null ? Default : File.ReadAllText(path);
         JsonObject o;
         try { o = JsonNode.Parse(json)!.AsObject(); }
-        catch (System.Text.Json.JsonException e) { throw new InvalidDataException($"{path}: lexicon is not valid JSON: {e.Message}"); }
+        catch (System.Text.Json.JsonException e) { throw InputError.Data($"{path}: lexicon is not valid JSON: {e.Message}"); }
         var tags = new List<(string, Regex)>();
-        foreach (var (tag, list) in o["step_tags"]?.AsObject() ?? throw new InvalidDataException($"{path ?? "lexicon"}: missing field 'step_tags'"))
+        foreach (var (tag, list) in o["step_tags"]?.AsObject() ?? throw InputError.Data($"{path ?? "lexicon"}: missing field 'step_tags'"))
         {
             var alts = list!.AsArray().Select(x => x!.GetValue<string>()).Select(p =>
             {
@@ -50,7 +50,7 @@ public sealed class Lexicon
             tags.Add((tag, new Regex(string.Join("|", alts), RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)));
         }
         var cats = new List<(string, HashSet<string>)>();
-        foreach (var (cat, list) in o["token_categories"]?.AsObject() ?? throw new InvalidDataException($"{path ?? "lexicon"}: missing field 'token_categories'"))
+        foreach (var (cat, list) in o["token_categories"]?.AsObject() ?? throw InputError.Data($"{path ?? "lexicon"}: missing field 'token_categories'"))
             cats.Add((cat, list!.AsArray().Select(x => x!.GetValue<string>().ToLowerInvariant()).ToHashSet()));
         return new Lexicon(tags, cats);
     }

@@ -19,10 +19,10 @@ public sealed record ScoreSet(
     {
         var (queries, train) = ScoreFiles.ReadExamples(dir);
         string pw = Path.Combine(dir, "pairwise.safetensors");
-        if (!File.Exists(pw)) throw new FileNotFoundException($"{dir}: no pairwise.safetensors (run infra scores pairwise, and merge partitions)", pw);
+        if (!File.Exists(pw)) throw InputError.MissingFile($"{dir}: no pairwise.safetensors (run infra scores pairwise, and merge partitions)", pw);
         using var scope = NewDisposeScope();
         var p = SafeTensorsFile.Open(pw).Read("scores").to(ScalarType.Float64);
-        if (p.shape[1] != train.Count) throw new InvalidDataException($"{pw}: {p.shape[1]} columns, but {train.Count} training rows in examples.json");
+        if (p.shape[1] != train.Count) throw InputError.Data($"{pw}: {p.shape[1]} columns, but {train.Count} training rows in examples.json");
         var pairwise = ToArray2(p);
         if (p.shape[0] == 1 && queries.Count != 1) queries = [("aggregate", new JsonObject { ["domain"] = "all" })];
         float[,,]? perToken = null;

@@ -21,7 +21,7 @@ public sealed class TrainingText
     public static TrainingText Build(EncodedExample e, Tokenizer tok)
     {
         if (e.Text is null || e.Offsets is null)
-            throw new ArgumentException($"{e.SourceFile}:{e.Line}: example '{e.Id}' has no text (pre-tokenized rows can't be split into steps)");
+            throw InputError.Argument($"{e.SourceFile}:{e.Line}: example '{e.Id}' has no text (pre-tokenized rows can't be split into steps)");
         var strings = e.InputIds.Select(id => tok.Decode([id])).ToArray();
         var steps = new List<(StepSegmenter.Step, List<int>)>();
         var prompt = Enumerable.Range(0, e.Length).Where(k => e.Labels[k] == EncodedExample.IgnoreIndex).ToList();

@@ -1,12 +1,13 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using InfraSharp.Attribution;
+using InfraSharp.Storage;
 
 namespace InfraSharp.Curation;
 
 /// <summary>
 /// Curation that follows the measured attribution instead of a rule of thumb: each attribute group of
-/// <c>example_level.csv</c> (e.g. domain x difficulty) gets the multiplier exp(z_g / T), where z_g is its
+/// <c>example_level.parquet</c> (e.g. domain x difficulty) gets the multiplier exp(z_g / T), where z_g is its
 /// mean normalised influence (averaged over the query groups, so math and code targets count equally),
 /// standardised across groups (minus the mean, over the standard deviation) so that one heavy-tailed group
 /// cannot swallow the mix. Groups below average shrink, those above grow; a larger temperature T moves
@@ -14,27 +15,42 @@ namespace InfraSharp.Curation;
 /// </summary>
 public static class AttributeInfluence
 {
-    public static Dictionary<string, double> GroupMeans(string exampleLevelCsv)
+    /// <summary>
+    /// Mean influence per training group (averaged over the query groups) of the analysis' example-level table:
+    /// <c>example_level.parquet</c>, or the RFC 4180 <c>example_level.csv</c> where only that is present.
+    /// </summary>
+    public static Dictionary<string, double> GroupMeans(string analysisDir)
     {
-        var lines = File.ReadAllLines(exampleLevelCsv);
-        var header = lines[0].Split(',');
-        int gi = Array.IndexOf(header, "train_group"), mi = Array.IndexOf(header, "mean");
-        if (gi < 0 || mi < 0) throw new InvalidDataException($"{exampleLevelCsv}: expected columns train_group and mean");
-        return lines.Skip(1).Where(l => l.Length > 0).Select(l => l.Split(','))
-            .GroupBy(c => c[gi]).ToDictionary(g => g.Key, g => g.Average(c => double.Parse(c[mi], CultureInfo.InvariantCulture)));
+        string parquet = Path.Combine(analysisDir, "example_level.parquet"), csv = Path.Combine(analysisDir, "example_level.csv");
+        string[] groups; double[] means;
+        if (File.Exists(parquet))
+        {
+            var cols = ParquetTable.ReadColumns(parquet, "train_group", "mean");
+            groups = cols["train_group"].Select(g => g?.ToString() ?? "").ToArray();
+            means = cols["mean"].Select(m => m is null ? double.NaN : Convert.ToDouble(m, CultureInfo.InvariantCulture)).ToArray();
+        }
+        else if (File.Exists(csv))
+        {
+            var t = CsvTable.Read(csv);
+            int gi = t.Column("train_group", csv), mi = t.Column("mean", csv);
+            groups = t.Rows.Select(r => r[gi]).ToArray();
+            means = t.Rows.Select((r, i) => double.TryParse(r[mi], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
+                : throw InputError.Data($"{csv}: record {i + 2}, column mean: '{r[mi]}' is not a number")).ToArray();
+        }
+        else throw InputError.MissingFile($"{analysisDir}: no example_level.parquet or .csv (run infra analyze first)", parquet);
+        if (groups.Length == 0) throw InputError.Data($"{analysisDir}: the example-level table has no rows");
+        return groups.Select((g, i) => (Group: g, Mean: means[i])).GroupBy(x => x.Group).ToDictionary(g => g.Key, g => g.Average(x => x.Mean));
     }
 
     public static CurationResult Apply(IReadOnlyList<JsonObject> rows, string analysisDir, CurationMode mode, double temperature = 1.0, int seed = 0)
     {
-        string csv = Path.Combine(analysisDir, "example_level.csv");
-        if (!File.Exists(csv)) throw new FileNotFoundException($"{analysisDir}: no example_level.csv (run infra analyze first)", csv);
-        if (temperature <= 0) throw new ArgumentException("--temperature must be > 0");
-        var means = GroupMeans(csv);
+        if (temperature <= 0) throw InputError.Argument("--temperature must be > 0");
+        var means = GroupMeans(analysisDir);
         var keys = means.Keys.First().Split('|').Select(p => p.Split('=')[0]).ToList();
-        if (keys.Contains("length_bucket")) throw new ArgumentException("attribute-influence needs groups of row attributes (length_bucket is derived); analyze with other --group-by keys");
+        if (keys.Contains("length_bucket")) throw InputError.Argument("attribute-influence needs groups of row attributes (length_bucket is derived); analyze with other --group-by keys");
         string GroupOf(JsonObject r) => string.Join("|", keys.Select(k => $"{k}={GroupKeys.Value(r[k])}"));
         foreach (var r in rows)
-            if (!means.ContainsKey(GroupOf(r))) throw new ArgumentException($"row '{r["id"]}' falls in group '{GroupOf(r)}', which the analysis has no value for");
+            if (!means.ContainsKey(GroupOf(r))) throw InputError.Argument($"row '{r["id"]}' falls in group '{GroupOf(r)}', which the analysis has no value for");
         double centre = means.Values.Average();
         double sd = Math.Sqrt(means.Values.Sum(m => (m - centre) * (m - centre)) / Math.Max(1, means.Count - 1));
         if (!(sd > 0)) sd = 1;
@@ -43,7 +59,7 @@ public static class AttributeInfluence
         var result = Reweighting.Apply(rows, GroupOf, Multiplier, block, mode, seed);
         var lines = means.OrderBy(kv => kv.Key, Comparer<string>.Create(GroupKeys.Compare))
             .Select(kv => string.Create(CultureInfo.InvariantCulture, $"| {kv.Key} | {kv.Value:+0.000;-0.000} | {Multiplier(kv.Key):F3} |"));
-        string summary = $"attribute-influence (T = {temperature}, {mode.ToString().ToLowerInvariant()}) from {csv}\n\n| group | mean influence | multiplier |\n|---|---|---|\n"
+        string summary = $"attribute-influence (T = {temperature}, {mode.ToString().ToLowerInvariant()}) from {analysisDir}\n\n| group | mean influence | multiplier |\n|---|---|---|\n"
             + string.Join("\n", lines) + "\n\n" + LevelDistribution.Table(rows, result);
         return new CurationResult(result, summary);
     }

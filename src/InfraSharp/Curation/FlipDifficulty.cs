@@ -16,7 +16,7 @@ public static class FlipDifficulty
         {
             var kv = part.Split(':');
             if (kv.Length != 2 || kv[1] is not ("up" or "down" or "keep"))
-                throw new ArgumentException($"--flip '{spec}': each entry is domain:up, domain:down or domain:keep");
+                throw InputError.Argument($"--flip '{spec}': each entry is domain:up, domain:down or domain:keep");
             map[kv[0]] = kv[1];
         }
         return map;
@@ -27,7 +27,7 @@ public static class FlipDifficulty
         var map = ParseMapping(flip);
         var levels = rows.GroupBy(LevelDistribution.Domain).ToDictionary(g => g.Key, g => g.Select(LevelDistribution.Level).Distinct().Order().ToList());
         foreach (var r in rows)
-            if (r["difficulty"] is null) throw new ArgumentException($"row '{r["id"]}' has no 'difficulty' to flip");
+            if (r["difficulty"] is null) throw InputError.Argument($"row '{r["id"]}' has no 'difficulty' to flip");
         double Multiplier(string group)
         {
             var parts = group.Split('|');

@@ -19,11 +19,11 @@ public static class InfluenceTop
 
     public static CurationResult Apply(IReadOnlyList<JsonObject> rows, ScoreSet scores, double fraction, CurationMode mode, double temperature = 1.0)
     {
-        if (rows.Count != scores.N) throw new ArgumentException($"{rows.Count} rows, but the scores cover {scores.N} training examples");
+        if (rows.Count != scores.N) throw InputError.Argument($"{rows.Count} rows, but the scores cover {scores.N} training examples");
         for (int i = 0; i < rows.Count; i++)
             if (rows[i]["id"] is JsonNode id && id.ToString() != scores.Train[i].Id)
-                throw new ArgumentException($"row {i + 1} has id '{id}', the scores' training example {i + 1} is '{scores.Train[i].Id}'");
-        if (fraction is <= 0 or > 1) throw new ArgumentException("--fraction must be in (0, 1]");
+                throw InputError.Argument($"row {i + 1} has id '{id}', the scores' training example {i + 1} is '{scores.Train[i].Id}'");
+        if (fraction is <= 0 or > 1) throw InputError.Argument("--fraction must be in (0, 1]");
         var z = Aggregate(scores);
         List<JsonObject> result;
         if (mode == CurationMode.Replace)

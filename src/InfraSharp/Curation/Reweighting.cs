@@ -23,7 +23,7 @@ public static class Reweighting
         {
             var groups = block.GroupBy(groupOf).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
             double mass = groups.Sum(g => g.Count() * multiplier(g.Key));
-            if (mass <= 0) throw new ArgumentException($"every group of '{block.Key}' got a zero multiplier");
+            if (mass <= 0) throw InputError.Argument($"every group of '{block.Key}' got a zero multiplier");
             int n = block.Count();
             if (mode == CurationMode.Weight)
             {

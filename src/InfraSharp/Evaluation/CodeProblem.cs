@@ -16,7 +16,7 @@ public sealed record CodeProblem(
 {
     public static CodeProblem FromRow(JsonObject row, string where)
     {
-        string id = (row["task_id"] ?? row["id"])?.ToString() ?? throw new InvalidDataException($"{where}: missing field 'task_id' or 'id'");
+        string id = (row["task_id"] ?? row["id"])?.ToString() ?? throw InputError.Data($"{where}: missing field 'task_id' or 'id'");
         string? prompt = row["prompt"]?.GetValue<string>();
         // A HumanEval prompt is code (a signature and docstring); a prose prompt is not run.
         bool promptIsCode = prompt is not null && (prompt.Contains("def ") || prompt.TrimStart().StartsWith("import") || prompt.TrimStart().StartsWith("from "));
@@ -28,7 +28,7 @@ public sealed record CodeProblem(
         string? test = row["test"]?.GetValue<string>();
         string? entry = row["entry_point"]?.GetValue<string>();
         if (io.Count == 0 && (test is null || entry is null))
-            throw new InvalidDataException($"{where}: problem '{id}' has neither 'test' + 'entry_point' nor stdin/stdout cases");
+            throw InputError.Data($"{where}: problem '{id}' has neither 'test' + 'entry_point' nor stdin/stdout cases");
         var attrs = new JsonObject();
         foreach (var (k, v) in row)
             if (k is not ("prompt" or "test" or "canonical_solution" or "messages" or "test_cases" or "inputs" or "outputs")) attrs[k] = v?.DeepClone();

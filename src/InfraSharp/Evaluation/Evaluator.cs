@@ -14,7 +14,7 @@ public static class Evaluator
         GenerationOptions options, int samplesPerProblem, int batchSize)
     {
         if (options.Greedy && samplesPerProblem > 1)
-            throw new ArgumentException("greedy decoding gives one sample per problem; use sampling for n > 1");
+            throw InputError.Argument("greedy decoding gives one sample per problem; use sampling for n > 1");
         var prompts = new List<int[]>(); var keys = new List<(string, int)>();
         foreach (var row in problems)
         {
@@ -35,7 +35,7 @@ public static class Evaluator
         var byId = problems.ToDictionary(ProblemId);
         return completions.Select(c =>
         {
-            if (!byId.TryGetValue(c.ProblemId, out var row)) throw new InvalidDataException($"completion for unknown problem '{c.ProblemId}'");
+            if (!byId.TryGetValue(c.ProblemId, out var row)) throw InputError.Data($"completion for unknown problem '{c.ProblemId}'");
             var gold = GoldAnswer(row);
             var ex = MathAnswer.Extract(c.Text);
             bool ok = MathAnswer.Equivalent(ex.Answer, gold);
@@ -62,7 +62,7 @@ public static class Evaluator
         Parallel.For(0, completions.Count, new ParallelOptions { MaxDegreeOfParallelism = parallelism > 0 ? parallelism : Math.Max(2, Environment.ProcessorCount) }, i =>
         {
             var c = completions[i];
-            if (!byId.TryGetValue(c.ProblemId, out var p)) throw new InvalidDataException($"sample for unknown problem '{c.ProblemId}'");
+            if (!byId.TryGetValue(c.ProblemId, out var p)) throw InputError.Data($"sample for unknown problem '{c.ProblemId}'");
             var (r, code) = grader.Grade(p.Problem, c.Text);
             results[i] = new SampleResult(c.ProblemId, c.SampleIndex, p.Row.Fields["domain"]?.ToString() ?? "code", Difficulty(p.Row.Fields),
                 c.Text, code, r.Passed, r.Passed ? r.Reason : $"{r.Reason}: {r.Detail}".TrimEnd(' ', ':'));

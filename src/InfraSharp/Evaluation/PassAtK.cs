@@ -5,7 +5,7 @@ public static class PassAtK
 {
     public static double Estimate(int n, int correct, int k)
     {
-        if (k > n) throw new ArgumentException($"pass@{k} needs at least {k} samples, got {n}");
+        if (k > n) throw InputError.Argument($"pass@{k} needs at least {k} samples, got {n}");
         if (n - correct < k) return 1.0;
         // Product form avoids huge binomials: prod_{i=n-c+1}^{n} (1 - k/i).
         double p = 1.0;

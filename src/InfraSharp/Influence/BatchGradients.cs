@@ -1,6 +1,5 @@
 using InfraSharp.Models;
 using InfraSharp.Text;
-using InfraSharp.Training;
 using static TorchSharp.torch;
 
 namespace InfraSharp.Influence;
@@ -28,7 +27,7 @@ public sealed class BatchGradients
         int maxLen = model.Config.MaxPositionEmbeddings;
         foreach (var e in examples)
             if (e.Length > maxLen)
-                throw new ArgumentException($"{e.SourceFile}:{e.Line}: example '{e.Id}' has {e.Length} tokens, over the context length {maxLen}");
+                throw InputError.Argument($"{e.SourceFile}:{e.Line}: example '{e.Id}' has {e.Length} tokens, over the context length {maxLen}");
         var batch = Batching.Pad(examples, padId);
         var capture = new LayerCapture(modules.ToHashSet());
         var logits = model.Forward(batch.InputIds, batch.AttentionMask, observer: capture);
@@ -37,7 +36,7 @@ public sealed class BatchGradients
         {
             // Labels drawn from the model's own predictive distribution at the labelled positions (next token),
             // one generator per example (seeded by its global index), so that partitions draw what one run draws.
-            if (sampleSeeds is null || sampleSeeds.Length != examples.Count) throw new ArgumentException("sampled Fisher needs one seed per example");
+            if (sampleSeeds is null || sampleSeeds.Length != examples.Count) throw InputError.Argument("sampled Fisher needs one seed per example");
             using (no_grad())
             {
                 long b = logits.shape[0], t = logits.shape[1];

@@ -49,7 +49,7 @@ public static class FactorFiles
         {
             string name = module + "." + what;
             if (!st.Entries.ContainsKey(name))
-                throw new InvalidDataException($"{path}: no factors for module '{module}' (tensor '{name}'); the factors were fitted for other modules");
+                throw InputError.Data($"{path}: no factors for module '{module}' (tensor '{name}'); the factors were fitted for other modules");
             var t = st.Read(name);
             return t;
         }
@@ -95,7 +95,9 @@ public static class FactorFiles
         if (files.Count != n)
         {
             if (!requireAll) return false;
-            throw new InvalidDataException($"{pdir}: {files.Count} of {n} '{stage}' partitions are present; run the missing ones first");
+            var present = files.Select(f => int.Parse(Path.GetFileNameWithoutExtension(f)[(stage.Length + 1)..].Split("-of-")[0])).ToHashSet();
+            var missing = Enumerable.Range(0, n).Where(i => !present.Contains(i)).Select(i => $"{i}/{n}");
+            throw InputError.Data($"{pdir}: '{stage}' partitions {string.Join(", ", missing)} are missing; run them first");
         }
         var sums = new SortedDictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var f in files)
@@ -107,10 +109,11 @@ public static class FactorFiles
         return true;
     }
 
-    public static JsonObject? ReadManifest(string dir)
+    /// <summary>Merges every stage whose partitions are all present and whose stage file is not yet written.</summary>
+    public static string MergeAll(string dir)
     {
-        string p = Path.Combine(dir, "manifest.json");
-        return File.Exists(p) ? JsonNode.Parse(File.ReadAllText(p))!.AsObject() : null;
+        var merged = new[] { Covariance, Eigen, Lambda }.Where(stage => !File.Exists(StagePath(dir, stage)) && MergePartitions(dir, stage)).ToList();
+        return merged.Count == 0 ? $"{dir}: nothing to merge" : $"merged {string.Join(", ", merged)} partitions in {dir}";
     }
 
     public static void WriteManifest(string dir, JsonObject manifest) =>

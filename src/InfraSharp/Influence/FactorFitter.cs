@@ -8,10 +8,11 @@ namespace InfraSharp.Influence;
 
 /// <summary>
 /// Fits the factors a strategy needs, stage by stage, each stage written atomically before the next starts:
-/// covariances (sums of a·aᵀ and g·gᵀ over real tokens: float32 per batch, float64 across batches), their eigenbases (float64), then the eigenvalue
-/// matrix (EK-FAC's corrected eigenvalues, or the diagonal Fisher). A stage already on disk is reused, so an
-/// interrupted run resumes at the stage it was in; with a partition, a data stage fits one slice and
-/// <see cref="FactorFiles.MergePartitions"/> combines the slices.
+/// covariances (sums of a·aᵀ and g·gᵀ over real tokens: float32 per batch, float64 across batches), their
+/// eigenbases (float64), then the eigenvalue matrix (EK-FAC's corrected eigenvalues, or the diagonal Fisher). A
+/// stage already on disk is reused, so an interrupted run resumes at the stage it was in. Partitions are ranges
+/// i/n of a stage's own axis: of the global batch plan for the data stages (covariance, lambda), of the module
+/// list for the eigen stage; the slices are merged (<see cref="FactorFiles.MergePartitions"/>) once all exist.
 /// </summary>
 public sealed class FactorFitter(CausalLM model, TrackedModules modules, InfluenceStrategy strategy, FactorArguments args, int padId = 0)
 {
@@ -23,38 +24,107 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
 
     private readonly Dictionary<string, double> _stageSeconds = [];
 
-    public Result Fit(IReadOnlyList<EncodedExample> data, string outDir, Partition partition, JsonObject manifest)
+    public Result Fit(IReadOnlyList<EncodedExample> data, string outDir, Partition partition, JsonObject? manifest = null,
+        FactorStage stage = FactorStage.All)
     {
-        if (data.Count == 0) throw new ArgumentException("no training examples to fit factors on (empty dataset)");
+        if (data.Count == 0) throw InputError.Argument("no training examples to fit factors on (empty dataset)");
         Directory.CreateDirectory(outDir);
-        FactorFiles.WriteManifest(outDir, manifest);
+        if (manifest is not null) FactorFiles.WriteManifest(outDir, manifest);
         var factors = modules.Names.ToDictionary(m => m, m => new ModuleFactors { Module = m });
+        string eigenPath = FactorFiles.StagePath(outDir, FactorFiles.Eigen);
         if (strategy.NeedsCovariance)
         {
-            var r = DataStage(FactorFiles.Covariance, data, outDir, partition, factors, AccumulateCovariance, FactorFiles.WriteCovariance);
-            if (r is not null) return r;
-            if (!File.Exists(FactorFiles.StagePath(outDir, FactorFiles.Eigen)))
+            // The covariances are only needed until the eigenbases exist.
+            if (stage is FactorStage.Covariance || stage is FactorStage.All && !File.Exists(eigenPath))
             {
-                var sw = System.Diagnostics.Stopwatch.StartNew();
-                var progress = new ProgressLog("eigendecomposition", factors.Count);
-                int i = 0;
-                foreach (var f in factors.Values)
-                {
-                    (f.ActivationEigenvalues, f.ActivationEigenvectors) = EigenBasis.Decompose(f.ActivationCovariance, f.Module, "activation");
-                    (f.GradientEigenvalues, f.GradientEigenvectors) = EigenBasis.Decompose(f.GradientCovariance, f.Module, "gradient");
-                    progress.Report(++i);
-                }
-                FactorFiles.WriteEigen(FactorFiles.StagePath(outDir, FactorFiles.Eigen), factors.Values);
-                _stageSeconds[FactorFiles.Eigen] = sw.Elapsed.TotalSeconds;
+                var r = DataStage(FactorFiles.Covariance, data, outDir, partition, factors, AccumulateCovariance, FactorFiles.WriteCovariance);
+                if (r is not null) return r;
+                DisposeCovariances(factors.Values);
             }
-            else FactorFiles.Read(FactorFiles.StagePath(outDir, FactorFiles.Eigen), FactorFiles.Eigen, factors);
+            if (stage == FactorStage.Covariance)
+                return new Result(true, $"covariance stage complete in {outDir}") { StageSeconds = _stageSeconds };
+            if (stage == FactorStage.Eigen) return EigenSlice(outDir, partition);
+            if (stage == FactorStage.All) EnsureEigen(outDir);
+            if (!File.Exists(eigenPath))
+                throw InputError.MissingFile($"{outDir}: the eigen stage is not complete; run infra factors --stage eigen first", eigenPath);
+            FactorFiles.Read(eigenPath, FactorFiles.Eigen, factors);
         }
+        else if (stage is FactorStage.Covariance or FactorStage.Eigen)
+            return new Result(true, $"{strategy.Name} has no {stage.ToString().ToLowerInvariant()} stage") { StageSeconds = _stageSeconds };
         if (strategy.Lambda != LambdaKind.None)
         {
             var r = DataStage(FactorFiles.Lambda, data, outDir, partition, factors, AccumulateLambda, FactorFiles.WriteLambda);
             if (r is not null) return r;
         }
         return new Result(true, $"factors for {strategy.Name} complete in {outDir}") { StageSeconds = _stageSeconds };
+    }
+
+    private static void DisposeCovariances(IEnumerable<ModuleFactors> fs)
+    {
+        foreach (var f in fs)
+        {
+            f.ActivationCovarianceSum?.Dispose(); f.GradientCovarianceSum?.Dispose();
+            f.ActivationCovarianceSum = f.GradientCovarianceSum = null;
+        }
+    }
+
+    /// <summary>
+    /// The eigenbases of every module, computed once per folder: partitions of a data stage that arrive here
+    /// together wait on a file lock while the first computes them, then read its result.
+    /// </summary>
+    private void EnsureEigen(string outDir)
+    {
+        string eigenPath = FactorFiles.StagePath(outDir, FactorFiles.Eigen);
+        if (File.Exists(eigenPath)) return;
+        using var held = FileLock.Acquire(Path.Combine(outDir, "eigen.lock"));
+        if (File.Exists(eigenPath) || FactorFiles.MergePartitionsIfComplete(outDir, FactorFiles.Eigen)) return;
+        WriteEigen(outDir, modules.Names, eigenPath);
+    }
+
+    /// <summary>The eigen stage for one range of modules (a module partition), merged once all ranges are written.</summary>
+    private Result EigenSlice(string outDir, Partition partition)
+    {
+        string eigenPath = FactorFiles.StagePath(outDir, FactorFiles.Eigen);
+        if (File.Exists(eigenPath)) return new Result(true, $"eigen stage already complete in {outDir}");
+        if (partition.Count > modules.Names.Count)
+            throw InputError.Argument($"--partition {partition}: the eigen stage has only {modules.Names.Count} modules to share");
+        var (m0, m1) = partition.Range(modules.Names.Count);
+        string target = partition.IsWhole ? eigenPath : FactorFiles.PartitionPath(outDir, FactorFiles.Eigen, partition);
+        if (!File.Exists(target)) WriteEigen(outDir, modules.Names.Skip(m0).Take(m1 - m0).ToList(), target);
+        bool complete = partition.IsWhole || FactorFiles.MergePartitionsIfComplete(outDir, FactorFiles.Eigen);
+        return new Result(complete, complete ? $"eigen stage complete in {outDir}"
+            : $"eigen partition {partition} written (modules {m0}-{m1 - 1}); the stage is merged when all are") { StageSeconds = _stageSeconds };
+    }
+
+    /// <summary>
+    /// Decomposes the covariances of <paramref name="names"/>, one module at a time: only that module's covariance
+    /// and its float64 copies are resident (each inside its own dispose scope), then the eigenpairs are written.
+    /// </summary>
+    private void WriteEigen(string outDir, IReadOnlyList<string> names, string target)
+    {
+        string covPath = FactorFiles.StagePath(outDir, FactorFiles.Covariance);
+        if (!File.Exists(covPath))
+            throw InputError.MissingFile($"{outDir}: the covariance stage is not complete (run or merge its partitions first)", covPath);
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var progress = new ProgressLog("eigendecomposition", names.Count);
+        var done = new List<ModuleFactors>();
+        foreach (var name in names)
+        {
+            using var scope = NewDisposeScope();
+            var f = new ModuleFactors { Module = name };
+            FactorFiles.Read(covPath, FactorFiles.Covariance, new Dictionary<string, ModuleFactors> { [name] = f });
+            (f.ActivationEigenvalues, f.ActivationEigenvectors) = EigenBasis.Decompose(f.ActivationCovariance, name, "activation");
+            (f.GradientEigenvalues, f.GradientEigenvectors) = EigenBasis.Decompose(f.GradientCovariance, name, "gradient");
+            foreach (var t in new[] { f.ActivationEigenvalues, f.ActivationEigenvectors, f.GradientEigenvalues, f.GradientEigenvectors })
+                t.MoveToOuterDisposeScope();
+            done.Add(f);
+            progress.Report(done.Count);
+        }
+        FactorFiles.WriteEigen(target, done);
+        foreach (var f in done)
+            foreach (var t in new[] { f.ActivationEigenvalues, f.ActivationEigenvectors, f.GradientEigenvalues, f.GradientEigenvectors })
+                t!.Dispose();
+        _stageSeconds[FactorFiles.Eigen] = sw.Elapsed.TotalSeconds;
     }
 
     /// <summary>Runs (or reuses) a data stage; returns a result when the run must stop here (a partition's slice is done).</summary>
@@ -145,14 +215,14 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
         foreach (var stage in Stages(strategy))
         {
             string p = FactorFiles.StagePath(dir, stage);
-            if (!File.Exists(p)) throw new FileNotFoundException($"{dir}: stage '{stage}' of the {strategy.Name} factors is missing (not fitted, or partitions not merged)", p);
+            if (!File.Exists(p)) throw InputError.MissingFile($"{dir}: stage '{stage}' of the {strategy.Name} factors is missing (not fitted, or partitions not merged)", p);
             FactorFiles.Read(p, stage, factors);
         }
         foreach (var f in factors.Values)
         {
-            if (f.ActivationCovarianceSum is not null && f.Tokens == 0) throw new InvalidDataException($"{dir}: module '{f.Module}' saw no tokens");
+            if (f.ActivationCovarianceSum is not null && f.Tokens == 0) throw InputError.Data($"{dir}: module '{f.Module}' saw no tokens");
             if (f.LambdaSum is not null && !f.LambdaSum.isfinite().all().item<bool>())
-                throw new InvalidDataException($"{dir}: module '{f.Module}': the eigenvalue matrix holds NaN or Inf");
+                throw InputError.Data($"{dir}: module '{f.Module}': the eigenvalue matrix holds NaN or Inf");
         }
         return factors;
     }

@@ -15,7 +15,7 @@ public sealed class InfluenceScorer(CausalLM model, TrackedModules modules, Infl
 {
     public PreconditionedQueries PrepareQueries(IReadOnlyList<EncodedExample> queries)
     {
-        if (queries.Count == 0) throw new ArgumentException("no query examples");
+        if (queries.Count == 0) throw InputError.Argument("no query examples");
         var sums = new Dictionary<string, Tensor>();
         var full = new Dictionary<string, List<Tensor>>();
         foreach (var m in modules.Names) full[m] = [];

@@ -60,7 +60,7 @@ public abstract class InfluenceStrategy
 
     public static InfluenceStrategy Get(string name) =>
         Registry.TryGetValue(name.ToLowerInvariant(), out var s) ? s
-            : throw new ArgumentException($"unknown strategy '{name}' (known: {string.Join(", ", Registry.Keys)})");
+            : throw InputError.Argument($"unknown strategy '{name}' (known: {string.Join(", ", Registry.Keys)})");
 }
 
 /// <summary>Plain gradient dot product: no preconditioner.</summary>

@@ -4,13 +4,16 @@ namespace InfraSharp.Influence;
 
 /// <summary>
 /// Turns a memory bound into a token budget per batch: per token, the captured inputs and output gradients of
-/// every tracked layer, the per-example gradient matrices, and the decoder's own activations and logits.
+/// every tracked layer, the decoder's own activations and logits, and attention's [B, H, T, T] tensors, which the
+/// explicit attention keeps per layer for the backward pass (scores, scaled and masked scores, probabilities:
+/// four float32 copies, so per token 16·H·T bytes a layer, growing with the longest sequence T).
 /// Conservative by design (a factor of two of headroom); the benchmark reports the peak actually reached.
 /// </summary>
 public static class MemoryBudget
 {
-    public static long BytesPerToken(ModelConfig c, TrackedModules modules)
+    public static long BytesPerToken(ModelConfig c, TrackedModules modules, int longest)
     {
+        long attention = (long)c.NumLayers * 4 * 4 * c.NumHeads * longest;
         long capture = 0;
         foreach (var m in modules.Names)
         {
@@ -20,7 +23,7 @@ public static class MemoryBudget
         }
         long activations = (long)c.NumLayers * 4 * (12L * c.HiddenSize + 3L * c.IntermediateSize + 2L * c.NumHeads * 64);
         long logits = 3L * 4 * c.VocabSize;
-        return capture + activations + logits;
+        return capture + activations + logits + attention;
     }
 
     /// <summary>Bytes of the preconditioned query gradients kept for scoring (full rank or rank R).</summary>
@@ -31,12 +34,12 @@ public static class MemoryBudget
             return 4L * queries * (rank > 0 ? rank * (o + i + 1) : o * (i + 1));
         });
 
-    public static int TokensPerBatch(ModelConfig c, TrackedModules modules, long maxBytes, long reservedBytes = 0)
+    public static int TokensPerBatch(ModelConfig c, TrackedModules modules, long maxBytes, int longest, long reservedBytes = 0)
     {
-        long perToken = BytesPerToken(c, modules);
+        long perToken = BytesPerToken(c, modules, longest);
         long free = maxBytes / 2 - reservedBytes;
         if (free < perToken * 64)
-            throw new ArgumentException($"--max-memory {maxBytes >> 20} MiB leaves room for fewer than 64 tokens per batch ({perToken} bytes per token, {reservedBytes >> 20} MiB reserved); raise it or use --query-rank");
+            throw InputError.Argument($"--max-memory {maxBytes >> 20} MiB leaves room for fewer than 64 tokens per batch ({perToken} bytes per token, {reservedBytes >> 20} MiB reserved); raise it or use --query-rank");
         return (int)Math.Min(int.MaxValue, free / perToken);
     }
 

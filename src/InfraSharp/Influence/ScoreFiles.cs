@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using InfraSharp.Storage;
 using InfraSharp.Text;
@@ -30,7 +29,7 @@ public static class ScoreFiles
     public static (List<(string Id, JsonObject Attributes)> Queries, List<(string Id, JsonObject Attributes)> Train) ReadExamples(string dir)
     {
         string p = Path.Combine(dir, "examples.json");
-        if (!File.Exists(p)) throw new FileNotFoundException($"{dir}: no examples.json (not a score folder)", p);
+        if (!File.Exists(p)) throw InputError.MissingFile($"{dir}: no examples.json (not a score folder)", p);
         var o = JsonNode.Parse(File.ReadAllText(p))!.AsObject();
         List<(string, JsonObject)> Read(string k) => o[k]!.AsArray().Select(x => (x!["id"]!.GetValue<string>(), x["attributes"]!.AsObject())).ToList();
         return (Read("queries"), Read("train"));
@@ -70,7 +69,7 @@ public static class ScoreFiles
             if (c.Start != covered)
             {
                 string msg = $"{dir}: {kind} scores for training examples [{covered}, {c.Start}) are missing; run the partitions that cover them";
-                if (throwIfIncomplete) throw new InvalidDataException(msg);
+                if (throwIfIncomplete) throw InputError.Data(msg);
                 return false;
             }
             covered = c.End;
@@ -78,7 +77,7 @@ public static class ScoreFiles
         if (covered != trainCount)
         {
             string msg = $"{dir}: {kind} scores cover {covered} of {trainCount} training examples; run the missing partitions";
-            if (throwIfIncomplete) throw new InvalidDataException(msg);
+            if (throwIfIncomplete) throw InputError.Data(msg);
             return false;
         }
         var files = chunks.Select(c => SafeTensorsFile.Open(c.File)).ToList();
@@ -100,7 +99,7 @@ public static class ScoreFiles
     {
         var (queries, train) = ReadExamples(dir);
         int q = (int)pairwise.shape[0], n = (int)pairwise.shape[1];
-        if (n != train.Count) throw new InvalidDataException($"{dir}: scores have {n} columns, examples.json lists {train.Count} training rows");
+        if (n != train.Count) throw InputError.Data($"{dir}: scores have {n} columns, examples.json lists {train.Count} training rows");
         var scores = pairwise.to(ScalarType.Float64).contiguous().data<double>().ToArray();
         var qIds = q == queries.Count ? queries : [("aggregate", new JsonObject())];
         var table = new ParquetTable();
@@ -117,25 +116,14 @@ public static class ScoreFiles
     private static bool IsBulky(string key) => key is "id" or "test" or "canonical_solution" or "entry_point";
     private static string? Str(JsonNode? n) => n switch { null => null, JsonValue v when v.TryGetValue<string>(out var s) => s, _ => n.ToJsonString() };
 
-    /// <summary>
-    /// Starts or resumes a run in <paramref name="dir"/>: chunks are reused only when the folder's manifest
-    /// equals this run's (same model, data, factors and arguments); otherwise earlier results are removed.
-    /// </summary>
-    public static void Prepare(string dir, JsonObject manifest)
+    /// <summary>Assembles the chunks of every kind present; refuses (naming the missing range) while any is missing.</summary>
+    public static string MergeAll(string dir)
     {
-        Directory.CreateDirectory(dir);
-        string path = Path.Combine(dir, "manifest.json");
-        if (File.Exists(path) && JsonNode.Parse(File.ReadAllText(path))!.ToJsonString() != manifest.ToJsonString())
-        {
-            ProgressLog.Line($"{dir} holds scores from other inputs or arguments; starting over");
-            string chunks = Path.Combine(dir, "chunks");
-            if (Directory.Exists(chunks)) Directory.Delete(chunks, true);
-            foreach (var f in new[] { "pairwise.safetensors", "per_token.safetensors", "self.safetensors", "pairwise.parquet" })
-                File.Delete(Path.Combine(dir, f));
-        }
-        WriteManifest(dir, manifest);
+        int n = ReadExamples(dir).Train.Count;
+        string chunks = Path.Combine(dir, "chunks");
+        var kinds = new[] { "pairwise", "self" }
+            .Where(k => Directory.Exists(chunks) && Directory.GetFiles(chunks, k + "-*").Length > 0).ToList();
+        foreach (var kind in kinds) Assemble(dir, kind, n, throwIfIncomplete: true);
+        return kinds.Count == 0 ? $"{dir}: nothing to merge" : $"assembled {string.Join(", ", kinds)} scores in {dir}";
     }
-
-    public static void WriteManifest(string dir, JsonObject manifest) =>
-        AtomicFile.WriteAllText(Path.Combine(dir, "manifest.json"), manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
 }

@@ -33,21 +33,25 @@ public static class TokenBatches
     {
         var batches = Plan(examples, 0, examples.Count, tokenBudget).ToList();
         if (p.Count > batches.Count)
-            throw new ArgumentException($"--partition {p}: only {batches.Count} batches to share; use at most {batches.Count} partitions");
+            throw InputError.Argument($"--partition {p}: only {batches.Count} batches to share; use at most {batches.Count} partitions");
         var (b0, b1) = p.Range(batches.Count);
         return (batches[b0].Start, b1 < batches.Count ? batches[b1].Start : examples.Count);
     }
 
-    /// <summary>Resumable chunks of about <paramref name="chunkSize"/> examples, cut at batch boundaries.</summary>
-    public static List<(int Start, int End)> Chunks(IReadOnlyList<EncodedExample> examples, int tokenBudget, int chunkSize)
+    /// <summary>
+    /// Resumable chunks of about <paramref name="chunkSize"/> examples of [<paramref name="start"/>,
+    /// <paramref name="end"/>) (a partition's range), cut at the global plan's batch boundaries.
+    /// </summary>
+    public static List<(int Start, int End)> Chunks(IReadOnlyList<EncodedExample> examples, int start, int end,
+        int tokenBudget, int chunkSize)
     {
         var chunks = new List<(int, int)>();
-        int start = 0;
-        foreach (var (s, n) in Plan(examples, 0, examples.Count, tokenBudget))
+        int from = start;
+        foreach (var (s, n) in Plan(examples, start, end, tokenBudget))
         {
-            if (s + n - start >= chunkSize) { chunks.Add((start, s + n)); start = s + n; }
+            if (s + n - from >= chunkSize) { chunks.Add((from, s + n)); from = s + n; }
         }
-        if (start < examples.Count) chunks.Add((start, examples.Count));
+        if (from < end) chunks.Add((from, end));
         return chunks;
     }
 }

@@ -22,7 +22,7 @@ public sealed record TrackedModules(string Selector, IReadOnlyList<string> Names
             _ => all.Where(n => Regex.IsMatch(n, selector)).ToList(),
         };
         if (names.Count == 0)
-            throw new ArgumentException($"--modules '{selector}' matches no Linear layer (names look like {all[0]})");
+            throw InputError.Argument($"--modules '{selector}' matches no Linear layer (names look like {all[0]})");
         return new TrackedModules(selector, names);
     }
 

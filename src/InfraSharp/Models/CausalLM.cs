@@ -29,9 +29,9 @@ public sealed class CausalLM : IDisposable
         foreach (var (name, shape) in config.ParameterShapes())
         {
             if (!_params.TryGetValue(name, out var p))
-                throw new InvalidDataException($"model weights lack '{name}' (expected for {config.ModelType} with this config)");
+                throw InputError.Data($"model weights lack '{name}' (expected for {config.ModelType} with this config)");
             if (!p.shape.SequenceEqual(shape))
-                throw new InvalidDataException($"weight '{name}' has shape [{string.Join(",", p.shape)}], config implies [{string.Join(",", shape)}]");
+                throw InputError.Data($"weight '{name}' has shape [{string.Join(",", p.shape)}], config implies [{string.Join(",", shape)}]");
         }
         // inv_freq = 1 / theta^(2i/d), computed in float32 as transformers does.
         using (no_grad())
@@ -97,10 +97,10 @@ public sealed class CausalLM : IDisposable
         long b = inputIds.shape[0], t = inputIds.shape[1];
         long past = cache?.Length ?? 0;
         if (past + t > Config.MaxPositionEmbeddings)
-            throw new ArgumentException($"sequence of {past + t} tokens exceeds the model's context length {Config.MaxPositionEmbeddings}");
+            throw InputError.Argument($"sequence of {past + t} tokens exceeds the model's context length {Config.MaxPositionEmbeddings}");
         var mask = attentionMask ?? ones(b, past + t, dtype: ScalarType.Int64);
         if (mask.shape[1] != past + t)
-            throw new ArgumentException($"attention mask covers {mask.shape[1]} positions, expected {past + t}");
+            throw InputError.Argument($"attention mask covers {mask.shape[1]} positions, expected {past + t}");
         var positions = (mask.cumsum(1, ScalarType.Int64) - 1).clamp_min(0).narrow(1, past, t);
         var (cos, sin) = Rotary(positions);
         var bias = AttentionBias(mask, past, t);

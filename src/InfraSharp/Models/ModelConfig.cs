@@ -34,20 +34,20 @@ public sealed record ModelConfig
     public static ModelConfig Load(string modelDir)
     {
         string path = Path.Combine(modelDir, "config.json");
-        if (!File.Exists(path)) throw new FileNotFoundException($"no config.json in model folder {modelDir}", path);
+        if (!File.Exists(path)) throw InputError.MissingFile($"no config.json in model folder {modelDir}", path);
         JsonObject o;
         try { o = JsonNode.Parse(File.ReadAllText(path))!.AsObject(); }
-        catch (System.Text.Json.JsonException e) { throw new InvalidDataException($"{path}: not valid JSON: {e.Message}"); }
+        catch (System.Text.Json.JsonException e) { throw InputError.Data($"{path}: not valid JSON: {e.Message}"); }
         return Parse(o, path);
     }
 
     public static ModelConfig Parse(JsonObject o, string path)
     {
-        string type = o["model_type"]?.GetValue<string>() ?? throw new InvalidDataException($"{path}: missing field 'model_type'");
+        string type = o["model_type"]?.GetValue<string>() ?? throw InputError.Data($"{path}: missing field 'model_type'");
         if (!SupportedTypes.Contains(type))
-            throw new NotSupportedException($"{path}: model_type '{type}' is not supported (supported: {string.Join(", ", SupportedTypes)})");
+            throw InputError.Unsupported($"{path}: model_type '{type}' is not supported (supported: {string.Join(", ", SupportedTypes)})");
 
-        int Req(string f) => o[f]?.GetValue<int>() ?? throw new InvalidDataException($"{path}: missing field '{f}'");
+        int Req(string f) => o[f]?.GetValue<int>() ?? throw InputError.Data($"{path}: missing field '{f}'");
         int hidden = Req("hidden_size"), heads = Req("num_attention_heads");
 
         // rope: transformers 5 nests theta and type in rope_parameters; older files use rope_theta + rope_scaling.
@@ -56,7 +56,7 @@ public sealed record ModelConfig
         if (o["rope_parameters"] is JsonObject rp)
         {
             theta = rp["rope_theta"]?.GetValue<double>() ?? o["rope_theta"]?.GetValue<double>()
-                ?? throw new InvalidDataException($"{path}: 'rope_parameters' has no 'rope_theta'");
+                ?? throw InputError.Data($"{path}: 'rope_parameters' has no 'rope_theta'");
             ropeType = rp["rope_type"]?.GetValue<string>() ?? rp["type"]?.GetValue<string>() ?? "default";
         }
         else
@@ -66,11 +66,11 @@ public sealed record ModelConfig
                 ropeType = rs["rope_type"]?.GetValue<string>() ?? rs["type"]?.GetValue<string>() ?? "unknown";
         }
         if (ropeType != "default")
-            throw new NotSupportedException($"{path}: rope scaling '{ropeType}' is not supported; only the default rotary embedding is implemented exactly");
+            throw InputError.Unsupported($"{path}: rope scaling '{ropeType}' is not supported; only the default rotary embedding is implemented exactly");
         if (o["use_sliding_window"]?.GetValue<bool>() == true)
-            throw new NotSupportedException($"{path}: use_sliding_window=true is not supported");
+            throw InputError.Unsupported($"{path}: use_sliding_window=true is not supported");
         string act = o["hidden_act"]?.GetValue<string>() ?? "silu";
-        if (act != "silu") throw new NotSupportedException($"{path}: hidden_act '{act}' is not supported (only silu)");
+        if (act != "silu") throw InputError.Unsupported($"{path}: hidden_act '{act}' is not supported (only silu)");
 
         int[] eos = o["eos_token_id"] switch
         {

@@ -11,7 +11,7 @@ public static class ModelLoader
     public static CausalLM Load(string modelDir, ScalarType dtype = ScalarType.Float32)
     {
         if (dtype is not (ScalarType.Float32 or ScalarType.BFloat16))
-            throw new ArgumentException($"compute dtype {dtype} is not supported (float32 or bfloat16)");
+            throw InputError.Argument($"compute dtype {dtype} is not supported (float32 or bfloat16)");
         var config = ModelConfig.Load(modelDir);
         var expected = config.ParameterShapes().ToDictionary(x => x.Name, x => x.Shape, StringComparer.Ordinal);
         var ps = new Dictionary<string, Parameter>(StringComparer.Ordinal);
@@ -21,13 +21,13 @@ public static class ModelLoader
             foreach (var name in names ?? st.Entries.Keys.ToList())
             {
                 if (!st.Entries.ContainsKey(name))
-                    throw new InvalidDataException($"{file}: the shard index lists '{name}' here but the file lacks it");
+                    throw InputError.Data($"{file}: the shard index lists '{name}' here but the file lacks it");
                 if (!expected.ContainsKey(name))
                 {
                     // Tied checkpoints sometimes carry a copy of lm_head; old ones carry rotary buffers.
                     if (name == "lm_head.weight" && config.TieWordEmbeddings) continue;
                     if (name.EndsWith("rotary_emb.inv_freq")) continue;
-                    throw new InvalidDataException($"{file}: unexpected tensor '{name}' for a {config.ModelType} model with this config");
+                    throw InputError.Data($"{file}: unexpected tensor '{name}' for a {config.ModelType} model with this config");
                 }
                 using var t = st.Read(name);
                 ps[name] = new Parameter(t.to(dtype), requires_grad: false);
@@ -44,12 +44,12 @@ public static class ModelLoader
         if (File.Exists(index))
         {
             var o = JsonNode.Parse(File.ReadAllText(index))!.AsObject();
-            var map = o["weight_map"]?.AsObject() ?? throw new InvalidDataException($"{index}: missing field 'weight_map'");
+            var map = o["weight_map"]?.AsObject() ?? throw InputError.Data($"{index}: missing field 'weight_map'");
             return map.GroupBy(kv => kv.Value!.GetValue<string>(), kv => kv.Key)
                       .OrderBy(g => g.Key, StringComparer.Ordinal)
                       .Select(g => (Path.Combine(modelDir, g.Key), (List<string>?)g.ToList()));
         }
         if (File.Exists(single)) return [(single, null)];
-        throw new FileNotFoundException($"no model.safetensors or model.safetensors.index.json in {modelDir}");
+        throw InputError.MissingFile($"no model.safetensors or model.safetensors.index.json in {modelDir}");
     }
 }

@@ -15,12 +15,12 @@ public static class TextGenerator
     public static List<int[]> Generate(CausalLM model, IReadOnlyList<int[]> prompts, GenerationOptions options)
     {
         if (prompts.Count == 0) return [];
-        if (prompts.Any(p => p.Length == 0)) throw new ArgumentException("cannot generate from an empty prompt");
+        if (prompts.Any(p => p.Length == 0)) throw InputError.Argument("cannot generate from an empty prompt");
         if (!options.Greedy && (options.Temperature <= 0 || options.TopP <= 0 || options.TopP > 1))
-            throw new ArgumentException("sampling needs temperature > 0 and 0 < top-p <= 1");
+            throw InputError.Argument("sampling needs temperature > 0 and 0 < top-p <= 1");
         int b = prompts.Count, longest = prompts.Max(p => p.Length);
         if (longest + options.MaxNewTokens > model.Config.MaxPositionEmbeddings)
-            throw new ArgumentException($"prompt of {longest} tokens plus {options.MaxNewTokens} new tokens exceeds the context length {model.Config.MaxPositionEmbeddings}");
+            throw InputError.Argument($"prompt of {longest} tokens plus {options.MaxNewTokens} new tokens exceeds the context length {model.Config.MaxPositionEmbeddings}");
         var rows = prompts.Select(p => Enumerable.Repeat(options.PadTokenId, longest - p.Length).Concat(p).ToList()).ToList();
         var maskRows = prompts.Select(p => Enumerable.Repeat(0L, longest - p.Length).Concat(Enumerable.Repeat(1L, p.Length)).ToList()).ToList();
         var output = Enumerable.Range(0, b).Select(_ => new List<int>()).ToList();

@@ -32,16 +32,6 @@ public static class Fingerprint
         return Convert.ToHexStringLower(h.GetHashAndReset());
     }
 
-    /// <summary>SHA-256 over the encoded examples (ids, labels and ids of rows), in order.</summary>
-    public static string Examples(IEnumerable<InfraSharp.Text.EncodedExample> examples)
-    {
-        using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var e in examples)
-        {
-            h.AppendData(Encoding.UTF8.GetBytes(e.Id + "\0"));
-            h.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(e.InputIds.AsSpan()));
-            h.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(e.Labels.AsSpan()));
-        }
-        return Convert.ToHexStringLower(h.GetHashAndReset());
-    }
+    /// <summary>SHA-256 of a text (UTF-8).</summary>
+    public static string Text(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 }

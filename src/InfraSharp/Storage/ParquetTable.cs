@@ -15,8 +15,8 @@ public sealed class ParquetTable
 
     private ParquetTable AddColumn(string name, object values, int n)
     {
-        if (Rows >= 0 && n != Rows) throw new ArgumentException($"column '{name}' has {n} rows, the table {Rows}");
-        if (_columns.Any(c => c.Name == name)) throw new ArgumentException($"duplicate column '{name}'");
+        if (Rows >= 0 && n != Rows) throw InputError.Argument($"column '{name}' has {n} rows, the table {Rows}");
+        if (_columns.Any(c => c.Name == name)) throw InputError.Argument($"duplicate column '{name}'");
         Rows = n;
         _columns.Add((name, values));
         return this;
@@ -51,5 +51,24 @@ public sealed class ParquetTable
             }
             finally { writer.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
         });
+    }
+
+    /// <summary>
+    /// Reads the named columns of a Parquet file as arrays of cells (strings as <see cref="string"/>, numbers as
+    /// stored); a missing file or column is bad input naming them.
+    /// </summary>
+    public static Dictionary<string, object?[]> ReadColumns(string path, params string[] names)
+    {
+        if (!File.Exists(path)) throw InputError.MissingFile($"{path}: no such file", path);
+        using var stream = File.OpenRead(path);
+        var rows = Parquet.Serialization.ParquetSerializer.DeserializeUntypedAsync(stream).GetAwaiter().GetResult().Data;
+        var result = new Dictionary<string, object?[]>();
+        foreach (var name in names)
+        {
+            if (rows.Count > 0 && !rows[0].ContainsKey(name))
+                throw InputError.Data($"{path}: no column '{name}' (columns: {string.Join(", ", rows[0].Keys)})");
+            result[name] = rows.Select(r => r[name] is ReadOnlyMemory<char> m ? m.ToString() : r[name]).ToArray();
+        }
+        return result;
     }
 }

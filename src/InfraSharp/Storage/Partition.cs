@@ -14,7 +14,7 @@ public sealed record Partition(int Index, int Count)
         if (string.IsNullOrWhiteSpace(s)) return Whole;
         var parts = s.Split('/');
         if (parts.Length != 2 || !int.TryParse(parts[0], out int i) || !int.TryParse(parts[1], out int n) || n < 1 || i < 0 || i >= n)
-            throw new ArgumentException($"--partition '{s}' must be i/n with 0 <= i < n");
+            throw InputError.Argument($"--partition '{s}' must be i/n with 0 <= i < n");
         return new Partition(i, n);
     }
 

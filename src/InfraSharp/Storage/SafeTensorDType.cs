@@ -21,6 +21,6 @@ public static class SafeTensorDTypes
         "F64" => SafeTensorDType.F64,
         "I64" => SafeTensorDType.I64,
         "I32" => SafeTensorDType.I32,
-        _ => throw new InvalidDataException($"{file}: tensor '{tensor}' has dtype {name}, which InfraSharp does not read (F32, BF16, F16, F64, I64, I32)"),
+        _ => throw InputError.Data($"{file}: tensor '{tensor}' has dtype {name}, which InfraSharp does not read (F32, BF16, F16, F64, I64, I32)"),
     };
 }

@@ -27,18 +27,18 @@ public sealed class SafeTensorsFile
 
     public static SafeTensorsFile Open(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"safetensors file not found: {path}", path);
+        if (!File.Exists(path)) throw InputError.MissingFile($"safetensors file not found: {path}", path);
         using var fs = File.OpenRead(path);
         Span<byte> lenBytes = stackalloc byte[8];
-        if (fs.Read(lenBytes) != 8) throw new InvalidDataException($"{path}: too short to be a safetensors file");
+        if (fs.Read(lenBytes) != 8) throw InputError.Data($"{path}: too short to be a safetensors file");
         long headerLen = BinaryPrimitives.ReadInt64LittleEndian(lenBytes);
         if (headerLen <= 0 || headerLen > 100_000_000 || headerLen + 8 > fs.Length)
-            throw new InvalidDataException($"{path}: bad safetensors header length {headerLen}");
+            throw InputError.Data($"{path}: bad safetensors header length {headerLen}");
         var header = new byte[headerLen];
         fs.ReadExactly(header);
         JsonObject root;
         try { root = JsonNode.Parse(header)!.AsObject(); }
-        catch (JsonException e) { throw new InvalidDataException($"{path}: safetensors header is not valid JSON: {e.Message}"); }
+        catch (JsonException e) { throw InputError.Data($"{path}: safetensors header is not valid JSON: {e.Message}"); }
         var entries = new Dictionary<string, SafeTensorEntry>(StringComparer.Ordinal);
         var metadata = new Dictionary<string, string>();
         long dataLen = fs.Length - 8 - headerLen;
@@ -56,7 +56,7 @@ public sealed class SafeTensorsFile
             long b = offs[0]!.GetValue<long>(), e = offs[1]!.GetValue<long>();
             long expect = shape.Aggregate(1L, (a, x) => a * x) * dtype.ByteSize();
             if (e - b != expect || e > dataLen || b < 0)
-                throw new InvalidDataException($"{path}: tensor '{name}' offsets [{b},{e}) do not match its shape or the file size");
+                throw InputError.Data($"{path}: tensor '{name}' offsets [{b},{e}) do not match its shape or the file size");
             entries[name] = new SafeTensorEntry(name, dtype, shape, b, e);
         }
         return new SafeTensorsFile(path, entries, metadata, 8 + headerLen);
@@ -64,7 +64,7 @@ public sealed class SafeTensorsFile
 
     public byte[] ReadRaw(string name)
     {
-        if (!Entries.TryGetValue(name, out var e)) throw new KeyNotFoundException($"{Path}: no tensor named '{name}'");
+        if (!Entries.TryGetValue(name, out var e)) throw InputError.Flag(new KeyNotFoundException($"{Path}: no tensor named '{name}'"));
         using var fs = File.OpenRead(Path);
         fs.Seek(_dataStart + e.Begin, SeekOrigin.Begin);
         var buf = new byte[e.End - e.Begin];

@@ -50,20 +50,20 @@ public sealed class BpeTokenizer
     public static BpeTokenizer Load(string path)
     {
         if (Directory.Exists(path)) path = Path.Combine(path, "tokenizer.json");
-        if (!File.Exists(path)) throw new FileNotFoundException($"tokenizer.json not found: {path}", path);
+        if (!File.Exists(path)) throw InputError.MissingFile($"tokenizer.json not found: {path}", path);
         var root = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-        var model = root["model"]?.AsObject() ?? throw new InvalidDataException($"{path}: missing field 'model'");
+        var model = root["model"]?.AsObject() ?? throw InputError.Data($"{path}: missing field 'model'");
         string type = model["type"]?.GetValue<string>() ?? "BPE";
         if (type != "BPE")
-            throw new NotSupportedException($"{path}: tokenizer model '{type}' is not supported; InfraSharp implements byte-level BPE only");
+            throw InputError.Unsupported($"{path}: tokenizer model '{type}' is not supported; InfraSharp implements byte-level BPE only");
         if (model["byte_fallback"]?.GetValue<bool>() == true)
-            throw new NotSupportedException($"{path}: BPE with byte_fallback (SentencePiece-style) is not supported; only byte-level BPE");
+            throw InputError.Unsupported($"{path}: BPE with byte_fallback (SentencePiece-style) is not supported; only byte-level BPE");
 
         bool nfc = root["normalizer"] switch
         {
             null => false,
             JsonObject n when n["type"]?.GetValue<string>() == "NFC" => true,
-            JsonObject n => throw new NotSupportedException($"{path}: normalizer '{n["type"]}' is not supported (NFC or none)"),
+            JsonObject n => throw InputError.Unsupported($"{path}: normalizer '{n["type"]}' is not supported (NFC or none)"),
             _ => false,
         };
 
@@ -75,23 +75,23 @@ public sealed class BpeTokenizer
             if (pt == "Split")
             {
                 string pattern = pre["pattern"]?["Regex"]?.GetValue<string>()
-                    ?? throw new NotSupportedException($"{path}: Split pre-tokenizer without a Regex pattern is not supported");
+                    ?? throw InputError.Unsupported($"{path}: Split pre-tokenizer without a Regex pattern is not supported");
                 string behavior = pre["behavior"]?.GetValue<string>() ?? "Isolated";
                 if (behavior != "Isolated" || pre["invert"]?.GetValue<bool>() == true)
-                    throw new NotSupportedException($"{path}: Split behavior '{behavior}' is not supported (Isolated)");
+                    throw InputError.Unsupported($"{path}: Split behavior '{behavior}' is not supported (Isolated)");
                 split = new Regex(pattern, RegexOptions.CultureInvariant);
             }
             else if (pt == "ByteLevel")
             {
                 byteLevel = true;
                 if (pre["add_prefix_space"]?.GetValue<bool>() == true)
-                    throw new NotSupportedException($"{path}: ByteLevel add_prefix_space=true is not supported");
+                    throw InputError.Unsupported($"{path}: ByteLevel add_prefix_space=true is not supported");
                 if (pre["use_regex"]?.GetValue<bool>() ?? true)
                     split ??= new Regex(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+", RegexOptions.CultureInvariant);
             }
-            else throw new NotSupportedException($"{path}: pre-tokenizer '{pt}' is not supported");
+            else throw InputError.Unsupported($"{path}: pre-tokenizer '{pt}' is not supported");
         }
-        if (!byteLevel) throw new NotSupportedException($"{path}: not a byte-level BPE tokenizer (no ByteLevel pre-tokenizer)");
+        if (!byteLevel) throw InputError.Unsupported($"{path}: not a byte-level BPE tokenizer (no ByteLevel pre-tokenizer)");
 
         var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (k, v) in model["vocab"]!.AsObject()) vocab[k] = v!.GetValue<int>();
@@ -248,7 +248,7 @@ public sealed class BpeTokenizer
             foreach (char c in word)
             {
                 if (!_vocab.TryGetValue(c.ToString(), out int id))
-                    throw new InvalidDataException($"{SourcePath}: byte character '{c}' is not in the vocabulary");
+                    throw InputError.Data($"{SourcePath}: byte character '{c}' is not in the vocabulary");
                 parts.Add(id);
             }
             while (parts.Count > 1)
@@ -290,7 +290,7 @@ public sealed class BpeTokenizer
         foreach (int id in ids)
         {
             if (id < 0 || id >= _idToToken.Length || _idToToken[id] is null)
-                throw new ArgumentOutOfRangeException(nameof(ids), $"token id {id} is outside the vocabulary of {SourcePath}");
+                throw InputError.Flag(new ArgumentOutOfRangeException(nameof(ids), $"token id {id} is outside the vocabulary of {SourcePath}"));
             if (_addedById.TryGetValue(id, out var a))
             {
                 if (skipSpecialTokens && a.Special) continue;

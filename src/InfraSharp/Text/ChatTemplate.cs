@@ -36,7 +36,7 @@ public abstract class ChatTemplate
     {
         string fp = Fingerprint(source);
         if (Known.TryGetValue(fp, out var make)) return make(context);
-        throw new NotSupportedException(
+        throw InputError.Unsupported(
             $"{origin}: chat template (sha256 {fp[..12]}…) is not one InfraSharp can render exactly " +
             "(supported: ChatML, Qwen2.5-Instruct, Llama-3.1). Give pre-tokenized input_ids/labels, or text rows, instead.");
     }
@@ -45,7 +45,7 @@ public abstract class ChatTemplate
     {
         foreach (var m in messages)
             if (m.Role is not ("system" or "user" or "assistant"))
-                throw new NotSupportedException($"chat role '{m.Role}' is not supported by the C# template renderer (system, user, assistant)");
+                throw InputError.Unsupported($"chat role '{m.Role}' is not supported by the C# template renderer (system, user, assistant)");
     }
 }
 

@@ -1,10 +1,17 @@
 namespace InfraSharp.Text;
 
 /// <summary>A row that cannot be used, named by file and line (and field, where one is at fault).</summary>
-public sealed class DataRowException(string file, int line, string message)
-    : FormatException($"{file}:{line}: {message}")
+public sealed class DataRowException : FormatException
 {
-    public string File { get; } = file;
-    public int Line { get; } = line;
-    public string Reason { get; } = message;
+    public DataRowException(string file, int line, string message) : base($"{file}:{line}: {message}")
+    {
+        File = file;
+        Line = line;
+        Reason = message;
+        InputError.Flag(this);
+    }
+
+    public string File { get; }
+    public int Line { get; }
+    public string Reason { get; }
 }

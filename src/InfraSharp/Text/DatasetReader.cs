@@ -11,7 +11,7 @@ public static class DatasetReader
     /// <summary>Rows of a file; with <paramref name="lenient"/>, a malformed line comes back marked instead of ending the read.</summary>
     public static IEnumerable<DataRow> Read(string path, bool lenient = false)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"dataset not found: {path}", path);
+        if (!File.Exists(path)) throw InputError.MissingFile($"dataset not found: {path}", path);
         return path.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase) ? ReadParquet(path) : ReadJsonl(path, lenient);
     }
 

@@ -102,6 +102,14 @@ public sealed class ExampleEncoder(Tokenizer tokenizer, EncodeOptions? options =
         if (ids.Length == 0) throw Fail(row, "the row encodes to zero tokens");
         if (Options.MaxLength is int max && ids.Length > max)
             throw Fail(row, $"sequence of {ids.Length} tokens exceeds the context length {max}");
+        if (Options.VocabSize is int vocabSize)
+        {
+            // Checked here, naming the row: an id outside the embedding or the logits aborts inside libtorch.
+            int bad = Array.FindIndex(ids, i => i < 0 || i >= vocabSize);
+            if (bad >= 0) throw Fail(row, $"field input_ids: token id {ids[bad]} at position {bad} is outside the vocabulary of {vocabSize}");
+            bad = Array.FindIndex(labels, l => l != EncodedExample.IgnoreIndex && (l < 0 || l >= vocabSize));
+            if (bad >= 0) throw Fail(row, $"field labels: label {labels[bad]} at position {bad} is outside the vocabulary of {vocabSize} (and not -100)");
+        }
         return new EncodedExample(id, ids, labels, attrs, row.File, row.Line, text, offsets);
     }
 

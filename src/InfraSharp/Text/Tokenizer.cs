@@ -51,7 +51,7 @@ public sealed class Tokenizer
             cfg["clean_up_tokenization_spaces"]?.GetValue<bool>() ?? false);
     }
 
-    public ChatTemplate RequireTemplate() => Template ?? throw new NotSupportedException(TemplateError);
+    public ChatTemplate RequireTemplate() => Template ?? throw InputError.Unsupported(TemplateError ?? "no chat template");
 
     public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = false) =>
         Bpe.Decode(ids, skipSpecialTokens, CleanUpSpaces);

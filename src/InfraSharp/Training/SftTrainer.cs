@@ -42,7 +42,7 @@ public sealed class SftTrainer(CausalLM model, SftOptions options, string outDir
     /// <returns>False when <paramref name="cancel"/> stopped it early (a checkpoint of the last finished step is written).</returns>
     public bool Train(IReadOnlyList<EncodedExample> train, string? resumeFrom = null, int padId = 0, CancellationToken cancel = default)
     {
-        if (train.Count == 0) throw new ArgumentException("no training examples");
+        if (train.Count == 0) throw InputError.Argument("no training examples");
         model.RequiresGrad(true);
         using var opt = new AdamW(model.Parameters, options);
         long start = 0;

@@ -28,8 +28,8 @@ public static class SyntheticDataset
 
     public static Splits Generate(Options o)
     {
-        if (o.Size < Domains.Length * Levels.Length) throw new ArgumentException($"--size must be at least {Domains.Length * Levels.Length} (one row per cell)");
-        if (o.ExploreShare is < 0 or > 1) throw new ArgumentException("--explore-share must be within [0, 1]");
+        if (o.Size < Domains.Length * Levels.Length) throw InputError.Argument($"--size must be at least {Domains.Length * Levels.Length} (one row per cell)");
+        if (o.ExploreShare is < 0 or > 1) throw InputError.Argument("--explore-share must be within [0, 1]");
         var rng = new Random(o.Seed);
         var math = new MathProblemGenerator(rng);
         var code = new CodeProblemGenerator(rng);
@@ -46,7 +46,7 @@ public static class SyntheticDataset
                 while (problems.Count < need)
                 {
                     if (++attempts > need * 200)
-                        throw new InvalidOperationException($"cannot find {need} distinct {domain} problems at level {level}; lower --size");
+                        throw InputError.Invalid($"cannot find {need} distinct {domain} problems at level {level}; lower --size");
                     bool explore = rng.NextDouble() < o.ExploreShare;
                     var p = domain == "math" ? math.Generate(level, explore) : code.Generate(level, explore);
                     if (seen.Add(p.Statement)) problems.Add(p);

@@ -1,7 +1,7 @@
 using InfraSharp.Text;
 using static TorchSharp.torch;
 
-namespace InfraSharp.Training;
+namespace InfraSharp.Models;
 
 /// <summary>Right-padded batches of encoded examples: ids, attention mask and labels (padding labelled -100).</summary>
 public static class Batching

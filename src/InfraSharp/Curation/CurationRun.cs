@@ -1,0 +1,47 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using InfraSharp.Attribution;
+using InfraSharp.Storage;
+using InfraSharp.Text;
+
+namespace InfraSharp.Curation;
+
+/// <summary>
+/// The curation run: reads the training rows, applies the strategy and writes the curated rows (every field kept,
+/// plus <c>weight</c>) with a manifest beside them (<c>OUT.manifest.json</c>: the arguments and input fingerprints).
+/// </summary>
+public static class CurationRun
+{
+    public static CurationResult Run(CurationRunArguments a, string outFile)
+    {
+        if (!File.Exists(a.Data)) throw InputError.MissingFile($"--data {a.Data}: no such file", a.Data);
+        if (!(a.Strength > 0 && double.IsFinite(a.Strength))) throw InputError.Argument($"--strength must be > 0 (got {a.Strength})");
+        if (!(a.Temperature > 0 && double.IsFinite(a.Temperature))) throw InputError.Argument($"--temperature must be > 0 (got {a.Temperature})");
+        if (a.Fraction is not (> 0 and <= 1)) throw InputError.Argument($"--fraction must be in (0, 1] (got {a.Fraction})");
+        var rows = DatasetReader.Read(a.Data).Select(r => r.Fields).ToList();
+        if (rows.Count == 0) throw InputError.Argument($"--data {a.Data}: the dataset is empty");
+        OutputFolder.ForFile(outFile);
+        var result = Apply(a, rows);
+        JsonlFile.Write(outFile, result.Rows);
+        var inputs = new JsonObject
+        {
+            ["data"] = Fingerprint.Files([a.Data]),
+            ["scores"] = a.Scores is null ? null : Fingerprint.Files([Path.Combine(a.Scores, "pairwise.safetensors")]),
+        };
+        var manifest = new RunManifest("curation", JsonSerializer.SerializeToNode(a, CurationJson.Default.CurationRunArguments)!.AsObject(),
+            inputs, new JsonObject(), new JsonObject { ["rows_in"] = rows.Count, ["rows_out"] = result.Rows.Count });
+        AtomicFile.WriteAllText(outFile + ".manifest.json", manifest.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        return result;
+    }
+
+    /// <summary>The strategy applied to rows in memory (what the demo and the run share).</summary>
+    public static CurationResult Apply(CurationRunArguments a, IReadOnlyList<JsonObject> rows) => a.Strategy switch
+    {
+        CurationStrategy.FlipDifficulty => FlipDifficulty.Apply(rows, a.Mode, a.Flip, a.Strength, a.Seed),
+        CurationStrategy.InfluenceTop => InfluenceTop.Apply(rows,
+            ScoreSet.Load(a.Scores ?? throw InputError.Argument("influence-top needs --scores")), a.Fraction, a.Mode, a.Temperature),
+        CurationStrategy.AttributeInfluence => AttributeInfluence.Apply(rows,
+            a.Analysis ?? throw InputError.Argument("attribute-influence needs --analysis"), a.Mode, a.Temperature, a.Seed),
+        _ => throw new ArgumentOutOfRangeException(nameof(a), a.Strategy, "unknown curation strategy"),
+    };
+}

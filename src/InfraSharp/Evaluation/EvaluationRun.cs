@@ -1,0 +1,76 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using InfraSharp.Models;
+using InfraSharp.Storage;
+using InfraSharp.Text;
+
+namespace InfraSharp.Evaluation;
+
+/// <summary>
+/// The evaluation run: generates samples with a model (or reads them), grades them (math by answer, code in the
+/// sandbox) and writes <c>results.jsonl</c>, <c>summary.json</c> and <c>summary.md</c> with a manifest.
+/// </summary>
+public static class EvaluationRun
+{
+    public static EvalSummary Run(EvaluationRunArguments arguments, string outDir, RunOptions? options = null)
+    {
+        options ??= new RunOptions();
+        var args = arguments.Normalized();
+        args.Validate();
+        if (args.Domain == EvalDomain.Code && !args.UnsafeNoSandbox) RequirePython();
+        if (args.Model is not null) LoadedModel.RequireFolder(args.Model, "--model");
+        var inputs = new JsonObject
+        {
+            ["problems"] = args.Problems is null ? null : Fingerprint.Files([args.Problems]),
+            ["samples"] = args.Samples is null ? null : Fingerprint.Files([args.Samples]),
+            ["model"] = args.Model is null || args.Samples is not null ? null : Fingerprint.Model(args.Model),
+        };
+        new RunManifest($"eval_{args.Domain.ToString().ToLowerInvariant()}",
+            JsonSerializer.SerializeToNode(args, EvaluationJson.Default.EvaluationRunArguments)!.AsObject(), inputs, new JsonObject())
+            .Prepare(outDir, options.Overwrite);
+
+        List<DataRow> problems; List<Evaluator.Completion> completions;
+        if (args.Samples is string s)
+        {
+            completions = Evaluator.ReadSamples(s);
+            var source = args.Problems ?? s;
+            problems = DatasetReader.Read(source).GroupBy(Evaluator.ProblemId).Select(x => x.First()).ToList();
+        }
+        else
+        {
+            problems = DatasetReader.Read(args.Problems!).ToList();
+            using var lm = LoadedModel.Load(args.Model!);
+            completions = Generate(lm, problems, args.Sampling);
+        }
+        var results = args.Domain == EvalDomain.Math
+            ? Evaluator.GradeMath(problems, completions)
+            : Evaluator.GradeCode(problems, completions, Limits(args), args.Parallel);
+        var summary = EvalSummary.Compute(results);
+        summary.Write(outDir, results);
+        return summary;
+    }
+
+    public static SandboxLimits Limits(EvaluationRunArguments args) => new()
+    {
+        WallTime = TimeSpan.FromSeconds(args.TimeoutSeconds), MemoryBytes = (long)args.MemoryMb << 20,
+    };
+
+    /// <summary>Greedy (or sampled) completions of every problem with a loaded model.</summary>
+    public static List<Evaluator.Completion> Generate(LoadedModel lm, IReadOnlyList<DataRow> problems, SamplingSettings s)
+    {
+        var opts = new GenerationOptions
+        {
+            MaxNewTokens = s.MaxNewTokens, Greedy = s.Temperature is null, Temperature = s.Temperature ?? 1.0, TopP = s.TopP,
+            Seed = s.Seed, StopTokenIds = TextGenerator.StopTokens(lm.Folder, lm.Model.Config, lm.Tokenizer.EosId), PadTokenId = lm.PadId,
+        };
+        return Evaluator.Complete(lm.Model, lm.Tokenizer, problems, opts, s.SamplesPerProblem, s.BatchSize);
+    }
+
+    /// <summary>Code samples run in python3: its absence is the user's to fix, said before any generation.</summary>
+    private static void RequirePython()
+    {
+        var path = Environment.GetEnvironmentVariable("PATH") ?? "";
+        bool found = path.Split(':', StringSplitOptions.RemoveEmptyEntries).Any(d => File.Exists(Path.Combine(d, "python3")));
+        if (!found) throw InputError.MissingFile("python3 was not found on PATH (code samples are executed with it); install python3");
+    }
+}

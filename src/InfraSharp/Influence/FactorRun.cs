@@ -1,0 +1,88 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using InfraSharp.Models;
+using InfraSharp.Storage;
+using InfraSharp.Text;
+
+namespace InfraSharp.Influence;
+
+/// <summary>
+/// The factor run: fits the factors of <see cref="FactorRunArguments"/> into a folder with a manifest, stage by
+/// stage, resumable, partitionable (<see cref="RunOptions.Partition"/> and <see cref="FactorStage"/>).
+/// </summary>
+public static class FactorRun
+{
+    public const string Kind = "factors";
+
+    public const string Conventions =
+        "covariance.safetensors holds sums over real tokens of a·aᵀ and g·gᵀ (g: gradient of each example's summed " +
+        "loss w.r.t. the layer output; a with a trailing 1 for layers with a bias) and num_tokens; lambda.safetensors " +
+        "holds sums over examples and num_examples; eigen.safetensors holds float32 eigenpairs of the symmetrised " +
+        "means, computed in float64.";
+
+    public static FactorFitter.Result Run(FactorRunArguments arguments, string outDir, RunOptions? options = null,
+        FactorStage stage = FactorStage.All)
+    {
+        options ??= new RunOptions();
+        var args = arguments.Normalized();
+        Validate(args);
+        var strategy = InfluenceStrategy.Get(args.Fit.Strategy);
+        using var lm = LoadedModel.Load(args.Model);
+        var modules = TrackedModules.Resolve(lm.Model.Config, args.Fit.Modules);
+        var train = lm.Encode(args.Data, args.Fit.MaxExamples);
+        int longest = train.Max(e => e.Length);
+        int tokens = args.MaxMemoryBytes is long bytes
+            ? MemoryBudget.TokensPerBatch(lm.Model.Config, modules, bytes, longest)
+            : args.Fit.TokensPerBatch;
+        tokens = Math.Max(tokens, longest);
+        var manifest = new RunManifest(Kind,
+            Arguments: JsonSerializer.SerializeToNode(args, InfluenceJson.Default.FactorRunArguments)!.AsObject(),
+            Inputs: new JsonObject
+            {
+                ["model"] = lm.Fingerprint, ["tokenizer"] = lm.TokenizerFingerprint, ["data"] = ExampleFingerprint.Of(train),
+            },
+            Plan: new JsonObject { ["tokens_per_batch"] = tokens, ["modules"] = Names(modules.Names) },
+            Info: new JsonObject
+            {
+                ["examples"] = train.Count, ["tokens"] = train.Sum(e => (long)e.Length), ["conventions"] = Conventions,
+            });
+        manifest.Prepare(outDir, options.Overwrite);
+        var fit = args.Fit with { TokensPerBatch = tokens };
+        return new FactorFitter(lm.Model, modules, strategy, fit, lm.PadId).Fit(train, outDir, options.Partition, null, stage);
+    }
+
+    private static void Validate(FactorRunArguments a)
+    {
+        if (a.Fit.TokensPerBatch < 1) throw InputError.Argument($"--tokens-per-batch must be at least 1 (got {a.Fit.TokensPerBatch})");
+        if (a.Fit.MaxExamples < 0) throw InputError.Argument($"--max-examples must be 0 (all) or more (got {a.Fit.MaxExamples})");
+        if (a.MaxMemoryBytes is <= 0) throw InputError.Argument($"--max-memory must be positive (got {a.MaxMemoryBytes})");
+        if (!File.Exists(a.Data)) throw InputError.MissingFile($"--data {a.Data}: no such file", a.Data);
+    }
+
+    private static JsonArray Names(IEnumerable<string> names) => new(names.Select(n => (JsonNode)n).ToArray());
+
+    /// <summary>A finished (or partly finished) factor folder, as a score run reads it.</summary>
+    public sealed record Folder(string Dir, FactorRunArguments Arguments, string ModelFingerprint, IReadOnlyList<string> Modules)
+    {
+        public InfluenceStrategy Strategy => InfluenceStrategy.Get(Arguments.Fit.Strategy);
+        /// <summary>A fingerprint of the folder's run (its manifest without the informational part).</summary>
+        public required string RunFingerprint { get; init; }
+    }
+
+    public static Folder Open(string dir)
+    {
+        var m = RunManifest.Read(dir) ?? throw InputError.MissingFile($"--factors {dir}: no manifest.json (not a factor folder)",
+            RunManifest.PathIn(dir));
+        if (m["kind"]?.ToString() != Kind)
+            throw InputError.Data($"--factors {dir}: manifest.json is not a factor run's (kind '{m["kind"]}'); refit the factors");
+        FactorRunArguments? args;
+        try { args = m["arguments"].Deserialize(InfluenceJson.Default.FactorRunArguments); }
+        catch (JsonException e) { throw InputError.Data($"{RunManifest.PathIn(dir)}: arguments: {e.Message}"); }
+        var modules = m["plan"]?["modules"]?.AsArray().Select(x => x!.ToString()).ToList();
+        string? model = m["inputs"]?["model"]?.ToString();
+        if (args is null || modules is null || model is null)
+            throw InputError.Data($"{RunManifest.PathIn(dir)}: arguments, plan.modules or inputs.model is missing");
+        m.Remove("info");
+        return new Folder(dir, args, model, modules) { RunFingerprint = Fingerprint.Text(m.ToJsonString()) };
+    }
+}

@@ -1,0 +1,17 @@
+namespace InfraSharp.Influence;
+
+/// <summary>
+/// Everything that determines a factor folder's contents: the model and data (full paths) and how the factors
+/// are fitted. Written whole into the folder's manifest; a rerun with other arguments is refused.
+/// </summary>
+public sealed record FactorRunArguments
+{
+    public required string Model { get; init; }
+    public required string Data { get; init; }
+    public FactorArguments Fit { get; init; } = new();
+    /// <summary>A memory bound in bytes that sets the tokens per batch (overrides <see cref="FactorArguments.TokensPerBatch"/>).</summary>
+    public long? MaxMemoryBytes { get; init; }
+
+    /// <summary>The same arguments with paths made absolute, so that a rerun from another directory compares equal.</summary>
+    public FactorRunArguments Normalized() => this with { Model = Path.GetFullPath(Model), Data = Path.GetFullPath(Data) };
+}

@@ -1,0 +1,150 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using InfraSharp.Attribution;
+using InfraSharp.Influence;
+using InfraSharp.Models;
+using InfraSharp.Storage;
+using InfraSharp.Text;
+
+namespace InfraSharp.Reporting;
+
+/// <summary>
+/// The analysis run: example, sequence and token level attribution of a score folder, written as tables
+/// (CSV + Parquet), summary.md and a self-contained report.html, with a manifest.
+/// </summary>
+public static class AnalysisRun
+{
+    public static AnalysisResult Run(AnalysisRunArguments arguments, string outDir, RunOptions? options = null)
+    {
+        options ??= new RunOptions();
+        var o = arguments.Normalized();
+        if (o.TopK < 1) throw InputError.Argument($"--top-k must be at least 1 (got {o.TopK})");
+        if (o.GroupBy.Length == 0 || o.QueryGroupBy.Length == 0) throw InputError.Argument("--group-by and --query-group-by need at least one key");
+        var scoreManifest = RunManifest.Read(o.Scores)
+            ?? throw InputError.MissingFile($"--scores {o.Scores}: no manifest.json (not a score folder)", RunManifest.PathIn(o.Scores));
+        var scoreArgs = ReadScoreArguments(o.Scores, scoreManifest);
+        var set = ScoreSet.Load(o.Scores);
+        string modelDir = o.Model ?? scoreArgs.Model;
+        LoadedModel.RequireFolder(modelDir, "--model");
+        if (o.Model is not null && Fingerprint.Model(modelDir) != scoreManifest["inputs"]?["model"]?.ToString())
+            throw InputError.Data($"--model {modelDir}: the scores in {o.Scores} were computed with another model ({scoreArgs.Model})");
+        var tok = Tokenizer.Load(modelDir);
+        new RunManifest("analysis", JsonSerializer.SerializeToNode(o, ReportingJson.Default.AnalysisRunArguments)!.AsObject(),
+            Inputs: new JsonObject { ["scores"] = Fingerprint.Files([RunManifest.PathIn(o.Scores), Path.Combine(o.Scores, "pairwise.safetensors")]) },
+            Plan: new JsonObject()).Prepare(outDir, options.Overwrite);
+        var enc = new ExampleEncoder(tok);
+        var trainRows = DatasetReader.Read(o.Train).ToList();
+        var train = trainRows.Select(r => EncodeWithText(enc, r)).ToList();
+        if (train.Count != set.N || train.Select(e => e.Id).Where((id, i) => id != set.Train[i].Id).Any())
+            throw InputError.Data($"{o.Train}: its {train.Count} rows are not the {set.N} training rows scored in {o.Scores}");
+        var queryRows = DatasetReader.Read(o.Queries).ToList();
+        if (set.Q > 1 && queryRows.Count != set.Q)
+            throw InputError.Data($"{o.Queries}: its {queryRows.Count} rows are not the {set.Q} queries scored in {o.Scores}");
+
+        var lex = Lexicon.Load(o.Lexicon);
+        var analyzer = new AttributionAnalyzer(set, lex) { TopK = o.TopK };
+        var trainKeys = GroupKeys.Build(set.Train.Select(t => t.Attributes).ToList(), train.Select(e => e.Length).ToList(), o.GroupBy);
+        var queryKeys = GroupKeys.Build(set.Queries.Select(q => q.Attributes).ToList(), set.Queries.Select(_ => 0).ToList(), o.QueryGroupBy);
+        var snippets = trainRows.Select(r => AttributionAnalyzer.Snippet(r.Fields)).ToList();
+        ProgressLog.Line("example-level tables");
+        var result = new AnalysisResult
+        {
+            Normalization = AttributionAnalyzer.NormalizationNote,
+            TrainKeys = o.GroupBy, QueryKeys = o.QueryGroupBy,
+            ExampleLevel = analyzer.ExampleLevel(queryKeys, trainKeys),
+            TopExamples = analyzer.TopExamples(queryKeys, trainKeys, snippets),
+        };
+        if (set.PerToken is not null)
+        {
+            ProgressLog.Line("sequence- and token-level tables");
+            var texts = train.Select(e => TrainingText.Build(e, tok)).ToList();
+            var (tokens, cats) = analyzer.TokenLevel(queryKeys, texts);
+            int hq = o.HeatmapQuery is null ? 0 : set.Queries.Select(q => q.Id).ToList().IndexOf(o.HeatmapQuery);
+            if (hq < 0) throw InputError.Argument($"--heatmap-query '{o.HeatmapQuery}' is not a scored query id");
+            var counterfactual = o.Counterfactual ? Counterfactual(scoreArgs, modelDir, tok, trainRows, texts, queryRows, analyzer, queryKeys, lex) : [];
+            result = result with
+            {
+                SequenceLevel = analyzer.SequenceLevel(queryKeys, texts),
+                TokenLevel = tokens, TokenCategories = cats,
+                Counterfactual = counterfactual,
+                Heatmaps = (set.Queries[hq].Id, analyzer.Heatmaps(hq, texts)),
+            };
+        }
+        AnalysisWriter.WriteAll(outDir, result);
+        HtmlReport.Write(Path.Combine(outDir, "report.html"), result, o.Title);
+        ProgressLog.Line($"wrote tables, summary.md and report.html to {outDir}");
+        return result;
+    }
+
+    /// <summary>
+    /// A row's example with its text and offsets: a pre-tokenized row that also carries messages is rendered
+    /// again, and must give the same ids (else the scores would be credited to the wrong tokens).
+    /// </summary>
+    private static EncodedExample EncodeWithText(ExampleEncoder enc, DataRow row)
+    {
+        var stored = enc.Encode(row);
+        if (stored.Text is not null || row.Fields["messages"] is null) return stored;
+        var fields = (JsonObject)row.Fields.DeepClone();
+        fields.Remove("input_ids"); fields.Remove("labels");
+        var rendered = enc.Encode(row with { Fields = fields });
+        if (!rendered.InputIds.SequenceEqual(stored.InputIds))
+            throw InputError.Data($"{row.Where}: the stored input_ids differ from the rendered messages; cannot map tokens to text");
+        return rendered with { Labels = stored.Labels };
+    }
+
+    /// <summary>The typed arguments of the score run that wrote <paramref name="dir"/>.</summary>
+    private static ScoreRunArguments ReadScoreArguments(string dir, JsonObject manifest)
+    {
+        if (manifest["kind"]?.ToString() != ScoreRun.KindName(ScoreKind.Pairwise))
+            throw InputError.Data($"--scores {dir}: manifest.json is not a pairwise score run's (kind '{manifest["kind"]}')");
+        try
+        {
+            return manifest["arguments"].Deserialize(InfluenceJson.Default.ScoreRunArguments)
+                ?? throw InputError.Data($"{RunManifest.PathIn(dir)}: no arguments");
+        }
+        catch (JsonException e) { throw InputError.Data($"{RunManifest.PathIn(dir)}: arguments: {e.Message}"); }
+    }
+
+    /// <summary>Rescoring with the exploratory steps cut out of the responses, with the scores' own settings and factors.</summary>
+    private static List<CounterfactualRow> Counterfactual(ScoreRunArguments scoreArgs, string modelDir, Tokenizer tok,
+        List<DataRow> trainRows, List<TrainingText> texts, List<DataRow> queryRows, AttributionAnalyzer analyzer,
+        string[] queryKeys, Lexicon lex)
+    {
+        if (scoreArgs.Factors is not null && !Directory.Exists(scoreArgs.Factors))
+        {
+            ProgressLog.Line("counterfactual skipped: the factors named in the scores' manifest are not available");
+            return [];
+        }
+        var edited = new List<int>(); var editedRows = new List<DataRow>();
+        for (int e = 0; e < texts.Count; e++)
+        {
+            var explore = texts[e].Steps.Where(s => lex.TagStep(s.Step.Text, s.Step.IsCode) == "exploration").ToList();
+            if (explore.Count == 0 || trainRows[e].Fields["messages"] is not JsonArray msgs) continue;
+            var fields = (JsonObject)trainRows[e].Fields.DeepClone();
+            fields.Remove("input_ids"); fields.Remove("labels"); // the edited text is encoded afresh
+            var assistant = fields["messages"]!.AsArray().Last(m => m?["role"]?.ToString() == "assistant")!;
+            string content = assistant["content"]!.ToString();
+            foreach (var (step, _) in explore)
+            {
+                string span = texts[e].Text[step.Start..step.End];
+                int at = content.IndexOf(span, StringComparison.Ordinal);
+                if (at >= 0) content = content.Remove(at, span.Length);
+            }
+            assistant["content"] = content;
+            edited.Add(e);
+            editedRows.Add(trainRows[e] with { Fields = fields });
+        }
+        if (edited.Count == 0) return [];
+        ProgressLog.Line($"counterfactual: rescoring {edited.Count} training examples without their exploratory steps");
+        using var session = ScoreRun.Open(scoreArgs with { Model = modelDir });
+        var enc = new ExampleEncoder(tok, session.Model.EncodeOptions());
+        var scorer = session.Scorer;
+        using var pq = scorer.PrepareQueries(queryRows.Select(enc.Encode).ToList());
+        var editedEx = editedRows.Select(enc.Encode).ToList();
+        var (pw, _) = scorer.ScoreTraining(pq, editedEx, 0, editedEx.Count, editedEx.Max(e => e.Length));
+        var flat = pw.to(TorchSharp.torch.ScalarType.Float64).contiguous().data<double>().ToArray();
+        var rescored = new double[pw.shape[0], pw.shape[1]];
+        Buffer.BlockCopy(flat, 0, rescored, 0, flat.Length * 8);
+        return analyzer.Counterfactual(queryKeys, edited, rescored);
+    }
+}

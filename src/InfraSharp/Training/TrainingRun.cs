@@ -1,0 +1,87 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using InfraSharp.Models;
+using InfraSharp.Storage;
+using InfraSharp.Text;
+
+namespace InfraSharp.Training;
+
+/// <summary>
+/// The SFT run: prepares the starting model (loaded, or initialised with a given or freshly trained tokenizer),
+/// trains it into an output model folder with resumable checkpoints, and reports held-out loss.
+/// </summary>
+public static class TrainingRun
+{
+    public const string Kind = "training";
+
+    public sealed record Result(bool Finished, double? HeldOutLossBefore, double? HeldOutLossAfter, IReadOnlyList<SftTrainer.StepLog> Log);
+
+    /// <summary>Trains; <paramref name="resume"/> continues from the folder's latest checkpoint of this same run.</summary>
+    public static Result Run(TrainingRunArguments arguments, string outDir, RunOptions? options = null, bool resume = false,
+        CancellationToken cancel = default)
+    {
+        options ??= new RunOptions();
+        var args = arguments.Normalized();
+        args.Validate();
+        if (args.Model is not null) LoadedModel.RequireFolder(args.Model, "--model");
+        if (args.Tokenizer is not null) LoadedModel.RequireFolder(args.Tokenizer, "--tokenizer");
+        var manifest = new RunManifest(Kind, JsonSerializer.SerializeToNode(args, TrainingJson.Default.TrainingRunArguments)!.AsObject(),
+            Inputs: new JsonObject
+            {
+                ["data"] = Fingerprint.Files([args.Data]),
+                ["model"] = args.Model is null ? null : Fingerprint.Model(args.Model),
+            },
+            Plan: new JsonObject());
+        manifest.Prepare(outDir, options.Overwrite);
+        var (lm, tokDir) = Prepare(args, outDir);
+        using var _ = lm;
+        return Train(lm, tokDir, args, outDir, resume, cancel);
+    }
+
+    /// <summary>Trains an already prepared model (the demo retrains several mixes from one initialisation this way).</summary>
+    public static Result Train(CausalLM lm, string tokenizerDir, TrainingRunArguments args, string outDir, bool resume = false,
+        CancellationToken cancel = default)
+    {
+        var tok = Tokenizer.Load(tokenizerDir);
+        var enc = new ExampleEncoder(tok, new EncodeOptions
+        {
+            LabelAllTokens = args.LabelAll, MaxLength = lm.Config.MaxPositionEmbeddings, VocabSize = lm.Config.VocabSize,
+        });
+        var train = enc.EncodeFile(args.Data);
+        if (train.Count == 0) throw InputError.Argument($"--data {args.Data}: the dataset is empty");
+        var held = args.EvalData is string h ? enc.EncodeFile(h) : null;
+        int pad = tok.PadId ?? 0;
+        double? before = held is null ? null : LossEvaluator.MeanLoss(lm, held, padId: pad);
+        if (before is double b) ProgressLog.Line($"held-out loss before: {b:F4}");
+        var trainer = new SftTrainer(lm, args.Optimizer, outDir, tokenizerDir);
+        string? from = resume ? SftTrainer.LatestCheckpoint(outDir) : null;
+        if (resume && from is null) ProgressLog.Line("no checkpoint to resume from; starting fresh");
+        bool finished = trainer.Train(train, from, pad, cancel);
+        double? after = finished && held is not null ? LossEvaluator.MeanLoss(lm, held, padId: pad) : null;
+        if (after is double a) ProgressLog.Line($"held-out loss after: {a:F4}");
+        return new Result(finished, before, after, trainer.Log);
+    }
+
+    /// <summary>The model to train and the folder its tokenizer comes from.</summary>
+    public static (CausalLM Model, string TokenizerDir) Prepare(TrainingRunArguments args, string outDir)
+    {
+        if (args.Model is not null) return (ModelLoader.Load(args.Model), args.Model);
+        string tokDir;
+        if (args.Tokenizer is not null) tokDir = args.Tokenizer;
+        else
+        {
+            OutputFolder.Create(outDir);
+            var corpus = DatasetReader.Read(args.Data).Select(r => r.Fields["messages"] is not null
+                ? CorpusText(r) : r.Fields["text"]?.GetValue<string>() ?? "");
+            BpeTrainer.TrainAndSave(corpus, args.TrainTokenizer!.Value, outDir);
+            tokDir = outDir;
+        }
+        var tok = Tokenizer.Load(tokDir);
+        var cfg = ModelShape.Parse(args.Init!, tok.Bpe.VocabSize, tok.EosId is int e ? [e] : [], tok.PadId);
+        return (CausalLM.Initialize(cfg, args.Optimizer.Seed), tokDir);
+    }
+
+    /// <summary>The text a tokenizer is trained on: every message's content, a line each.</summary>
+    private static string CorpusText(DataRow r) =>
+        string.Concat(r.Fields["messages"]!.AsArray().Select(m => m!["content"]?.GetValue<string>() + "\n"));
+}
