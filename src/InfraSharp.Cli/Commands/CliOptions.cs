@@ -30,6 +30,18 @@ public static class CliOptions
         return o;
     }
 
+    /// <summary>Like <see cref="Choice"/>, for an option without a default.</summary>
+    public static Option<string?> OptionalChoice(string name, string description, IReadOnlyCollection<string> choices)
+    {
+        var o = new Option<string?>(name) { Description = $"{description}: {string.Join(" | ", choices)}" };
+        o.Validators.Add(r =>
+        {
+            string? v = r.GetValueOrDefault<string?>();
+            if (v is not null && !choices.Contains(v)) r.AddError($"{name} '{v}' must be one of {string.Join(", ", choices)}");
+        });
+        return o;
+    }
+
     public static Option<long> Long(string name, string description, long defaultValue, long min = 0)
     {
         var o = new Option<long>(name) { Description = description, DefaultValueFactory = _ => defaultValue };

@@ -10,7 +10,7 @@ public static class DataCommand
     {
         var cmd = new Command("data", "Datasets: generate the synthetic math/code reasoning corpus.");
         var output = new Option<string>("--out") { Description = "Output folder: train.jsonl, queries.jsonl, eval.jsonl", Required = true };
-        var seed = new Option<int>("--seed") { Description = "Seed (same seed, same bytes)", DefaultValueFactory = _ => 1 };
+        var seed = CliOptions.Int("--seed", "Seed (same seed, same bytes)", 1, min: 0);
         var size = CliOptions.Int("--size", "Training rows (spread evenly over domain x difficulty)", 1000, min: 10);
         var explore = CliOptions.Double("--explore-share", "Share of solutions with an exploratory step", 0.3, 0, 1);
         var queries = CliOptions.Int("--queries-per-cell", "Query rows per domain x difficulty", 4);

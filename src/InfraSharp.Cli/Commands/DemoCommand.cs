@@ -32,8 +32,8 @@ public static class DemoCommand
     {
         var output = new Option<string>("--out") { Description = "Output folder", DefaultValueFactory = _ => "demo-out" };
         var quick = new Option<bool>("--quick") { Description = "A smaller run (about a third of the time)" };
-        var seed = new Option<int>("--seed") { Description = "Seed of data, initialisation and order", DefaultValueFactory = _ => 1 };
-        var seeds = new Option<int>("--seeds") { Description = "Repeat the before/after trainings over this many seeds (mean and spread)", DefaultValueFactory = _ => 1 };
+        var seed = CliOptions.Int("--seed", "Seed of data, initialisation and order", 1, min: 0);
+        var seeds = CliOptions.Int("--seeds", "Repeat the before/after trainings over this many seeds (mean and spread)", 1);
         var cmd = new Command("demo", "Run the Infra method end to end on the embedded default: synthetic data, a tiny model trained from scratch, influence attribution, report, curation, retraining and the before/after table.")
         { output, quick, seed, seeds };
         cmd.SetAction(p => CliRunner.Run(() => Run(p.GetValue(output)!, p.GetValue(quick) ? Settings.Quick : Settings.Full, p.GetValue(seed), p.GetValue(seeds))));

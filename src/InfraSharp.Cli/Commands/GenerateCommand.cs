@@ -19,7 +19,7 @@ public static class GenerateCommand
         var greedy = new Option<bool>("--greedy") { Description = "Greedy decoding (the default unless --temperature is given)" };
         var temp = CliOptions.OptionalDouble("--temperature", "Sampling temperature", 0, exclusiveMin: true);
         var topP = CliOptions.Double("--top-p", "Nucleus sampling mass", 1.0, 0, 1, exclusiveMin: true);
-        var seed = new Option<long>("--seed") { Description = "Sampling seed", DefaultValueFactory = _ => 0 };
+        var seed = CliOptions.Long("--seed", "Sampling seed", 0);
         var batch = CliOptions.Int("--batch-size", "Rows decoded together", 8);
         var bf16 = new Option<bool>("--bf16") { Description = "Compute in bfloat16" };
         var threads = CliOptions.Threads();

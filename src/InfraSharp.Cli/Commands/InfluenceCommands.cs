@@ -62,8 +62,8 @@ public static class InfluenceCommands
         var train = CliOptions.Path("--train", "Training rows to score");
         var queries = CliOptions.Path("--queries", "Query rows");
         var output = CliOptions.Path("--out", "Score folder");
-        var strategy = new Option<string?>("--strategy") { Description = "Override the factors' strategy (one whose factors are present)" };
-        strategy.AcceptOnlyFromAmong([.. InfluenceStrategy.Registry.Keys]);
+        var strategy = CliOptions.OptionalChoice("--strategy", "Override the factors' strategy (one whose factors are present)",
+            InfluenceStrategy.Registry.Keys.ToList());
         var damping = CliOptions.OptionalDouble("--damping",
             "Damping added to the eigenvalues (default: 0.1 x their mean per module; 1e-8 = kronfluence's default)", 0);
         var perToken = new Option<bool>("--per-token") { Description = "Also split each score over the training tokens" };

@@ -163,7 +163,10 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
         write(target, factors.Values);
         _stageSeconds[stage] = clock.Elapsed.TotalSeconds;
         if (partition.IsWhole) return null;
-        return new Result(false, $"{stage} partition {partition} written; when all {partition.Count} are done: infra merge --factors {outDir}, then run infra factors again");
+        // The last partition to finish merges the stage (each partition stops after its slice of one stage).
+        bool merged = FactorFiles.MergePartitionsIfComplete(outDir, stage);
+        return new Result(false, merged ? $"{stage} partition {partition} written and the stage merged; run the next stage"
+            : $"{stage} partition {partition} written; the last of the {partition.Count} to finish merges the stage");
     }
 
     /// <summary>

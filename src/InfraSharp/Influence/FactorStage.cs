@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace InfraSharp.Influence;
 
 /// <summary>
@@ -5,4 +7,10 @@ namespace InfraSharp.Influence;
 /// partition, its slice of each data stage; the eigendecomposition is then computed once, by whichever partition
 /// gets there first). The others run one stage, so that a scheduler can give each its own array of tasks.
 /// </summary>
-public enum FactorStage { All, Covariance, Eigen, Lambda }
+public enum FactorStage
+{
+    [JsonStringEnumMemberName("all")] All,
+    [JsonStringEnumMemberName("covariance")] Covariance,
+    [JsonStringEnumMemberName("eigen")] Eigen,
+    [JsonStringEnumMemberName("lambda")] Lambda,
+}

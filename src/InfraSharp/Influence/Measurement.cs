@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace InfraSharp.Influence;
 
 /// <summary>
@@ -6,4 +8,8 @@ namespace InfraSharp.Influence;
 /// paper's f(θ). In both, a positive score means up-weighting the training example improves the query
 /// (lowers its loss, raises its likelihood).
 /// </summary>
-public enum Measurement { Loss, MeanLogProb }
+public enum Measurement
+{
+    [JsonStringEnumMemberName("loss")] Loss,
+    [JsonStringEnumMemberName("mean-logprob")] MeanLogProb,
+}

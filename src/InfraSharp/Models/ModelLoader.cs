@@ -43,7 +43,7 @@ public static class ModelLoader
         string single = Path.Combine(modelDir, "model.safetensors");
         if (File.Exists(index))
         {
-            var o = JsonNode.Parse(File.ReadAllText(index))!.AsObject();
+            var o = JsonFile.ReadObject(index);
             var map = o["weight_map"]?.AsObject() ?? throw InputError.Data($"{index}: missing field 'weight_map'");
             return map.GroupBy(kv => kv.Value!.GetValue<string>(), kv => kv.Key)
                       .OrderBy(g => g.Key, StringComparer.Ordinal)

@@ -95,7 +95,7 @@ public static class TextGenerator
         string path = Path.Combine(modelDir, "generation_config.json");
         if (File.Exists(path))
         {
-            var o = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+            var o = Storage.JsonFile.ReadObject(path);
             switch (o["eos_token_id"])
             {
                 case JsonArray a: foreach (var x in a) set.Add(x!.GetValue<int>()); break;

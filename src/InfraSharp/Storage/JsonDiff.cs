@@ -27,7 +27,7 @@ public static class JsonDiff
 
     private static string Short(JsonNode? n)
     {
-        string s = n is null ? "(none)" : n.ToJsonString();
+        string s = n is null ? "null" : n.ToJsonString();
         return s.Length <= 40 ? s : s[..37] + "...";
     }
 }

@@ -51,7 +51,7 @@ public sealed class BpeTokenizer
     {
         if (Directory.Exists(path)) path = Path.Combine(path, "tokenizer.json");
         if (!File.Exists(path)) throw InputError.MissingFile($"tokenizer.json not found: {path}", path);
-        var root = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        var root = Storage.JsonFile.ReadObject(path);
         var model = root["model"]?.AsObject() ?? throw InputError.Data($"{path}: missing field 'model'");
         string type = model["type"]?.GetValue<string>() ?? "BPE";
         if (type != "BPE")

@@ -26,7 +26,7 @@ public sealed class Tokenizer
     {
         var bpe = BpeTokenizer.Load(Path.Combine(folder, "tokenizer.json"));
         string cfgPath = Path.Combine(folder, "tokenizer_config.json");
-        JsonObject cfg = File.Exists(cfgPath) ? JsonNode.Parse(File.ReadAllText(cfgPath))!.AsObject() : new JsonObject();
+        JsonObject cfg = File.Exists(cfgPath) ? Storage.JsonFile.ReadObject(cfgPath) : new JsonObject();
         string? TokenField(string f) => cfg[f] switch
         {
             JsonValue v when v.TryGetValue<string>(out var s) => s,

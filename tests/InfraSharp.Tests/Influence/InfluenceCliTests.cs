@@ -75,8 +75,8 @@ public class InfluenceCliTests
         Assert.Equal(firstTime, File.GetLastWriteTimeUtc(chunks[0]));
         Assert.Equal(0.0, MaxRelDiff(Scores(s), full));
         Assert.Equal(0.0, MaxRelDiff(Scores(s, "per_token.safetensors"), perToken));
-        // Other arguments: earlier chunks are not reused.
-        Assert.Equal(0, Infra([.. args, "--damping", "1e-3"]));
+        // Other arguments: earlier chunks are not reused (the folder is refused unless --overwrite is given).
+        Assert.Equal(0, Infra([.. args, "--damping", "1e-3", "--overwrite"]));
         Assert.True(MaxRelDiff(Scores(s), full) > 1e-3);
     }
 
