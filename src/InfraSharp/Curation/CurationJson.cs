@@ -2,8 +2,10 @@ using System.Text.Json.Serialization;
 
 namespace InfraSharp.Curation;
 
-/// <summary>Source-generated JSON for the curation run's arguments.</summary>
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, UseStringEnumConverter = true,
-    DefaultIgnoreCondition = JsonIgnoreCondition.Never, WriteIndented = true)]
+/// <summary>Source-generated JSON of this stage's run arguments; the options are the manifests' shared ones.</summary>
 [JsonSerializable(typeof(CurationRunArguments))]
-public sealed partial class CurationJson : JsonSerializerContext;
+public sealed partial class CurationJson : JsonSerializerContext
+{
+    /// <summary>With <see cref="Storage.RunManifest.SerializerOptions"/> (snake_case names, enums by their names).</summary>
+    public static CurationJson Manifest { get; } = new(Storage.RunManifest.SerializerOptions());
+}

@@ -28,7 +28,7 @@ public static class CurationRun
             ["data"] = Fingerprint.Files([a.Data]),
             ["scores"] = a.Scores is null ? null : Fingerprint.Files([Path.Combine(a.Scores, "pairwise.safetensors")]),
         };
-        var manifest = new RunManifest("curation", JsonSerializer.SerializeToNode(a, CurationJson.Default.CurationRunArguments)!.AsObject(),
+        var manifest = new RunManifest("curation", JsonSerializer.SerializeToNode(a, CurationJson.Manifest.CurationRunArguments)!.AsObject(),
             inputs, new JsonObject(), new JsonObject { ["rows_in"] = rows.Count, ["rows_out"] = result.Rows.Count });
         AtomicFile.WriteAllText(outFile + ".manifest.json", manifest.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         return result;

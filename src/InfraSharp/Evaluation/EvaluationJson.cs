@@ -2,8 +2,10 @@ using System.Text.Json.Serialization;
 
 namespace InfraSharp.Evaluation;
 
-/// <summary>Source-generated JSON for the evaluation run's arguments (as written into its manifest).</summary>
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, UseStringEnumConverter = true,
-    DefaultIgnoreCondition = JsonIgnoreCondition.Never, WriteIndented = true)]
+/// <summary>Source-generated JSON of this stage's run arguments; the options are the manifests' shared ones.</summary>
 [JsonSerializable(typeof(EvaluationRunArguments))]
-public sealed partial class EvaluationJson : JsonSerializerContext;
+public sealed partial class EvaluationJson : JsonSerializerContext
+{
+    /// <summary>With <see cref="Storage.RunManifest.SerializerOptions"/> (snake_case names, enums by their names).</summary>
+    public static EvaluationJson Manifest { get; } = new(Storage.RunManifest.SerializerOptions());
+}

@@ -26,7 +26,7 @@ public static class EvaluationRun
             ["model"] = args.Model is null || args.Samples is not null ? null : Fingerprint.Model(args.Model),
         };
         new RunManifest($"eval_{args.Domain.ToString().ToLowerInvariant()}",
-            JsonSerializer.SerializeToNode(args, EvaluationJson.Default.EvaluationRunArguments)!.AsObject(), inputs, new JsonObject())
+            JsonSerializer.SerializeToNode(args, EvaluationJson.Manifest.EvaluationRunArguments)!.AsObject(), inputs, new JsonObject())
             .Prepare(outDir, options.Overwrite);
 
         List<DataRow> problems; List<Evaluator.Completion> completions;

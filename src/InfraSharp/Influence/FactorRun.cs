@@ -36,7 +36,7 @@ public static class FactorRun
             : args.Fit.TokensPerBatch;
         tokens = Math.Max(tokens, longest);
         var manifest = new RunManifest(Kind,
-            Arguments: JsonSerializer.SerializeToNode(args, InfluenceJson.Default.FactorRunArguments)!.AsObject(),
+            Arguments: JsonSerializer.SerializeToNode(args, InfluenceJson.Manifest.FactorRunArguments)!.AsObject(),
             Inputs: new JsonObject
             {
                 ["model"] = lm.Fingerprint, ["tokenizer"] = lm.TokenizerFingerprint, ["data"] = ExampleFingerprint.Of(train),
@@ -76,7 +76,7 @@ public static class FactorRun
         if (m["kind"]?.ToString() != Kind)
             throw InputError.Data($"--factors {dir}: manifest.json is not a factor run's (kind '{m["kind"]}'); refit the factors");
         FactorRunArguments? args;
-        try { args = m["arguments"].Deserialize(InfluenceJson.Default.FactorRunArguments); }
+        try { args = m["arguments"].Deserialize(InfluenceJson.Manifest.FactorRunArguments); }
         catch (JsonException e) { throw InputError.Data($"{RunManifest.PathIn(dir)}: arguments: {e.Message}"); }
         var modules = m["plan"]?["modules"]?.AsArray().Select(x => x!.ToString()).ToList();
         string? model = m["inputs"]?["model"]?.ToString();

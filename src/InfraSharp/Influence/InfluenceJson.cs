@@ -2,9 +2,11 @@ using System.Text.Json.Serialization;
 
 namespace InfraSharp.Influence;
 
-/// <summary>Source-generated JSON for the influence runs' argument records (as written into their manifests).</summary>
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, UseStringEnumConverter = true,
-    DefaultIgnoreCondition = JsonIgnoreCondition.Never, WriteIndented = true)]
+/// <summary>Source-generated JSON of this stage's run arguments; the options are the manifests' shared ones.</summary>
 [JsonSerializable(typeof(FactorRunArguments))]
 [JsonSerializable(typeof(ScoreRunArguments))]
-public sealed partial class InfluenceJson : JsonSerializerContext;
+public sealed partial class InfluenceJson : JsonSerializerContext
+{
+    /// <summary>With <see cref="Storage.RunManifest.SerializerOptions"/> (snake_case names, enums by their names).</summary>
+    public static InfluenceJson Manifest { get; } = new(Storage.RunManifest.SerializerOptions());
+}

@@ -102,7 +102,7 @@ public static class ScoreRun
             ["factors"] = session.Factors?.RunFingerprint,
         };
         var manifest = new RunManifest(KindName(args.Kind),
-            Arguments: JsonSerializer.SerializeToNode(args, InfluenceJson.Default.ScoreRunArguments)!.AsObject(),
+            Arguments: JsonSerializer.SerializeToNode(args, InfluenceJson.Manifest.ScoreRunArguments)!.AsObject(),
             Inputs: inputs,
             Plan: new JsonObject
             {

@@ -29,7 +29,7 @@ public static class AnalysisRun
         if (o.Model is not null && Fingerprint.Model(modelDir) != scoreManifest["inputs"]?["model"]?.ToString())
             throw InputError.Data($"--model {modelDir}: the scores in {o.Scores} were computed with another model ({scoreArgs.Model})");
         var tok = Tokenizer.Load(modelDir);
-        new RunManifest("analysis", JsonSerializer.SerializeToNode(o, ReportingJson.Default.AnalysisRunArguments)!.AsObject(),
+        new RunManifest("analysis", JsonSerializer.SerializeToNode(o, ReportingJson.Manifest.AnalysisRunArguments)!.AsObject(),
             Inputs: new JsonObject { ["scores"] = Fingerprint.Files([RunManifest.PathIn(o.Scores), Path.Combine(o.Scores, "pairwise.safetensors")]) },
             Plan: new JsonObject()).Prepare(outDir, options.Overwrite);
         var enc = new ExampleEncoder(tok);
@@ -99,7 +99,7 @@ public static class AnalysisRun
             throw InputError.Data($"--scores {dir}: manifest.json is not a pairwise score run's (kind '{manifest["kind"]}')");
         try
         {
-            return manifest["arguments"].Deserialize(InfluenceJson.Default.ScoreRunArguments)
+            return manifest["arguments"].Deserialize(InfluenceJson.Manifest.ScoreRunArguments)
                 ?? throw InputError.Data($"{RunManifest.PathIn(dir)}: no arguments");
         }
         catch (JsonException e) { throw InputError.Data($"{RunManifest.PathIn(dir)}: arguments: {e.Message}"); }

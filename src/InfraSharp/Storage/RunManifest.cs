@@ -12,6 +12,18 @@ namespace InfraSharp.Storage;
 public sealed record RunManifest(string Kind, JsonObject Arguments, JsonObject Inputs, JsonObject Plan, JsonObject? Info = null)
 {
     public const string Version = "0.2";
+
+    /// <summary>
+    /// How arguments records are written: snake_case names, enums by their documented names (the words the CLI
+    /// takes), nulls kept (so that a field's absence and its default compare alike). A new instance per call:
+    /// options freeze once a context uses them.
+    /// </summary>
+    public static JsonSerializerOptions SerializerOptions() => new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+        WriteIndented = true,
+    };
     public const string FileName = "manifest.json";
 
     public JsonObject ToJson() => new()

@@ -2,8 +2,10 @@ using System.Text.Json.Serialization;
 
 namespace InfraSharp.Training;
 
-/// <summary>Source-generated JSON for the training run's arguments (as written into its manifest).</summary>
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, UseStringEnumConverter = true,
-    DefaultIgnoreCondition = JsonIgnoreCondition.Never, WriteIndented = true)]
+/// <summary>Source-generated JSON of this stage's run arguments; the options are the manifests' shared ones.</summary>
 [JsonSerializable(typeof(TrainingRunArguments))]
-public sealed partial class TrainingJson : JsonSerializerContext;
+public sealed partial class TrainingJson : JsonSerializerContext
+{
+    /// <summary>With <see cref="Storage.RunManifest.SerializerOptions"/> (snake_case names, enums by their names).</summary>
+    public static TrainingJson Manifest { get; } = new(Storage.RunManifest.SerializerOptions());
+}

@@ -25,7 +25,7 @@ public static class TrainingRun
         args.Validate();
         if (args.Model is not null) LoadedModel.RequireFolder(args.Model, "--model");
         if (args.Tokenizer is not null) LoadedModel.RequireFolder(args.Tokenizer, "--tokenizer");
-        var manifest = new RunManifest(Kind, JsonSerializer.SerializeToNode(args, TrainingJson.Default.TrainingRunArguments)!.AsObject(),
+        var manifest = new RunManifest(Kind, JsonSerializer.SerializeToNode(args, TrainingJson.Manifest.TrainingRunArguments)!.AsObject(),
             Inputs: new JsonObject
             {
                 ["data"] = Fingerprint.Files([args.Data]),
