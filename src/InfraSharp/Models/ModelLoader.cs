@@ -29,7 +29,8 @@ public static class ModelLoader
                     if (name.EndsWith("rotary_emb.inv_freq")) continue;
                     throw InputError.Data($"{file}: unexpected tensor '{name}' for a {config.ModelType} model with this config");
                 }
-                using var t = st.Read(name);
+                // Read as stored, converted once: bf16 weights load for bf16 compute without a float32 copy.
+                using var t = st.ReadStored(name);
                 ps[name] = new Parameter(t.to(dtype), requires_grad: false);
             }
         }

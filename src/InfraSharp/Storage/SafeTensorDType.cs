@@ -1,3 +1,5 @@
+using static TorchSharp.torch;
+
 namespace InfraSharp.Storage;
 
 /// <summary>The element types of the safetensors format that InfraSharp reads and writes.</summary>
@@ -13,6 +15,18 @@ public static class SafeTensorDTypes
         _ => throw new ArgumentOutOfRangeException(nameof(t)),
     };
 
+    /// <summary>The torch element type with the same bytes: stored data copies into it unchanged.</summary>
+    public static ScalarType ToScalarType(this SafeTensorDType t) => t switch
+    {
+        SafeTensorDType.F32 => ScalarType.Float32,
+        SafeTensorDType.BF16 => ScalarType.BFloat16,
+        SafeTensorDType.F16 => ScalarType.Float16,
+        SafeTensorDType.F64 => ScalarType.Float64,
+        SafeTensorDType.I64 => ScalarType.Int64,
+        SafeTensorDType.I32 => ScalarType.Int32,
+        _ => throw new ArgumentOutOfRangeException(nameof(t)),
+    };
+
     public static SafeTensorDType Parse(string name, string file, string tensor) => name switch
     {
         "F32" => SafeTensorDType.F32,
@@ -21,6 +35,8 @@ public static class SafeTensorDTypes
         "F64" => SafeTensorDType.F64,
         "I64" => SafeTensorDType.I64,
         "I32" => SafeTensorDType.I32,
-        _ => throw InputError.Data($"{file}: tensor '{tensor}' has dtype {name}, which InfraSharp does not read (F32, BF16, F16, F64, I64, I32)"),
+        _ => throw InputError.Data(
+            $"{file}: tensor '{tensor}' has dtype {name}, which InfraSharp does not read "
+            + "(F32, BF16, F16, F64, I64, I32)"),
     };
 }
