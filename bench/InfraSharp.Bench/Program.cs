@@ -4,6 +4,7 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        NativeAllocator.Configure();
         string which = args.Length > 0 ? args[0] : "layer";
         switch (which)
         {

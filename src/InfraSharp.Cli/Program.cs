@@ -7,6 +7,7 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        NativeAllocator.Configure();
         var root = new RootCommand("InfraSharp: which training data made the model better at math and code (influence functions, Infra method).");
         root.Subcommands.Add(EncodeCommand.Build());
         root.Subcommands.Add(GenerateCommand.Build());

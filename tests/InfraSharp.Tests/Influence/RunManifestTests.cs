@@ -9,6 +9,7 @@ namespace InfraSharp.Tests.Influence;
 /// refused with a one-line diff (or start over with Overwrite), and the stages partition by data and by module
 /// into exactly the single run.
 /// </summary>
+[Collection("cli")]
 public class RunManifestTests
 {
     private static readonly string Model = Fixtures.Model("tiny-llama");
