@@ -30,7 +30,18 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
         if (data.Count == 0) throw InputError.Argument("no training examples to fit factors on (empty dataset)");
         Directory.CreateDirectory(outDir);
         if (manifest is not null) FactorFiles.WriteManifest(outDir, manifest);
+        // Everything a stage accumulates or reads lives until the run returns, then is freed at once.
         var factors = modules.Names.ToDictionary(m => m, m => new ModuleFactors { Module = m });
+        try { return FitStages(data, outDir, partition, stage, factors); }
+        finally
+        {
+            foreach (var f in factors.Values) f.Dispose();
+        }
+    }
+
+    private Result FitStages(IReadOnlyList<EncodedExample> data, string outDir, Partition partition, FactorStage stage,
+        Dictionary<string, ModuleFactors> factors)
+    {
         string eigenPath = FactorFiles.StagePath(outDir, FactorFiles.Eigen);
         if (strategy.NeedsCovariance)
         {
@@ -215,7 +226,9 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
     public static Dictionary<string, ModuleFactors> Load(string dir, IReadOnlyList<string> modules, InfluenceStrategy strategy)
     {
         var factors = modules.ToDictionary(m => m, m => new ModuleFactors { Module = m });
-        foreach (var stage in Stages(strategy))
+        // Scoring needs the eigenbases and eigenvalue matrices only: the covariances (the largest factor files,
+        // float64 out² + in² per module) stay on disk.
+        foreach (var stage in Stages(strategy).Where(s => s != FactorFiles.Covariance))
         {
             string p = FactorFiles.StagePath(dir, stage);
             if (!File.Exists(p)) throw InputError.MissingFile($"{dir}: stage '{stage}' of the {strategy.Name} factors is missing (not fitted, or partitions not merged)", p);
@@ -223,7 +236,7 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
         }
         foreach (var f in factors.Values)
         {
-            if (f.ActivationCovarianceSum is not null && f.Tokens == 0) throw InputError.Data($"{dir}: module '{f.Module}' saw no tokens");
+            using var scope = NewDisposeScope();
             if (f.LambdaSum is not null && !f.LambdaSum.isfinite().all().item<bool>())
                 throw InputError.Data($"{dir}: module '{f.Module}': the eigenvalue matrix holds NaN or Inf");
         }

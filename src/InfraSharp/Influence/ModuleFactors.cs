@@ -7,7 +7,7 @@ namespace InfraSharp.Influence;
 /// lambdas are kept as sums with their counts, so that partitions merge by addition and the division happens
 /// once, where they are used.
 /// </summary>
-public sealed class ModuleFactors
+public sealed class ModuleFactors : IDisposable
 {
     public required string Module { get; init; }
     public Tensor? ActivationCovarianceSum { get; set; }
@@ -23,4 +23,11 @@ public sealed class ModuleFactors
     public Tensor ActivationCovariance => ActivationCovarianceSum!.to(ScalarType.Float64) / Tokens;
     public Tensor GradientCovariance => GradientCovarianceSum!.to(ScalarType.Float64) / Tokens;
     public Tensor Lambda => LambdaSum!.to(ScalarType.Float64) / Examples;
+
+    public void Dispose()
+    {
+        foreach (var t in new[] { ActivationCovarianceSum, GradientCovarianceSum, ActivationEigenvectors, ActivationEigenvalues,
+                     GradientEigenvectors, GradientEigenvalues, LambdaSum })
+            t?.Dispose();
+    }
 }

@@ -36,10 +36,7 @@ public static class ScoreRun
 
         public void Dispose()
         {
-            foreach (var f in ModuleFactors.Values)
-                foreach (var t in new[] { f.ActivationCovarianceSum, f.GradientCovarianceSum, f.ActivationEigenvalues,
-                             f.ActivationEigenvectors, f.GradientEigenvalues, f.GradientEigenvectors, f.LambdaSum })
-                    t?.Dispose();
+            foreach (var f in ModuleFactors.Values) f.Dispose();
             Model.Dispose();
         }
     }
