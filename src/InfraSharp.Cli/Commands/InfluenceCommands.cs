@@ -9,6 +9,9 @@ public static class InfluenceCommands
     private static Option<long?> MaxMemory() =>
         CliOptions.Bytes("--max-memory", "Memory bound, e.g. 16GiB or 512M (sets the tokens per batch)");
 
+    private static Option<int> ModulePartitions() => CliOptions.Int("--module-partitions",
+        "Groups of modules processed one at a time (a pass over the data each), so only one group's statistics are resident", 1);
+
     public static Command Factors()
     {
         var model = CliOptions.Path("--model", "Model folder");
@@ -25,8 +28,9 @@ public static class InfluenceCommands
         var tokens = CliOptions.Int("--tokens-per-batch", "Padded tokens per batch", 4096);
         var maxMem = MaxMemory();
         var overwrite = CliOptions.Overwrite();
+        var modParts = ModulePartitions();
         var cmd = new Command("factors", "Fit influence factors: covariances, eigenbases (float64) and eigenvalue corrections, stage by stage, resumable.")
-        { model, data, output, strategy, fisher, modules, maxEx, seed, partition, stage, tokens, maxMem, overwrite };
+        { model, data, output, strategy, fisher, modules, maxEx, seed, partition, stage, tokens, maxMem, overwrite, modParts };
         cmd.SetAction(p => CliRunner.Run(() =>
         {
             var args = new FactorRunArguments
@@ -36,6 +40,7 @@ public static class InfluenceCommands
                 {
                     Strategy = p.GetValue(strategy)!, Fisher = p.GetValue(fisher), Modules = p.GetValue(modules)!,
                     Seed = p.GetValue(seed), MaxExamples = p.GetValue(maxEx), TokensPerBatch = p.GetValue(tokens),
+                    ModulePartitions = p.GetValue(modParts),
                 },
             };
             var r = FactorRun.Run(args, p.GetValue(output)!,
@@ -77,8 +82,9 @@ public static class InfluenceCommands
         var maxMem = MaxMemory();
         var precision = CliOptions.Enum("--precision", "Dtype of the preconditioner's rotations", Precision.Float32);
         var overwrite = CliOptions.Overwrite();
+        var modParts = ModulePartitions();
         var cmd = new Command(self ? "self" : "pairwise", self ? "Self-influence of every training example." : "Pairwise influence of training examples on queries.")
-        { model, factors, train, output, strategy, damping, partition, tokens, chunk, maxMem, precision, overwrite };
+        { model, factors, train, output, strategy, damping, partition, tokens, chunk, maxMem, precision, overwrite, modParts };
         if (!self) { cmd.Options.Add(queries); cmd.Options.Add(perToken); cmd.Options.Add(rank); cmd.Options.Add(measurement); cmd.Options.Add(aggregate); }
         cmd.SetAction(p => CliRunner.Run(() =>
         {
@@ -91,6 +97,7 @@ public static class InfluenceCommands
                     Damping = p.GetValue(damping), Measurement = self ? Measurement.Loss : p.GetValue(measurement),
                     AggregateQueries = !self && p.GetValue(aggregate), PerToken = !self && p.GetValue(perToken),
                     QueryRank = self ? 0 : p.GetValue(rank), TokensPerBatch = p.GetValue(tokens), ChunkSize = p.GetValue(chunk),
+                    ModulePartitions = p.GetValue(modParts),
                     Precision = p.GetValue(precision) == Precision.Float64 ? TorchSharp.torch.ScalarType.Float64 : TorchSharp.torch.ScalarType.Float32,
                 },
             };

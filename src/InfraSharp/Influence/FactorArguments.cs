@@ -11,4 +11,9 @@ public sealed record FactorArguments
     public int MaxExamples { get; init; }
     /// <summary>Padded tokens per batch (batch size x longest sequence).</summary>
     public int TokensPerBatch { get; init; } = 4096;
+    /// <summary>
+    /// Groups of modules fitted one at a time (a pass over the data each), so that only one group's statistics
+    /// are resident; the factors are identical for any count, and so are the files' contents, split per group.
+    /// </summary>
+    public int ModulePartitions { get; init; } = 1;
 }

@@ -7,15 +7,63 @@ namespace InfraSharp.Influence;
 
 /// <summary>
 /// The factor folder: one safetensors file per stage (<c>covariance</c>, <c>eigen</c>, <c>lambda</c>) with tensors
-/// named <c>{module}.{what}</c>, partition files under <c>partitions/</c>, and <c>manifest.json</c>.
-/// Covariance and lambda files hold sums and counts (<c>num_tokens</c>, <c>num_examples</c>).
+/// named <c>{module}.{what}</c>, or with K module partitions one file per group of modules
+/// (<c>{stage}.modules-0000-of-000K.safetensors</c>, so that no step holds every module's statistics at once);
+/// data-partition files under <c>partitions/</c> (<c>{stage}-000i-of-000n[.modules-...].safetensors</c>), and
+/// <c>manifest.json</c>. Covariance and lambda files hold sums and counts (<c>num_tokens</c>, <c>num_examples</c>).
 /// </summary>
 public static class FactorFiles
 {
     public const string Covariance = "covariance", Eigen = "eigen", Lambda = "lambda";
 
-    public static string StagePath(string dir, string stage) => Path.Combine(dir, stage + ".safetensors");
-    public static string PartitionPath(string dir, string stage, Partition p) => Path.Combine(dir, "partitions", $"{stage}-{p.FileTag}.safetensors");
+    /// <summary>The file of a stage, or of one module group of it (none or a whole group: the single file).</summary>
+    public static string StagePath(string dir, string stage, Partition? group = null) =>
+        Path.Combine(dir, stage + GroupSuffix(group) + ".safetensors");
+
+    public static string PartitionPath(string dir, string stage, Partition p, Partition? group = null) =>
+        Path.Combine(dir, "partitions", $"{stage}-{p.FileTag}{GroupSuffix(group)}.safetensors");
+
+    private static string GroupSuffix(Partition? group) => group is null || group.IsWhole ? "" : ".modules-" + group.FileTag;
+
+    /// <summary>Whether every module group's file of the stage is written.</summary>
+    public static bool StageComplete(string dir, string stage, int groups) =>
+        Enumerable.Range(0, groups).All(g => File.Exists(StagePath(dir, stage, new Partition(g, groups))));
+
+    /// <summary>The files that hold a stage: the single file, or the module groups' files (all of them).</summary>
+    public static List<string> StageFiles(string dir, string stage)
+    {
+        string single = StagePath(dir, stage);
+        if (File.Exists(single)) return [single];
+        var groups = Directory.Exists(dir) ? Directory.GetFiles(dir, stage + ".modules-*-of-*.safetensors").Order(StringComparer.Ordinal).ToList() : [];
+        if (groups.Count == 0) throw InputError.MissingFile($"{dir}: stage '{stage}' is missing (not fitted, or partitions not merged)", single);
+        int k = int.Parse(Path.GetFileNameWithoutExtension(groups[0]).Split("-of-")[^1]);
+        if (groups.Count != k) throw InputError.MissingFile($"{dir}: {groups.Count} of the {k} module groups of stage '{stage}' are written", single);
+        return groups;
+    }
+
+    /// <summary>Reads a stage's factors of <paramref name="factors"/>' modules from whichever of its files hold them.</summary>
+    public static void ReadStage(string dir, string stage, IReadOnlyDictionary<string, ModuleFactors> factors)
+    {
+        var files = StageFiles(dir, stage);
+        if (files.Count == 1)
+        {
+            Read(files[0], stage, factors);
+            return;
+        }
+        var left = new Dictionary<string, ModuleFactors>(factors);
+        foreach (var file in files)
+        {
+            var here = SafeTensorsFile.Open(file).Entries.Keys.Select(ModuleOf).ToHashSet();
+            var mine = left.Where(kv => here.Contains(kv.Key)).ToDictionary();
+            if (mine.Count == 0) continue;
+            Read(file, stage, mine);
+            foreach (var m in mine.Keys) left.Remove(m);
+        }
+        if (left.Count > 0)
+            throw InputError.Data($"{dir}: no '{stage}' factors for module '{left.Keys.First()}'; the factors were fitted for other modules");
+    }
+
+    private static string ModuleOf(string tensorName) => tensorName[..tensorName.LastIndexOf('.')];
 
     public static void WriteCovariance(string path, IEnumerable<ModuleFactors> fs) =>
         SafeTensorsFile.Write(path, fs.SelectMany(f => new[]
@@ -89,30 +137,47 @@ public static class FactorFiles
     {
         string pdir = Path.Combine(dir, "partitions");
         if (!Directory.Exists(pdir)) return false;
-        var files = Directory.GetFiles(pdir, stage + "-*-of-*.safetensors").OrderBy(f => f, StringComparer.Ordinal).ToList();
-        if (files.Count == 0) return false;
-        int n = int.Parse(Path.GetFileNameWithoutExtension(files[0]).Split("-of-")[1]);
-        if (files.Count != n)
+        // Files of one module group (or of the whole module list) are summed into that group's stage file.
+        var byGroup = Directory.GetFiles(pdir, stage + "-*-of-*.safetensors").Order(StringComparer.Ordinal)
+            .GroupBy(f => Path.GetFileNameWithoutExtension(f).Split(".modules-") is { Length: 2 } parts ? parts[1] : "");
+        bool merged = false;
+        foreach (var g in byGroup)
         {
-            if (!requireAll) return false;
-            var present = files.Select(f => int.Parse(Path.GetFileNameWithoutExtension(f)[(stage.Length + 1)..].Split("-of-")[0])).ToHashSet();
-            var missing = Enumerable.Range(0, n).Where(i => !present.Contains(i)).Select(i => $"{i}/{n}");
-            throw InputError.Data($"{pdir}: '{stage}' partitions {string.Join(", ", missing)} are missing; run them first");
+            var group = g.Key.Length == 0 ? null : ParseTag(g.Key);
+            string target = StagePath(dir, stage, group);
+            if (File.Exists(target)) continue;
+            var files = g.ToList();
+            int n = ParseTag(Path.GetFileNameWithoutExtension(files[0]).Split(".modules-")[0][(stage.Length + 1)..]).Count;
+            if (files.Count != n)
+            {
+                if (!requireAll) continue;
+                var present = files.Select(f => ParseTag(Path.GetFileNameWithoutExtension(f).Split(".modules-")[0][(stage.Length + 1)..]).Index).ToHashSet();
+                var missing = Enumerable.Range(0, n).Where(i => !present.Contains(i)).Select(i => $"{i}/{n}");
+                string which = group is null ? "" : $" (module group {group})";
+                throw InputError.Data($"{pdir}: '{stage}' partitions {string.Join(", ", missing)}{which} are missing; run them first");
+            }
+            using var scope = NewDisposeScope();
+            var sums = new SortedDictionary<string, Tensor>(StringComparer.Ordinal);
+            foreach (var f in files)
+                foreach (var (name, t) in SafeTensorsFile.ReadAll(f))
+                    sums[name] = sums.TryGetValue(name, out var acc) ? acc + t : t;
+            SafeTensorsFile.Write(target, sums);
+            merged = true;
         }
-        var sums = new SortedDictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var f in files)
-        {
-            foreach (var (name, t) in SafeTensorsFile.ReadAll(f))
-                sums[name] = sums.TryGetValue(name, out var acc) ? acc + t : t;
-        }
-        SafeTensorsFile.Write(StagePath(dir, stage), sums);
-        return true;
+        return merged;
+    }
+
+    /// <summary><c>0001-of-0003</c> as the partition 1/3.</summary>
+    private static Partition ParseTag(string tag)
+    {
+        var parts = tag.Split("-of-");
+        return new Partition(int.Parse(parts[0]), int.Parse(parts[1]));
     }
 
     /// <summary>Merges every stage whose partitions are all present and whose stage file is not yet written.</summary>
     public static string MergeAll(string dir)
     {
-        var merged = new[] { Covariance, Eigen, Lambda }.Where(stage => !File.Exists(StagePath(dir, stage)) && MergePartitions(dir, stage)).ToList();
+        var merged = new[] { Covariance, Eigen, Lambda }.Where(stage => MergePartitions(dir, stage)).ToList();
         return merged.Count == 0 ? $"{dir}: nothing to merge" : $"merged {string.Join(", ", merged)} partitions in {dir}";
     }
 

@@ -24,82 +24,95 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
 
     private readonly Dictionary<string, double> _stageSeconds = [];
 
+    /// <summary>The module groups: one pass over the data per group, each holding only its modules' statistics.</summary>
+    private IReadOnlyList<(Partition Group, List<string> Names)> Groups()
+    {
+        int k = args.ModulePartitions;
+        if (k < 1) throw InputError.Argument($"--module-partitions must be at least 1 (got {k})");
+        if (k > modules.Names.Count) throw InputError.Argument($"--module-partitions {k}: only {modules.Names.Count} modules to share");
+        return Enumerable.Range(0, k).Select(g =>
+        {
+            var group = new Partition(g, k);
+            var (m0, m1) = group.Range(modules.Names.Count);
+            return (group, modules.Names.Skip(m0).Take(m1 - m0).ToList());
+        }).ToList();
+    }
+
     public Result Fit(IReadOnlyList<EncodedExample> data, string outDir, Partition partition, JsonObject? manifest = null,
         FactorStage stage = FactorStage.All)
     {
         if (data.Count == 0) throw InputError.Argument("no training examples to fit factors on (empty dataset)");
         Directory.CreateDirectory(outDir);
         if (manifest is not null) FactorFiles.WriteManifest(outDir, manifest);
-        // Everything a stage accumulates or reads lives until the run returns, then is freed at once.
-        var factors = modules.Names.ToDictionary(m => m, m => new ModuleFactors { Module = m });
-        try { return FitStages(data, outDir, partition, stage, factors); }
-        finally
-        {
-            foreach (var f in factors.Values) f.Dispose();
-        }
-    }
-
-    private Result FitStages(IReadOnlyList<EncodedExample> data, string outDir, Partition partition, FactorStage stage,
-        Dictionary<string, ModuleFactors> factors)
-    {
-        string eigenPath = FactorFiles.StagePath(outDir, FactorFiles.Eigen);
+        var groups = Groups();
+        int k = groups.Count;
         if (strategy.NeedsCovariance)
         {
             // The covariances are only needed until the eigenbases exist.
-            if (stage is FactorStage.Covariance || stage is FactorStage.All && !File.Exists(eigenPath))
+            bool eigenDone = FactorFiles.StageComplete(outDir, FactorFiles.Eigen, k);
+            if (stage is FactorStage.Covariance || stage is FactorStage.All && !eigenDone)
             {
-                var r = DataStage(FactorFiles.Covariance, data, outDir, partition, factors, AccumulateCovariance, FactorFiles.WriteCovariance);
+                var r = DataStage(FactorFiles.Covariance, data, outDir, partition, groups, AccumulateCovariance, FactorFiles.WriteCovariance);
                 if (r is not null) return r;
-                DisposeCovariances(factors.Values);
             }
             if (stage == FactorStage.Covariance)
                 return new Result(true, $"covariance stage complete in {outDir}") { StageSeconds = _stageSeconds };
-            if (stage == FactorStage.Eigen) return EigenSlice(outDir, partition);
-            if (stage == FactorStage.All) EnsureEigen(outDir);
-            if (!File.Exists(eigenPath))
-                throw InputError.MissingFile($"{outDir}: the eigen stage is not complete; run infra factors --stage eigen first", eigenPath);
-            FactorFiles.Read(eigenPath, FactorFiles.Eigen, factors);
+            if (stage == FactorStage.Eigen) return EigenSlice(outDir, partition, groups);
+            if (stage == FactorStage.All) EnsureEigen(outDir, groups);
+            if (!FactorFiles.StageComplete(outDir, FactorFiles.Eigen, k))
+                throw InputError.MissingFile($"{outDir}: the eigen stage is not complete; run infra factors --stage eigen first",
+                    FactorFiles.StagePath(outDir, FactorFiles.Eigen));
         }
         else if (stage is FactorStage.Covariance or FactorStage.Eigen)
             return new Result(true, $"{strategy.Name} has no {stage.ToString().ToLowerInvariant()} stage") { StageSeconds = _stageSeconds };
         if (strategy.Lambda != LambdaKind.None)
         {
-            var r = DataStage(FactorFiles.Lambda, data, outDir, partition, factors, AccumulateLambda, FactorFiles.WriteLambda);
+            var r = DataStage(FactorFiles.Lambda, data, outDir, partition, groups, AccumulateLambda, FactorFiles.WriteLambda);
             if (r is not null) return r;
         }
         return new Result(true, $"factors for {strategy.Name} complete in {outDir}") { StageSeconds = _stageSeconds };
-    }
-
-    private static void DisposeCovariances(IEnumerable<ModuleFactors> fs)
-    {
-        foreach (var f in fs)
-        {
-            f.ActivationCovarianceSum?.Dispose(); f.GradientCovarianceSum?.Dispose();
-            f.ActivationCovarianceSum = f.GradientCovarianceSum = null;
-        }
     }
 
     /// <summary>
     /// The eigenbases of every module, computed once per folder: partitions of a data stage that arrive here
     /// together wait on a file lock while the first computes them, then read its result.
     /// </summary>
-    private void EnsureEigen(string outDir)
+    private void EnsureEigen(string outDir, IReadOnlyList<(Partition Group, List<string> Names)> groups)
     {
-        string eigenPath = FactorFiles.StagePath(outDir, FactorFiles.Eigen);
-        if (File.Exists(eigenPath)) return;
+        if (FactorFiles.StageComplete(outDir, FactorFiles.Eigen, groups.Count)) return;
         using var held = FileLock.Acquire(Path.Combine(outDir, "eigen.lock"));
-        if (File.Exists(eigenPath) || FactorFiles.MergePartitionsIfComplete(outDir, FactorFiles.Eigen)) return;
-        WriteEigen(outDir, modules.Names, eigenPath);
+        FactorFiles.MergePartitionsIfComplete(outDir, FactorFiles.Eigen);
+        foreach (var (group, names) in groups)
+        {
+            string target = FactorFiles.StagePath(outDir, FactorFiles.Eigen, group);
+            if (!File.Exists(target)) WriteEigen(outDir, names, target);
+        }
     }
 
-    /// <summary>The eigen stage for one range of modules (a module partition), merged once all ranges are written.</summary>
-    private Result EigenSlice(string outDir, Partition partition)
+    /// <summary>
+    /// The eigen stage for one share of the modules: without module partitions a range i/n of the module list
+    /// (merged once all are written); with K module partitions, group i of K (its own file, nothing to merge).
+    /// </summary>
+    private Result EigenSlice(string outDir, Partition partition, IReadOnlyList<(Partition Group, List<string> Names)> groups)
     {
-        string eigenPath = FactorFiles.StagePath(outDir, FactorFiles.Eigen);
-        if (File.Exists(eigenPath)) return new Result(true, $"eigen stage already complete in {outDir}");
+        int k = groups.Count;
+        if (FactorFiles.StageComplete(outDir, FactorFiles.Eigen, k)) return new Result(true, $"eigen stage already complete in {outDir}");
+        if (k > 1)
+        {
+            if (!partition.IsWhole && partition.Count != k)
+                throw InputError.Argument($"--partition {partition}: with --module-partitions {k} the eigen stage is split by module group: use i/{k}");
+            foreach (var (group, names) in groups.Where(g => partition.IsWhole || g.Group.Index == partition.Index))
+            {
+                string path = FactorFiles.StagePath(outDir, FactorFiles.Eigen, group);
+                if (!File.Exists(path)) WriteEigen(outDir, names, path);
+            }
+            bool done = FactorFiles.StageComplete(outDir, FactorFiles.Eigen, k);
+            return new Result(done, done ? $"eigen stage complete in {outDir}" : $"eigen module group {partition} written") { StageSeconds = _stageSeconds };
+        }
         if (partition.Count > modules.Names.Count)
             throw InputError.Argument($"--partition {partition}: the eigen stage has only {modules.Names.Count} modules to share");
         var (m0, m1) = partition.Range(modules.Names.Count);
+        string eigenPath = FactorFiles.StagePath(outDir, FactorFiles.Eigen);
         string target = partition.IsWhole ? eigenPath : FactorFiles.PartitionPath(outDir, FactorFiles.Eigen, partition);
         if (!File.Exists(target)) WriteEigen(outDir, modules.Names.Skip(m0).Take(m1 - m0).ToList(), target);
         bool complete = partition.IsWhole || FactorFiles.MergePartitionsIfComplete(outDir, FactorFiles.Eigen);
@@ -113,69 +126,86 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
     /// </summary>
     private void WriteEigen(string outDir, IReadOnlyList<string> names, string target)
     {
-        string covPath = FactorFiles.StagePath(outDir, FactorFiles.Covariance);
-        if (!File.Exists(covPath))
-            throw InputError.MissingFile($"{outDir}: the covariance stage is not complete (run or merge its partitions first)", covPath);
         var sw = System.Diagnostics.Stopwatch.StartNew();
         var progress = new ProgressLog("eigendecomposition", names.Count);
         var done = new List<ModuleFactors>();
-        foreach (var name in names)
+        try
         {
-            using var scope = NewDisposeScope();
-            var f = new ModuleFactors { Module = name };
-            FactorFiles.Read(covPath, FactorFiles.Covariance, new Dictionary<string, ModuleFactors> { [name] = f });
-            (f.ActivationEigenvalues, f.ActivationEigenvectors) = EigenBasis.Decompose(f.ActivationCovariance, name, "activation");
-            (f.GradientEigenvalues, f.GradientEigenvectors) = EigenBasis.Decompose(f.GradientCovariance, name, "gradient");
-            foreach (var t in new[] { f.ActivationEigenvalues, f.ActivationEigenvectors, f.GradientEigenvalues, f.GradientEigenvectors })
-                t.MoveToOuterDisposeScope();
-            done.Add(f);
-            progress.Report(done.Count);
+            foreach (var name in names)
+            {
+                using var scope = NewDisposeScope();
+                var f = new ModuleFactors { Module = name };
+                FactorFiles.ReadStage(outDir, FactorFiles.Covariance, new Dictionary<string, ModuleFactors> { [name] = f });
+                (f.ActivationEigenvalues, f.ActivationEigenvectors) = EigenBasis.Decompose(f.ActivationCovariance, name, "activation");
+                (f.GradientEigenvalues, f.GradientEigenvectors) = EigenBasis.Decompose(f.GradientCovariance, name, "gradient");
+                foreach (var t in new[] { f.ActivationEigenvalues, f.ActivationEigenvectors, f.GradientEigenvalues, f.GradientEigenvectors })
+                    t.MoveToOuterDisposeScope();
+                f.ActivationCovarianceSum = f.GradientCovarianceSum = null; // disposed with the scope
+                done.Add(f);
+                progress.Report(done.Count);
+            }
+            FactorFiles.WriteEigen(target, done);
         }
-        FactorFiles.WriteEigen(target, done);
-        foreach (var f in done)
-            foreach (var t in new[] { f.ActivationEigenvalues, f.ActivationEigenvectors, f.GradientEigenvalues, f.GradientEigenvectors })
-                t!.Dispose();
-        _stageSeconds[FactorFiles.Eigen] = sw.Elapsed.TotalSeconds;
+        finally
+        {
+            foreach (var f in done) f.Dispose();
+        }
+        _stageSeconds[FactorFiles.Eigen] = _stageSeconds.GetValueOrDefault(FactorFiles.Eigen) + sw.Elapsed.TotalSeconds;
     }
 
-    /// <summary>Runs (or reuses) a data stage; returns a result when the run must stop here (a partition's slice is done).</summary>
+    /// <summary>
+    /// Runs (or reuses) a data stage, one pass over this partition's batches per module group, each group's
+    /// result written before the next starts (so a killed run resumes at the group it was in); returns a result
+    /// when the run must stop here (a partition's slice is done).
+    /// </summary>
     private Result? DataStage(string stage, IReadOnlyList<EncodedExample> data, string outDir, Partition partition,
-        Dictionary<string, ModuleFactors> factors, Action<BatchGradients, Dictionary<string, ModuleFactors>> accumulate,
-        Action<string, IEnumerable<ModuleFactors>> write)
+        IReadOnlyList<(Partition Group, List<string> Names)> groups,
+        Action<BatchGradients, Dictionary<string, ModuleFactors>> accumulate, Action<string, IEnumerable<ModuleFactors>> write)
     {
-        string final = FactorFiles.StagePath(outDir, stage);
+        int k = groups.Count;
         // A partition finishing the set merges it, so the next run finds the stage file.
-        if (!File.Exists(final)) FactorFiles.MergePartitionsIfComplete(outDir, stage);
-        if (File.Exists(final))
-        {
-            FactorFiles.Read(final, stage, factors);
-            return null;
-        }
-        string target = partition.IsWhole ? final : FactorFiles.PartitionPath(outDir, stage, partition);
-        if (!partition.IsWhole && File.Exists(target))
-            return new Result(false, $"{stage} partition {partition} already done; merge when all partitions are: infra merge --factors {outDir}");
+        if (!FactorFiles.StageComplete(outDir, stage, k)) FactorFiles.MergePartitionsIfComplete(outDir, stage);
+        if (FactorFiles.StageComplete(outDir, stage, k)) return null;
         var (start, end) = TokenBatches.PartitionRange(data, partition, args.TokensPerBatch);
-        var progress = new ProgressLog($"{stage} {(partition.IsWhole ? "" : partition.ToString())}".Trim(), end - start);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        foreach (var (s, n) in TokenBatches.Plan(data, start, end, args.TokensPerBatch))
+        foreach (var (group, names) in groups)
         {
-            using var scope = NewDisposeScope();
-            var chunk = data.Skip(s).Take(n).ToList();
-            long[]? seeds = args.Fisher == FisherMode.Sampled ? Enumerable.Range(s, n).Select(i => args.Seed * 1_000_003L + i).ToArray() : null;
-            var bg = BatchGradients.Compute(model, chunk, modules.Names, args.Fisher, seeds, Measurement.Loss, padId);
-            accumulate(bg, factors);
-            foreach (var f in factors.Values)
+            string target = partition.IsWhole ? FactorFiles.StagePath(outDir, stage, group)
+                : FactorFiles.PartitionPath(outDir, stage, partition, group);
+            if (File.Exists(target)) continue;
+            var factors = names.ToDictionary(m => m, m => new ModuleFactors { Module = m });
+            try
             {
-                f.ActivationCovarianceSum?.MoveToOuterDisposeScope(); f.GradientCovarianceSum?.MoveToOuterDisposeScope();
-                f.LambdaSum?.MoveToOuterDisposeScope();
+                // The lambda stage rotates into the eigenbases of this group's modules only.
+                if (stage == FactorFiles.Lambda && strategy.NeedsCovariance) FactorFiles.ReadStage(outDir, FactorFiles.Eigen, factors);
+                string what = $"{stage}{(partition.IsWhole ? "" : " " + partition)}{(k > 1 ? $" modules {group}" : "")}";
+                var progress = new ProgressLog(what, end - start);
+                foreach (var (s, n) in TokenBatches.Plan(data, start, end, args.TokensPerBatch))
+                {
+                    using var scope = NewDisposeScope();
+                    var chunk = data.Skip(s).Take(n).ToList();
+                    long[]? seeds = args.Fisher == FisherMode.Sampled
+                        ? Enumerable.Range(s, n).Select(i => args.Seed * 1_000_003L + i).ToArray() : null;
+                    var bg = BatchGradients.Compute(model, chunk, names, args.Fisher, seeds, Measurement.Loss, padId);
+                    accumulate(bg, factors);
+                    foreach (var f in factors.Values)
+                    {
+                        f.ActivationCovarianceSum?.MoveToOuterDisposeScope(); f.GradientCovarianceSum?.MoveToOuterDisposeScope();
+                        f.LambdaSum?.MoveToOuterDisposeScope();
+                    }
+                    progress.Report(s + n - start);
+                }
+                write(target, factors.Values);
             }
-            progress.Report(s + n - start);
+            finally
+            {
+                foreach (var f in factors.Values) f.Dispose();
+            }
         }
-        write(target, factors.Values);
         _stageSeconds[stage] = clock.Elapsed.TotalSeconds;
         if (partition.IsWhole) return null;
         // The last partition to finish merges the stage (each partition stops after its slice of one stage).
-        bool merged = FactorFiles.MergePartitionsIfComplete(outDir, stage);
+        bool merged = FactorFiles.MergePartitionsIfComplete(outDir, stage) && FactorFiles.StageComplete(outDir, stage, k);
         return new Result(false, merged ? $"{stage} partition {partition} written and the stage merged; run the next stage"
             : $"{stage} partition {partition} written; the last of the {partition.Count} to finish merges the stage");
     }
@@ -229,11 +259,7 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
         // Scoring needs the eigenbases and eigenvalue matrices only: the covariances (the largest factor files,
         // float64 out² + in² per module) stay on disk.
         foreach (var stage in Stages(strategy).Where(s => s != FactorFiles.Covariance))
-        {
-            string p = FactorFiles.StagePath(dir, stage);
-            if (!File.Exists(p)) throw InputError.MissingFile($"{dir}: stage '{stage}' of the {strategy.Name} factors is missing (not fitted, or partitions not merged)", p);
-            FactorFiles.Read(p, stage, factors);
-        }
+            FactorFiles.ReadStage(dir, stage, factors);
         foreach (var f in factors.Values)
         {
             using var scope = NewDisposeScope();

@@ -15,6 +15,11 @@ public sealed record ScoreArguments
     /// <summary>Training examples per resumable chunk.</summary>
     public int ChunkSize { get; init; } = 256;
     public long Seed { get; init; }
+    /// <summary>
+    /// Groups of modules scored one at a time (a pass over the data each): only one group's factors and
+    /// preconditioned query gradients are resident; the scores are the same for any count (sums over modules).
+    /// </summary>
+    public int ModulePartitions { get; init; } = 1;
     /// <summary>Dtype of the eigenbasis rotations in the preconditioner (float32, or float64 for exactness checks).</summary>
     public TorchSharp.torch.ScalarType Precision { get; init; } = TorchSharp.torch.ScalarType.Float32;
 }

@@ -35,19 +35,42 @@ public static class ScoreFiles
         return (Read("queries"), Read("train"));
     }
 
-    /// <summary>Runs <paramref name="compute"/> for every chunk whose file is not there yet.</summary>
-    public static void RunChunks(string dir, string kind, IReadOnlyList<(int Start, int End)> chunks, Func<int, int, IEnumerable<KeyValuePair<string, Tensor>>> compute)
+    /// <summary>A module group's share of a chunk, kept until the last group adds it into the chunk.</summary>
+    public static string GroupChunkPath(string dir, string kind, int start, int end, Partition group) =>
+        Path.Combine(dir, "chunks", "groups", $"{kind}-{start:D9}-{end:D9}.modules-{group.FileTag}.safetensors");
+
+    /// <summary>
+    /// Runs <paramref name="compute"/> for every chunk whose file is not there yet. With module groups (scores are
+    /// sums over modules, computed one group at a time so that only its factors and query gradients are resident)
+    /// each group writes its share of a chunk, and the last group adds the shares into the chunk file.
+    /// </summary>
+    public static void RunChunks(string dir, string kind, IReadOnlyList<(int Start, int End)> chunks,
+        Func<int, int, IEnumerable<KeyValuePair<string, Tensor>>> compute, Partition? group = null)
     {
         if (chunks.Count == 0) return;
+        group ??= Partition.Whole;
         int start = chunks[0].Start, end = chunks[^1].End;
-        var progress = new ProgressLog($"{kind} scores", end - start);
+        var progress = new ProgressLog($"{kind} scores{(group.IsWhole ? "" : $" modules {group}")}", end - start);
         foreach (var (s, e) in chunks)
         {
             string path = ChunkPath(dir, kind, s, e);
-            if (!File.Exists(path))
+            string mine = GroupChunkPath(dir, kind, s, e, group);
+            if (!File.Exists(path) && (group.IsWhole || !File.Exists(mine)))
             {
                 using var scope = NewDisposeScope();
-                SafeTensorsFile.Write(path, compute(s, e));
+                var result = compute(s, e).ToList();
+                if (group.IsWhole) SafeTensorsFile.Write(path, result);
+                else if (group.Index < group.Count - 1) SafeTensorsFile.Write(mine, result);
+                else
+                {
+                    var others = Enumerable.Range(0, group.Count - 1).Select(g => GroupChunkPath(dir, kind, s, e, new Partition(g, group.Count))).ToList();
+                    var sums = result.ToDictionary(kv => kv.Key, kv => kv.Value);
+                    foreach (var other in others)
+                        foreach (var (name, t) in SafeTensorsFile.ReadAll(other))
+                            sums[name] = sums[name] + t;
+                    SafeTensorsFile.Write(path, sums);
+                    foreach (var other in others) File.Delete(other);
+                }
             }
             progress.Report(e - start);
         }

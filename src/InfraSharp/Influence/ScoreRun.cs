@@ -42,7 +42,7 @@ public static class ScoreRun
     }
 
     /// <summary>Loads the model and factors of <paramref name="args"/> (checking that they belong together).</summary>
-    public static Session Open(ScoreRunArguments args, ScoreArguments? score = null)
+    public static Session Open(ScoreRunArguments args, ScoreArguments? score = null, bool loadFactors = true)
     {
         var lm = LoadedModel.Load(args.Model);
         try
@@ -58,8 +58,7 @@ public static class ScoreRun
             var known = lm.Model.Config.LinearModuleNames().ToHashSet();
             foreach (var m in modules.Names)
                 if (!known.Contains(m)) throw InputError.Data($"--factors {folder!.Dir}: module '{m}' of the factors does not exist in {args.Model}");
-            var factors = strategy.NeedsAnyFactor ? FactorFitter.Load(folder!.Dir, modules.Names, strategy)
-                : modules.Names.ToDictionary(m => m, m => new ModuleFactors { Module = m });
+            var factors = loadFactors ? LoadFactors(folder, strategy, modules.Names) : [];
             var scorer = new InfluenceScorer(lm.Model, modules, strategy, factors, score ?? args.Score, lm.PadId);
             return new Session
             {
@@ -73,24 +72,36 @@ public static class ScoreRun
         }
     }
 
+    private static Dictionary<string, ModuleFactors> LoadFactors(FactorRun.Folder? folder, InfluenceStrategy strategy,
+        IReadOnlyList<string> names) =>
+        strategy.NeedsAnyFactor ? FactorFitter.Load(folder!.Dir, names, strategy) : names.ToDictionary(m => m, m => new ModuleFactors { Module = m });
+
     public static Result Run(ScoreRunArguments arguments, string outDir, RunOptions? options = null)
     {
         options ??= new RunOptions();
         var args = arguments.Normalized();
         Validate(args);
-        using var session = Open(args);
+        int k = args.Score.ModulePartitions;
+        // With module groups, each group's factors are loaded in turn, below.
+        using var session = Open(args, loadFactors: k == 1);
         var lm = session.Model;
+        if (k > session.Modules.Names.Count)
+            throw InputError.Argument($"--module-partitions {k}: only {session.Modules.Names.Count} modules to share");
+        var groups = Enumerable.Range(0, k).Select(g =>
+        {
+            var group = new Partition(g, k);
+            var (m0, m1) = group.Range(session.Modules.Names.Count);
+            return (Group: group, Modules: new TrackedModules(session.Modules.Selector, session.Modules.Names.Skip(m0).Take(m1 - m0).ToList()));
+        }).ToList();
         var trainEx = lm.Encode(args.Train);
         var queryEx = args.Kind == ScoreKind.Self ? [] : lm.Encode(args.Queries!);
         int longest = Math.Max(trainEx.Max(e => e.Length), queryEx.Count > 0 ? queryEx.Max(e => e.Length) : 0);
         int tokens = args.Score.TokensPerBatch;
         if (args.MaxMemoryBytes is long bytes)
-            tokens = MemoryBudget.TokensPerBatch(lm.Model.Config, session.Modules, bytes, longest,
-                MemoryBudget.QueryBytes(lm.Model.Config, session.Modules, Math.Max(1, queryEx.Count), args.Score.QueryRank));
+            tokens = groups.Min(g => MemoryBudget.TokensPerBatch(lm.Model.Config, g.Modules, bytes, longest,
+                MemoryBudget.QueryBytes(lm.Model.Config, g.Modules, Math.Max(1, queryEx.Count), args.Score.QueryRank)));
         tokens = Math.Max(tokens, longest);
         var score = args.Score with { TokensPerBatch = tokens };
-        // The session's scorer has the requested token budget; this one the resolved budget.
-        var scorer = new InfluenceScorer(lm.Model, session.Modules, session.Strategy, session.ModuleFactors, score, lm.PadId);
 
         var inputs = new JsonObject
         {
@@ -114,19 +125,32 @@ public static class ScoreRun
         var (start, end) = TokenBatches.PartitionRange(trainEx, part, tokens);
         var chunks = TokenBatches.Chunks(trainEx, start, end, tokens, score.ChunkSize);
         string kind = args.Kind == ScoreKind.Self ? "self" : "pairwise";
-        if (args.Kind == ScoreKind.Self)
-            ScoreFiles.RunChunks(outDir, kind, chunks, (s, e) => [KeyValuePair.Create("scores", scorer.SelfScores(trainEx, s, e))]);
-        else
+        foreach (var (group, modules) in groups)
         {
-            int width = trainEx.Max(e => e.Length);
-            using var pq = scorer.PrepareQueries(queryEx);
-            ScoreFiles.RunChunks(outDir, kind, chunks, (s, e) =>
+            var factors = k == 1 ? session.ModuleFactors : LoadFactors(session.Factors, session.Strategy, modules.Names);
+            try
             {
-                var (pw, pt) = scorer.ScoreTraining(pq, trainEx, s, e, width);
-                var list = new List<KeyValuePair<string, Tensor>> { KeyValuePair.Create("scores", pw) };
-                if (pt is not null) list.Add(KeyValuePair.Create("per_token", pt));
-                return list;
-            });
+                // The session's scorer has the requested token budget; this one the resolved budget.
+                var scorer = new InfluenceScorer(lm.Model, modules, session.Strategy, factors, score, lm.PadId);
+                if (args.Kind == ScoreKind.Self)
+                    ScoreFiles.RunChunks(outDir, kind, chunks, (s, e) => [KeyValuePair.Create("scores", scorer.SelfScores(trainEx, s, e))], group);
+                else
+                {
+                    int width = trainEx.Max(e => e.Length);
+                    using var pq = scorer.PrepareQueries(queryEx);
+                    ScoreFiles.RunChunks(outDir, kind, chunks, (s, e) =>
+                    {
+                        var (pw, pt) = scorer.ScoreTraining(pq, trainEx, s, e, width);
+                        var list = new List<KeyValuePair<string, Tensor>> { KeyValuePair.Create("scores", pw) };
+                        if (pt is not null) list.Add(KeyValuePair.Create("per_token", pt));
+                        return list;
+                    }, group);
+                }
+            }
+            finally
+            {
+                if (k > 1) foreach (var f in factors.Values) f.Dispose();
+            }
         }
         bool complete = ScoreFiles.Assemble(outDir, kind, trainEx.Count, throwIfIncomplete: part.IsWhole);
         return new Result(complete, complete ? $"wrote {Path.Combine(outDir, kind + ".safetensors")}"
@@ -138,6 +162,7 @@ public static class ScoreRun
         var s = a.Score;
         if (s.TokensPerBatch < 1) throw InputError.Argument($"--tokens-per-batch must be at least 1 (got {s.TokensPerBatch})");
         if (s.ChunkSize < 1) throw InputError.Argument($"--chunk-size must be at least 1 (got {s.ChunkSize})");
+        if (s.ModulePartitions < 1) throw InputError.Argument($"--module-partitions must be at least 1 (got {s.ModulePartitions})");
         if (s.QueryRank < 0) throw InputError.Argument($"--query-rank must be 0 (full) or more (got {s.QueryRank})");
         if (s.Damping is double d && !(d >= 0 && double.IsFinite(d))) throw InputError.Argument($"--damping must be a finite value >= 0 (got {d})");
         if (a.MaxMemoryBytes is <= 0) throw InputError.Argument($"--max-memory must be positive (got {a.MaxMemoryBytes})");
