@@ -81,6 +81,8 @@ internal static class Bubblewrap
         Add("--remount-ro", "/dev", "--remount-ro", "/");
         Add("--clearenv", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "HOME", WorkDir);
         Add("--setenv", "TMPDIR", WorkDir, "--setenv", "LANG", "C.UTF-8");
+        // No /etc/passwd inside; getpass.getuser() reads these first.
+        Add("--setenv", "USER", "sandbox", "--setenv", "LOGNAME", "sandbox");
         Add("--setenv", "PYTHONDONTWRITEBYTECODE", "1", "--setenv", "PYTHONHASHSEED", "0");
         Add("--");
         foreach (var a in command) args.Add(a);
