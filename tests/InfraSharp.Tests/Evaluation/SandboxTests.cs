@@ -249,6 +249,28 @@ public class SandboxTests
     }
 
     [Theory]
+    [InlineData("import multiprocessing as mp\nwith mp.Pool(4) as p:\n    print(sum(p.map(abs, range(-3, 3))))\n", "9")]
+    [InlineData("import concurrent.futures as cf\nwith cf.ThreadPoolExecutor(16) as e:\n"
+        + "    print(sum(e.map(abs, [-4, 5])))\n", "9")]
+    [InlineData("import asyncio\nasync def f():\n    await asyncio.sleep(0.01)\n    return 9\n"
+        + "print(asyncio.run(f()))\n", "9")]
+    [InlineData("import getpass, os\nprint(len(getpass.getuser()) + len(os.path.expanduser('~')))\n", "15")]
+    public void OrdinaryUsesOfProcessesThreadsAndTheEnvironmentStillWork(string program, string expected)
+    {
+        var (r, stdout) = Sandbox().Run(program);
+        Assert.True(r.Passed, $"{r.Reason} {r.Detail}");
+        Assert.Equal(expected, stdout.Trim());
+    }
+
+    [Fact]
+    public void AFloodOfStderrDoesNotHideTheVerdict()
+    {
+        // The verdict is the harness's last stderr line; the capture keeps the tail, not the first megabyte.
+        var (r, _) = Sandbox().Run("import sys\nsys.stderr.write('x' * (3 << 20))\nassert False\n");
+        AssertReason(ExecutionResult.WrongAnswer, r);
+    }
+
+    [Theory]
     [InlineData(null)]          // not installed
     [InlineData("/bin/false")]  // installed, but fails its probe
     public void WithoutAWorkingBubblewrapItRefusesUnlessAllowed(string? bwrap)
