@@ -47,6 +47,7 @@ internal static class BoundedProcess
         // The program exited, or closed its stdin, before reading everything; or we already disposed the process.
         catch (IOException) { }
         catch (ObjectDisposedException) { }
+        catch (OperationCanceledException) { }
         finally
         {
             try { stdin.Dispose(); } catch (IOException) { } catch (ObjectDisposedException) { }
