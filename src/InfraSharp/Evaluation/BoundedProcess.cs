@@ -5,15 +5,21 @@ using System.Text;
 namespace InfraSharp.Evaluation;
 
 /// <summary>
-/// Runs a process with every wait bounded: stdin is written by a task (the wall clock starts first, so a
-/// program that never reads its input cannot stall us), output is read by tasks into capped buffers, the
-/// process tree is killed at the wall limit, and neither the exit after a kill nor the pipes' end-of-file is
-/// awaited for long: a grandchild that escaped the tree may hold stdout open for as long as it likes.
+/// Runs a process with every wait bounded: stdin is written by a thread of its own (the wall clock starts
+/// first, so a program that never reads its input cannot stall us), output is read by threads into capped
+/// buffers, the process tree is killed at the wall limit, and neither the exit after a kill nor the pipes'
+/// end-of-file is awaited for long: a grandchild that escaped the tree may hold stdout open as long as it likes.
 /// </summary>
+/// <remarks>
+/// Dedicated threads, not thread-pool tasks: graders run many of these from a busy pool, and a starved pool
+/// can leave a finished process's last output unread past any grace period (its verdict then looks lost).
+/// A thread blocked on a pipe that an escaped process holds stays blocked until that process lets go; under
+/// bubblewrap none can escape (the PID namespace dies with the sandbox).
+/// </remarks>
 internal static class BoundedProcess
 {
     private static readonly TimeSpan ExitGrace = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan DrainGrace = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan DrainGrace = TimeSpan.FromSeconds(3);
 
     public static ProcessOutcome Run(ProcessStartInfo psi, string? stdin, TimeSpan wall, long maxOutputBytes)
     {
@@ -24,8 +30,14 @@ internal static class BoundedProcess
         var stdout = new Capture(cap, keepTail: false);
         // The classified outcome is the last line of stderr, so stderr keeps its tail.
         var stderr = new Capture(cap, keepTail: true);
-        var readers = new[] { Drain(p.StandardOutput.BaseStream, stdout), Drain(p.StandardError.BaseStream, stderr) };
-        _ = Feed(p.StandardInput, stdin);
+        Stream outPipe = p.StandardOutput.BaseStream, errPipe = p.StandardError.BaseStream;
+        StreamWriter inPipe = p.StandardInput;
+        var readers = new[]
+        {
+            Start("stdout", () => Drain(outPipe, stdout)),
+            Start("stderr", () => Drain(errPipe, stderr)),
+        };
+        Start("stdin", () => Feed(inPipe, stdin));
 
         bool timedOut = !p.WaitForExit(wall);
         if (timedOut)
@@ -33,16 +45,24 @@ internal static class BoundedProcess
             Kill(p);
             p.WaitForExit(ExitGrace);
         }
-        Task.WaitAll(readers, DrainGrace);
+        var draining = Stopwatch.StartNew();
+        foreach (var r in readers) r.Join(TimeSpan.FromTicks(Math.Max(0, (DrainGrace - draining.Elapsed).Ticks)));
         int exitCode = p.HasExited ? p.ExitCode : -1;
         return new ProcessOutcome(timedOut, exitCode, stdout.Text(), stderr.Text());
     }
 
-    private static Task Feed(StreamWriter stdin, string? text) => Task.Run(async () =>
+    private static Thread Start(string what, Action body)
+    {
+        var t = new Thread(body.Invoke) { IsBackground = true, Name = "sandbox " + what };
+        t.Start();
+        return t;
+    }
+
+    private static void Feed(StreamWriter stdin, string? text)
     {
         try
         {
-            if (text is not null) await stdin.BaseStream.WriteAsync(new UTF8Encoding(false).GetBytes(text));
+            if (text is not null) stdin.BaseStream.Write(new UTF8Encoding(false).GetBytes(text));
         }
         // The program exited, or closed its stdin, before reading everything; or we already disposed the process.
         catch (IOException) { }
@@ -52,15 +72,15 @@ internal static class BoundedProcess
         {
             try { stdin.Dispose(); } catch (IOException) { } catch (ObjectDisposedException) { }
         }
-    });
+    }
 
-    private static async Task Drain(Stream from, Capture into)
+    private static void Drain(Stream from, Capture into)
     {
         var buffer = new byte[1 << 16];
         try
         {
             int n;
-            while ((n = await from.ReadAsync(buffer)) > 0) into.Append(buffer.AsSpan(0, n));
+            while ((n = from.Read(buffer)) > 0) into.Append(buffer.AsSpan(0, n));
         }
         // The process was disposed while an escaped grandchild still held the pipe.
         catch (IOException) { }
