@@ -53,6 +53,7 @@ public static class EvaluationRun
     public static SandboxLimits Limits(EvaluationRunArguments args) => new()
     {
         WallTime = TimeSpan.FromSeconds(args.TimeoutSeconds), MemoryBytes = (long)args.MemoryMb << 20,
+        AllowUnsandboxed = args.UnsafeNoSandbox,
     };
 
     /// <summary>Greedy (or sampled) completions of every problem with a loaded model.</summary>

@@ -11,4 +11,16 @@ public sealed record ExecutionResult(bool Passed, string Reason, string Detail)
     public const string RuntimeError = "runtime_error";
     public const string NetworkBlocked = "network_blocked";
     public const string NoCode = "no_code";
+
+    /// <summary>A process or thread could not start: the sandbox's process-count limit was reached.</summary>
+    public const string ProcessLimit = "process_limit";
+
+    /// <summary>The program tried to write, delete or rename outside its private working directory.</summary>
+    public const string FilesystemDenied = "filesystem_denied";
+
+    /// <summary>A file outgrew the per-file limit, or the private working directory filled up.</summary>
+    public const string DiskLimit = "disk_limit";
+
+    /// <summary>The sandbox itself failed to start the program (a bubblewrap error, not the program's fault).</summary>
+    public const string SandboxError = "sandbox_error";
 }

@@ -1,119 +1,148 @@
+using System.Collections.Concurrent;
+using System.ComponentModel;
 using System.Diagnostics;
-using System.Text;
 
 namespace InfraSharp.Evaluation;
 
 /// <summary>
-/// Runs untrusted Python in a separate <c>python3</c> process per sample: a fresh temporary directory, an
-/// address-space and CPU limit (setrlimit), a wall-clock limit enforced from outside (the whole process tree
-/// is killed), no network (a new network namespace where <c>unshare -n</c> works, and socket creation
-/// refused inside Python in any case), and a classified reason for every failure.
+/// Runs untrusted Python, one <c>python3</c> process per sample, under bubblewrap (<see cref="Bubblewrap"/>):
+/// nothing of the host's files but read-only system directories, a private size-capped working directory, no
+/// network, its own PID namespace (everything it started dies with it), and rlimits on address space, CPU time,
+/// file size and process count. A wall-clock limit is enforced from outside, and every failure gets a reason.
 /// </summary>
-public sealed class PythonSandbox(SandboxLimits? limits = null)
+/// <remarks>
+/// Where bubblewrap cannot run (not installed, or it fails a probe) the constructor throws
+/// <see cref="SandboxUnavailableException"/>, unless <see cref="SandboxLimits.AllowUnsandboxed"/>: then the
+/// program runs as before, a bare <c>python3</c> in a temporary directory (in a new network namespace where
+/// <c>unshare -n</c> works), confined only by the harness's rlimits and audit hook.
+/// </remarks>
+public sealed class PythonSandbox
 {
-    public SandboxLimits Limits { get; } = limits ?? new SandboxLimits();
+    private const long MaxFileBytes = 1L << 24;
+
+    // One probe per bwrap binary per process: it starts a real sandbox, which costs tens of milliseconds.
+    private static readonly ConcurrentDictionary<string, Lazy<string?>> Probes = new();
+
+    private readonly string? _bwrap;
+
+    public PythonSandbox(SandboxLimits? limits = null) : this(limits, Bubblewrap.Find("bwrap")) { }
+
+    /// <summary>With a given bwrap (null: none), so that tests can see the refusal on a machine that has one.</summary>
+    internal PythonSandbox(SandboxLimits? limits, string? bwrap)
+    {
+        Limits = limits ?? new SandboxLimits();
+        UnavailableReason = bwrap is null
+            ? "bwrap was not found on PATH"
+            : Probes.GetOrAdd(bwrap, b => new Lazy<string?>(() => Probe(b))).Value;
+        if (UnavailableReason is not null && !Limits.AllowUnsandboxed)
+            throw new SandboxUnavailableException(UnavailableReason);
+        _bwrap = UnavailableReason is null ? bwrap : null;
+    }
+
+    public SandboxLimits Limits { get; }
+
+    /// <summary>Why bubblewrap cannot be used here; null when programs run sandboxed.</summary>
+    public string? UnavailableReason { get; }
+
+    public bool IsSandboxed => _bwrap is not null;
+
+    /// <summary>Runs <paramref name="program"/>; with <paramref name="stdin"/>, feeds it and returns stdout.</summary>
+    public (ExecutionResult Result, string Stdout) Run(string program, string? stdin = null) =>
+        Execute(_bwrap, Limits, program, stdin);
+
+    private static (ExecutionResult Result, string Stdout) Execute(
+        string? bwrap, SandboxLimits limits, string program, string? stdin)
+    {
+        var box = Directory.CreateTempSubdirectory("infrasharp-sandbox-");
+        try
+        {
+            string programFile = Path.Combine(box.FullName, "program.py");
+            string harnessFile = Path.Combine(box.FullName, "harness.py");
+            File.WriteAllText(programFile, program);
+            File.WriteAllText(harnessFile, SandboxHarness.Source);
+            int cpu = Math.Max(1, (int)Math.Ceiling(limits.WallTime.TotalSeconds));
+            ProcessStartInfo psi;
+            if (bwrap is not null)
+            {
+                if (Bubblewrap.DropsRoot) ShareWithNobody(box.FullName, programFile, harnessFile);
+                string inside = Bubblewrap.BoxDir;
+                psi = Bubblewrap.StartInfo(bwrap, box.FullName, Harness(Path.Combine(inside, "harness.py"),
+                    Path.Combine(inside, "program.py"), limits, cpu, limits.MaxProcesses, Bubblewrap.Writable));
+            }
+            else psi = Unsandboxed(box.FullName, harnessFile, programFile, limits, cpu);
+
+            var run = BoundedProcess.Run(psi, stdin, limits.WallTime, limits.MaxOutputBytes);
+            if (run.TimedOut)
+            {
+                var killed = $"killed after {limits.WallTime.TotalSeconds:F1}s";
+                return (new ExecutionResult(false, ExecutionResult.Timeout, killed), run.Stdout);
+            }
+            return (Classify(run.ExitCode, run.Stderr), run.Stdout);
+        }
+        finally
+        {
+            try { box.Delete(recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    private static List<string> Harness(string harness, string program, SandboxLimits limits, int cpu, int nproc,
+        IEnumerable<string> writable) =>
+        ["python3", "-I", harness, program, limits.MemoryBytes.ToString(), cpu.ToString(), nproc.ToString(),
+            MaxFileBytes.ToString(), string.Join(':', writable)];
+
+    // The old, unconfined path. No RLIMIT_NPROC: outside a user namespace it would count all the user's processes.
+    private static ProcessStartInfo Unsandboxed(string dir, string harness, string program, SandboxLimits limits,
+        int cpu)
+    {
+        var psi = new ProcessStartInfo { WorkingDirectory = dir, UseShellExecute = false };
+        var command = Harness(harness, program, limits, cpu, nproc: 0, [dir, "/tmp", "/dev/null", "/dev/shm"]);
+        if (CanUnshare.Value) command.InsertRange(0, ["unshare", "-n"]);
+        psi.FileName = command[0];
+        foreach (var a in command.Skip(1)) psi.ArgumentList.Add(a);
+        psi.Environment.Clear();
+        psi.Environment["PATH"] = "/usr/local/bin:/usr/bin:/bin";
+        psi.Environment["HOME"] = dir;
+        psi.Environment["TMPDIR"] = dir;
+        psi.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
+        psi.Environment["PYTHONHASHSEED"] = "0";
+        return psi;
+    }
 
     private static readonly Lazy<bool> CanUnshare = new(() =>
     {
         try
         {
-            using var p = Process.Start(new ProcessStartInfo("unshare", "-n true") { RedirectStandardError = true, RedirectStandardOutput = true });
-            if (p is null) return false;
-            p.WaitForExit(5000);
-            return p.HasExited && p.ExitCode == 0;
+            var psi = new ProcessStartInfo("unshare", "-n true");
+            var r = BoundedProcess.Run(psi, null, TimeSpan.FromSeconds(5), 4096);
+            return !r.TimedOut && r.ExitCode == 0;
         }
-        catch (System.ComponentModel.Win32Exception) { return false; }
+        catch (Win32Exception) { return false; }
     });
 
-    // The harness applies the limits, blocks sockets, runs the program and reports a classified outcome on
-    // its last stderr line, so that the parent never has to guess from a traceback.
-    private const string Harness = """
-import sys, resource, socket, traceback
-mem, cpu = int(sys.argv[2]), int(sys.argv[3])
-resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
-resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 24, 1 << 24))
-class _NetworkBlocked(PermissionError):
-    pass
-def _blocked(*a, **k):
-    raise _NetworkBlocked("network access is disabled in the sandbox")
-socket.socket = _blocked
-socket.create_connection = _blocked
-socket.socketpair = _blocked
-socket.getaddrinfo = _blocked
-def _report(kind, msg):
-    sys.stdout.flush()
-    sys.stderr.write("\n__INFRASHARP__ " + kind + " " + msg.replace("\n", " ")[:300] + "\n")
-    sys.stderr.flush()
-src = open(sys.argv[1], encoding="utf-8").read()
-try:
-    code = compile(src, "program.py", "exec")
-except (SyntaxError, ValueError) as e:
-    _report("syntax_error", repr(e)); sys.exit(3)
-try:
-    exec(code, {"__name__": "__main__"})
-except MemoryError as e:
-    _report("memory_limit", "MemoryError"); sys.exit(4)
-except _NetworkBlocked as e:
-    _report("network_blocked", str(e)); sys.exit(5)
-except AssertionError as e:
-    _report("wrong_answer", "AssertionError " + str(e)); sys.exit(6)
-except SystemExit as e:
-    if e.code not in (None, 0):
-        _report("runtime_error", "SystemExit " + str(e.code)); sys.exit(7)
-except BaseException as e:
-    tb = traceback.format_exception_only(type(e), e)[-1].strip()
-    _report("runtime_error", tb); sys.exit(7)
-_report("passed", "")
-""";
-
-    /// <summary>Runs <paramref name="program"/>; with <paramref name="stdin"/>, feeds it and returns stdout.</summary>
-    public (ExecutionResult Result, string Stdout) Run(string program, string? stdin = null)
+    // bwrap runs as nobody when we are root; the temporary folder is created private to us.
+    private static void ShareWithNobody(string dir, params string[] files)
     {
-        string dir = Path.Combine(Path.GetTempPath(), "infrasharp-sandbox", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
+        if (OperatingSystem.IsWindows()) return; // no bwrap there anyway
+        const UnixFileMode read = UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+        const UnixFileMode exec = UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+        File.SetUnixFileMode(dir, read | exec | UnixFileMode.UserWrite);
+        foreach (var f in files) File.SetUnixFileMode(f, read | UnixFileMode.UserWrite);
+    }
+
+    /// <summary>Null when a trivial program runs and passes under <paramref name="bwrap"/>, else why not.</summary>
+    private static string? Probe(string bwrap)
+    {
+        var limits = new SandboxLimits { WallTime = TimeSpan.FromSeconds(30), MemoryBytes = 512L << 20 };
         try
         {
-            File.WriteAllText(Path.Combine(dir, "program.py"), program);
-            File.WriteAllText(Path.Combine(dir, "harness.py"), Harness);
-            int cpu = Math.Max(1, (int)Math.Ceiling(Limits.WallTime.TotalSeconds));
-            var psi = new ProcessStartInfo
-            {
-                FileName = CanUnshare.Value ? "unshare" : "python3",
-                WorkingDirectory = dir,
-                RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            if (CanUnshare.Value) { psi.ArgumentList.Add("-n"); psi.ArgumentList.Add("python3"); }
-            foreach (var a in new[] { "-I", "harness.py", "program.py", Limits.MemoryBytes.ToString(), cpu.ToString() }) psi.ArgumentList.Add(a);
-            psi.Environment.Clear();
-            psi.Environment["PATH"] = "/usr/local/bin:/usr/bin:/bin";
-            psi.Environment["HOME"] = dir;
-            psi.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
-            psi.Environment["PYTHONHASHSEED"] = "0";
-            using var p = Process.Start(psi)!;
-            var stdout = new StringBuilder(); var stderr = new StringBuilder();
-            p.OutputDataReceived += (_, e) => { if (e.Data is not null && stdout.Length < Limits.MaxOutputBytes) stdout.Append(e.Data).Append('\n'); };
-            p.ErrorDataReceived += (_, e) => { if (e.Data is not null && stderr.Length < Limits.MaxOutputBytes) stderr.Append(e.Data).Append('\n'); };
-            p.BeginOutputReadLine(); p.BeginErrorReadLine();
-            try
-            {
-                if (stdin is not null) p.StandardInput.Write(stdin);
-                p.StandardInput.Close();
-            }
-            catch (IOException) { } // the program exited before reading its input
-            if (!p.WaitForExit(Limits.WallTime))
-            {
-                try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-                p.WaitForExit();
-                return (new ExecutionResult(false, ExecutionResult.Timeout, $"killed after {Limits.WallTime.TotalSeconds:F1}s"), stdout.ToString());
-            }
-            p.WaitForExit();
-            return (Classify(p.ExitCode, stderr.ToString()), stdout.ToString());
+            var (r, stdout) = Execute(bwrap, limits, "import sys\nsys.stdout.write('ok')\n", null);
+            if (r.Passed && stdout == "ok") return null;
+            string detail = r.Detail.ReplaceLineEndings(" ");
+            return $"{bwrap} failed a probe run: {r.Reason} {(detail.Length > 200 ? detail[..200] : detail)}".Trim();
         }
-        finally
+        catch (Exception e) when (e is Win32Exception or InvalidOperationException or IOException)
         {
-            try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            return $"{bwrap} could not be started: {e.Message.ReplaceLineEndings(" ")}";
         }
     }
 
@@ -127,10 +156,16 @@ _report("passed", "")
             string kind = sp < 0 ? line : line[..sp], detail = sp < 0 ? "" : line[(sp + 1)..];
             return new ExecutionResult(kind == ExecutionResult.Ok, kind, detail);
         }
-        // No report: the process died from a signal (SIGXCPU for CPU time, SIGKILL/SIGSEGV for memory).
-        string tail = stderr.Length > 300 ? stderr[^300..] : stderr;
-        if (exitCode == 137 || exitCode == -9 || tail.Contains("MemoryError")) return new ExecutionResult(false, ExecutionResult.MemoryLimit, tail.Trim());
-        if (exitCode == 152 || exitCode == -24) return new ExecutionResult(false, ExecutionResult.Timeout, "CPU time limit");
-        return new ExecutionResult(false, ExecutionResult.RuntimeError, $"exit code {exitCode}: {tail.Trim()}");
+        // No report: the process died from a signal (SIGXCPU for CPU time, SIGKILL/SIGSEGV for memory), or
+        // bwrap itself failed before python ran.
+        string tail = (stderr.Length > 300 ? stderr[^300..] : stderr).Trim();
+        if (tail.StartsWith("bwrap:", StringComparison.Ordinal) || tail.Contains("\nbwrap:", StringComparison.Ordinal)
+            || tail.StartsWith("setpriv:", StringComparison.Ordinal))
+            return new ExecutionResult(false, ExecutionResult.SandboxError, tail);
+        if (exitCode == 137 || exitCode == -9 || tail.Contains("MemoryError"))
+            return new ExecutionResult(false, ExecutionResult.MemoryLimit, tail);
+        if (exitCode == 152 || exitCode == -24)
+            return new ExecutionResult(false, ExecutionResult.Timeout, "CPU time limit");
+        return new ExecutionResult(false, ExecutionResult.RuntimeError, $"exit code {exitCode}: {tail}");
     }
 }

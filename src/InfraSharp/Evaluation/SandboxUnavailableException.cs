@@ -1,0 +1,19 @@
+namespace InfraSharp.Evaluation;
+
+/// <summary>
+/// The bubblewrap sandbox cannot run here, and the caller did not opt into running untrusted code without it
+/// (<see cref="SandboxLimits.AllowUnsandboxed"/>). Marked as bad input (the machine's setup is the user's to fix),
+/// so that the CLI reports it as one line with exit code 2.
+/// </summary>
+public sealed class SandboxUnavailableException : InvalidOperationException
+{
+    public SandboxUnavailableException(string reason) : base(
+        $"refusing to run untrusted code: the bubblewrap sandbox (bwrap) is unavailable ({reason}); install "
+        + "bubblewrap, or pass --unsafe-no-sandbox to run it without isolation")
+    {
+        Reason = reason;
+        InputError.Flag(this);
+    }
+
+    public string Reason { get; }
+}
