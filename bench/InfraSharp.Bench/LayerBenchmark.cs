@@ -20,8 +20,9 @@ public static class LayerBenchmark
         };
         using var model = CausalLM.Initialize(cfg, seed: 0);
         var ids = randint(0, 256, [1, tokens], dtype: ScalarType.Int64);
-        // FLOPs: 2 per multiply-add of every Linear, the two attention matmuls (full T x T, as computed) and
-        // the small lm_head; backward is counted as twice the forward.
+        // FLOPs: 2 per multiply-add of every Linear, the two attention matmuls (full T x T, as the explicit path
+        // computes them; the fused causal kernel this forward takes skips about half) and the small lm_head;
+        // backward is counted as twice the forward.
         double linear = 0;
         foreach (var (name, shape) in cfg.ParameterShapes())
             if (shape.Length == 2 && !name.Contains("embed")) linear += shape[0] * shape[1];

@@ -10,8 +10,13 @@ public static class Program
         {
             case "layer": LayerBenchmark.Run(); return 0;
             case "influence": InfluenceBenchmark.Run(); return 0;
+            case "attention": AttentionBenchmark.Run(); return 0;
+            case "attention-one":
+                var kernel = Enum.Parse<Models.AttentionKernel>(args[4]);
+                AttentionBenchmark.RunOne(args[1], args[2], int.Parse(args[3]), kernel);
+                return 0;
             default:
-                Console.Error.WriteLine("usage: InfraSharp.Bench [layer|influence]");
+                Console.Error.WriteLine("usage: InfraSharp.Bench [layer|influence|attention]");
                 return 2;
         }
     }

@@ -4,16 +4,26 @@ namespace InfraSharp.Influence;
 
 /// <summary>
 /// Turns a memory bound into a token budget per batch: per token, the captured inputs and output gradients of
-/// every tracked layer, the decoder's own activations and logits, and attention's [B, H, T, T] tensors, which the
-/// explicit attention keeps per layer for the backward pass (scores, scaled and masked scores, probabilities:
-/// four float32 copies, so per token 16·H·T bytes a layer, growing with the longest sequence T).
+/// every tracked layer, the decoder's own activations and logits, and what attention keeps per layer for the
+/// backward pass. Influence batches are right-padded and have no KV cache, so <see cref="CausalLM"/> runs them
+/// through the fused attention kernel, which keeps O(T) per layer: the output and a float32 logsumexp per head
+/// and token, and the key/value heads repeated for grouped-query attention, never a [B, H, T, T] tensor.
 /// Conservative by design (a factor of two of headroom); the benchmark reports the peak actually reached.
 /// </summary>
 public static class MemoryBudget
 {
-    public static long BytesPerToken(ModelConfig c, TrackedModules modules, int longest)
+    /// <summary>
+    /// Bytes per token of a batch whose longest sequence has <paramref name="longest"/> tokens. Only the explicit
+    /// kernel (<paramref name="kernel"/>, for comparison) depends on it: that path keeps four float32 [B, H, T, T]
+    /// copies a layer alive in the batch's dispose scope (scores, scaled, masked, probabilities), 16·H·T bytes a
+    /// token.
+    /// </summary>
+    public static long BytesPerToken(ModelConfig c, TrackedModules modules, int longest,
+        AttentionKernel kernel = AttentionKernel.Auto)
     {
-        long attention = (long)c.NumLayers * 4 * 4 * c.NumHeads * longest;
+        // Fused: output [H·D] and logsumexp [H] a token (float32 at most), plus K and V repeated to H heads.
+        long fused = 4L * (c.NumHeads + 3L * c.NumHeads * c.HeadDim);
+        long attention = c.NumLayers * (kernel == AttentionKernel.Explicit ? 4L * 4 * c.NumHeads * longest : fused);
         long capture = 0;
         foreach (var m in modules.Names)
         {

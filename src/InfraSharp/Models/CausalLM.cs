@@ -9,12 +9,20 @@ namespace InfraSharp.Models;
 /// table (llm.c style): the names are exactly transformers' (<c>model.layers.3.mlp.down_proj.weight</c>), so
 /// loading, saving, tying and addressing a layer need no translation. Numerics follow transformers' eager
 /// path: RMSNorm and softmax in float32, rotary embedding on the rotate-half layout, grouped-query attention
-/// by repeating key/value heads.
+/// by repeating key/value heads. Where it is exact for every real token (no KV cache, right padding), attention
+/// runs through torch's fused scaled-dot-product kernel instead, which keeps O(T) memory per layer for backward
+/// where the explicit path keeps [B, H, T, T] tensors (see <see cref="AttentionKernel"/>).
 /// </summary>
 public sealed class CausalLM : IDisposable
 {
     public ModelConfig Config { get; }
     public ScalarType DType { get; private set; }
+
+    /// <summary>
+    /// <see cref="Models.AttentionKernel.Auto"/> (the default) takes the fused kernel whenever it is exact;
+    /// <see cref="Models.AttentionKernel.Explicit"/> forces transformers' eager computation everywhere.
+    /// </summary>
+    public AttentionKernel AttentionKernel { get; set; } = AttentionKernel.Auto;
 
     /// <summary>Parameters by Hugging Face name. A tied <c>lm_head</c> is not listed: it is the embedding.</summary>
     public IReadOnlyDictionary<string, Parameter> Parameters => _params;
@@ -103,7 +111,10 @@ public sealed class CausalLM : IDisposable
             throw InputError.Argument($"attention mask covers {mask.shape[1]} positions, expected {past + t}");
         var positions = (mask.cumsum(1, ScalarType.Int64) - 1).clamp_min(0).narrow(1, past, t);
         var (cos, sin) = Rotary(positions);
-        var bias = AttentionBias(mask, past, t);
+        // No bias: the fused kernel's causal mask alone. The [B, 1, T, T] bias is itself O(T²), so it is only built
+        // for the explicit path.
+        Tensor? bias = AttentionKernel == AttentionKernel.Auto && past == 0 && IsRightPadded(mask)
+            ? null : AttentionBias(mask, past, t);
 
         var h = _params["model.embed_tokens.weight"].index_select(0, inputIds.reshape(-1)).reshape(b, t, Config.HiddenSize);
         if (observer is { NeedsOutputGradients: true } && !h.requires_grad) h = h.detach().requires_grad_(true);
@@ -125,7 +136,8 @@ public sealed class CausalLM : IDisposable
         return observer is not null && observer.Tracks(module) ? observer.Observe(module, x, y) : y;
     }
 
-    private Tensor Attention(int layer, string p, Tensor x, Tensor cos, Tensor sin, Tensor bias, KvCache? cache, ILinearObserver? observer)
+    private Tensor Attention(int layer, string p, Tensor x, Tensor cos, Tensor sin, Tensor? bias, KvCache? cache,
+        ILinearObserver? observer)
     {
         long b = x.shape[0], t = x.shape[1];
         int hd = Config.HeadDim, nh = Config.NumHeads, nkv = Config.NumKvHeads;
@@ -142,10 +154,26 @@ public sealed class CausalLM : IDisposable
             k = k.repeat_interleave(rep, 1);
             v = v.repeat_interleave(rep, 1);
         }
-        var scores = matmul(q, k.transpose(2, 3)) * (1.0 / Math.Sqrt(hd));
-        var probs = (scores.to(ScalarType.Float32) + bias).softmax(-1).to(q.dtype);
-        var o = matmul(probs, v).transpose(1, 2).reshape(b, t, nh * hd);
-        return Linear(p + "self_attn.o_proj", o, observer);
+        Tensor o;
+        if (bias is null)
+        {
+            // Fused causal attention (flash kernel on CPU: it keeps only the output and a float32 logsumexp
+            // [B, H, T] for backward). Its default scale is 1/sqrt(head_dim), the same as Qwen2's and Llama's.
+            // With right padding a real query only ever sees earlier, real keys, so the plain causal mask is
+            // exact for real tokens; padding queries also see padding keys, and their outputs (never labelled)
+            // differ from the explicit path's.
+            o = nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true);
+        }
+        else
+        {
+            var scores = matmul(q, k.transpose(2, 3)) * (1.0 / Math.Sqrt(hd));
+            // Softmax in float32 for bf16 compute, as transformers; a float64 model (only tests build one) keeps
+            // float64, so that it can serve as a reference for the fused path.
+            var softmaxType = q.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
+            var probs = (scores.to(softmaxType) + bias).softmax(-1).to(q.dtype);
+            o = matmul(probs, v);
+        }
+        return Linear(p + "self_attn.o_proj", o.transpose(1, 2).reshape(b, t, nh * hd), observer);
     }
 
     private Tensor Mlp(string p, Tensor x, ILinearObserver? observer)
@@ -175,6 +203,18 @@ public sealed class CausalLM : IDisposable
     {
         long half = x.shape[^1] / 2;
         return cat([-x.narrow(-1, half, half), x.narrow(-1, 0, half)], -1);
+    }
+
+    /// <summary>
+    /// Whether every row of <paramref name="mask"/> [B, T] is a run of real tokens followed only by padding: then
+    /// no real query has a padding key before it, and causal masking alone is exact for real tokens.
+    /// </summary>
+    private static bool IsRightPadded(Tensor mask)
+    {
+        long t = mask.shape[1];
+        if (t < 2) return true;
+        var real = mask.to(ScalarType.Bool);
+        return !(real.narrow(1, 1, t - 1) & real.narrow(1, 0, t - 1).logical_not()).any().item<bool>();
     }
 
     /// <summary>Additive float32 mask [B, 1, T, T_past+T]: causal, and padding keys excluded.</summary>
