@@ -64,10 +64,7 @@ internal static class BoundedProcess
         {
             if (text is not null) stdin.BaseStream.Write(new UTF8Encoding(false).GetBytes(text));
         }
-        // The program exited, or closed its stdin, before reading everything; or we already disposed the process.
-        catch (IOException) { }
-        catch (ObjectDisposedException) { }
-        catch (OperationCanceledException) { }
+        catch (IOException) { } // the program exited, or closed its stdin, before reading everything
         finally
         {
             try { stdin.Dispose(); } catch (IOException) { } catch (ObjectDisposedException) { }
@@ -82,10 +79,12 @@ internal static class BoundedProcess
             int n;
             while ((n = from.Read(buffer)) > 0) into.Append(buffer.AsSpan(0, n));
         }
-        // The process was disposed while an escaped grandchild still held the pipe.
         catch (IOException) { }
-        catch (ObjectDisposedException) { }
-        catch (OperationCanceledException) { }
+        finally
+        {
+            // Ours to close: Process.Dispose leaves alone a redirected stream that was read synchronously.
+            from.Dispose();
+        }
     }
 
     private static void Kill(Process p)
