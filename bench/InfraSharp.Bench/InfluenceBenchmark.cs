@@ -98,15 +98,13 @@ public static class InfluenceBenchmark
         Console.WriteLine($"scoring time vs training examples (8 queries): 8 -> {timesBySize[8]:F2}s, 16 -> {timesBySize[16]:F2}s, 32 -> {timesBySize[32]:F2}s (ratio 32/16 = {timesBySize[32] / timesBySize[16]:F2}, 16/8 = {timesBySize[16] / timesBySize[8]:F2})");
         Console.WriteLine("factor fitting by stage: " + string.Join(", ", fit.StageSeconds.Select(kv => $"{kv.Key} {kv.Value:F1}s")));
         Console.WriteLine($"peak memory (VmHWM): after factors {peakFactors / (1 << 20)} MiB, end {PeakRssBytes() / (1 << 20)} MiB");
-        // The memory model that --max-memory uses, beside the measurement: weights, the resident factors, the
-        // 64 full-rank preconditioned query gradients and one batch's activations, captures and attention.
-        long weights = 4L * model.ParameterCount;
-        long covariances = (long)(8 * sumSq), factorsResident = (long)(4 * sumSq + 8 * sumOutIn);
-        long batch = MemoryBudget.BytesPerToken(Config, mods, length) * 4 * length;
-        long fitPredicted = weights + covariances + batch;
-        long scorePredicted = weights + factorsResident + MemoryBudget.QueryBytes(Config, mods, 64, 0) + batch;
-        Console.WriteLine($"memory model (MemoryBudget): factor fitting {fitPredicted / (1 << 20)} MiB, scoring with 64 queries " +
-            $"{scorePredicted / (1 << 20)} MiB (of which one batch of {4 * length} tokens: {batch / (1 << 20)} MiB)");
+        // The planner's model (what --max-memory uses) of these runs, beside the measurement.
+        var plan = MemoryPlanner.Plan(Config, new PlanArguments
+        {
+            TokensPerBatch = 4 * length, SequenceLength = length, Examples = factorExamples, Queries = 64,
+        });
+        Console.WriteLine($"planner (infra plan): factor fitting {plan.Stages.Where(x => x.Name != MemoryPlanner.Queries && x.Name != MemoryPlanner.Scores).Max(x => x.PeakBytes) / (1 << 20)} MiB, " +
+            $"scoring with 64 queries {plan.Stage(MemoryPlanner.Scores).PeakBytes / (1 << 20)} MiB");
         Directory.Delete(dir, true);
     }
 

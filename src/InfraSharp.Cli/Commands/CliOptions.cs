@@ -168,6 +168,31 @@ public static class CliOptions
     public static Option<bool> Overwrite() =>
         new("--overwrite") { Description = "Start over in an output folder that holds a run with other arguments" };
 
+    /// <summary><c>--device cpu|cuda|cuda:N</c>: the spelling is checked here, the device's presence when the run starts.</summary>
+    public static Option<string> Device()
+    {
+        var o = new Option<string>("--device")
+        {
+            Description = "Where the model runs: cpu | cuda | cuda:N", DefaultValueFactory = _ => Models.ComputeDevice.Cpu,
+        };
+        o.Validators.Add(r =>
+        {
+            string v = r.GetValueOrDefault<string>() ?? "";
+            bool ok = v == "cpu" || v == "cuda" || v.StartsWith("cuda:") && int.TryParse(v[5..], out int i) && i >= 0;
+            if (!ok) r.AddError($"--device '{v}' must be cpu, cuda or cuda:N");
+        });
+        return o;
+    }
+
+    /// <summary><c>--dtype float32|bfloat16</c>: the model's compute dtype (weights cast once when loaded).</summary>
+    public static Option<Models.ComputeDType> DType() =>
+        Enum("--dtype", "The model's compute dtype (a bf16 checkpoint is not widened for bfloat16)", Models.ComputeDType.Float32);
+
+    /// <summary><c>--statistics-dtype</c>: what captured activations and gradients are cast to before statistics.</summary>
+    public static Option<Models.ComputeDType> StatisticsDType() =>
+        Enum("--statistics-dtype", "Dtype of the captured activations and gradients that statistics are formed from " +
+            "(sums stay float64, scores float32)", Models.ComputeDType.Float32);
+
     public static Option<int?> Threads()
     {
         var o = new Option<int?>("--threads") { Description = "CPU threads for torch" };

@@ -34,14 +34,17 @@ public static class DemoCommand
         var quick = new Option<bool>("--quick") { Description = "A smaller run (about a third of the time)" };
         var seed = CliOptions.Int("--seed", "Seed of data, initialisation and order", 1, min: 0);
         var seeds = CliOptions.Int("--seeds", "Repeat the before/after trainings over this many seeds (mean and spread)", 1);
+        var device = CliOptions.Device();
         var cmd = new Command("demo", "Run the Infra method end to end on the embedded default: synthetic data, a tiny model trained from scratch, influence attribution, report, curation, retraining and the before/after table.")
-        { output, quick, seed, seeds };
-        cmd.SetAction(p => CliRunner.Run(() => Run(p.GetValue(output)!, p.GetValue(quick) ? Settings.Quick : Settings.Full, p.GetValue(seed), p.GetValue(seeds))));
+        { output, quick, seed, seeds, device };
+        cmd.SetAction(p => CliRunner.Run(() => Run(p.GetValue(output)!, p.GetValue(quick) ? Settings.Quick : Settings.Full,
+            p.GetValue(seed), p.GetValue(seeds), p.GetValue(device)!)));
         return cmd;
     }
 
-    public static int Run(string outDir, Settings s, int seed, int seeds = 1)
+    public static int Run(string outDir, Settings s, int seed, int seeds = 1, string device = ComputeDevice.Cpu)
     {
+        var on = new RunOptions { Overwrite = true, Device = device };
         if (seeds < 1) throw InputError.Argument("--seeds must be at least 1");
         var total = Stopwatch.StartNew();
         Directory.CreateDirectory(outDir);
@@ -60,8 +63,8 @@ public static class DemoCommand
             Data = trainPath, Init = s.Shape, TrainTokenizer = s.Vocab, EvalData = Path.Combine(dataDir, "eval.jsonl"), Optimizer = o,
         };
         var originalClock = Stopwatch.StartNew();
-        var trained = TrainingRun.Run(trainArgs, modelDir, new RunOptions { Overwrite = true });
-        using var loaded = LoadedModel.Load(modelDir);
+        var trained = TrainingRun.Run(trainArgs, modelDir, on);
+        using var loaded = LoadedModel.Load(modelDir, ComputeDType.Float32, device);
         var lm = loaded.Model;
         var tok = loaded.Tokenizer;
         string tokDir = modelDir;
@@ -79,13 +82,13 @@ public static class DemoCommand
 
         ProgressLog.Line("5/8 influence: MLP-only EK-FAC factors, pairwise and per-token scores");
         string factorDir = Path.Combine(outDir, "factors"), scoreDir = Path.Combine(outDir, "scores");
-        Influence(modelDir, trainPath, queriesPath, factorDir, scoreDir);
+        Influence(modelDir, trainPath, queriesPath, factorDir, scoreDir, device);
 
         ProgressLog.Line("6/8 attribution analysis and report");
         var analysis = AnalysisRun.Run(new AnalysisRunArguments
         {
             Scores = scoreDir, Train = trainPath, Queries = queriesPath, Title = "InfraSharp demo: which training data helps math and code",
-        }, Path.Combine(outDir, "analysis"), new RunOptions { Overwrite = true });
+        }, Path.Combine(outDir, "analysis"), on);
 
         ProgressLog.Line("7/8 curate the next training mix: flip-difficulty, attribute-influence, and a random control of the same size");
         var rows = DatasetReader.Read(trainPath).Select(r => r.Fields).ToList();
@@ -120,7 +123,7 @@ public static class DemoCommand
             {
                 var sw = Stopwatch.StartNew();
                 string dir = Path.Combine(outDir, "retrain", $"{name}-seed{sd}");
-                using var model = CausalLM.Initialize(cfg, sd);
+                using var model = CausalLM.Initialize(cfg, sd, TorchSharp.torch.ScalarType.Float32, ComputeDevice.Parse(device));
                 TrainingRun.Train(model, tokDir, trainArgs with { Data = path, EvalData = null, Optimizer = o with { Seed = sd, TokenBudget = budget } }, dir);
                 var sum = Evaluate(model, tok, dir, Path.Combine(dataDir, "eval.jsonl"), Path.Combine(dir, "eval"), s.MaxNewTokens);
                 runs.Add((name, sd, sum, sw.Elapsed.TotalSeconds));
@@ -210,9 +213,10 @@ public static class DemoCommand
     }
 
     /// <summary>MLP-only EK-FAC (the paper's setting), then pairwise and per-token scores of the mean log-likelihood.</summary>
-    public static void Influence(string modelDir, string trainPath, string queriesPath, string factorDir, string scoreDir)
+    public static void Influence(string modelDir, string trainPath, string queriesPath, string factorDir, string scoreDir,
+        string device = ComputeDevice.Cpu)
     {
-        var fresh = new RunOptions { Overwrite = true };
+        var fresh = new RunOptions { Overwrite = true, Device = device };
         FactorRun.Run(new FactorRunArguments
         {
             Model = modelDir, Data = trainPath, Fit = new FactorArguments { Strategy = "ekfac", Modules = "mlp" },

@@ -7,8 +7,11 @@ namespace InfraSharp.Cli.Commands;
 public static class EvalCommand
 {
     private sealed record Sampling(Option<string?> Model, Option<int> N, Option<double?> Temperature, Option<double> TopP,
-        Option<long> Seed, Option<int> MaxNew, Option<int> Batch, Option<bool> Overwrite)
+        Option<long> Seed, Option<int> MaxNew, Option<int> Batch, Option<bool> Overwrite, Option<string> Device,
+        Option<Models.ComputeDType> DType)
     {
+        public Storage.RunOptions Options(ParseResult p) => new() { Overwrite = p.GetValue(Overwrite), Device = p.GetValue(Device)! };
+
         public SamplingSettings Read(ParseResult p) => new()
         {
             SamplesPerProblem = p.GetValue(N), Temperature = p.GetValue(Temperature), TopP = p.GetValue(TopP), Seed = p.GetValue(Seed),
@@ -26,8 +29,9 @@ public static class EvalCommand
             CliOptions.Long("--seed", "Sampling seed", 0),
             CliOptions.Int("--max-new-tokens", "Most new tokens per sample", 512),
             CliOptions.Int("--batch-size", "Prompts decoded together", 16),
-            CliOptions.Overwrite());
-        foreach (Option o in new Option[] { g.Model, g.N, g.Temperature, g.TopP, g.Seed, g.MaxNew, g.Batch, g.Overwrite }) cmd.Options.Add(o);
+            CliOptions.Overwrite(), CliOptions.Device(), CliOptions.DType());
+        foreach (Option o in new Option[] { g.Model, g.N, g.Temperature, g.TopP, g.Seed, g.MaxNew, g.Batch, g.Overwrite, g.Device, g.DType })
+            cmd.Options.Add(o);
         return g;
     }
 
@@ -52,8 +56,8 @@ public static class EvalCommand
             var summary = EvaluationRun.Run(new EvaluationRunArguments
             {
                 Domain = EvalDomain.Math, Problems = p.GetValue(data), Samples = p.GetValue(samples),
-                Model = p.GetValue(samples) is null ? p.GetValue(g.Model) : null, Sampling = g.Read(p),
-            }, p.GetValue(output)!, new() { Overwrite = p.GetValue(g.Overwrite) });
+                Model = p.GetValue(samples) is null ? p.GetValue(g.Model) : null, Sampling = g.Read(p), DType = p.GetValue(g.DType),
+            }, p.GetValue(output)!, g.Options(p));
             Console.WriteLine(summary.ToMarkdown());
             return 0;
         }));
@@ -81,8 +85,8 @@ public static class EvalCommand
                 Domain = EvalDomain.Code, Problems = p.GetValue(problems), Samples = p.GetValue(samples),
                 Model = p.GetValue(samples) is null ? p.GetValue(g.Model) : null, Sampling = g.Read(p),
                 TimeoutSeconds = p.GetValue(timeout), MemoryMb = p.GetValue(memory), Parallel = p.GetValue(parallel),
-                UnsafeNoSandbox = p.GetValue(unsafeNoSandbox),
-            }, p.GetValue(output)!, new() { Overwrite = p.GetValue(g.Overwrite) });
+                UnsafeNoSandbox = p.GetValue(unsafeNoSandbox), DType = p.GetValue(g.DType),
+            }, p.GetValue(output)!, g.Options(p));
             Console.WriteLine(summary.ToMarkdown());
             return 0;
         }));

@@ -21,17 +21,19 @@ public static class GenerateCommand
         var topP = CliOptions.Double("--top-p", "Nucleus sampling mass", 1.0, 0, 1, exclusiveMin: true);
         var seed = CliOptions.Long("--seed", "Sampling seed", 0);
         var batch = CliOptions.Int("--batch-size", "Rows decoded together", 8);
-        var bf16 = new Option<bool>("--bf16") { Description = "Compute in bfloat16" };
+        var bf16 = new Option<bool>("--bf16") { Description = "Same as --dtype bfloat16 (kept for earlier scripts)" };
+        var (device, dtype) = (CliOptions.Device(), CliOptions.DType());
         var threads = CliOptions.Threads();
         var cmd = new Command("generate", "Generate completions with a KV cache: greedy, or temperature/top-p sampling with a seed.")
-        { model, data, output, maxNew, greedy, temp, topP, seed, batch, bf16, threads };
+        { model, data, output, maxNew, greedy, temp, topP, seed, batch, bf16, device, dtype, threads };
         cmd.SetAction(p => CliRunner.Run(() =>
         {
             if (p.GetValue(threads) is int t) torch.set_num_threads(t);
             if (p.GetValue(greedy) && p.GetValue(temp) is not null)
                 throw InputError.Argument("--greedy and --temperature exclude each other");
             string dir = p.GetValue(model)!;
-            using var loaded = LoadedModel.Load(dir, p.GetValue(bf16) ? torch.ScalarType.BFloat16 : torch.ScalarType.Float32);
+            var computeType = p.GetValue(bf16) ? ComputeDType.BFloat16 : p.GetValue(dtype);
+            using var loaded = LoadedModel.Load(dir, computeType, p.GetValue(device)!);
             var (tok, lm) = (loaded.Tokenizer, loaded.Model);
             var stops = TextGenerator.StopTokens(dir, lm.Config, tok.EosId);
             var opts = new GenerationOptions

@@ -29,22 +29,29 @@ public static class InfluenceCommands
         var maxMem = MaxMemory();
         var overwrite = CliOptions.Overwrite();
         var modParts = ModulePartitions();
+        var (device, dtype, statDtype) = (CliOptions.Device(), CliOptions.DType(), CliOptions.StatisticsDType());
         var cmd = new Command("factors", "Fit influence factors: covariances, eigenbases (float64) and eigenvalue corrections, stage by stage, resumable.")
-        { model, data, output, strategy, fisher, modules, maxEx, seed, partition, stage, tokens, maxMem, overwrite, modParts };
+        {
+            model, data, output, strategy, fisher, modules, maxEx, seed, partition, stage, tokens, maxMem, overwrite, modParts,
+            device, dtype, statDtype,
+        };
         cmd.SetAction(p => CliRunner.Run(() =>
         {
             var args = new FactorRunArguments
             {
-                Model = p.GetValue(model)!, Data = p.GetValue(data)!, MaxMemoryBytes = p.GetValue(maxMem),
+                Model = p.GetValue(model)!, Data = p.GetValue(data)!, MaxMemoryBytes = p.GetValue(maxMem), DType = p.GetValue(dtype),
                 Fit = new FactorArguments
                 {
                     Strategy = p.GetValue(strategy)!, Fisher = p.GetValue(fisher), Modules = p.GetValue(modules)!,
                     Seed = p.GetValue(seed), MaxExamples = p.GetValue(maxEx), TokensPerBatch = p.GetValue(tokens),
-                    ModulePartitions = p.GetValue(modParts),
+                    ModulePartitions = p.GetValue(modParts), StatisticsDType = p.GetValue(statDtype),
                 },
             };
-            var r = FactorRun.Run(args, p.GetValue(output)!,
-                new() { Partition = p.GetValue(partition)!, Overwrite = p.GetValue(overwrite) }, p.GetValue(stage));
+            var run = new Storage.RunOptions
+            {
+                Partition = p.GetValue(partition)!, Overwrite = p.GetValue(overwrite), Device = p.GetValue(device)!,
+            };
+            var r = FactorRun.Run(args, p.GetValue(output)!, run, p.GetValue(stage));
             Console.Error.WriteLine(r.Message);
             return 0;
         }));
@@ -83,8 +90,12 @@ public static class InfluenceCommands
         var precision = CliOptions.Enum("--precision", "Dtype of the preconditioner's rotations", Precision.Float32);
         var overwrite = CliOptions.Overwrite();
         var modParts = ModulePartitions();
+        var (device, dtype, statDtype) = (CliOptions.Device(), CliOptions.DType(), CliOptions.StatisticsDType());
         var cmd = new Command(self ? "self" : "pairwise", self ? "Self-influence of every training example." : "Pairwise influence of training examples on queries.")
-        { model, factors, train, output, strategy, damping, partition, tokens, chunk, maxMem, precision, overwrite, modParts };
+        {
+            model, factors, train, output, strategy, damping, partition, tokens, chunk, maxMem, precision, overwrite, modParts,
+            device, dtype, statDtype,
+        };
         if (!self) { cmd.Options.Add(queries); cmd.Options.Add(perToken); cmd.Options.Add(rank); cmd.Options.Add(measurement); cmd.Options.Add(aggregate); }
         cmd.SetAction(p => CliRunner.Run(() =>
         {
@@ -92,16 +103,21 @@ public static class InfluenceCommands
             {
                 Kind = kind, Model = p.GetValue(model)!, Factors = p.GetValue(factors), Train = p.GetValue(train)!,
                 Queries = self ? null : p.GetValue(queries), Strategy = p.GetValue(strategy), MaxMemoryBytes = p.GetValue(maxMem),
+                DType = p.GetValue(dtype),
                 Score = new ScoreArguments
                 {
                     Damping = p.GetValue(damping), Measurement = self ? Measurement.Loss : p.GetValue(measurement),
                     AggregateQueries = !self && p.GetValue(aggregate), PerToken = !self && p.GetValue(perToken),
                     QueryRank = self ? 0 : p.GetValue(rank), TokensPerBatch = p.GetValue(tokens), ChunkSize = p.GetValue(chunk),
-                    ModulePartitions = p.GetValue(modParts),
+                    ModulePartitions = p.GetValue(modParts), StatisticsDType = p.GetValue(statDtype),
                     Precision = p.GetValue(precision) == Precision.Float64 ? TorchSharp.torch.ScalarType.Float64 : TorchSharp.torch.ScalarType.Float32,
                 },
             };
-            var r = ScoreRun.Run(args, p.GetValue(output)!, new() { Partition = p.GetValue(partition)!, Overwrite = p.GetValue(overwrite) });
+            var run = new Storage.RunOptions
+            {
+                Partition = p.GetValue(partition)!, Overwrite = p.GetValue(overwrite), Device = p.GetValue(device)!,
+            };
+            var r = ScoreRun.Run(args, p.GetValue(output)!, run);
             Console.Error.WriteLine(r.Message);
             return 0;
         }));

@@ -30,8 +30,9 @@ public static class TrainCommand
         var labelAll = new Option<bool>("--label-all") { Description = "Loss on every token, not only assistant content" };
         var threads = CliOptions.Threads();
         var overwrite = CliOptions.Overwrite();
+        var device = CliOptions.Device();
         var cmd = new Command("train", "Supervised fine-tuning: AdamW, warmup + cosine, clipping, accumulation, per-example weights, resumable.")
-        { data, output, model, init, tokenizer, trainTok, heldOut, epochs, maxSteps, batch, accum, lr, warmup, wd, clip, seed, ckpt, resume, labelAll, threads, overwrite };
+        { data, output, model, init, tokenizer, trainTok, heldOut, epochs, maxSteps, batch, accum, lr, warmup, wd, clip, seed, ckpt, resume, labelAll, threads, overwrite, device };
         cmd.SetAction(p => CliRunner.Run(() =>
         {
             if (p.GetValue(threads) is int t) torch.set_num_threads(t);
@@ -52,7 +53,8 @@ public static class TrainCommand
             Console.CancelKeyPress += onCancel;
             try
             {
-                var r = TrainingRun.Run(args, p.GetValue(output)!, new() { Overwrite = p.GetValue(overwrite) }, p.GetValue(resume), cts.Token);
+                var r = TrainingRun.Run(args, p.GetValue(output)!, new() { Overwrite = p.GetValue(overwrite), Device = p.GetValue(device)! },
+                    p.GetValue(resume), cts.Token);
                 return r.Finished ? 0 : 130;
             }
             finally { Console.CancelKeyPress -= onCancel; }

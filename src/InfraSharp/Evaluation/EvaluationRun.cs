@@ -39,7 +39,7 @@ public static class EvaluationRun
         else
         {
             problems = DatasetReader.Read(args.Problems!).ToList();
-            using var lm = LoadedModel.Load(args.Model!);
+            using var lm = LoadedModel.Load(args.Model!, args.DType, options.Device);
             completions = Generate(lm, problems, args.Sampling);
         }
         var results = args.Domain == EvalDomain.Math

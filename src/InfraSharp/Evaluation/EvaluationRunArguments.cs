@@ -33,6 +33,9 @@ public sealed record EvaluationRunArguments
     /// <summary>Rows with a completion per sample, instead of a model.</summary>
     public string? Samples { get; init; }
     public SamplingSettings Sampling { get; init; } = new();
+    /// <summary>The model's compute dtype while generating.</summary>
+    [JsonPropertyName("dtype")]
+    public Models.ComputeDType DType { get; init; } = Models.ComputeDType.Float32;
     public double TimeoutSeconds { get; init; } = 10;
     public int MemoryMb { get; init; } = 1024;
     /// <summary>Samples executed at once (0: the CPU count).</summary>

@@ -13,17 +13,21 @@ public sealed class BatchGradients
 {
     public required Dictionary<string, Tensor> A { get; init; }
     public required Dictionary<string, Tensor> G { get; init; }
-    /// <summary>[B,T] float: 1 on real tokens.</summary>
+    /// <summary>[B,T] in the statistics dtype: 1 on real tokens.</summary>
     public required Tensor Mask { get; init; }
     public required int[] Lengths { get; init; }
 
     /// <summary>
-    /// <paramref name="scale"/> multiplies example b's loss before differentiation (1 for the summed loss,
-    /// 1/labelled-count for a mean log-probability measurement).
+    /// <paramref name="measurement"/> sets what is differentiated per example (the summed loss, or the mean
+    /// log-probability of the labelled tokens). The captured a and g are cast to <paramref name="statistics"/>
+    /// (float32 by default, whatever the model computes in) before any statistic is formed from them.
     /// </summary>
     public static BatchGradients Compute(CausalLM model, IReadOnlyList<EncodedExample> examples, IReadOnlyList<string> modules,
-        FisherMode fisher = FisherMode.Empirical, long[]? sampleSeeds = null, Measurement measurement = Measurement.Loss, int padId = 0)
+        FisherMode fisher = FisherMode.Empirical, long[]? sampleSeeds = null, Measurement measurement = Measurement.Loss, int padId = 0,
+        ComputeDType statistics = ComputeDType.Float32)
     {
+        var device = model.Device;
+        var statType = statistics.ToScalarType();
         int maxLen = model.Config.MaxPositionEmbeddings;
         foreach (var e in examples)
             if (e.Length > maxLen)
@@ -31,7 +35,7 @@ public sealed class BatchGradients
         var batch = Batching.Pad(examples, padId);
         var capture = new LayerCapture(modules.ToHashSet());
         var logits = model.Forward(batch.InputIds, batch.AttentionMask, observer: capture);
-        var labels = batch.Labels;
+        var labels = batch.Labels.to(device);
         if (fisher == FisherMode.Sampled)
         {
             // Labels drawn from the model's own predictive distribution at the labelled positions (next token),
@@ -42,7 +46,7 @@ public sealed class BatchGradients
                 long b = logits.shape[0], t = logits.shape[1];
                 var probs = logits.detach().narrow(1, 0, t - 1).softmax(-1);
                 var drawn = stack(Enumerable.Range(0, (int)b).Select(i =>
-                    multinomial(probs[i], 1, generator: new Generator((ulong)sampleSeeds[i])).squeeze(-1)).ToArray());
+                    multinomial(probs[i], 1, generator: ComputeDevice.Generator(sampleSeeds[i], device)).squeeze(-1)).ToArray());
                 var shifted = labels.narrow(1, 1, t - 1);
                 var replaced = where(shifted.ne(EncodedExample.IgnoreIndex), drawn, shifted);
                 labels = cat([labels.narrow(1, 0, 1), replaced], 1);
@@ -51,23 +55,24 @@ public sealed class BatchGradients
         var perExample = LanguageModelLoss.SummedPerExample(logits, labels);
         if (measurement == Measurement.MeanLogProb)
         {
-            var counts = tensor(examples.Select(e => (float)Math.Max(1, e.Labels.Skip(1).Count(l => l != EncodedExample.IgnoreIndex))).ToArray());
+            var counts = tensor(examples.Select(e => (float)Math.Max(1, e.Labels.Skip(1).Count(l => l != EncodedExample.IgnoreIndex))).ToArray(),
+                device: device);
             perExample = perExample / counts;
         }
         var outputs = modules.Select(m => capture.Outputs.TryGetValue(m, out var o) ? o
             : throw new InvalidOperationException($"module '{m}' was not seen in the forward pass")).ToList();
         var grads = autograd.grad([perExample.sum()], outputs, retain_graph: false);
-        var mask = batch.AttentionMask.to(ScalarType.Float32);
+        var mask = batch.AttentionMask.to(statType, device);
         var a = new Dictionary<string, Tensor>(); var g = new Dictionary<string, Tensor>();
         for (int i = 0; i < modules.Count; i++)
         {
             string m = modules[i];
-            var input = capture.Inputs[m].to(ScalarType.Float32);
+            var input = capture.Inputs[m].to(statType);
             if (model.Parameters.ContainsKey(m + ".bias"))
-                input = cat([input, ones(input.shape[0], input.shape[1], 1)], -1);
+                input = cat([input, ones(input.shape[0], input.shape[1], 1, dtype: statType, device: device)], -1);
             // Padding positions: inputs zeroed so that sums over tokens skip them; their gradients are zero already.
             a[m] = input * mask.unsqueeze(-1);
-            g[m] = grads[i].detach().to(ScalarType.Float32) * mask.unsqueeze(-1);
+            g[m] = grads[i].detach().to(statType) * mask.unsqueeze(-1);
         }
         return new BatchGradients { A = a, G = g, Mask = mask, Lengths = examples.Select(e => e.Length).ToArray() };
     }

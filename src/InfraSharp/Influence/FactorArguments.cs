@@ -16,4 +16,7 @@ public sealed record FactorArguments
     /// are resident; the factors are identical for any count, and so are the files' contents, split per group.
     /// </summary>
     public int ModulePartitions { get; init; } = 1;
+    /// <summary>Dtype the captured activations and gradients are cast to before covariances and lambdas are formed.</summary>
+    [System.Text.Json.Serialization.JsonPropertyName("statistics_dtype")]
+    public Models.ComputeDType StatisticsDType { get; init; } = Models.ComputeDType.Float32;
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using InfraSharp.Storage;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace InfraSharp.Influence;
@@ -42,12 +43,13 @@ public static class FactorFiles
     }
 
     /// <summary>Reads a stage's factors of <paramref name="factors"/>' modules from whichever of its files hold them.</summary>
-    public static void ReadStage(string dir, string stage, IReadOnlyDictionary<string, ModuleFactors> factors)
+    public static void ReadStage(string dir, string stage, IReadOnlyDictionary<string, ModuleFactors> factors,
+        Device? device = null)
     {
         var files = StageFiles(dir, stage);
         if (files.Count == 1)
         {
-            Read(files[0], stage, factors);
+            Read(files[0], stage, factors, device);
             return;
         }
         var left = new Dictionary<string, ModuleFactors>(factors);
@@ -56,7 +58,7 @@ public static class FactorFiles
             var here = SafeTensorsFile.Open(file).Entries.Keys.Select(ModuleOf).ToHashSet();
             var mine = left.Where(kv => here.Contains(kv.Key)).ToDictionary();
             if (mine.Count == 0) continue;
-            Read(file, stage, mine);
+            Read(file, stage, mine, device);
             foreach (var m in mine.Keys) left.Remove(m);
         }
         if (left.Count > 0)
@@ -89,8 +91,11 @@ public static class FactorFiles
             KeyValuePair.Create(f.Module + ".num_examples", tensor(new[] { f.Examples })),
         }));
 
-    /// <summary>Reads a stage file into <paramref name="factors"/>; a missing module is an error naming it.</summary>
-    public static void Read(string path, string stage, IReadOnlyDictionary<string, ModuleFactors> factors)
+    /// <summary>
+    /// Reads a stage file into <paramref name="factors"/>, the matrices onto <paramref name="device"/> (the counts
+    /// stay on the host); a missing module is an error naming it.
+    /// </summary>
+    public static void Read(string path, string stage, IReadOnlyDictionary<string, ModuleFactors> factors, Device? device = null)
     {
         var st = SafeTensorsFile.Open(path);
         Tensor Get(string module, string what)
@@ -99,7 +104,10 @@ public static class FactorFiles
             if (!st.Entries.ContainsKey(name))
                 throw InputError.Data($"{path}: no factors for module '{module}' (tensor '{name}'); the factors were fitted for other modules");
             var t = st.Read(name);
-            return t;
+            if (device is null || device.type == DeviceType.CPU || what.StartsWith("num_")) return t;
+            var moved = t.to(device);
+            t.Dispose();
+            return moved;
         }
         foreach (var (m, f) in factors)
         {

@@ -135,7 +135,8 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
             {
                 using var scope = NewDisposeScope();
                 var f = new ModuleFactors { Module = name };
-                FactorFiles.ReadStage(outDir, FactorFiles.Covariance, new Dictionary<string, ModuleFactors> { [name] = f });
+                FactorFiles.ReadStage(outDir, FactorFiles.Covariance, new Dictionary<string, ModuleFactors> { [name] = f },
+                    model.Device);
                 (f.ActivationEigenvalues, f.ActivationEigenvectors) = EigenBasis.Decompose(f.ActivationCovariance, name, "activation");
                 (f.GradientEigenvalues, f.GradientEigenvectors) = EigenBasis.Decompose(f.GradientCovariance, name, "gradient");
                 foreach (var t in new[] { f.ActivationEigenvalues, f.ActivationEigenvectors, f.GradientEigenvalues, f.GradientEigenvectors })
@@ -177,7 +178,8 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
             try
             {
                 // The lambda stage rotates into the eigenbases of this group's modules only.
-                if (stage == FactorFiles.Lambda && strategy.NeedsCovariance) FactorFiles.ReadStage(outDir, FactorFiles.Eigen, factors);
+                if (stage == FactorFiles.Lambda && strategy.NeedsCovariance)
+                    FactorFiles.ReadStage(outDir, FactorFiles.Eigen, factors, model.Device);
                 string what = $"{stage}{(partition.IsWhole ? "" : " " + partition)}{(k > 1 ? $" modules {group}" : "")}";
                 var progress = new ProgressLog(what, end - start);
                 foreach (var (s, n) in TokenBatches.Plan(data, start, end, args.TokensPerBatch))
@@ -186,13 +188,9 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
                     var chunk = data.Skip(s).Take(n).ToList();
                     long[]? seeds = args.Fisher == FisherMode.Sampled
                         ? Enumerable.Range(s, n).Select(i => args.Seed * 1_000_003L + i).ToArray() : null;
-                    var bg = BatchGradients.Compute(model, chunk, names, args.Fisher, seeds, Measurement.Loss, padId);
+                    var bg = BatchGradients.Compute(model, chunk, names, args.Fisher, seeds, Measurement.Loss, padId,
+                        args.StatisticsDType);
                     accumulate(bg, factors);
-                    foreach (var f in factors.Values)
-                    {
-                        f.ActivationCovarianceSum?.MoveToOuterDisposeScope(); f.GradientCovarianceSum?.MoveToOuterDisposeScope();
-                        f.LambdaSum?.MoveToOuterDisposeScope();
-                    }
                     progress.Report(s + n - start);
                 }
                 write(target, factors.Values);
@@ -216,16 +214,19 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
     /// </summary>
     private static Tensor Add(Tensor? acc, Tensor x)
     {
-        if (acc is null) return x.detach().to(ScalarType.Float64);
+        // The sum belongs to its ModuleFactors (disposed with it), not to the batch's dispose scope.
+        if (acc is null) return x.detach().to(ScalarType.Float64).DetachFromDisposeScope();
         acc.add_(x.to(ScalarType.Float64));
         return acc;
     }
 
     private static void AccumulateCovariance(BatchGradients bg, Dictionary<string, ModuleFactors> factors)
     {
-        long tokens = (long)bg.Mask.sum().item<float>();
+        long tokens = bg.Lengths.Sum(n => (long)n); // counted on the host: no device sync per batch
         foreach (var (m, f) in factors)
         {
+            // One module's temporaries at a time (its float32 products and their float64 copies), not the group's.
+            using var scope = NewDisposeScope();
             var a = bg.A[m].reshape(-1, bg.A[m].shape[2]);
             var g = bg.G[m].reshape(-1, bg.G[m].shape[2]);
             f.ActivationCovarianceSum = Add(f.ActivationCovarianceSum, matmul(a.transpose(0, 1), a));
@@ -238,12 +239,14 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
     {
         foreach (var (m, f) in factors)
         {
+            using var scope = NewDisposeScope();
             Tensor stat;
             if (strategy.Lambda == LambdaKind.EigenCorrected)
             {
                 // (Q_Gᵀ G_e Q_A)² with G_e = Σ_t g_t a_tᵀ: rotate g and a first, then form the per-example matrices.
-                var gr = matmul(bg.G[m], f.GradientEigenvectors!);
-                var ar = matmul(bg.A[m], f.ActivationEigenvectors!);
+                // In the statistics dtype: the float32 eigenbases are cast to it for the rotation.
+                var gr = matmul(bg.G[m], f.GradientEigenvectors!.to(bg.G[m].dtype));
+                var ar = matmul(bg.A[m], f.ActivationEigenvectors!.to(bg.A[m].dtype));
                 stat = einsum("bto,bti->boi", gr, ar).pow(2).sum(dim: 0);
             }
             else stat = bg.PerExample(m).pow(2).sum(dim: 0);
@@ -253,13 +256,14 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
     }
 
     /// <summary>Loads every factor stage the strategy needs from a finished factor folder.</summary>
-    public static Dictionary<string, ModuleFactors> Load(string dir, IReadOnlyList<string> modules, InfluenceStrategy strategy)
+    public static Dictionary<string, ModuleFactors> Load(string dir, IReadOnlyList<string> modules, InfluenceStrategy strategy,
+        Device? device = null)
     {
         var factors = modules.ToDictionary(m => m, m => new ModuleFactors { Module = m });
         // Scoring needs the eigenbases and eigenvalue matrices only: the covariances (the largest factor files,
         // float64 out² + in² per module) stay on disk.
         foreach (var stage in Stages(strategy).Where(s => s != FactorFiles.Covariance))
-            FactorFiles.ReadStage(dir, stage, factors);
+            FactorFiles.ReadStage(dir, stage, factors, device);
         foreach (var f in factors.Values)
         {
             using var scope = NewDisposeScope();

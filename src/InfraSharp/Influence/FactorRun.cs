@@ -27,12 +27,19 @@ public static class FactorRun
         var args = arguments.Normalized();
         Validate(args);
         var strategy = InfluenceStrategy.Get(args.Fit.Strategy);
-        using var lm = LoadedModel.Load(args.Model);
+        using var lm = LoadedModel.Load(args.Model, args.DType, options.Device);
         var modules = TrackedModules.Resolve(lm.Model.Config, args.Fit.Modules);
         var train = lm.Encode(args.Data, args.Fit.MaxExamples);
         int longest = train.Max(e => e.Length);
+        // A memory bound sets the tokens per batch through the planner's model of this run (refused, naming the piece
+        // that does not fit, when not even one sequence per batch does).
         int tokens = args.MaxMemoryBytes is long bytes
-            ? MemoryBudget.TokensPerBatch(lm.Model.Config, modules, bytes, longest)
+            ? MemoryPlanner.TokensPerBatch(lm.Model.Config, new PlanArguments
+            {
+                Modules = args.Fit.Modules, Strategy = args.Fit.Strategy, SequenceLength = longest, Examples = train.Count,
+                TokensPerBatch = (int)Math.Min(int.MaxValue, train.Sum(e => (long)e.Length)),
+                ModulePartitions = args.Fit.ModulePartitions, DType = args.DType, StatisticsDType = args.Fit.StatisticsDType,
+            }, bytes)
             : args.Fit.TokensPerBatch;
         tokens = Math.Max(tokens, longest);
         var manifest = new RunManifest(Kind,
@@ -45,6 +52,7 @@ public static class FactorRun
             Info: new JsonObject
             {
                 ["examples"] = train.Count, ["tokens"] = train.Sum(e => (long)e.Length), ["conventions"] = Conventions,
+                ["device"] = options.Device,
             });
         manifest.Prepare(outDir, options.Overwrite);
         var fit = args.Fit with { TokensPerBatch = tokens };

@@ -13,38 +13,57 @@ namespace InfraSharp.Influence;
 public sealed class InfluenceScorer(CausalLM model, TrackedModules modules, InfluenceStrategy strategy,
     IReadOnlyDictionary<string, ModuleFactors> factors, ScoreArguments args, int padId = 0)
 {
+    /// <summary>
+    /// Preconditioned query gradients, a batch of queries at a time. At rank R each batch's matrices are factored
+    /// as soon as they are formed (each query's factorisation is its own, seeded by the batch's first index), so
+    /// that at most one batch of one module's full [n, out, in] matrices is resident, never all queries' of all
+    /// modules; the mean over queries (<see cref="ScoreArguments.AggregateQueries"/>) needs them all first.
+    /// </summary>
     public PreconditionedQueries PrepareQueries(IReadOnlyList<EncodedExample> queries)
     {
         if (queries.Count == 0) throw InputError.Argument("no query examples");
-        var sums = new Dictionary<string, Tensor>();
-        var full = new Dictionary<string, List<Tensor>>();
-        foreach (var m in modules.Names) full[m] = [];
+        bool factorEarly = args.QueryRank > 0 && !args.AggregateQueries;
+        var full = modules.Names.ToDictionary(m => m, _ => new List<Tensor>());
+        var lowRank = modules.Names.ToDictionary(m => m, _ => new List<(Tensor U, Tensor V)>());
         var progress = new ProgressLog("query gradients", queries.Count);
         int done = 0;
         foreach (var (s, n) in TokenBatches.Plan(queries, 0, queries.Count, args.TokensPerBatch))
         {
             using var scope = NewDisposeScope();
-            var bg = BatchGradients.Compute(model, queries.Skip(s).Take(n).ToList(), modules.Names, measurement: args.Measurement, padId: padId);
+            var bg = BatchGradients.Compute(model, queries.Skip(s).Take(n).ToList(), modules.Names, measurement: args.Measurement,
+                padId: padId, statistics: args.StatisticsDType);
             foreach (var m in modules.Names)
-                full[m].Add(strategy.Precondition(bg.PerExample(m), factors[m], args.Damping, args.Precision).MoveToOuterDisposeScope());
+            {
+                using var moduleScope = NewDisposeScope();
+                var p = strategy.Precondition(bg.PerExample(m), factors[m], args.Damping, args.Precision);
+                if (factorEarly)
+                {
+                    var (u, v) = RandomizedSvd.Factor(p, args.QueryRank, args.Seed + s);
+                    lowRank[m].Add((u.DetachFromDisposeScope(), v.DetachFromDisposeScope()));
+                }
+                else full[m].Add(p.DetachFromDisposeScope());
+            }
             done += n;
             progress.Report(done);
         }
         var pq = new PreconditionedQueries { Count = args.AggregateQueries ? 1 : queries.Count };
         foreach (var m in modules.Names)
         {
+            using var scope = NewDisposeScope();
+            if (factorEarly)
+            {
+                pq.LowRank[m] = (cat(lowRank[m].Select(x => x.U).ToList(), 0).DetachFromDisposeScope(),
+                    cat(lowRank[m].Select(x => x.V).ToList(), 0).DetachFromDisposeScope());
+                foreach (var (u, v) in lowRank[m]) { u.Dispose(); v.Dispose(); }
+                continue;
+            }
             var all = cat(full[m], 0);
             foreach (var t in full[m]) t.Dispose();
-            if (args.AggregateQueries)
-            {
-                var mean = all.mean([0L], keepdim: true);
-                all.Dispose();
-                all = mean;
-            }
+            if (args.AggregateQueries) all = all.mean([0L], keepdim: true);
             if (args.QueryRank > 0)
             {
-                pq.LowRank[m] = RandomizedSvd.Factor(all, args.QueryRank, args.Seed);
-                all.Dispose();
+                var (u, v) = RandomizedSvd.Factor(all, args.QueryRank, args.Seed);
+                pq.LowRank[m] = (u.DetachFromDisposeScope(), v.DetachFromDisposeScope());
             }
             else pq.Full[m] = all.DetachFromDisposeScope();
         }
@@ -58,13 +77,18 @@ public sealed class InfluenceScorer(CausalLM model, TrackedModules modules, Infl
         foreach (var (s, n) in TokenBatches.Plan(train, start, end, args.TokensPerBatch))
         {
             using var scope = NewDisposeScope();
-            var bg = BatchGradients.Compute(model, train.Skip(s).Take(n).ToList(), modules.Names, padId: padId);
+            var bg = BatchGradients.Compute(model, train.Skip(s).Take(n).ToList(), modules.Names, padId: padId,
+                statistics: args.StatisticsDType);
             long t = bg.Mask.shape[1];
-            Tensor pw = zeros(pq.Count, n, dtype: ScalarType.Float32);
-            Tensor? pt = args.PerToken || pq.IsLowRank ? zeros(pq.Count, n, t, dtype: ScalarType.Float32) : null;
+            Tensor pw = zeros(pq.Count, n, dtype: ScalarType.Float32, device: model.Device);
+            Tensor? pt = args.PerToken || pq.IsLowRank ? zeros(pq.Count, n, t, dtype: ScalarType.Float32, device: model.Device) : null;
             foreach (var m in modules.Names)
             {
-                var a = bg.A[m]; var g = bg.G[m];
+                // One module's temporaries at a time (its per-example gradients are [n, out, in]).
+                using var moduleScope = NewDisposeScope();
+                // Products with the float32 query side are float32; bfloat16 statistics only narrow the capture
+                // and the per-example gradients.
+                var a = bg.A[m].to(ScalarType.Float32); var g = bg.G[m].to(ScalarType.Float32);
                 if (pq.IsLowRank)
                 {
                     var (u, v) = pq.LowRank[m];
@@ -75,7 +99,7 @@ public sealed class InfluenceScorer(CausalLM model, TrackedModules modules, Infl
                 else
                 {
                     var pg = pq.Full[m];
-                    var ge = einsum("bto,bti->boi", g, a);
+                    var ge = einsum("bto,bti->boi", bg.G[m], bg.A[m]).to(ScalarType.Float32);
                     pw.add_(matmul(pg.reshape(pq.Count, -1), ge.reshape(n, -1).transpose(0, 1)));
                     if (args.PerToken)
                     {
@@ -119,10 +143,12 @@ public sealed class InfluenceScorer(CausalLM model, TrackedModules modules, Infl
         foreach (var (s, n) in TokenBatches.Plan(train, start, end, args.TokensPerBatch))
         {
             using var scope = NewDisposeScope();
-            var bg = BatchGradients.Compute(model, train.Skip(s).Take(n).ToList(), modules.Names, padId: padId);
-            var total = zeros(n, dtype: ScalarType.Float32);
+            var bg = BatchGradients.Compute(model, train.Skip(s).Take(n).ToList(), modules.Names, padId: padId,
+                statistics: args.StatisticsDType);
+            var total = zeros(n, dtype: ScalarType.Float32, device: model.Device);
             foreach (var m in modules.Names)
             {
+                using var moduleScope = NewDisposeScope();
                 var ge = bg.PerExample(m);
                 total.add_((strategy.Precondition(ge, factors[m], args.Damping, args.Precision) * ge).sum([1L, 2L]));
             }

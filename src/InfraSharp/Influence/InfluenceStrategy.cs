@@ -40,13 +40,14 @@ public abstract class InfluenceStrategy
     public Tensor Precondition(Tensor g, ModuleFactors f, double? damping, ScalarType precision = ScalarType.Float32)
     {
         var lambda = EigenvalueMatrix(f);
-        if (lambda is null) return g;
+        if (lambda is null) return g.to(ScalarType.Float32); // preconditioned gradients are float32 for every strategy
         using var scope = NewDisposeScope();
         var l64 = lambda.to(ScalarType.Float64);
-        double d = damping ?? 0.1 * l64.mean().item<double>();
+        // The heuristic stays a device tensor: no host round trip per batch.
+        var damped = damping is double d ? l64 + d : l64 + 0.1 * l64.mean();
         // Rotations in float32 by default (as kronfluence's precondition dtype); float64 on request, for
         // exactness checks. The division by the damped eigenvalues is always done in float64.
-        var rotated = ToBasis(g.to(precision), f).to(ScalarType.Float64) / (l64 + d);
+        var rotated = ToBasis(g.to(precision), f).to(ScalarType.Float64) / damped;
         return FromBasis(rotated.to(precision), f).to(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 

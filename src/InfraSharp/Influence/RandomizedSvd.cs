@@ -21,7 +21,8 @@ public static class RandomizedSvd
         }
         else
         {
-            var omega = randn([q, cols, k + oversample], dtype: ScalarType.Float64, generator: new Generator((ulong)seed));
+            var omega = randn([q, cols, k + oversample], dtype: ScalarType.Float64, device: m.device,
+                generator: Models.ComputeDevice.Generator(seed, m.device));
             var y = matmul(m64, omega);
             for (int i = 0; i < powerIterations; i++)
             {

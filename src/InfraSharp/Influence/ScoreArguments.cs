@@ -20,6 +20,9 @@ public sealed record ScoreArguments
     /// preconditioned query gradients are resident; the scores are the same for any count (sums over modules).
     /// </summary>
     public int ModulePartitions { get; init; } = 1;
+    /// <summary>Dtype the captured activations and gradients are cast to before per-example gradients are formed.</summary>
+    [System.Text.Json.Serialization.JsonPropertyName("statistics_dtype")]
+    public Models.ComputeDType StatisticsDType { get; init; } = Models.ComputeDType.Float32;
     /// <summary>Dtype of the eigenbasis rotations in the preconditioner (float32, or float64 for exactness checks).</summary>
     public TorchSharp.torch.ScalarType Precision { get; init; } = TorchSharp.torch.ScalarType.Float32;
 }

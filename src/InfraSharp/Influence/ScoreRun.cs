@@ -42,9 +42,10 @@ public static class ScoreRun
     }
 
     /// <summary>Loads the model and factors of <paramref name="args"/> (checking that they belong together).</summary>
-    public static Session Open(ScoreRunArguments args, ScoreArguments? score = null, bool loadFactors = true)
+    public static Session Open(ScoreRunArguments args, ScoreArguments? score = null, bool loadFactors = true,
+        string device = ComputeDevice.Cpu)
     {
-        var lm = LoadedModel.Load(args.Model);
+        var lm = LoadedModel.Load(args.Model, args.DType, device);
         try
         {
             var folder = args.Factors is null ? null : FactorRun.Open(args.Factors);
@@ -58,7 +59,7 @@ public static class ScoreRun
             var known = lm.Model.Config.LinearModuleNames().ToHashSet();
             foreach (var m in modules.Names)
                 if (!known.Contains(m)) throw InputError.Data($"--factors {folder!.Dir}: module '{m}' of the factors does not exist in {args.Model}");
-            var factors = loadFactors ? LoadFactors(folder, strategy, modules.Names) : [];
+            var factors = loadFactors ? LoadFactors(folder, strategy, modules.Names, lm.Model.Device) : [];
             var scorer = new InfluenceScorer(lm.Model, modules, strategy, factors, score ?? args.Score, lm.PadId);
             return new Session
             {
@@ -73,8 +74,9 @@ public static class ScoreRun
     }
 
     private static Dictionary<string, ModuleFactors> LoadFactors(FactorRun.Folder? folder, InfluenceStrategy strategy,
-        IReadOnlyList<string> names) =>
-        strategy.NeedsAnyFactor ? FactorFitter.Load(folder!.Dir, names, strategy) : names.ToDictionary(m => m, m => new ModuleFactors { Module = m });
+        IReadOnlyList<string> names, Device device) =>
+        strategy.NeedsAnyFactor ? FactorFitter.Load(folder!.Dir, names, strategy, device)
+            : names.ToDictionary(m => m, m => new ModuleFactors { Module = m });
 
     public static Result Run(ScoreRunArguments arguments, string outDir, RunOptions? options = null)
     {
@@ -83,7 +85,7 @@ public static class ScoreRun
         Validate(args);
         int k = args.Score.ModulePartitions;
         // With module groups, each group's factors are loaded in turn, below.
-        using var session = Open(args, loadFactors: k == 1);
+        using var session = Open(args, loadFactors: k == 1, device: options.Device);
         var lm = session.Model;
         if (k > session.Modules.Names.Count)
             throw InputError.Argument($"--module-partitions {k}: only {session.Modules.Names.Count} modules to share");
@@ -98,8 +100,13 @@ public static class ScoreRun
         int longest = Math.Max(trainEx.Max(e => e.Length), queryEx.Count > 0 ? queryEx.Max(e => e.Length) : 0);
         int tokens = args.Score.TokensPerBatch;
         if (args.MaxMemoryBytes is long bytes)
-            tokens = groups.Min(g => MemoryBudget.TokensPerBatch(lm.Model.Config, g.Modules, bytes, longest,
-                MemoryBudget.QueryBytes(lm.Model.Config, g.Modules, Math.Max(1, queryEx.Count), args.Score.QueryRank)));
+            tokens = MemoryPlanner.TokensPerBatch(lm.Model.Config, new PlanArguments
+            {
+                Modules = session.Modules.Selector, Strategy = session.Strategy.Name, SequenceLength = longest,
+                Examples = trainEx.Count, Queries = Math.Max(1, queryEx.Count), QueryRank = args.Score.QueryRank,
+                TokensPerBatch = (int)Math.Min(int.MaxValue, trainEx.Sum(e => (long)e.Length)), ModulePartitions = k,
+                ChunkSize = args.Score.ChunkSize, DType = args.DType, StatisticsDType = args.Score.StatisticsDType,
+            }, bytes);
         tokens = Math.Max(tokens, longest);
         var score = args.Score with { TokensPerBatch = tokens };
 
@@ -117,7 +124,10 @@ public static class ScoreRun
                 ["tokens_per_batch"] = tokens, ["strategy"] = session.Strategy.Name,
                 ["modules"] = new JsonArray(session.Modules.Names.Select(n => (JsonNode)n).ToArray()),
             },
-            Info: new JsonObject { ["train_examples"] = trainEx.Count, ["queries"] = queryEx.Count, ["sign"] = Sign });
+            Info: new JsonObject
+            {
+                ["train_examples"] = trainEx.Count, ["queries"] = queryEx.Count, ["sign"] = Sign, ["device"] = options.Device,
+            });
         manifest.Prepare(outDir, options.Overwrite);
         ScoreFiles.WriteExamples(outDir, queryEx, trainEx);
 
@@ -127,7 +137,8 @@ public static class ScoreRun
         string kind = args.Kind == ScoreKind.Self ? "self" : "pairwise";
         foreach (var (group, modules) in groups)
         {
-            var factors = k == 1 ? session.ModuleFactors : LoadFactors(session.Factors, session.Strategy, modules.Names);
+            var factors = k == 1 ? session.ModuleFactors
+                : LoadFactors(session.Factors, session.Strategy, modules.Names, lm.Model.Device);
             try
             {
                 // The session's scorer has the requested token budget; this one the resolved budget.

@@ -16,6 +16,9 @@ public sealed record ScoreRunArguments
     /// <summary>Override of the factors' strategy (one whose factors are present).</summary>
     public string? Strategy { get; init; }
     public ScoreArguments Score { get; init; } = new();
+    /// <summary>The model's compute dtype (weights cast once at load; a bf16 checkpoint is not widened for bfloat16).</summary>
+    [System.Text.Json.Serialization.JsonPropertyName("dtype")]
+    public Models.ComputeDType DType { get; init; } = Models.ComputeDType.Float32;
     /// <summary>A memory bound in bytes that sets the tokens per batch.</summary>
     public long? MaxMemoryBytes { get; init; }
 

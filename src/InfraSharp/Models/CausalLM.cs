@@ -17,6 +17,8 @@ public sealed class CausalLM : IDisposable
 {
     public ModelConfig Config { get; }
     public ScalarType DType { get; private set; }
+    /// <summary>The device of the weights: every tensor of a forward pass is created there.</summary>
+    public Device Device => _params["model.embed_tokens.weight"].device;
 
     /// <summary>
     /// <see cref="Models.AttentionKernel.Auto"/> (the default) takes the fused kernel whenever it is exact;
@@ -45,12 +47,12 @@ public sealed class CausalLM : IDisposable
         using (no_grad())
         {
             var exps = arange(0, config.HeadDim, 2, dtype: ScalarType.Int64).to(ScalarType.Float32) / config.HeadDim;
-            _invFreq = (1.0f / pow(tensor((float)config.RopeTheta), exps)).DetachFromDisposeScope();
+            _invFreq = (1.0f / pow(tensor((float)config.RopeTheta), exps)).to(Device).DetachFromDisposeScope();
         }
     }
 
     /// <summary>A freshly initialised model (normal(0, 0.02) weights, unit norms, zero biases), seeded.</summary>
-    public static CausalLM Initialize(ModelConfig config, long seed, ScalarType dtype = ScalarType.Float32)
+    public static CausalLM Initialize(ModelConfig config, long seed, ScalarType dtype = ScalarType.Float32, Device? device = null)
     {
         var gen = new Generator((ulong)seed);
         var ps = new Dictionary<string, Parameter>(StringComparer.Ordinal);
@@ -61,7 +63,8 @@ public sealed class CausalLM : IDisposable
                 Tensor t = name.EndsWith("norm.weight") ? ones(shape)
                     : name.EndsWith(".bias") ? zeros(shape)
                     : normal(0, 0.02, shape, generator: gen);
-                ps[name] = new Parameter(t.to(dtype), requires_grad: true);
+                // Drawn on the CPU (the same weights for a seed on any device), then moved.
+                ps[name] = new Parameter(t.to(dtype, device ?? CPU), requires_grad: true);
             }
         }
         return new CausalLM(config, ps, dtype);
@@ -109,12 +112,16 @@ public sealed class CausalLM : IDisposable
         var mask = attentionMask ?? ones(b, past + t, dtype: ScalarType.Int64);
         if (mask.shape[1] != past + t)
             throw InputError.Argument($"attention mask covers {mask.shape[1]} positions, expected {past + t}");
+        // Batches are built on the host; the padding layout is read there (no device sync), then both move.
+        bool rightPadded = past == 0 && IsRightPadded(mask);
+        var device = Device;
+        inputIds = inputIds.to(device);
+        mask = mask.to(device);
         var positions = (mask.cumsum(1, ScalarType.Int64) - 1).clamp_min(0).narrow(1, past, t);
         var (cos, sin) = Rotary(positions);
         // No bias: the fused kernel's causal mask alone. The [B, 1, T, T] bias is itself O(T²), so it is only built
         // for the explicit path.
-        Tensor? bias = AttentionKernel == AttentionKernel.Auto && past == 0 && IsRightPadded(mask)
-            ? null : AttentionBias(mask, past, t);
+        Tensor? bias = AttentionKernel == AttentionKernel.Auto && rightPadded ? null : AttentionBias(mask, past, t);
 
         var h = _params["model.embed_tokens.weight"].index_select(0, inputIds.reshape(-1)).reshape(b, t, Config.HiddenSize);
         if (observer is { NeedsOutputGradients: true } && !h.requires_grad) h = h.detach().requires_grad_(true);
@@ -221,11 +228,11 @@ public sealed class CausalLM : IDisposable
     private static Tensor AttentionBias(Tensor mask, long past, long t)
     {
         long total = past + t;
-        var qpos = arange(past, total, dtype: ScalarType.Int64).unsqueeze(1);
-        var kpos = arange(0, total, dtype: ScalarType.Int64).unsqueeze(0);
+        var qpos = arange(past, total, dtype: ScalarType.Int64, device: mask.device).unsqueeze(1);
+        var kpos = arange(0, total, dtype: ScalarType.Int64, device: mask.device).unsqueeze(0);
         var allowed = kpos.le(qpos).unsqueeze(0).unsqueeze(0) & mask.to(ScalarType.Bool).unsqueeze(1).unsqueeze(1);
         // A large finite negative instead of -inf: rows that see no key (left padding) stay finite.
-        return zeros(allowed.shape, dtype: ScalarType.Float32).masked_fill(allowed.logical_not(), -1e9f);
+        return zeros(allowed.shape, dtype: ScalarType.Float32, device: mask.device).masked_fill(allowed.logical_not(), -1e9f);
     }
 
     public void Dispose()

@@ -11,7 +11,8 @@ public static class LanguageModelLoss
     {
         long b = logits.shape[0], t = logits.shape[1], v = logits.shape[2];
         var shiftLogits = logits.narrow(1, 0, t - 1).reshape(-1, v);
-        var shiftLabels = labels.narrow(1, 1, t - 1).reshape(-1);
+        // Batches are built on the host: the labels join the logits on the model's device.
+        var shiftLabels = labels.to(logits.device).narrow(1, 1, t - 1).reshape(-1);
         var lossTok = nn.functional.cross_entropy(shiftLogits.to(ScalarType.Float32), shiftLabels,
             ignore_index: -100, reduction: nn.Reduction.None);
         return lossTok.reshape(b, t - 1);

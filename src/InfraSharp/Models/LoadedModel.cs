@@ -27,11 +27,16 @@ public sealed class LoadedModel : IDisposable
     public string TokenizerFingerprint => Storage.Fingerprint.Tokenizer(Folder);
     public int PadId => Tokenizer.PadId ?? 0;
 
-    public static LoadedModel Load(string folder, ScalarType dtype = ScalarType.Float32, string option = "--model")
+    public static LoadedModel Load(string folder, ScalarType dtype = ScalarType.Float32, string option = "--model",
+        Device? device = null)
     {
         RequireFolder(folder, option);
-        return new LoadedModel(folder, Text.Tokenizer.Load(folder), ModelLoader.Load(folder, dtype));
+        return new LoadedModel(folder, Text.Tokenizer.Load(folder), ModelLoader.Load(folder, dtype, device));
     }
+
+    /// <summary>Loads for a run: compute dtype from its arguments, device from its options (<c>--device</c>).</summary>
+    public static LoadedModel Load(string folder, ComputeDType dtype, string device) =>
+        Load(folder, dtype.ToScalarType(), "--model", ComputeDevice.Parse(device));
 
     public static void RequireFolder(string folder, string option)
     {

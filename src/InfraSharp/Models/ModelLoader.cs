@@ -8,8 +8,9 @@ namespace InfraSharp.Models;
 /// <summary>Loads a Hugging Face model folder: config.json plus model.safetensors or a sharded index.</summary>
 public static class ModelLoader
 {
-    public static CausalLM Load(string modelDir, ScalarType dtype = ScalarType.Float32)
+    public static CausalLM Load(string modelDir, ScalarType dtype = ScalarType.Float32, Device? device = null)
     {
+        device ??= CPU;
         if (dtype is not (ScalarType.Float32 or ScalarType.BFloat16))
             throw InputError.Argument($"compute dtype {dtype} is not supported (float32 or bfloat16)");
         var config = ModelConfig.Load(modelDir);
@@ -31,7 +32,7 @@ public static class ModelLoader
                 }
                 // Read as stored, converted once: bf16 weights load for bf16 compute without a float32 copy.
                 using var t = st.ReadStored(name);
-                ps[name] = new Parameter(t.to(dtype), requires_grad: false);
+                ps[name] = new Parameter(t.to(dtype, device), requires_grad: false);
             }
         }
         return new CausalLM(config, ps, dtype);

@@ -37,7 +37,9 @@ public static class TextGenerator
                 input = tensor(rows.SelectMany(r => r.Select(x => (long)x)).ToArray(), [b, rows[0].Count]);
             else
                 input = tensor(rows.Select(r => (long)r[^1]).ToArray(), [b, 1]);
-            var logits = model.Forward(input, mask, cache).select(1, -1); // [B, V]
+            // The last position's logits [B, V] leave the device every step anyway (the host decides when a row
+            // stops), so sampling runs on the host with one seeded generator: the same draws on any device.
+            var logits = model.Forward(input, mask, cache).select(1, -1).cpu();
             var next = options.Greedy ? logits.argmax(-1) : Sample(logits, options, gen!);
             var nextIds = next.data<long>().ToArray();
             for (int i = 0; i < b; i++)

@@ -61,7 +61,7 @@ public static class AnalysisRun
             var (tokens, cats) = analyzer.TokenLevel(queryKeys, texts);
             int hq = o.HeatmapQuery is null ? 0 : set.Queries.Select(q => q.Id).ToList().IndexOf(o.HeatmapQuery);
             if (hq < 0) throw InputError.Argument($"--heatmap-query '{o.HeatmapQuery}' is not a scored query id");
-            var counterfactual = o.Counterfactual ? Counterfactual(scoreArgs, modelDir, tok, trainRows, texts, queryRows, analyzer, queryKeys, lex) : [];
+            var counterfactual = o.Counterfactual ? Counterfactual(scoreArgs, modelDir, options.Device, tok, trainRows, texts, queryRows, analyzer, queryKeys, lex) : [];
             result = result with
             {
                 SequenceLevel = analyzer.SequenceLevel(queryKeys, texts),
@@ -106,7 +106,7 @@ public static class AnalysisRun
     }
 
     /// <summary>Rescoring with the exploratory steps cut out of the responses, with the scores' own settings and factors.</summary>
-    private static List<CounterfactualRow> Counterfactual(ScoreRunArguments scoreArgs, string modelDir, Tokenizer tok,
+    private static List<CounterfactualRow> Counterfactual(ScoreRunArguments scoreArgs, string modelDir, string device, Tokenizer tok,
         List<DataRow> trainRows, List<TrainingText> texts, List<DataRow> queryRows, AttributionAnalyzer analyzer,
         string[] queryKeys, Lexicon lex)
     {
@@ -136,13 +136,13 @@ public static class AnalysisRun
         }
         if (edited.Count == 0) return [];
         ProgressLog.Line($"counterfactual: rescoring {edited.Count} training examples without their exploratory steps");
-        using var session = ScoreRun.Open(scoreArgs with { Model = modelDir });
+        using var session = ScoreRun.Open(scoreArgs with { Model = modelDir }, device: device);
         var enc = new ExampleEncoder(tok, session.Model.EncodeOptions());
         var scorer = session.Scorer;
         using var pq = scorer.PrepareQueries(queryRows.Select(enc.Encode).ToList());
         var editedEx = editedRows.Select(enc.Encode).ToList();
         var (pw, _) = scorer.ScoreTraining(pq, editedEx, 0, editedEx.Count, editedEx.Max(e => e.Length));
-        var flat = pw.to(TorchSharp.torch.ScalarType.Float64).contiguous().data<double>().ToArray();
+        var flat = pw.to(TorchSharp.torch.ScalarType.Float64).cpu().contiguous().data<double>().ToArray();
         var rescored = new double[pw.shape[0], pw.shape[1]];
         Buffer.BlockCopy(flat, 0, rescored, 0, flat.Length * 8);
         return analyzer.Counterfactual(queryKeys, edited, rescored);

@@ -69,7 +69,7 @@ public sealed class SftTrainer(CausalLM model, SftOptions options, string outDir
                 using var scope = NewDisposeScope();
                 var batch = Batching.Pad(micro.Select(i => train[i]).ToList(), padId);
                 var tokLoss = LanguageModelLoss.PerTokenLoss(model.Forward(batch.InputIds, batch.AttentionMask), batch.Labels);
-                var w = tensor(micro.Select(i => (float)weights[i]).ToArray()).unsqueeze(1);
+                var w = tensor(micro.Select(i => (float)weights[i]).ToArray(), device: model.Device).unsqueeze(1);
                 var loss = (tokLoss * w).sum() / Math.Max(1, labelled);
                 loss.backward();
                 lossSum += loss.item<float>();

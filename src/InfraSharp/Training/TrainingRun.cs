@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using InfraSharp.Models;
 using InfraSharp.Storage;
 using InfraSharp.Text;
+using static TorchSharp.torch;
 
 namespace InfraSharp.Training;
 
@@ -33,7 +34,7 @@ public static class TrainingRun
             },
             Plan: new JsonObject());
         manifest.Prepare(outDir, options.Overwrite);
-        var (lm, tokDir) = Prepare(args, outDir);
+        var (lm, tokDir) = Prepare(args, outDir, options.Device);
         using var _ = lm;
         return Train(lm, tokDir, args, outDir, resume, cancel);
     }
@@ -63,9 +64,12 @@ public static class TrainingRun
     }
 
     /// <summary>The model to train and the folder its tokenizer comes from.</summary>
-    public static (CausalLM Model, string TokenizerDir) Prepare(TrainingRunArguments args, string outDir)
+    public static (CausalLM Model, string TokenizerDir) Prepare(TrainingRunArguments args, string outDir,
+        string device = ComputeDevice.Cpu)
     {
-        if (args.Model is not null) return (ModelLoader.Load(args.Model), args.Model);
+        // Training keeps float32 weights: AdamW's updates on bfloat16 weights would round away.
+        var on = ComputeDevice.Parse(device);
+        if (args.Model is not null) return (ModelLoader.Load(args.Model, ScalarType.Float32, on), args.Model);
         string tokDir;
         if (args.Tokenizer is not null) tokDir = args.Tokenizer;
         else
@@ -78,7 +82,7 @@ public static class TrainingRun
         }
         var tok = Tokenizer.Load(tokDir);
         var cfg = ModelShape.Parse(args.Init!, tok.Bpe.VocabSize, tok.EosId is int e ? [e] : [], tok.PadId);
-        return (CausalLM.Initialize(cfg, args.Optimizer.Seed), tokDir);
+        return (CausalLM.Initialize(cfg, args.Optimizer.Seed, ScalarType.Float32, on), tokDir);
     }
 
     /// <summary>The text a tokenizer is trained on: every message's content, a line each.</summary>

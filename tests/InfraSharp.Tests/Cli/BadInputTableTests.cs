@@ -151,6 +151,10 @@ public class BadInputTableTests
         Add("--model and --init together", "--init", Out("train2"),
             "train", "--data", Train, "--model", Model, "--init", "layers=1,hidden=8,heads=2,kv_heads=1,mlp=16", "--out", Out("train2"));
         Add("modules that match nothing", "--modules", Out("mods"), "factors", "--model", Model, "--data", Train, "--out", Out("mods"), "--modules", "no_such_proj");
+        Add("misspelt device", "--device", Out("dev1"), "factors", "--model", Model, "--data", Train, "--out", Out("dev1"), "--device", "gpu0");
+        Add("unknown dtype", "--dtype", Out("dev2"), "scores", "self", "--model", Model, "--train", Train, "--out", Out("dev2"), "--dtype", "float16");
+        // On a machine without CUDA the run refuses before writing anything; on one with a single GPU, cuda:7 is absent.
+        Add("absent CUDA device", "--device", Out("dev3"), "factors", "--model", Model, "--data", Train, "--out", Out("dev3"), "--device", "cuda:7");
         return cases;
     }
 

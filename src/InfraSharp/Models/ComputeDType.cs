@@ -1,0 +1,24 @@
+using System.Text.Json.Serialization;
+using static TorchSharp.torch;
+
+namespace InfraSharp.Models;
+
+/// <summary>
+/// A floating-point type a run computes in: the model's forward and backward (<c>--dtype</c>), or the captured
+/// activations and gradients that statistics are formed from (<c>--statistics-dtype</c>). Sums across batches
+/// are float64 and scores float32 whatever these are.
+/// </summary>
+public enum ComputeDType
+{
+    [JsonStringEnumMemberName("float32")] Float32,
+    [JsonStringEnumMemberName("bfloat16")] BFloat16,
+}
+
+public static class ComputeDTypes
+{
+    public static ScalarType ToScalarType(this ComputeDType d) =>
+        d == ComputeDType.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
+
+    /// <summary>Bytes of one element.</summary>
+    public static int Size(this ComputeDType d) => d == ComputeDType.BFloat16 ? 2 : 4;
+}
