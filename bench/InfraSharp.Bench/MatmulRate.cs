@@ -9,10 +9,13 @@ namespace InfraSharp.Bench;
 /// </summary>
 public static class MatmulRate
 {
-    public static double GflopsF32(int n = 1024, int reps = 20)
+    public static double GflopsF32(int n = 1024, int reps = 20) => Gflops(ScalarType.Float32, n, reps);
+
+    /// <summary>The rate of an n x n matmul in <paramref name="type"/> (bf16 uses AMX where the CPU has it).</summary>
+    public static double Gflops(ScalarType type, int n = 1024, int reps = 20)
     {
         using var scope = NewDisposeScope();
-        var a = randn(n, n); var b = randn(n, n);
+        var a = randn(n, n).to(type); var b = randn(n, n).to(type);
         for (int i = 0; i < 3; i++) matmul(a, b).Dispose();
         var best = double.MaxValue;
         for (int r = 0; r < 3; r++)

@@ -11,6 +11,11 @@ public static class Program
             case "layer": LayerBenchmark.Run(); return 0;
             case "influence": InfluenceBenchmark.Run(); return 0;
             case "attention": AttentionBenchmark.Run(); return 0;
+            case "plan-check": PlannerCheck.Run(args[1], args[2], args.Length > 3 ? args[3] : "ABC"); return 0;
+            case "matmul":
+                foreach (var t in new[] { TorchSharp.torch.ScalarType.Float32, TorchSharp.torch.ScalarType.BFloat16, TorchSharp.torch.ScalarType.Float64 })
+                    Console.WriteLine($"{t} matmul 1024^2: {MatmulRate.Gflops(t):F1} GFLOP/s");
+                return 0;
             case "attention-one":
                 var kernel = Enum.Parse<Models.AttentionKernel>(args[4]);
                 AttentionBenchmark.RunOne(args[1], args[2], int.Parse(args[3]), kernel);

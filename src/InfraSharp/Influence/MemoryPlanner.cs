@@ -125,15 +125,16 @@ public static class MemoryPlanner
         {
             bool early = a.QueryRank > 0;
             long kept(Linear l) => early ? 4 * q * a.QueryRank * (l.In + l.Out) : 4 * q * l.OutIn;
-            long factorsResident(Linear l) => (strategy.NeedsCovariance ? eigenBytes(l) : 0)
-                + (strategy.Lambda != LambdaKind.None ? lambdaBytes(l) : 0);
             long qBatch = Math.Min(q, perExample);
             // Preconditioning one module's batch: its per-example gradients, the float64 rotation and quotient, the
             // damped eigenvalues, the result; at rank R also the factorisation's float64 copies.
             long precondition(Linear l) => qBatch * l.OutIn * (s + 4 + 8 + 8 + 4) + 8 * l.OutIn
                 + (early ? qBatch * l.OutIn * 8 * 2 : 0);
-            var factorPiece = new MemoryPiece("factors", GroupSum(factorsResident));
-            stages.Add(new StagePlan(Queries, [.. fixedPieces, .. Batch(), factorPiece,
+            // Scoring holds the eigenbases and eigenvalue matrices of its module group (the covariances stay on disk).
+            var factorPieces = new List<MemoryPiece>();
+            if (strategy.NeedsCovariance) factorPieces.Add(new("eigenbases", GroupSum(eigenBytes)));
+            if (strategy.Lambda != LambdaKind.None) factorPieces.Add(new("eigenvalue matrices", GroupSum(lambdaBytes)));
+            stages.Add(new StagePlan(Queries, [.. fixedPieces, .. Batch(), .. factorPieces,
                 new("query gradients", GroupSum(kept)),
                 new("query temporaries", GroupMax(precondition))],
                 k * 4.0 * weights / w * q * a.SequenceLength));
@@ -141,7 +142,7 @@ public static class MemoryPlanner
             long scoreTemp(Linear l) => early
                 ? 3L * 4 * q * n * a.QueryRank + 4 * n * (l.In + l.Out) + 4 * q * n
                 : perExample * l.OutIn * (s + 4) + 4 * n * (l.In + l.Out);
-            stages.Add(new StagePlan(Scores, [.. fixedPieces, .. Batch(), factorPiece,
+            stages.Add(new StagePlan(Scores, [.. fixedPieces, .. Batch(), .. factorPieces,
                 new("query gradients", GroupSum(kept)),
                 new("score temporaries", GroupMax(scoreTemp)),
                 new("score buffers", buffers)],

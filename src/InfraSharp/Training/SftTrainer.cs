@@ -61,7 +61,8 @@ public sealed class SftTrainer(CausalLM model, SftOptions options, string outDir
             int first = (int)(step % perEpoch) * per;
             var idx = order!.Skip(first).Take(per).ToList();
             long labelled = idx.Sum(i => (long)Math.Max(0, train[i].Labels.Skip(1).Count(l => l != EncodedExample.IgnoreIndex)));
-            double lossSum = 0;
+            // The step's loss stays on the model's device until the step ends (one host read per step, for the log).
+            using var lossSum = zeros(1, dtype: ScalarType.Float64, device: model.Device);
             for (int a = 0; a < options.GradientAccumulation; a++)
             {
                 var micro = idx.Skip(a * options.BatchSize).Take(options.BatchSize).ToList();
@@ -72,7 +73,7 @@ public sealed class SftTrainer(CausalLM model, SftOptions options, string outDir
                 var w = tensor(micro.Select(i => (float)weights[i]).ToArray(), device: model.Device).unsqueeze(1);
                 var loss = (tokLoss * w).sum() / Math.Max(1, labelled);
                 loss.backward();
-                lossSum += loss.item<float>();
+                lossSum.add_(loss.detach().to(ScalarType.Float64));
                 tokensSince += micro.Sum(i => train[i].Length);
             }
             double norm = ClipGradients();
@@ -80,7 +81,7 @@ public sealed class SftTrainer(CausalLM model, SftOptions options, string outDir
             opt.Update(lr);
             foreach (var p in model.Parameters.Values) p.grad?.zero_();
             double tps = tokensSince / Math.Max(1e-9, sw.Elapsed.TotalSeconds);
-            Log.Add(new StepLog(step + 1, lossSum, lr, norm, tps));
+            Log.Add(new StepLog(step + 1, lossSum.item<double>(), lr, norm, tps));
             OnStep?.Invoke(Log[^1]);
             if ((step + 1) % options.LogEvery == 0 || step + 1 == total)
             {

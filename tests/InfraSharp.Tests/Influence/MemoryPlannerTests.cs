@@ -32,7 +32,10 @@ public class MemoryPlannerTests
             Model = Fixtures.Model(name), Data = train, Fit = new FactorArguments { Modules = modules, ModulePartitions = k },
         }, dir);
         var config = ModelConfig.Load(Fixtures.Model(name));
-        var plan = MemoryPlanner.Plan(config, new PlanArguments { Modules = modules, ModulePartitions = k, SequenceLength = 64 });
+        var plan = MemoryPlanner.Plan(config, new PlanArguments
+        {
+            Modules = modules, ModulePartitions = k, SequenceLength = 64, Queries = 2,
+        });
         Assert.Equal(k, plan.ModulePartitions);
 
         using (var model = ModelLoader.Load(Fixtures.Model(name)))
@@ -43,6 +46,15 @@ public class MemoryPlannerTests
         Assert.Equal(Largest(FactorFiles.Eigen), plan.Stage(MemoryPlanner.Eigen)["eigenbases"]);
         Assert.Equal(Largest(FactorFiles.Eigen), plan.Stage(MemoryPlanner.Lambda)["eigenbases"]);
         Assert.Equal(Largest(FactorFiles.Lambda), plan.Stage(MemoryPlanner.Lambda)["lambda sums"]);
+        // Scoring loads one group's eigenbases and eigenvalue matrices, as stored.
+        var names = TrackedModules.Resolve(config, modules).Names;
+        var loaded = FactorFitter.Load(dir, names, InfluenceStrategy.Get("ekfac"));
+        long eigen = loaded.Values.Sum(f => Bytes(f.ActivationEigenvectors!) + Bytes(f.ActivationEigenvalues!)
+            + Bytes(f.GradientEigenvectors!) + Bytes(f.GradientEigenvalues!));
+        Assert.Equal(k == 1 ? eigen : Largest(FactorFiles.Eigen), plan.Stage(MemoryPlanner.Scores)["eigenbases"]);
+        Assert.Equal(k == 1 ? loaded.Values.Sum(f => Bytes(f.LambdaSum!)) : Largest(FactorFiles.Lambda),
+            plan.Stage(MemoryPlanner.Scores)["eigenvalue matrices"]);
+        foreach (var f in loaded.Values) f.Dispose();
         long written = new[] { FactorFiles.Covariance, FactorFiles.Eigen, FactorFiles.Lambda }
             .SelectMany(s => FactorFiles.StageFiles(dir, s)).Sum(f => FileTensorBytes(f, counts: true));
         Assert.Equal(written, plan.FactorsDiskBytes);
