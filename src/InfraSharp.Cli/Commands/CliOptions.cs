@@ -151,7 +151,7 @@ public static class CliOptions
     /// <summary><c>i/n</c>: one share of a run (see <see cref="Partition"/>).</summary>
     public static Option<Partition> PartitionOption(string description) => new("--partition")
     {
-        Description = description,
+        Description = description + "; auto (or auto/N): from SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or RANK/WORLD_SIZE",
         DefaultValueFactory = _ => Partition.Whole,
         CustomParser = r =>
         {
