@@ -37,15 +37,10 @@ public class SlurmLaunchTests(SlurmCluster cluster)
     private static double RelativeDifference(Tensor a, Tensor b) =>
         ((a.to(ScalarType.Float64) - b.to(ScalarType.Float64)).norm() / b.to(ScalarType.Float64).norm()).item<double>();
 
-    [Fact]
-    public void TheChainOnSlurmEqualsOneLocalRun()
+    /// <summary>The same chain run locally, once for the class: the reference both cluster runs must equal.</summary>
+    private static readonly Lazy<string> Local = new(() =>
     {
-        string root = Fixtures.TempDir(), outDir = Path.Combine(root, "cluster");
-        var launched = Launch(outDir, Train);
-        Assert.True(launched.ExitCode == 0, launched.Stderr);
-        Assert.Equal(7, launched.Stdout.Trim().Split('\n').Length);       // one job id per step
-
-        string local = Path.Combine(root, "local");
+        string local = Fixtures.TempDir();
         var fit = new FactorArguments { ModulePartitions = 2 };
         FactorRun.Run(new FactorRunArguments { Model = Fixtures.Model(Name), Data = Train, Fit = fit }, Path.Combine(local, "factors"));
         ScoreRun.Run(new ScoreRunArguments
@@ -53,10 +48,58 @@ public class SlurmLaunchTests(SlurmCluster cluster)
             Model = Fixtures.Model(Name), Factors = Path.Combine(local, "factors"), Train = Train, Queries = Queries,
             Score = new ScoreArguments { Damping = 1e-8, ModulePartitions = 2 },
         }, Path.Combine(local, "scores"));
+        return local;
+    });
 
+    [Fact]
+    public void TheChainOnSlurmEqualsOneLocalRun()
+    {
+        string root = Fixtures.TempDir(), outDir = Path.Combine(root, "cluster");
+        var launched = Launch(outDir, Train);
+        Assert.True(launched.ExitCode == 0, launched.Stderr);
+        Assert.Equal(7, launched.Stdout.Trim().Split('\n').Length);       // one job id per step
+        string local = Local.Value;
         var status = Wait(outDir);
         Assert.True(status.ExitCode == 0, status.Stdout + status.Stderr);
         Assert.Contains("complete", status.Stdout);
+        AssertEqualsLocal(outDir, local);
+    }
+
+    /// <summary>
+    /// A task cancelled mid-stage (scancel) leaves the chain stuck behind it; resubmitting the same chain reruns
+    /// what is missing (the finished partitions are reused) and ends with the same factors and scores.
+    /// </summary>
+    [Fact]
+    public void ACancelledTaskIsRerunByResubmittingTheChain()
+    {
+        string root = Fixtures.TempDir(), outDir = Path.Combine(root, "cluster");
+        var launched = Launch(outDir, Train);
+        Assert.True(launched.ExitCode == 0, launched.Stderr);
+        var ids = launched.Stdout.Trim().Split('\n').Select(l => l.Split(' ')[1]).ToList();
+        string heartbeat = Path.Combine(outDir, "launch", "status", "covariance", "1.running");
+        var deadline = DateTime.UtcNow.AddMinutes(10);
+        while (!File.Exists(heartbeat) && DateTime.UtcNow < deadline) Thread.Sleep(200);
+        Assert.True(File.Exists(heartbeat), "covariance task 1 never started");
+        string conf = cluster.Environment["SLURM_CONF"];
+        var cancel = SlurmCluster.Bash("-c", $"SLURM_CONF={conf} scancel {ids[0]}_1");
+        Assert.True(cancel.ExitCode == 0, cancel.Output);
+        // The steps after it can never start now (afterok): cancel them, as a user would, and resubmit.
+        var rest = SlurmCluster.Bash("-c", $"SLURM_CONF={conf} scancel {string.Join(' ', ids.Skip(1))}");
+        Assert.True(rest.ExitCode == 0, rest.Output);
+        var stuck = InfraProcess.Run(["launch", "status", outDir], cluster.Environment);
+        Assert.DoesNotContain("complete", stuck.Stdout);
+        // Wait for the cancelled task's wrapper to go, so that its last heartbeat cannot race the resubmission.
+        SlurmCluster.Bash("-c", $"for n in $(seq 100); do SLURM_CONF={conf} squeue -h -j {ids[0]} | grep -q . || break; sleep 0.3; done");
+        var again = Launch(outDir, Train);
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        string local = Local.Value;
+        var status = Wait(outDir);
+        Assert.True(status.ExitCode == 0, status.Stdout + status.Stderr);
+        AssertEqualsLocal(outDir, local);
+    }
+
+    private static void AssertEqualsLocal(string outDir, string local)
+    {
         foreach (var stage in new[] { FactorFiles.Covariance, FactorFiles.Lambda })
             foreach (var file in FactorFiles.StageFiles(Path.Combine(local, "factors"), stage))
             {
