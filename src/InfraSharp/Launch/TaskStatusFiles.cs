@@ -3,7 +3,8 @@ namespace InfraSharp.Launch;
 /// <summary>
 /// How a launched task reports, without the scheduler: under <c>OUT/launch/status/{step}/</c>, <c>{i}.running</c>
 /// (a heartbeat, rewritten every 10 seconds while the task runs), then <c>{i}.done</c>, or <c>{i}.failed</c> holding
-/// the exit code and the task's last error line. A rerun of the task clears its old verdict first.
+/// the exit code and the task's last error line. A rerun of the task clears its old verdict first. <c>{i}.started</c>
+/// and <c>{i}.done</c> hold the Unix times the task started and finished (for the scaling benchmark).
 /// </summary>
 public static class TaskStatusFiles
 {
@@ -13,6 +14,7 @@ public static class TaskStatusFiles
     public static string Wrapper(string command) => $$"""
         mkdir -p "$status"
         rm -f "$status/$i.done" "$status/$i.failed"
+        date +%s.%N > "$status/$i.started"
         ( while true; do date +%s > "$status/$i.running.tmp" && mv "$status/$i.running.tmp" "$status/$i.running"; sleep 10; done ) &
         beat=$!
         trap 'kill $beat 2>/dev/null' EXIT
@@ -21,7 +23,7 @@ public static class TaskStatusFiles
         kill $beat 2>/dev/null; wait $beat 2>/dev/null
         rm -f "$status/$i.running"
         if [ $rc -eq 0 ]; then
-          touch "$status/$i.done"
+          date +%s.%N > "$status/$i.done"
         else
           line=$(grep -v '^\[' "$status/$i.stderr" | grep -v '^[[:space:]]*$' | tail -n 1)
           echo "exit $rc: $line" > "$status/$i.failed.tmp" && mv "$status/$i.failed.tmp" "$status/$i.failed"
