@@ -11,6 +11,10 @@ M=${1:-$F/model}; D=${2:-$F/train.jsonl}; Q=${3:-$F/queries.jsonl}
 CONFIG=${INFRA_CONFIG:-Release}
 dotnet build -c "$CONFIG" "$ROOT/src/InfraSharp.Cli" -v q -nologo >/dev/null
 INFRA="dotnet $(ls "$ROOT"/src/InfraSharp.Cli/bin/$CONFIG/net10.0/*/infra.dll | head -1)"
+dotnet build -c "$CONFIG" "$ROOT/bench/InfraSharp.Bench" -v q -nologo >/dev/null
+BENCH="dotnet $(ls "$ROOT"/bench/InfraSharp.Bench/bin/$CONFIG/net10.0/*/InfraSharp.Bench.dll | head -1)"
+# The machine's own matmul rate in the same run, before and after (the times only mean something beside it).
+$BENCH matmul | head -1 | sed 's/^/before: /'
 work=$(mktemp -d /tmp/infra-scaling.XXXXXX); chmod 755 "$work"   # munged runs as munge and must reach its folder
 "$ROOT/tests/slurm/cluster.sh" start "$work/slurm" >/dev/null
 trap '"$ROOT/tests/slurm/cluster.sh" stop "$work/slurm"; rm -rf "$work"' EXIT
@@ -32,3 +36,4 @@ for tasks in 1 2 4; do
   span=$(python3 -c "import glob,sys; st=[float(open(f).read()) for f in glob.glob('$s/*.started')]; en=[float(open(f).read()) for f in glob.glob('$s/*.done')]; print(f'{max(en)-min(st):.1f}')")
   python3 -c "w=$t1-$t0; print(f'| $tasks | {w:.1f} | $span | {w-$span:.1f} |')"
 done
+$BENCH matmul | head -1 | sed 's/^/after: /'

@@ -149,14 +149,14 @@ public static class CliOptions
     }
 
     /// <summary><c>i/n</c>: one share of a run (see <see cref="Partition"/>).</summary>
-    public static Option<Partition> PartitionOption(string description) => new("--partition")
+    public static Option<Partition> PartitionOption(string description, string name = "--partition") => new(name)
     {
         Description = description + "; auto (or auto/N): from SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or RANK/WORLD_SIZE",
         DefaultValueFactory = _ => Partition.Whole,
         CustomParser = r =>
         {
             string s = r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
-            try { return Partition.Parse(s); }
+            try { return Partition.Parse(s, name); }
             catch (ArgumentException e)
             {
                 r.AddError(e.Message);

@@ -30,13 +30,23 @@ public static class InfluenceCommands
         var overwrite = CliOptions.Overwrite();
         var modParts = ModulePartitions();
         var (device, dtype, statDtype) = (CliOptions.Device(), CliOptions.DType(), CliOptions.StatisticsDType());
+        var modulePartition = CliOptions.PartitionOption(
+            "g/K: the eigen stage's module group (the same as --partition there; auto for a scheduler's array)", "--module-partition");
         var cmd = new Command("factors", "Fit influence factors: covariances, eigenbases (float64) and eigenvalue corrections, stage by stage, resumable.")
         {
             model, data, output, strategy, fisher, modules, maxEx, seed, partition, stage, tokens, maxMem, overwrite, modParts,
-            device, dtype, statDtype,
+            device, dtype, statDtype, modulePartition,
         };
         cmd.SetAction(p => CliRunner.Run(() =>
         {
+            // The eigen stage is split by module: --module-partition names that split where a scheduler sets it.
+            var share = p.GetValue(partition)!;
+            if (p.GetResult(modulePartition) is { Implicit: false })
+            {
+                if (p.GetValue(stage) != FactorStage.Eigen) throw InputError.Argument("--module-partition applies to --stage eigen");
+                if (!share.IsWhole) throw InputError.Argument("give --partition or --module-partition, not both");
+                share = p.GetValue(modulePartition)!;
+            }
             var args = new FactorRunArguments
             {
                 Model = p.GetValue(model)!, Data = p.GetValue(data)!, MaxMemoryBytes = p.GetValue(maxMem), DType = p.GetValue(dtype),
@@ -49,7 +59,7 @@ public static class InfluenceCommands
             };
             var run = new Storage.RunOptions
             {
-                Partition = p.GetValue(partition)!, Overwrite = p.GetValue(overwrite), Device = p.GetValue(device)!,
+                Partition = share, Overwrite = p.GetValue(overwrite), Device = p.GetValue(device)!,
             };
             var r = FactorRun.Run(args, p.GetValue(output)!, run, p.GetValue(stage));
             Console.Error.WriteLine(r.Message);

@@ -26,7 +26,9 @@ public static class LaunchChain
         };
         if (a.Factors.MaxMemoryBytes is long fm) factorArgs.AddRange(["--max-memory", I(fm)]);
         else factorArgs.AddRange(["--tokens-per-batch", I(fit.TokensPerBatch)]);
-        List<string> Factor(string stage) => [.. factorArgs, "--stage", stage, "--partition", "auto"];
+        // Data stages take their share of the batches, the eigen stage its module group, from the scheduler.
+        List<string> Factor(string stage) =>
+            [.. factorArgs, "--stage", stage, stage == "eigen" ? "--module-partition" : "--partition", "auto"];
         var merge = new List<string> { "merge", "--factors", factors };
 
         var stages = new List<ChainStage>();

@@ -155,6 +155,10 @@ public class BadInputTableTests
         Add("unknown dtype", "--dtype", Out("dev2"), "scores", "self", "--model", Model, "--train", Train, "--out", Out("dev2"), "--dtype", "float16");
         // On a machine without CUDA the run refuses before writing anything; on one with a single GPU, cuda:7 is absent.
         Add("absent CUDA device", "--device", Out("dev3"), "factors", "--model", Model, "--data", Train, "--out", Out("dev3"), "--device", "cuda:7");
+        Add("module partition outside the eigen stage", "--module-partition", Out("mp1"),
+            "factors", "--model", Model, "--data", Train, "--out", Out("mp1"), "--stage", "covariance", "--module-partition", "0/2");
+        Add("module partition auto without a scheduler", "--module-partition", Out("mp2"),
+            "factors", "--model", Model, "--data", Train, "--out", Out("mp2"), "--stage", "eigen", "--module-partition", "auto");
         return cases;
     }
 

@@ -66,7 +66,7 @@ public class KubernetesManifestTests
             if (step.StartsWith("merge")) Assert.Contains("infra merge", script);
             else
             {
-                Assert.Contains($"--partition auto/{tasks}", script);
+                Assert.Contains($"{(step == "eigen" ? "--module-partition" : "--partition")} auto/{tasks}", script);
                 Assert.Contains("--device cuda", script);
                 Assert.Contains("--dtype bfloat16", script);
                 if (step != "scores") Assert.Contains($"--stage {step}", script);
