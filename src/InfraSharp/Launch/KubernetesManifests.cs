@@ -75,6 +75,14 @@ public static class KubernetesManifests
                                 ["name"] = "infra",
                                 ["image"] = k.Image,
                                 ["command"] = new List<object> { "bash", "-c", script },
+                                // torch's thread pool sized to the pod's CPUs, not the node's.
+                                ["env"] = new List<object>
+                                {
+                                    new Dictionary<string, object>
+                                    {
+                                        ["name"] = "OMP_NUM_THREADS", ["value"] = r.Cpus.ToString(CultureInfo.InvariantCulture),
+                                    },
+                                },
                                 ["resources"] = new Dictionary<string, object>
                                 {
                                     ["requests"] = new Dictionary<string, object>

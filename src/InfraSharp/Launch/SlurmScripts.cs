@@ -89,6 +89,9 @@ public static class SlurmScripts
         foreach (var e in r.Extra) Line(e);
         sb.Append($"# Step {stage.Name}: {stage.Tasks} task(s); each takes its share with --partition auto.\n");
         sb.Append("set -uo pipefail\n");
+        // torch sizes its thread pool from OMP_NUM_THREADS, else takes every core of the node: without it, tasks
+        // sharing a node oversubscribe it and more tasks run slower, not faster.
+        sb.Append("export OMP_NUM_THREADS=${SLURM_CPUS_PER_TASK:-1}\n");
         sb.Append($"status={Quote(status)}; i=$SLURM_ARRAY_TASK_ID\n");
         sb.Append(TaskStatusFiles.Wrapper($"{a.InfraCommand} {string.Join(' ', stage.Arguments.Select(Quote))}"));
         return sb.ToString();

@@ -59,6 +59,7 @@ public class KubernetesManifestTests
             Assert.Equal(("shared", "/shared"), (S(c, "volumeMounts", "0", "name"), S(c, "volumeMounts", "0", "mountPath")));
             Assert.Equal(("8", "32Gi", "32Gi", "1"), (S(c, "resources", "requests", "cpu"), S(c, "resources", "requests", "memory"),
                 S(c, "resources", "limits", "memory"), S(c, "resources", "limits", "nvidia.com/gpu")));
+            Assert.Equal(("OMP_NUM_THREADS", "8"), (S(c, "env", "0", "name"), S(c, "env", "0", "value")));
             string script = S(c, "command", "2");
             Assert.Equal(("bash", "-c"), (S(c, "command", "0"), S(c, "command", "1")));
             Assert.Contains("i=$JOB_COMPLETION_INDEX", script);
