@@ -25,18 +25,8 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
     private readonly Dictionary<string, double> _stageSeconds = [];
 
     /// <summary>The module groups: one pass over the data per group, each holding only its modules' statistics.</summary>
-    private IReadOnlyList<(Partition Group, List<string> Names)> Groups()
-    {
-        int k = args.ModulePartitions;
-        if (k < 1) throw InputError.Argument($"--module-partitions must be at least 1 (got {k})");
-        if (k > modules.Names.Count) throw InputError.Argument($"--module-partitions {k}: only {modules.Names.Count} modules to share");
-        return Enumerable.Range(0, k).Select(g =>
-        {
-            var group = new Partition(g, k);
-            var (m0, m1) = group.Range(modules.Names.Count);
-            return (group, modules.Names.Skip(m0).Take(m1 - m0).ToList());
-        }).ToList();
-    }
+    private IReadOnlyList<(Partition Group, List<string> Names)> Groups() =>
+        modules.Groups(args.ModulePartitions).Select(g => (g.Group, g.Modules.Names.ToList())).ToList();
 
     public Result Fit(IReadOnlyList<EncodedExample> data, string outDir, Partition partition, JsonObject? manifest = null,
         FactorStage stage = FactorStage.All)

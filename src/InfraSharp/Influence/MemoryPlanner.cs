@@ -70,11 +70,7 @@ public static class MemoryPlanner
         var all = modules.Names.Select(m => Shape(c, m)).ToList();
         // A stage holds one module group at a time: each group-sized piece is its largest group's (a bound on the
         // stage's peak when the groups differ, exact when they don't).
-        var groups = Enumerable.Range(0, k).Select(g =>
-        {
-            var (m0, m1) = new Partition(g, k).Range(all.Count);
-            return all.Skip(m0).Take(m1 - m0).ToList();
-        }).ToList();
+        var groups = modules.Groups(k).Select(g => g.Modules.Names.Select(m => Shape(c, m)).ToList()).ToList();
         long GroupSum(Func<Linear, long> bytes) => groups.Max(g => g.Sum(bytes));
         long GroupMax(Func<Linear, long> bytes) => groups.Max(g => g.Max(bytes));
 

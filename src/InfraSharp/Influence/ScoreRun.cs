@@ -87,14 +87,7 @@ public static class ScoreRun
         // With module groups, each group's factors are loaded in turn, below.
         using var session = Open(args, loadFactors: k == 1, device: options.Device);
         var lm = session.Model;
-        if (k > session.Modules.Names.Count)
-            throw InputError.Argument($"--module-partitions {k}: only {session.Modules.Names.Count} modules to share");
-        var groups = Enumerable.Range(0, k).Select(g =>
-        {
-            var group = new Partition(g, k);
-            var (m0, m1) = group.Range(session.Modules.Names.Count);
-            return (Group: group, Modules: new TrackedModules(session.Modules.Selector, session.Modules.Names.Skip(m0).Take(m1 - m0).ToList()));
-        }).ToList();
+        var groups = session.Modules.Groups(k);
         var trainEx = lm.Encode(args.Train);
         var queryEx = args.Kind == ScoreKind.Self ? [] : lm.Encode(args.Queries!);
         int longest = Math.Max(trainEx.Max(e => e.Length), queryEx.Count > 0 ? queryEx.Max(e => e.Length) : 0);

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using InfraSharp.Models;
+using InfraSharp.Storage;
 
 namespace InfraSharp.Influence;
 
@@ -24,6 +25,22 @@ public sealed record TrackedModules(string Selector, IReadOnlyList<string> Names
         if (names.Count == 0)
             throw InputError.Argument($"--modules '{selector}' matches no Linear layer (names look like {all[0]})");
         return new TrackedModules(selector, names);
+    }
+
+    /// <summary>
+    /// The <paramref name="k"/> module groups that module partitions process one at a time: contiguous ranges of
+    /// the list, so that the factor and score runs and the memory planner agree on which modules share a pass.
+    /// </summary>
+    public IReadOnlyList<(Partition Group, TrackedModules Modules)> Groups(int k)
+    {
+        if (k < 1) throw InputError.Argument($"--module-partitions must be at least 1 (got {k})");
+        if (k > Names.Count) throw InputError.Argument($"--module-partitions {k}: only {Names.Count} modules to share");
+        return Enumerable.Range(0, k).Select(g =>
+        {
+            var group = new Partition(g, k);
+            var (m0, m1) = group.Range(Names.Count);
+            return (group, this with { Names = Names.Skip(m0).Take(m1 - m0).ToList() });
+        }).ToList();
     }
 
     /// <summary>The short name inside a layer (<c>mlp.up_proj</c>) of a full module name.</summary>
