@@ -23,6 +23,7 @@ public static class Program
         root.Subcommands.Add(InitCommand.Build());
         root.Subcommands.Add(PlanCommand.Build());
         root.Subcommands.Add(LaunchCommand.Build());
+        root.Subcommands.Add(ValidateCommand.Build());
         var parsed = root.Parse(args);
         // A bad option (missing, unknown, out of range, not one of an enum's values) is bad input: one line, exit 2.
         if (parsed.Errors.Count > 0)

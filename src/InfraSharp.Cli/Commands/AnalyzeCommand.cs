@@ -19,10 +19,11 @@ public static class AnalyzeCommand
         var topK = CliOptions.Int("--top-k", "Proponents and opponents kept per query", 5);
         var heat = new Option<string?>("--heatmap-query") { Description = "Query id whose most influential training examples get token heatmaps" };
         var noCf = new Option<bool>("--no-counterfactual") { Description = "Skip rescoring the examples without their exploratory steps" };
+        var lds = CliOptions.OptionalPath("--lds", "An infra validate lds folder whose table and scatterplots the report includes");
         var overwrite = CliOptions.Overwrite();
         var device = CliOptions.Device();
         var cmd = new Command("analyze", "Influence by data attribute, reasoning step and token; writes tables and a self-contained report.html.")
-        { scores, train, queries, output, groupBy, qGroupBy, lexicon, model, topK, heat, noCf, overwrite, device };
+        { scores, train, queries, output, groupBy, qGroupBy, lexicon, model, topK, heat, noCf, lds, overwrite, device };
         cmd.SetAction(p => CliRunner.Run(() =>
         {
             var r = AnalysisRun.Run(new AnalysisRunArguments
@@ -30,6 +31,7 @@ public static class AnalyzeCommand
                 Scores = p.GetValue(scores)!, Train = p.GetValue(train)!, Queries = p.GetValue(queries)!,
                 GroupBy = Split(p.GetValue(groupBy)!), QueryGroupBy = Split(p.GetValue(qGroupBy)!), Lexicon = p.GetValue(lexicon),
                 Model = p.GetValue(model), TopK = p.GetValue(topK), HeatmapQuery = p.GetValue(heat), Counterfactual = !p.GetValue(noCf),
+                Lds = p.GetValue(lds),
             }, p.GetValue(output)!, new() { Overwrite = p.GetValue(overwrite), Device = p.GetValue(device)! });
             Console.WriteLine(AnalysisWriter.CrossTableMarkdown(r));
             return 0;

@@ -4,6 +4,7 @@ using InfraSharp.Attribution;
 using InfraSharp.Influence;
 using InfraSharp.Models;
 using InfraSharp.Storage;
+using InfraSharp.Validation;
 using InfraSharp.Text;
 
 namespace InfraSharp.Reporting;
@@ -19,6 +20,7 @@ public static class AnalysisRun
         options ??= new RunOptions();
         var o = arguments.Normalized();
         if (o.TopK < 1) throw InputError.Argument($"--top-k must be at least 1 (got {o.TopK})");
+        if (o.Lds is not null) LdsTables.Read(o.Lds);
         if (o.GroupBy.Length == 0 || o.QueryGroupBy.Length == 0) throw InputError.Argument("--group-by and --query-group-by need at least one key");
         var scoreManifest = RunManifest.Read(o.Scores)
             ?? throw InputError.MissingFile($"--scores {o.Scores}: no manifest.json (not a score folder)", RunManifest.PathIn(o.Scores));
@@ -71,7 +73,7 @@ public static class AnalysisRun
             };
         }
         AnalysisWriter.WriteAll(outDir, result);
-        HtmlReport.Write(Path.Combine(outDir, "report.html"), result, o.Title);
+        HtmlReport.Write(Path.Combine(outDir, "report.html"), result, o.Title, o.Lds);
         ProgressLog.Line($"wrote tables, summary.md and report.html to {outDir}");
         return result;
     }

@@ -17,15 +17,19 @@ public static class HtmlReport
     private static string H(string s) => WebUtility.HtmlEncode(s);
     private static string F(double x, int decimals = 3) => AnalysisWriter.Signed(x, decimals);
 
-    public static string Render(AnalysisResult r, string title)
-    {
-        var sb = new StringBuilder();
-        sb.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>").Append(H(title)).Append("</title><style>")
-          .Append("body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;color:#222;line-height:1.45}")
+    /// <summary>The page's head and style, shared by the analysis report and the LDS report.</summary>
+    public static string Head(string title) => new StringBuilder()
+        .Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>").Append(H(title)).Append("</title><style>")
+        .Append("body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;color:#222;line-height:1.45}")
           .Append("table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}th,td{border:1px solid #ccc;padding:.3rem .6rem;text-align:right}")
           .Append("th:first-child,td:first-child{text-align:left}th{background:#f3f3f3}.pos{background:#e6f4ea}.neg{background:#fce8e6}")
           .Append(".ci{color:#777;font-size:.8rem}.note{color:#555;font-size:.9rem}.tok{white-space:pre-wrap;font-family:ui-monospace,monospace;font-size:.85rem;border:1px solid #ddd;padding:.6rem;margin:.5rem 0}")
-          .Append(".tok span{border-radius:2px}table.heat td{text-align:center;min-width:3.2rem}svg{max-width:100%;height:auto}h2{margin-top:2.2rem;border-bottom:1px solid #eee}</style></head><body>");
+          .Append(".tok span{border-radius:2px}table.heat td{text-align:center;min-width:3.2rem}svg{max-width:100%;height:auto}h2{margin-top:2.2rem;border-bottom:1px solid #eee}</style></head><body>")
+          .ToString();
+
+    public static string Render(AnalysisResult r, string title, string? ldsDir = null)
+    {
+        var sb = new StringBuilder(Head(title));
         sb.Append("<h1>").Append(H(title)).Append("</h1>");
         sb.Append("<p class=\"note\">Influence of training data on queries, from influence functions (EK-FAC by default). ")
           .Append("A <b>positive</b> value means the training data <b>helps</b> the query (up-weighting it lowers the query's loss). ")
@@ -116,9 +120,12 @@ public static class HtmlReport
         sb.Append("<h2>Top proponents and opponents</h2><table id=\"top\"><thead><tr><th>query</th><th>kind</th><th>rank</th><th>training example</th><th>group</th><th>score</th><th style=\"text-align:left\">response</th></tr></thead><tbody>");
         foreach (var x in r.TopExamples.Where(t => t.Rank <= 3))
             sb.Append($"<tr><td>{H(x.QueryId)}</td><td>{x.Kind}</td><td>{x.Rank}</td><td>{H(x.TrainId)}</td><td>{H(x.TrainGroup)}</td><td>{x.Score.ToString("G4", Inv)}</td><td style=\"text-align:left\">{H(x.Snippet)}</td></tr>");
-        sb.Append("</tbody></table></body></html>\n");
+        sb.Append("</tbody></table>");
+        if (ldsDir is not null) sb.Append(LdsReport.Section(ldsDir));
+        sb.Append("</body></html>\n");
         return sb.ToString();
     }
 
-    public static void Write(string path, AnalysisResult r, string title) => AtomicFile.WriteAllText(path, Render(r, title));
+    public static void Write(string path, AnalysisResult r, string title, string? ldsDir = null) =>
+        AtomicFile.WriteAllText(path, Render(r, title, ldsDir));
 }

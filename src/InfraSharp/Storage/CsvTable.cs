@@ -11,6 +11,10 @@ public sealed record CsvTable(string[] Header, List<string[]> Rows)
     public int Column(string name, string path) => Array.IndexOf(Header, name) is int i and >= 0 ? i
         : throw InputError.Data($"{path}: no column '{name}' (columns: {string.Join(", ", Header)})");
 
+    /// <summary>A cell as RFC 4180 writes it: quoted (quotes doubled) when it holds a comma, quote or line break.</summary>
+    public static string Quote(string cell) =>
+        cell.IndexOfAny([',', '"', '\n', '\r']) < 0 ? cell : "\"" + cell.Replace("\"", "\"\"") + "\"";
+
     public static CsvTable Read(string path)
     {
         if (!File.Exists(path)) throw InputError.MissingFile($"{path}: no such file", path);

@@ -15,6 +15,12 @@ public static class TrainingRun
 {
     public const string Kind = "training";
 
+    /// <summary>
+    /// The file in a trained model folder that records the run's whole arguments (data, shape or base model, seed,
+    /// steps, token budget, optimiser), so that validation can retrain the same way on subsets of the data.
+    /// </summary>
+    public const string ArgumentsFile = "training_args.json";
+
     public sealed record Result(bool Finished, double? HeldOutLossBefore, double? HeldOutLossAfter, IReadOnlyList<SftTrainer.StepLog> Log);
 
     /// <summary>Trains; <paramref name="resume"/> continues from the folder's latest checkpoint of this same run.</summary>
@@ -58,6 +64,7 @@ public static class TrainingRun
         string? from = resume ? SftTrainer.LatestCheckpoint(outDir) : null;
         if (resume && from is null) ProgressLog.Line("no checkpoint to resume from; starting fresh");
         bool finished = trainer.Train(train, from, pad, cancel);
+        if (finished) WriteArguments(outDir, args);
         double? after = finished && held is not null ? LossEvaluator.MeanLoss(lm, held, padId: pad) : null;
         if (after is double a) ProgressLog.Line($"held-out loss after: {a:F4}");
         return new Result(finished, before, after, trainer.Log);
@@ -83,6 +90,25 @@ public static class TrainingRun
         var tok = Tokenizer.Load(tokDir);
         var cfg = ModelShape.Parse(args.Init!, tok.Bpe.VocabSize, tok.EosId is int e ? [e] : [], tok.PadId);
         return (CausalLM.Initialize(cfg, args.Optimizer.Seed, ScalarType.Float32, on), tokDir);
+    }
+
+    public static void WriteArguments(string modelDir, TrainingRunArguments args) =>
+        AtomicFile.WriteAllText(Path.Combine(modelDir, ArgumentsFile),
+            JsonSerializer.Serialize(args, TrainingJson.Manifest.TrainingRunArguments) + "\n");
+
+    /// <summary>The arguments a model folder was trained with; bad input when it was not written by <c>infra train</c>.</summary>
+    public static TrainingRunArguments ReadArguments(string modelDir, string option = "--model")
+    {
+        string path = Path.Combine(modelDir, ArgumentsFile);
+        if (!File.Exists(path))
+            throw InputError.MissingFile($"{option} {modelDir}: no {ArgumentsFile} (train the model with infra train, " +
+                "which records how it was trained)", path);
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllText(path), TrainingJson.Manifest.TrainingRunArguments)
+                ?? throw InputError.Data($"{path}: empty");
+        }
+        catch (JsonException e) { throw InputError.Data($"{path}: not a training arguments record ({e.Message})"); }
     }
 
     /// <summary>The text a tokenizer is trained on: every message's content, a line each.</summary>

@@ -159,6 +159,13 @@ public class BadInputTableTests
             "factors", "--model", Model, "--data", Train, "--out", Out("mp1"), "--stage", "covariance", "--module-partition", "0/2");
         Add("module partition auto without a scheduler", "--module-partition", Out("mp2"),
             "factors", "--model", Model, "--data", Train, "--out", Out("mp2"), "--stage", "eigen", "--module-partition", "auto");
+        // Validation: a model not written by infra train has no record of how to retrain it; option ranges.
+        Add("LDS of a model without training_args.json", "training_args.json", Out("lds1"),
+            "validate", "lds", "--model", Model, "--train", Train, "--queries", Queries, "--out", Out("lds1"));
+        Add("LDS fraction out of range", "--fraction", Out("lds2"),
+            "validate", "lds", "--model", Model, "--train", Train, "--queries", Queries, "--out", Out("lds2"), "--fraction", "1.5");
+        Add("LDS unknown strategy", "strategy 'tracin'", Out("lds3"), "validate", "lds", "--model", Model, "--train", Train,
+            "--queries", Queries, "--out", Out("lds3"), "--strategies", "identity,tracin");
         return cases;
     }
 

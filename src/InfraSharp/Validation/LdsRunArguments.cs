@@ -1,0 +1,36 @@
+namespace InfraSharp.Validation;
+
+/// <summary>
+/// What an LDS folder's retrainings are: the trained model (whose <c>training_args.json</c> says how to retrain), the
+/// training rows the subsets are drawn from, the queries measured, and the subsets (count, fraction, seeds per
+/// subset, drawing seed). Written whole into the folder's manifest and compared whole on a rerun: the retrained
+/// models' measurements are only reusable for exactly these. The strategies scored against them are not part of
+/// it (<see cref="LdsEvaluation"/>): adding one costs no retraining.
+/// </summary>
+public sealed record LdsRunArguments
+{
+    public required string Model { get; init; }
+    public required string Train { get; init; }
+    public required string Queries { get; init; }
+    public int Subsets { get; init; } = 32;
+    public double Fraction { get; init; } = 0.5;
+    /// <summary>Trainings per subset (data-order seeds; the initialisation stays the original one), averaged.</summary>
+    public int Seeds { get; init; } = 1;
+    /// <summary>Seed of the subsets' draw.</summary>
+    public long Seed { get; init; }
+
+    public LdsRunArguments Normalized() => this with
+    {
+        Model = Path.GetFullPath(Model), Train = Path.GetFullPath(Train), Queries = Path.GetFullPath(Queries),
+    };
+
+    public void Validate()
+    {
+        if (Subsets < 2) throw InputError.Argument($"--subsets must be at least 2 (a correlation needs two points; got {Subsets})");
+        if (!(Fraction > 0 && Fraction <= 1)) throw InputError.Argument($"--fraction must be in (0, 1] (got {Fraction})");
+        if (Seeds < 1) throw InputError.Argument($"--seeds must be at least 1 (got {Seeds})");
+        Models.LoadedModel.RequireFolder(Model, "--model");
+        if (!File.Exists(Train)) throw InputError.MissingFile($"--train {Train}: no such file", Train);
+        if (!File.Exists(Queries)) throw InputError.MissingFile($"--queries {Queries}: no such file", Queries);
+    }
+}
