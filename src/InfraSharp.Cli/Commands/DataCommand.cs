@@ -14,7 +14,7 @@ public static class DataCommand
         var size = CliOptions.Int("--size", "Training rows (spread evenly over domain x difficulty)", 1000, min: 10);
         var explore = CliOptions.Double("--explore-share", "Share of solutions with an exploratory step", 0.3, 0, 1);
         var queries = CliOptions.Int("--queries-per-cell", "Query rows per domain x difficulty", 4);
-        var evals = CliOptions.Int("--eval-per-cell", "Held-out eval rows per domain x difficulty", 10);
+        var evals = CliOptions.Int("--eval-per-cell", "Held-out eval rows per domain x difficulty (100: 500 per domain)", 100);
         var synth = new Command("synth", "Math word problems and Python tasks at difficulty 1-5 with chain-of-thought solutions, split train/query/eval.")
         { output, seed, size, explore, queries, evals };
         synth.SetAction(p => CliRunner.Run(() =>

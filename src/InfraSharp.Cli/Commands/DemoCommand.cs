@@ -9,6 +9,7 @@ using InfraSharp.Storage;
 using InfraSharp.Text;
 using InfraSharp.Training;
 using InfraSharp.Training.Synthetic;
+using InfraSharp.Validation;
 using TorchSharp;
 
 namespace InfraSharp.Cli.Commands;
@@ -24,7 +25,7 @@ public static class DemoCommand
     {
         // Measured here: 1,000 steps of batch 8 teach the 0.9M-parameter model the easy levels in about two
         // minutes on 2 cores; the demo trains four such models (original and three mixes) within 15 minutes.
-        public static readonly Settings Full = new(2000, 10, 10, 4, 768, "layers=4,hidden=128,heads=4,kv_heads=2,mlp=384", 8, 2e-3, 256);
+        public static readonly Settings Full = new(2000, 100, 10, 4, 768, "layers=4,hidden=128,heads=4,kv_heads=2,mlp=384", 8, 2e-3, 256);
         public static readonly Settings Quick = new(800, 4, 2, 3, 640, "layers=3,hidden=96,heads=4,kv_heads=2,mlp=288", 8, 3e-3, 200);
     }
 
@@ -74,7 +75,7 @@ public static class DemoCommand
         ProgressLog.Line($"held-out loss {before:F3} -> {after:F3}");
 
         ProgressLog.Line("3/8 greedy answers on the held-out problems");
-        var summary = Evaluate(lm, tok, modelDir, Path.Combine(dataDir, "eval.jsonl"), Path.Combine(outDir, "eval"), s.MaxNewTokens);
+        var (summary, originalResults) = Evaluate(lm, tok, modelDir, Path.Combine(dataDir, "eval.jsonl"), Path.Combine(outDir, "eval"), s.MaxNewTokens);
         double originalSeconds = originalClock.Elapsed.TotalSeconds;
 
         ProgressLog.Line("4/8 keep the query problems the model answers correctly");
@@ -87,7 +88,7 @@ public static class DemoCommand
         ProgressLog.Line("6/8 attribution analysis and report");
         var analysis = AnalysisRun.Run(new AnalysisRunArguments
         {
-            Scores = scoreDir, Train = trainPath, Queries = queriesPath, Title = "InfraSharp demo: which training data helps math and code",
+            Scores = scoreDir, Train = trainPath, Queries = queriesPath, Title = ReportTitle,
         }, Path.Combine(outDir, "analysis"), on);
 
         ProgressLog.Line("7/8 curate the next training mix: flip-difficulty, attribute-influence, and a random control of the same size");
@@ -112,7 +113,9 @@ public static class DemoCommand
         long budget = (long)s.Epochs * train.Sum(e => (long)e.Length);
         var cfg = lm.Config;
         var runs = new List<(string Model, int Seed, EvalSummary Summary, double Seconds)>();
+        var graded = new List<BeforeAfterComparison.Run>();
         runs.Add(("original", seed, summary, originalSeconds));
+        graded.Add(new("original", seed, originalResults));
         for (int k = 0; k < seeds; k++)
         {
             int sd = seed + k;
@@ -125,8 +128,9 @@ public static class DemoCommand
                 string dir = Path.Combine(outDir, "retrain", $"{name}-seed{sd}");
                 using var model = CausalLM.Initialize(cfg, sd, TorchSharp.torch.ScalarType.Float32, ComputeDevice.Parse(device));
                 TrainingRun.Train(model, tokDir, trainArgs with { Data = path, EvalData = null, Optimizer = o with { Seed = sd, TokenBudget = budget } }, dir);
-                var sum = Evaluate(model, tok, dir, Path.Combine(dataDir, "eval.jsonl"), Path.Combine(dir, "eval"), s.MaxNewTokens);
+                var (sum, results) = Evaluate(model, tok, dir, Path.Combine(dataDir, "eval.jsonl"), Path.Combine(dir, "eval"), s.MaxNewTokens);
                 runs.Add((name, sd, sum, sw.Elapsed.TotalSeconds));
+                graded.Add(new(name, sd, results));
                 ProgressLog.Line($"{name} (seed {sd}): math {Accuracy(sum, "math"):P1}, code {Accuracy(sum, "code"):P1} ({sw.Elapsed.TotalSeconds:F0}s)");
             }
         }
@@ -144,9 +148,18 @@ public static class DemoCommand
         Console.WriteLine($"## Before / after: accuracy on held-out problems, same initialisation and token budget ({seeds} seed{(seeds > 1 ? "s" : "")}; mean ± sd)");
         Console.WriteLine();
         Console.WriteLine(BeforeAfterTable(runs));
+        // Paired differences: each mix against the original and against the random control, seed k with seed k.
+        var paired = BeforeAfterComparison.Compare(graded, ["original", "random-control"], seed);
+        BeforeAfterComparison.WriteCsv(Path.Combine(outDir, "before-after.csv"), paired);
+        Console.WriteLine($"## Paired differences (points; 95% bootstrap CI over problems and seeds; * = CI excludes 0; {Path.Combine(outDir, "before-after.csv")} has McNemar's p per seed)");
+        Console.WriteLine();
+        Console.WriteLine(BeforeAfterComparison.Markdown(paired));
+        HtmlReport.Write(Path.Combine(outDir, "analysis", "report.html"), analysis, ReportTitle, [BeforeAfterReport.Section(paired)]);
         Console.WriteLine($"report: {Path.Combine(outDir, "analysis", "report.html")}; wall time {total.Elapsed.TotalSeconds:F0}s");
         return 0;
     }
+
+    private const string ReportTitle = "InfraSharp demo: which training data helps math and code";
 
     /// <summary>Rows drawn uniformly at random with replacement: a control of the same size as the curated mixes.</summary>
     public static CurationResult RandomControl(IReadOnlyList<System.Text.Json.Nodes.JsonObject> rows, int seed)
@@ -229,7 +242,8 @@ public static class DemoCommand
     }
 
     /// <summary>Greedy completions for math and code rows of a file, graded; results under <paramref name="outDir"/>.</summary>
-    public static EvalSummary Evaluate(CausalLM lm, Tokenizer tok, string modelDir, string problemsPath, string outDir, int maxNewTokens)
+    public static (EvalSummary Summary, List<SampleResult> Results) Evaluate(CausalLM lm, Tokenizer tok, string modelDir,
+        string problemsPath, string outDir, int maxNewTokens)
     {
         var rows = DatasetReader.Read(problemsPath).ToList();
         var opts = new GenerationOptions
@@ -245,6 +259,6 @@ public static class DemoCommand
             new SandboxLimits { WallTime = TimeSpan.FromSeconds(5), MemoryBytes = 512L << 20 }));
         var summary = EvalSummary.Compute(results);
         summary.Write(outDir, results);
-        return summary;
+        return (summary, results);
     }
 }

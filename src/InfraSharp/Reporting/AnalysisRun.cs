@@ -73,7 +73,7 @@ public static class AnalysisRun
             };
         }
         AnalysisWriter.WriteAll(outDir, result);
-        HtmlReport.Write(Path.Combine(outDir, "report.html"), result, o.Title, o.Lds);
+        HtmlReport.Write(Path.Combine(outDir, "report.html"), result, o.Title, o.Lds is null ? [] : [LdsReport.Section(o.Lds)]);
         ProgressLog.Line($"wrote tables, summary.md and report.html to {outDir}");
         return result;
     }

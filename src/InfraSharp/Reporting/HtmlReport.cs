@@ -27,7 +27,8 @@ public static class HtmlReport
           .Append(".tok span{border-radius:2px}table.heat td{text-align:center;min-width:3.2rem}svg{max-width:100%;height:auto}h2{margin-top:2.2rem;border-bottom:1px solid #eee}</style></head><body>")
           .ToString();
 
-    public static string Render(AnalysisResult r, string title, string? ldsDir = null)
+    /// <summary>The report; <paramref name="sections"/> (HTML, e.g. the LDS table, the before/after table) go at its end.</summary>
+    public static string Render(AnalysisResult r, string title, IEnumerable<string>? sections = null)
     {
         var sb = new StringBuilder(Head(title));
         sb.Append("<h1>").Append(H(title)).Append("</h1>");
@@ -121,11 +122,11 @@ public static class HtmlReport
         foreach (var x in r.TopExamples.Where(t => t.Rank <= 3))
             sb.Append($"<tr><td>{H(x.QueryId)}</td><td>{x.Kind}</td><td>{x.Rank}</td><td>{H(x.TrainId)}</td><td>{H(x.TrainGroup)}</td><td>{x.Score.ToString("G4", Inv)}</td><td style=\"text-align:left\">{H(x.Snippet)}</td></tr>");
         sb.Append("</tbody></table>");
-        if (ldsDir is not null) sb.Append(LdsReport.Section(ldsDir));
+        foreach (var section in sections ?? []) sb.Append(section);
         sb.Append("</body></html>\n");
         return sb.ToString();
     }
 
-    public static void Write(string path, AnalysisResult r, string title, string? ldsDir = null) =>
-        AtomicFile.WriteAllText(path, Render(r, title, ldsDir));
+    public static void Write(string path, AnalysisResult r, string title, IEnumerable<string>? sections = null) =>
+        AtomicFile.WriteAllText(path, Render(r, title, sections));
 }

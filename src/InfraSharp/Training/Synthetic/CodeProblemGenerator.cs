@@ -46,9 +46,11 @@ public sealed class CodeProblemGenerator(Random rng)
     private static long L(object o) => Convert.ToInt64(o);
     private static List<long> Xs(object o) => (List<long>)o;
 
+    // Constants up to 999 (not 99): 300+ distinct statements per template are needed for a 100-problem eval cell
+    // beside the training rows.
     private Task Level1()
     {
-        int k = R(1, 99);
+        int k = R(1, 999);
         return R(0, 2) switch
         {
             0 => new(Name("sum"), "a, b", $"Write a Python function {{f}} that returns the sum of a and b plus {k}.",
@@ -62,7 +64,7 @@ public sealed class CodeProblemGenerator(Random rng)
 
     private Task Level2()
     {
-        int k = R(1, 99);
+        int k = R(1, 999);
         return R(0, 2) switch
         {
             0 => new(Name("larger"), "a, b", $"Write a Python function {{f}} that returns the larger of a and b, plus {k}.",
@@ -76,15 +78,15 @@ public sealed class CodeProblemGenerator(Random rng)
 
     private Task Level3()
     {
-        int k = R(1, 99);
+        int k = R(1, 999);
         return R(0, 2) switch
         {
             0 => new(Name("sum_above"), "xs", $"Write a Python function {{f}} that returns the sum of the numbers in the list xs that are greater than {k}.",
                 $"    total = 0\n    for x in xs:\n        if x > {k}:\n            total += x\n    return total\n",
-                x => Xs(x[0]).Where(v => v > k).Sum(), () => [List(7, 0, 120)], 3),
+                x => Xs(x[0]).Where(v => v > k).Sum(), () => [List(7, 0, Math.Max(120, 2 * k))], 3),
             1 => new(Name("count_above"), "xs", $"Write a Python function {{f}} that returns how many numbers in the list xs are greater than {k}.",
                 $"    count = 0\n    for x in xs:\n        if x > {k}:\n            count += 1\n    return count\n",
-                x => (long)Xs(x[0]).Count(v => v > k), () => [List(8, 0, 120)], 3),
+                x => (long)Xs(x[0]).Count(v => v > k), () => [List(8, 0, Math.Max(120, 2 * k))], 3),
             _ => new(Name("shifted_sum"), "xs", $"Write a Python function {{f}} that adds {k} to every number in the list xs and returns the total.",
                 $"    total = 0\n    for x in xs:\n        total += x + {k}\n    return total\n",
                 x => Xs(x[0]).Sum(v => v + k), () => [List(6, -10, 20)], 3),
@@ -93,18 +95,18 @@ public sealed class CodeProblemGenerator(Random rng)
 
     private Task Level4()
     {
-        int k = R(2, 12), m = R(2, 9), t = R(5, 99);
+        int k = R(2, 30), m = R(2, 9), t = R(5, 999);
         return R(0, 2) switch
         {
             0 => new(Name("scale_mult"), "xs", $"Write a Python function {{f}} that returns a new list with the numbers in xs that are divisible by {k}, each multiplied by {m}.",
                 $"    result = []\n    for x in xs:\n        if x % {k} == 0:\n            result.append(x * {m})\n    return result\n",
-                x => Xs(x[0]).Where(v => v % k == 0).Select(v => v * m).ToList(), () => [List(8, 0, 50)], 4),
+                x => Xs(x[0]).Where(v => v % k == 0).Select(v => v * m).ToList(), () => [List(8, 0, Math.Max(50, 3 * k))], 4),
             1 => new(Name("max_below"), "xs", $"Write a Python function {{f}} that returns the largest number in xs that is less than {t}, or -1 if there is none.",
                 $"    best = -1\n    for x in xs:\n        if x < {t} and x > best:\n            best = x\n    return best\n",
-                x => Xs(x[0]).Where(v => v < t).DefaultIfEmpty(-1).Max(), () => [List(7, 0, 120)], 4),
+                x => Xs(x[0]).Where(v => v < t).DefaultIfEmpty(-1).Max(), () => [List(7, 0, Math.Max(120, 2 * t))], 4),
             _ => new(Name("squares_between"), "xs", $"Write a Python function {{f}} that returns a list of the squares of the numbers in xs that are between {k} and {k * m} inclusive.",
                 $"    result = []\n    for x in xs:\n        if x >= {k} and x <= {k * m}:\n            result.append(x * x)\n    return result\n",
-                x => Xs(x[0]).Where(v => v >= k && v <= k * m).Select(v => v * v).ToList(), () => [List(8, 0, 50)], 4),
+                x => Xs(x[0]).Where(v => v >= k && v <= k * m).Select(v => v * v).ToList(), () => [List(8, 0, k * m + 10)], 4),
         };
     }
 

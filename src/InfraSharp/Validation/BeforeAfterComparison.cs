@@ -1,0 +1,90 @@
+using System.Globalization;
+using System.Text;
+using InfraSharp.Evaluation;
+using InfraSharp.Storage;
+
+namespace InfraSharp.Validation;
+
+/// <summary>
+/// The before/after table with paired statistics: for each curated mix and each reference mix (the original, the
+/// random control), per domain and level, the accuracy difference on the same held-out problems with seed k of the
+/// mix paired with seed k of the reference (<see cref="PairedComparison"/>).
+/// </summary>
+public static class BeforeAfterComparison
+{
+    /// <summary>One trained and evaluated model: its mix, its seed and its graded samples (first sample per problem).</summary>
+    public sealed record Run(string Mix, int Seed, IReadOnlyList<SampleResult> Results);
+
+    public sealed record Row(string Mix, string Reference, string Domain, string Level, PairedComparison Comparison);
+
+    public static readonly string[] Levels = ["all", "1", "2", "3", "4", "5"];
+
+    public static List<Row> Compare(IReadOnlyList<Run> runs, IReadOnlyList<string> references, long seed)
+    {
+        references = references.Where(r => runs.Any(x => x.Mix == r)).ToList();
+        var rows = new List<Row>();
+        var mixes = runs.Select(r => r.Mix).Distinct().ToList();
+        // Against the first reference (the original) every other mix; against a later one (the random control) the
+        // mixes that are not references themselves.
+        for (int k = 0; k < references.Count; k++)
+            foreach (var mix in mixes.Where(m => !references.Take(k + 1).Contains(m)))
+            {
+                string reference = references[k];
+                var seeds = runs.Where(r => r.Mix == mix).Select(r => r.Seed)
+                    .Intersect(runs.Where(r => r.Mix == reference).Select(r => r.Seed)).OrderBy(s => s).ToList();
+                if (seeds.Count == 0) continue;
+                Run Of(string m, int s) => runs.First(r => r.Mix == m && r.Seed == s);
+                foreach (var domain in runs[0].Results.Select(r => r.Domain).Distinct().OrderBy(d => d, StringComparer.Ordinal))
+                    foreach (var level in Levels)
+                    {
+                        bool In(SampleResult r) => r.Domain == domain && r.SampleIndex == 0 && (level == "all" || r.Difficulty == level);
+                        var ids = Of(reference, seeds[0]).Results.Where(In).Select(r => r.ProblemId).OrderBy(i => i, StringComparer.Ordinal).ToList();
+                        if (ids.Count == 0) continue;
+                        bool[] Outcomes(string m, int s)
+                        {
+                            var byId = Of(m, s).Results.Where(In).ToDictionary(r => r.ProblemId, r => r.Correct);
+                            return ids.Select(i => byId.TryGetValue(i, out var c) ? c
+                                : throw new InvalidOperationException($"{m} seed {s} was not evaluated on problem {i}")).ToArray();
+                        }
+                        var c = PairedComparison.Compute(seeds.Select(s => Outcomes(reference, s)).ToList(),
+                            seeds.Select(s => Outcomes(mix, s)).ToList(), seed);
+                        rows.Add(new Row(mix, reference, domain, level, c));
+                    }
+            }
+        return rows;
+    }
+
+    private static string Pct(double v) => (v >= 0 ? "+" : "") + (v * 100).ToString("F1", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// One line per mix and reference: each domain and level's difference in points with its 95% CI, starred when
+    /// the CI excludes zero.
+    /// </summary>
+    public static string Markdown(IReadOnlyList<Row> rows)
+    {
+        var cells = rows.Select(r => (r.Domain, r.Level)).Distinct().ToList();
+        var sb = new StringBuilder("| mix | vs | " + string.Join(" | ", cells.Select(c => c.Level == "all" ? c.Domain : $"{c.Domain} L{c.Level}")) + " |\n");
+        sb.Append("|---|---|" + string.Concat(cells.Select(_ => "---|")) + "\n");
+        foreach (var g in rows.GroupBy(r => (r.Mix, r.Reference)))
+        {
+            sb.Append($"| {g.Key.Mix} | {g.Key.Reference} |");
+            foreach (var c in cells)
+            {
+                var r = g.FirstOrDefault(x => x.Domain == c.Domain && x.Level == c.Level);
+                sb.Append(r is null ? " |" : $" {Pct(r.Comparison.Difference)} [{Pct(r.Comparison.CiLow)}, {Pct(r.Comparison.CiHigh)}]{(r.Comparison.Distinguishable ? "*" : "")} |");
+            }
+            sb.Append('\n');
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>The rows as CSV, with each seed's McNemar p-value (semicolon-separated).</summary>
+    public static void WriteCsv(string path, IReadOnlyList<Row> rows)
+    {
+        string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+        AtomicFile.WriteAllLines(path, new[] { "mix,reference,domain,level,difference,ci_low,ci_high,problems,seeds,distinguishable,mcnemar_p" }
+            .Concat(rows.Select(r => string.Join(",", CsvTable.Quote(r.Mix), CsvTable.Quote(r.Reference), CsvTable.Quote(r.Domain), r.Level,
+                F(r.Comparison.Difference), F(r.Comparison.CiLow), F(r.Comparison.CiHigh), r.Comparison.Problems, r.Comparison.Seeds,
+                r.Comparison.Distinguishable ? "true" : "false", string.Join(";", r.Comparison.McNemarP.Select(F))))));
+    }
+}
