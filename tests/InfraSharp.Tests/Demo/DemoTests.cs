@@ -31,5 +31,15 @@ public class DemoTests
         Assert.Contains("| domain=math|difficulty=5 |", text);
         Assert.Contains("## Before / after", text);
         foreach (var mix in new[] { "| original |", "| flip-difficulty |", "| attribute-influence |", "| random-control |" }) Assert.Contains(mix, text);
+        // Paired differences: every curated mix against the original and the random control, per domain and level,
+        // in the printed table, the CSV (with McNemar's p) and the report.
+        Assert.Contains("## Paired differences", text);
+        var csv = InfraSharp.Storage.CsvTable.Read(Path.Combine(dir, "before-after.csv"));
+        foreach (var (mix, reference) in new[] { ("flip-difficulty", "original"), ("flip-difficulty", "random-control"),
+                     ("attribute-influence", "random-control"), ("random-control", "original") })
+            foreach (var level in new[] { "all", "1", "5" })
+                Assert.Contains(csv.Rows, r => r[0] == mix && r[1] == reference && r[2] == "math" && r[3] == level);
+        Assert.All(csv.Rows, r => Assert.InRange(double.Parse(r[10].Split(';')[0], System.Globalization.CultureInfo.InvariantCulture), 0, 1));
+        Assert.Contains("id=\"before-after-table\"", File.ReadAllText(Path.Combine(dir, "analysis", "report.html")));
     }
 }

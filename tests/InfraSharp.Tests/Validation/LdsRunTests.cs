@@ -97,6 +97,10 @@ public class LdsRunTests
         Assert.Equal(3, LdsTables.Read(single).Count);
         Assert.All(more.Scores, x => Assert.InRange(x.Lds, -1, 1));
         Assert.Equal(4 * 4 * 3, LdsTables.ReadPoints(single).Count);
+        InfraSharp.Reporting.LdsReport.Write(single);
+        string html = File.ReadAllText(Path.Combine(single, "report.html"));
+        Assert.Contains("id=\"lds-table\"", html);
+        Assert.Equal(3 * 3, System.Text.RegularExpressions.Regex.Matches(html, "<svg").Count);
 
         // The retraining arguments are compared whole: another fraction in the same folder is refused, naming the field.
         var refused = Assert.Throws<ArgumentException>(() => LdsRun.Run(args with { Fraction = 0.25 }, eval, single));
