@@ -46,11 +46,11 @@ public sealed class CodeProblemGenerator(Random rng)
     private static long L(object o) => Convert.ToInt64(o);
     private static List<long> Xs(object o) => (List<long>)o;
 
-    // Constants up to 999 (not 99): 300+ distinct statements per template are needed for a 100-problem eval cell
-    // beside the training rows.
+    // Constants up to 150 (not 99): 310+ distinct statements per level are needed for a 100-problem eval cell
+    // beside the training rows; mostly two digits, which a small model copies reliably.
     private Task Level1()
     {
-        int k = R(1, 999);
+        int k = R(1, 150);
         return R(0, 2) switch
         {
             0 => new(Name("sum"), "a, b", $"Write a Python function {{f}} that returns the sum of a and b plus {k}.",
@@ -64,7 +64,7 @@ public sealed class CodeProblemGenerator(Random rng)
 
     private Task Level2()
     {
-        int k = R(1, 999);
+        int k = R(1, 150);
         return R(0, 2) switch
         {
             0 => new(Name("larger"), "a, b", $"Write a Python function {{f}} that returns the larger of a and b, plus {k}.",
@@ -78,7 +78,7 @@ public sealed class CodeProblemGenerator(Random rng)
 
     private Task Level3()
     {
-        int k = R(1, 999);
+        int k = R(1, 150);
         return R(0, 2) switch
         {
             0 => new(Name("sum_above"), "xs", $"Write a Python function {{f}} that returns the sum of the numbers in the list xs that are greater than {k}.",
@@ -95,7 +95,7 @@ public sealed class CodeProblemGenerator(Random rng)
 
     private Task Level4()
     {
-        int k = R(2, 30), m = R(2, 9), t = R(5, 999);
+        int k = R(2, 20), m = R(2, 9), t = R(5, 150);
         return R(0, 2) switch
         {
             0 => new(Name("scale_mult"), "xs", $"Write a Python function {{f}} that returns a new list with the numbers in xs that are divisible by {k}, each multiplied by {m}.",
@@ -114,22 +114,23 @@ public sealed class CodeProblemGenerator(Random rng)
 
     private Task Level5()
     {
-        int a = R(2, 5), b = R(a + 1, 9), c = R(0, 30);
+        // Every template has 150+ variants, so that none runs out of distinct statements and the cell stays balanced.
+        int a = R(2, 5), b = R(a + 1, 9), c = R(0, 150);
         string w1 = Pick(Words), w2 = Pick(Words.Where(w => w != w1).ToArray());
         return R(0, 2) switch
         {
-            0 => new(Name("pairs"), "xs, target", $"Write a Python function {{f}} that returns the number of index pairs i < j with xs[i] + xs[j] equal to target plus {c}.",
-                $"    count = 0\n    for i in range(len(xs)):\n        for j in range(i + 1, len(xs)):\n            if xs[i] + xs[j] == target + {c}:\n                count += 1\n    return count\n",
-                x => { var xs = Xs(x[0]); long n = 0; for (int i = 0; i < xs.Count; i++) for (int j = i + 1; j < xs.Count; j++) if (xs[i] + xs[j] == L(x[1]) + c) n++; return n; },
-                () => [List(8, 0, 12), (long)R(0, 16)], 5),
+            0 => new(Name("pairs"), "xs", $"Write a Python function {{f}} that returns the number of index pairs i < j with xs[i] + xs[j] greater than {c}.",
+                $"    count = 0\n    for i in range(len(xs)):\n        for j in range(i + 1, len(xs)):\n            if xs[i] + xs[j] > {c}:\n                count += 1\n    return count\n",
+                x => { var xs = Xs(x[0]); long n = 0; for (int i = 0; i < xs.Count; i++) for (int j = i + 1; j < xs.Count; j++) if (xs[i] + xs[j] > c) n++; return n; },
+                () => [List(8, 0, c + 5)], 5),
             1 => new(Name("labels"), "n", $"Write a Python function {{f}} that returns a list of strings for the numbers 1 to n: '{w1}' for multiples of {a}, '{w2}' for multiples of {b}, '{w1}{w2}' for multiples of both, and the number itself as a string otherwise.",
                 $"    result = []\n    for i in range(1, n + 1):\n        if i % {a} == 0 and i % {b} == 0:\n            result.append('{w1}{w2}')\n        elif i % {a} == 0:\n            result.append('{w1}')\n        elif i % {b} == 0:\n            result.append('{w2}')\n        else:\n            result.append(str(i))\n    return result\n",
                 x => Enumerable.Range(1, (int)L(x[0])).Select(i => i % a == 0 && i % b == 0 ? w1 + w2 : i % a == 0 ? w1 : i % b == 0 ? w2 : i.ToString()).ToList(),
                 () => [(long)R(0, 16)], 5),
-            _ => new(Name("longest_run"), "xs", $"Write a Python function {{f}} that returns the length of the longest run of consecutive numbers in xs that are all greater than {c % 10}.",
-                $"    best = 0\n    run = 0\n    for x in xs:\n        if x > {c % 10}:\n            run += 1\n            if run > best:\n                best = run\n        else:\n            run = 0\n    return best\n",
-                x => { long best = 0, run = 0; foreach (var v in Xs(x[0])) { if (v > c % 10) { run++; best = Math.Max(best, run); } else run = 0; } return best; },
-                () => [List(10, 0, 9)], 5),
+            _ => new(Name("longest_run"), "xs", $"Write a Python function {{f}} that returns the length of the longest run of consecutive numbers in xs that are all greater than {c}.",
+                $"    best = 0\n    run = 0\n    for x in xs:\n        if x > {c}:\n            run += 1\n            if run > best:\n                best = run\n        else:\n            run = 0\n    return best\n",
+                x => { long best = 0, run = 0; foreach (var v in Xs(x[0])) { if (v > c) { run++; best = Math.Max(best, run); } else run = 0; } return best; },
+                () => [List(10, 0, 2 * c + 2)], 5),
         };
     }
 }

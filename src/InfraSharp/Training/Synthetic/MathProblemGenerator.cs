@@ -4,8 +4,8 @@ namespace InfraSharp.Training.Synthetic;
 
 /// <summary>
 /// Multi-step arithmetic word problems. The level sets the work: level L has L operations, operands grow
-/// (up to 5, 9, 12, 15, 20) and harder levels mix in multiplication and halving. Every running total stays
-/// within 0-99: the levels differ in how many steps must all be right, not in how many digits a step has, so a
+/// (up to 5, 6, 7, 8, 9) and harder levels mix in multiplication and halving. Every running total stays
+/// within 0-50: the levels differ in how many steps must all be right, not in how many digits a step has, so a
 /// small model trained from scratch is neither perfect at level 1 nor hopeless at level 5. The solution walks
 /// every step, optionally re-checks one ("Wait, let me check ...") or re-derives it another way
 /// ("Alternatively, ..."), and ends with <c>\boxed{answer}</c>.
@@ -14,8 +14,8 @@ public sealed class MathProblemGenerator(Random rng)
 {
     private static readonly string[] Names = ["Ava", "Ben", "Cora", "Dev", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jun", "Kai", "Lea", "Max", "Nia", "Omar", "Pia", "Quin", "Rosa", "Sam", "Tess"];
     private static readonly string[] Items = ["apples", "coins", "books", "marbles", "stamps", "shells", "pencils", "cards", "beads", "plums"];
-    private static readonly int[] MaxOperand = [0, 5, 9, 12, 15, 20];
-    private const long MaxValue = 99;
+    private static readonly int[] MaxOperand = [0, 5, 6, 7, 8, 9];
+    private const long MaxValue = 50;
 
     public SyntheticProblem Generate(int level, bool explore)
     {
@@ -29,7 +29,7 @@ public sealed class MathProblemGenerator(Random rng)
         {
             int kind = rng.Next(level >= 3 ? 4 : 2);
             long before = value;
-            // Steps that would leave 0-99 are replaced: a full total gives away, an empty one gets more.
+            // Steps that would leave 0-50 are replaced: a full total gives away, an empty one gets more.
             if (kind == 2 && value * 2 > MaxValue) kind = 1;
             if (kind == 0 && value >= MaxValue || kind == 3 && value % 2 == 1 && value >= MaxValue) kind = 1;
             switch (kind)
@@ -54,7 +54,7 @@ public sealed class MathProblemGenerator(Random rng)
                 }
                 case 2:
                 {
-                    long n = rng.Next(2, (int)Math.Min(level >= 5 ? 5 : 3, MaxValue / value) + 1);
+                    long n = rng.Next(2, (int)Math.Min(3, MaxValue / value) + 1);
                     value *= n;
                     q.Append($" Then the number of {item} is multiplied by {n}.");
                     s.Append($"Multiplying by {n} gives {before} * {n} = {value} {item}.\n");
