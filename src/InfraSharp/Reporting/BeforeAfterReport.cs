@@ -5,7 +5,9 @@ using InfraSharp.Validation;
 
 namespace InfraSharp.Reporting;
 
-/// <summary>The report's before/after section: accuracy differences with paired 95% CIs, per domain and level.</summary>
+/// <summary>
+/// The report's before/after section: accuracy differences with paired 95% CIs, per domain and level.
+/// </summary>
 public static class BeforeAfterReport
 {
     private static string Pct(double v) => (v >= 0 ? "+" : "") + (v * 100).ToString("F1", CultureInfo.InvariantCulture);
@@ -14,15 +16,19 @@ public static class BeforeAfterReport
     {
         var cells = rows.Select(r => (r.Domain, r.Level)).Distinct().ToList();
         int seeds = rows.Count == 0 ? 0 : rows.Max(r => r.Comparison.Seeds);
-        var sb = new StringBuilder("<h2 id=\"before-after\">Before / after</h2><p class=\"note\">Accuracy difference in points on ")
-            .Append(CultureInfo.InvariantCulture, $"the same held-out problems ({seeds} seed{(seeds == 1 ? "" : "s")}, seed k paired with seed k), ")
+        var sb = new StringBuilder("<h2 id=\"before-after\">Before / after</h2>"
+                + "<p class=\"note\">Accuracy difference in points on ")
+            .Append(CultureInfo.InvariantCulture,
+                $"the same held-out problems ({seeds} seed{(seeds == 1 ? "" : "s")}, seed k paired with seed k), ")
             .Append("with a paired bootstrap 95% CI over problems and seeds; <b>bold</b>: the CI excludes zero.</p>");
         sb.Append("<table id=\"before-after-table\"><thead><tr><th>mix</th><th>vs</th>");
-        foreach (var (d, l) in cells) sb.Append("<th>").Append(WebUtility.HtmlEncode(l == "all" ? d : $"{d} L{l}")).Append("</th>");
+        foreach (var (d, l) in cells)
+            sb.Append("<th>").Append(WebUtility.HtmlEncode(l == "all" ? d : $"{d} L{l}")).Append("</th>");
         sb.Append("</tr></thead><tbody>");
         foreach (var g in rows.GroupBy(r => (r.Mix, r.Reference)))
         {
-            sb.Append("<tr><td>").Append(WebUtility.HtmlEncode(g.Key.Mix)).Append("</td><td>").Append(WebUtility.HtmlEncode(g.Key.Reference)).Append("</td>");
+            sb.Append("<tr><td>").Append(WebUtility.HtmlEncode(g.Key.Mix)).Append("</td><td>")
+                .Append(WebUtility.HtmlEncode(g.Key.Reference)).Append("</td>");
             foreach (var (d, l) in cells)
             {
                 var r = g.FirstOrDefault(x => x.Domain == d && x.Level == l);

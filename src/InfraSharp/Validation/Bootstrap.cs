@@ -5,7 +5,9 @@ public static class Bootstrap
 {
     public const int DefaultResamples = 2000;
 
-    /// <summary>The (1 − level)/2 and (1 + level)/2 quantiles of <paramref name="values"/>, linearly interpolated.</summary>
+    /// <summary>
+    /// The (1 − level)/2 and (1 + level)/2 quantiles of <paramref name="values"/>, linearly interpolated.
+    /// </summary>
     public static (double Low, double High) PercentileInterval(double[] values, double level = 0.95)
     {
         var sorted = values.Where(v => !double.IsNaN(v)).OrderBy(v => v).ToArray();

@@ -22,7 +22,8 @@ public static class LdsRun
 
     public sealed record Result(bool Complete, IReadOnlyList<LinearDatamodelingScore> Scores, string Message);
 
-    public static Result Run(LdsRunArguments arguments, LdsEvaluation evaluation, string outDir, RunOptions? options = null)
+    public static Result Run(LdsRunArguments arguments, LdsEvaluation evaluation, string outDir,
+        RunOptions? options = null)
     {
         options ??= new RunOptions();
         var args = arguments.Normalized();
@@ -31,14 +32,17 @@ public static class LdsRun
         var original = TrainingRun.ReadArguments(args.Model);
         var tok = Tokenizer.Load(args.Model);
         var config = ModelConfig.Load(args.Model);
-        var encoder = new ExampleEncoder(tok, new EncodeOptions { MaxLength = config.MaxPositionEmbeddings, VocabSize = config.VocabSize });
+        var encoder = new ExampleEncoder(tok,
+            new EncodeOptions { MaxLength = config.MaxPositionEmbeddings, VocabSize = config.VocabSize });
         var queries = encoder.EncodeFile(args.Queries);
         if (queries.Count == 0) throw InputError.Argument($"--queries {args.Queries}: the dataset is empty");
         // Encoding checks every row once, up front (a bad row is one line naming it, before any retraining).
         var trainIds = encoder.EncodeFile(args.Train).Select(e => e.Id).ToList();
         var rows = DatasetReader.Read(args.Train).ToList();
-        if (rows.Count != trainIds.Count) throw InputError.Data($"--train {args.Train}: {rows.Count} rows but {trainIds.Count} encoded examples");
-        if (rows.Count < 2) throw InputError.Argument($"--train {args.Train}: at least 2 rows are needed to draw subsets");
+        if (rows.Count != trainIds.Count)
+            throw InputError.Data($"--train {args.Train}: {rows.Count} rows but {trainIds.Count} encoded examples");
+        if (rows.Count < 2)
+            throw InputError.Argument($"--train {args.Train}: at least 2 rows are needed to draw subsets");
 
         var manifest = new RunManifest(Kind,
             Arguments: JsonSerializer.SerializeToNode(args, ValidationJson.Manifest.LdsRunArguments)!.AsObject(),
@@ -46,11 +50,18 @@ public static class LdsRun
             {
                 ["model"] = Fingerprint.Model(args.Model), ["train"] = Fingerprint.Files([args.Train]),
                 ["queries"] = ExampleFingerprint.Of(queries),
-                ["training_args"] = JsonSerializer.SerializeToNode(original, TrainingJson.Manifest.TrainingRunArguments),
+                ["training_args"] =
+                    JsonSerializer.SerializeToNode(original, TrainingJson.Manifest.TrainingRunArguments),
                 ["base_model"] = original.Model is null ? null : Fingerprint.Model(original.Model),
             },
-            Plan: new JsonObject { ["subset_size"] = SubsetDraw.Size(rows.Count, args.Fraction), ["train_rows"] = rows.Count },
-            Info: new JsonObject { ["device"] = options.Device, ["sign"] = "lds > 0: larger summed scores, better measured query" });
+            Plan: new JsonObject
+            {
+                ["subset_size"] = SubsetDraw.Size(rows.Count, args.Fraction), ["train_rows"] = rows.Count,
+            },
+            Info: new JsonObject
+            {
+                ["device"] = options.Device, ["sign"] = "lds > 0: larger summed scores, better measured query",
+            });
         manifest.Prepare(outDir, options.Overwrite);
 
         var subsets = WriteSubsets(outDir, args, rows.Count);
@@ -63,13 +74,16 @@ public static class LdsRun
         {
             int s = t / args.Seeds, k = t % args.Seeds;
             if (!File.Exists(Path.Combine(measured, LdsMeasurement.FileName(s, k))))
-                Retrain(args, original, config, rows, subsets[s], s, k, queries, outDir, options.Device, tok.PadId ?? 0).Write(measured);
+                Retrain(args, original, config, rows, subsets[s], s, k, queries, outDir, options.Device, tok.PadId ?? 0)
+                    .Write(measured);
             progress.Report(t + 1 - first);
         }
 
-        int present = Enumerable.Range(0, tasks).Count(t => File.Exists(Path.Combine(measured, LdsMeasurement.FileName(t / args.Seeds, t % args.Seeds))));
+        int present = Enumerable.Range(0, tasks)
+            .Count(t => File.Exists(Path.Combine(measured, LdsMeasurement.FileName(t / args.Seeds, t % args.Seeds))));
         if (present < tasks)
-            return new Result(false, [], $"partition {options.Partition} done: {present} of {tasks} retrainings measured; " +
+            return new Result(false, [],
+                $"partition {options.Partition} done: {present} of {tasks} retrainings measured; " +
                 "the partition that completes them computes the LDS (or rerun without --partition)");
         // Several partitions can find the set complete at once: the table is computed under a lock, once per call.
         using var _ = FileLock.Acquire(Path.Combine(outDir, ".lds.lock"));
@@ -89,7 +103,8 @@ public static class LdsRun
             var indices = SubsetDraw.Draw(n, args.Fraction, args.Seed, s);
             string path = Path.Combine(dir, $"subset-{s:D4}.json");
             if (!File.Exists(path))
-                AtomicFile.WriteAllText(path, new JsonObject { ["subset"] = s, ["indices"] = JsonlFile.Ints(indices) }.ToJsonString() + "\n");
+                AtomicFile.WriteAllText(path,
+                    new JsonObject { ["subset"] = s, ["indices"] = JsonlFile.Ints(indices) }.ToJsonString() + "\n");
             list.Add(indices);
         }
         return list;
@@ -133,11 +148,13 @@ public static class LdsRun
             {
                 var m = LdsMeasurement.Read(Path.Combine(outDir, "measurements", LdsMeasurement.FileName(s, k)));
                 if (!m.QueryIds.SequenceEqual(queries.Select(q => q.Id)))
-                    throw InputError.Data($"{outDir}/measurements/{LdsMeasurement.FileName(s, k)}: measured other queries");
+                    throw InputError.Data(
+                        $"{outDir}/measurements/{LdsMeasurement.FileName(s, k)}: measured other queries");
                 measurements[s, k] = m;
             }
         var sources = new List<(string Name, string Dir)>();
-        foreach (var name in evaluation.Strategies) sources.Add((name, ScoreStrategy(args, evaluation, name, outDir, options)));
+        foreach (var name in evaluation.Strategies)
+            sources.Add((name, ScoreStrategy(args, evaluation, name, outDir, options)));
         foreach (var dir in evaluation.Scores) sources.Add((Path.GetFileName(Path.GetFullPath(dir).TrimEnd('/')), dir));
 
         var scores = new List<LinearDatamodelingScore>();
@@ -163,43 +180,62 @@ public static class LdsRun
         return new Table(scores, points);
     }
 
-    /// <summary>A strategy's factors and pairwise scores on the original model, as runs of their own (resumed when there).</summary>
-    private static string ScoreStrategy(LdsRunArguments args, LdsEvaluation evaluation, string name, string outDir, RunOptions options)
+    /// <summary>
+    /// A strategy's factors and pairwise scores on the original model, as runs of their own (resumed when there).
+    /// </summary>
+    private static string ScoreStrategy(LdsRunArguments args, LdsEvaluation evaluation, string name, string outDir,
+        RunOptions options)
     {
-        string root = Path.Combine(outDir, "strategies", name), factors = Path.Combine(root, "factors"), scores = Path.Combine(root, "scores");
+        string root = Path.Combine(outDir, "strategies", name), factors = Path.Combine(root, "factors"),
+            scores = Path.Combine(root, "scores");
         var run = new RunOptions { Device = options.Device };
         FactorRun.Run(new FactorRunArguments
         {
             Model = args.Model, Data = args.Train,
-            Fit = new FactorArguments { Strategy = name, Modules = evaluation.Modules, TokensPerBatch = evaluation.TokensPerBatch },
+            Fit = new FactorArguments
+            {
+                Strategy = name, Modules = evaluation.Modules, TokensPerBatch = evaluation.TokensPerBatch,
+            },
         }, factors, run);
         var result = ScoreRun.Run(new ScoreRunArguments
         {
             Model = args.Model, Factors = factors, Train = args.Train, Queries = args.Queries,
-            Score = new ScoreArguments { Measurement = evaluation.Measurement, TokensPerBatch = evaluation.TokensPerBatch },
+            Score = new ScoreArguments
+            {
+                Measurement = evaluation.Measurement, TokensPerBatch = evaluation.TokensPerBatch,
+            },
         }, scores, run);
-        if (!result.Complete) throw new InvalidOperationException($"{scores}: the score run did not complete ({result.Message})");
+        if (!result.Complete)
+            throw new InvalidOperationException($"{scores}: the score run did not complete ({result.Message})");
         return scores;
     }
 
-    /// <summary>A pairwise score folder's [queries, train] matrix and measurement, checked against this LDS run's rows.</summary>
-    private static (double[,] Scores, Measurement Measurement) ReadScores(string dir, LdsRunArguments args, IReadOnlyList<string> trainIds,
-        IReadOnlyList<EncodedExample> queries)
+    /// <summary>
+    /// A pairwise score folder's [queries, train] matrix and measurement, checked against this LDS run's rows.
+    /// </summary>
+    private static (double[,] Scores, Measurement Measurement) ReadScores(string dir, LdsRunArguments args,
+        IReadOnlyList<string> trainIds, IReadOnlyList<EncodedExample> queries)
     {
-        var manifest = RunManifest.Read(dir) ?? throw InputError.MissingFile($"--scores {dir}: no manifest.json (not a score folder)", dir);
+        var manifest = RunManifest.Read(dir)
+            ?? throw InputError.MissingFile($"--scores {dir}: no manifest.json (not a score folder)", dir);
         if (manifest["kind"]?.GetValue<string>() != ScoreRun.KindName(ScoreKind.Pairwise))
             throw InputError.Data($"--scores {dir}: not pairwise scores (kind {manifest["kind"]})");
         if (manifest["inputs"]?["model"]?.GetValue<string>() != Fingerprint.Model(args.Model))
             throw InputError.Data($"--scores {dir}: computed for another model than {args.Model}");
         var score = manifest["arguments"]?["score"];
-        if (score?["aggregate_queries"]?.GetValue<bool>() == true) throw InputError.Data($"--scores {dir}: aggregated queries have no per-query scores");
-        var measurement = score?["measurement"]?.GetValue<string>() == "loss" ? Measurement.Loss : Measurement.MeanLogProb;
+        if (score?["aggregate_queries"]?.GetValue<bool>() == true)
+            throw InputError.Data($"--scores {dir}: aggregated queries have no per-query scores");
+        var measurement = score?["measurement"]?.GetValue<string>() == "loss"
+            ? Measurement.Loss
+            : Measurement.MeanLogProb;
         var (q, t) = ScoreFiles.ReadExamples(dir);
-        if (!t.Select(x => x.Id).SequenceEqual(trainIds)) throw InputError.Data($"--scores {dir}: its training rows are not those of --train {args.Train}");
+        if (!t.Select(x => x.Id).SequenceEqual(trainIds))
+            throw InputError.Data($"--scores {dir}: its training rows are not those of --train {args.Train}");
         if (!q.Select(x => x.Id).SequenceEqual(queries.Select(x => x.Id)))
             throw InputError.Data($"--scores {dir}: its queries are not those of --queries {args.Queries}");
         string path = Path.Combine(dir, "pairwise.safetensors");
-        if (!File.Exists(path)) throw InputError.MissingFile($"--scores {dir}: no pairwise.safetensors (merge its partitions)", path);
+        if (!File.Exists(path))
+            throw InputError.MissingFile($"--scores {dir}: no pairwise.safetensors (merge its partitions)", path);
         using var scope = NewDisposeScope();
         var m = SafeTensorsFile.Open(path).Read("scores").to(ScalarType.Float64).contiguous();
         var flat = m.data<double>().ToArray();

@@ -26,8 +26,10 @@ public sealed record LdsRunArguments
 
     public void Validate()
     {
-        if (Subsets < 2) throw InputError.Argument($"--subsets must be at least 2 (a correlation needs two points; got {Subsets})");
-        if (!(Fraction > 0 && Fraction <= 1)) throw InputError.Argument($"--fraction must be in (0, 1] (got {Fraction})");
+        if (Subsets < 2)
+            throw InputError.Argument($"--subsets must be at least 2 (a correlation needs two points; got {Subsets})");
+        if (!(Fraction > 0 && Fraction <= 1))
+            throw InputError.Argument($"--fraction must be in (0, 1] (got {Fraction})");
         if (Seeds < 1) throw InputError.Argument($"--seeds must be at least 1 (got {Seeds})");
         Models.LoadedModel.RequireFolder(Model, "--model");
         if (!File.Exists(Train)) throw InputError.MissingFile($"--train {Train}: no such file", Train);

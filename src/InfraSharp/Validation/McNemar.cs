@@ -22,10 +22,13 @@ public static class McNemar
         return Math.Min(1.0, 2 * sum);
     }
 
-    /// <summary>Discordant counts of paired outcomes: (right before and wrong after, wrong before and right after).</summary>
+    /// <summary>
+    /// Discordant counts of paired outcomes: (right before and wrong after, wrong before and right after).
+    /// </summary>
     public static (int Lost, int Gained) Discordant(IReadOnlyList<bool> before, IReadOnlyList<bool> after)
     {
-        if (before.Count != after.Count) throw new ArgumentException($"paired outcomes differ in length ({before.Count} vs {after.Count})");
+        if (before.Count != after.Count)
+            throw new ArgumentException($"paired outcomes differ in length ({before.Count} vs {after.Count})");
         int lost = 0, gained = 0;
         for (int i = 0; i < before.Count; i++)
         {

@@ -11,25 +11,31 @@ public sealed record PairedComparison(double Difference, double CiLow, double Ci
     /// <summary>Whether the CI excludes zero: the difference is distinguishable from seed and problem noise.</summary>
     public bool Distinguishable => CiLow > 0 || CiHigh < 0;
 
-    /// <summary>Compares <paramref name="after"/> with <paramref name="before"/>, both indexed [seed][problem].</summary>
+    /// <summary>
+    /// Compares <paramref name="after"/> with <paramref name="before"/>, both indexed [seed][problem].
+    /// </summary>
     public static PairedComparison Compute(IReadOnlyList<bool[]> before, IReadOnlyList<bool[]> after, long seed,
         int resamples = Bootstrap.DefaultResamples, double level = 0.95)
     {
         if (before.Count != after.Count || before.Count == 0)
-            throw new ArgumentException($"paired comparison needs the same number of seeds on both sides ({before.Count} vs {after.Count})");
+            throw new ArgumentException(
+                $"paired comparison needs the same number of seeds on both sides ({before.Count} vs {after.Count})");
         int n = before[0].Length, k = before.Count;
         for (int s = 0; s < k; s++)
             if (before[s].Length != n || after[s].Length != n)
-                throw new ArgumentException($"seed {s}: outcomes on {before[s].Length} and {after[s].Length} problems, expected {n}");
+                throw new ArgumentException(
+                    $"seed {s}: outcomes on {before[s].Length} and {after[s].Length} problems, expected {n}");
         var diff = new double[k][];
-        for (int s = 0; s < k; s++) diff[s] = Enumerable.Range(0, n).Select(i => (after[s][i] ? 1.0 : 0) - (before[s][i] ? 1.0 : 0)).ToArray();
+        for (int s = 0; s < k; s++)
+            diff[s] = Enumerable.Range(0, n).Select(i => (after[s][i] ? 1.0 : 0) - (before[s][i] ? 1.0 : 0)).ToArray();
         double mean = n == 0 ? double.NaN : diff.Average(d => d.Average());
         var rng = new Random(unchecked((int)seed));
         var stats = new double[resamples];
         var seeds = new int[k];
         for (int b = 0; b < resamples && n > 0; b++)
         {
-            // One draw of problems for all seeds: a problem's outcomes across seeds stay together, as they are correlated.
+            // One draw of problems for all seeds: a problem's outcomes across seeds stay together, as they are
+            // correlated.
             for (int s = 0; s < k; s++) seeds[s] = k == 1 ? 0 : rng.Next(k);
             double t = 0;
             for (int i = 0; i < n; i++)

@@ -1,6 +1,8 @@
 namespace InfraSharp.Validation;
 
-/// <summary>Pearson and Spearman correlation; Spearman uses average ranks for ties, as scipy's <c>spearmanr</c> does.</summary>
+/// <summary>
+/// Pearson and Spearman correlation; Spearman uses average ranks for ties, as scipy's <c>spearmanr</c> does.
+/// </summary>
 public static class RankCorrelation
 {
     /// <summary>Ranks 1..n; tied values share the mean of the ranks they span.</summary>
@@ -34,5 +36,6 @@ public static class RankCorrelation
         return sxx == 0 || syy == 0 ? double.NaN : sxy / Math.Sqrt(sxx * syy);
     }
 
-    public static double Spearman(IReadOnlyList<double> x, IReadOnlyList<double> y) => Pearson(AverageRanks(x), AverageRanks(y));
+    public static double Spearman(IReadOnlyList<double> x, IReadOnlyList<double> y) =>
+        Pearson(AverageRanks(x), AverageRanks(y));
 }

@@ -7,7 +7,8 @@ namespace InfraSharp.Validation;
 /// </summary>
 public static class SubsetDraw
 {
-    public static int Size(int n, double fraction) => Math.Clamp((int)Math.Round(fraction * n, MidpointRounding.AwayFromZero), 1, n);
+    public static int Size(int n, double fraction) =>
+        Math.Clamp((int)Math.Round(fraction * n, MidpointRounding.AwayFromZero), 1, n);
 
     public static int[] Draw(int n, double fraction, long seed, int subset)
     {
@@ -25,7 +26,9 @@ public static class SubsetDraw
         return chosen;
     }
 
-    /// <summary>For each subset s and query q, Σ_{i ∈ S_s} scores[q, i]: the influence's prediction of the subset's effect.</summary>
+    /// <summary>
+    /// For each subset s and query q, Σ_{i ∈ S_s} scores[q, i]: the influence's prediction of the subset's effect.
+    /// </summary>
     public static double[,] Sums(double[,] scores, IReadOnlyList<int[]> subsets)
     {
         int q = scores.GetLength(0);

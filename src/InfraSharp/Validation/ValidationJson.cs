@@ -6,6 +6,8 @@ namespace InfraSharp.Validation;
 [JsonSerializable(typeof(LdsRunArguments))]
 public sealed partial class ValidationJson : JsonSerializerContext
 {
-    /// <summary>With <see cref="Storage.RunManifest.SerializerOptions"/> (snake_case names, enums by their names).</summary>
+    /// <summary>
+    /// With <see cref="Storage.RunManifest.SerializerOptions"/> (snake_case names, enums by their names).
+    /// </summary>
     public static ValidationJson Manifest { get; } = new(Storage.RunManifest.SerializerOptions());
 }

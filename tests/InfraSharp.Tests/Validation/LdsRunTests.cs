@@ -23,8 +23,12 @@ public class LdsRunTests
         string model = Path.Combine(dir, "model");
         TrainingRun.Run(new TrainingRunArguments
         {
-            Data = train, Init = "layers=1,hidden=32,heads=2,kv_heads=1,mlp=64", Tokenizer = Fixtures.Model("tiny-qwen2"),
-            Optimizer = new SftOptions { Epochs = 2, BatchSize = 4, LearningRate = 3e-3, WarmupSteps = 2, Seed = 5, LogEvery = 100 },
+            Data = train, Init = "layers=1,hidden=32,heads=2,kv_heads=1,mlp=64",
+            Tokenizer = Fixtures.Model("tiny-qwen2"),
+            Optimizer = new SftOptions
+            {
+                Epochs = 2, BatchSize = 4, LearningRate = 3e-3, WarmupSteps = 2, Seed = 5, LogEvery = 100,
+            },
         }, model);
         return new Setup(model, train, queries);
     }
@@ -49,7 +53,8 @@ public class LdsRunTests
         // same arguments); its measurements equal the original model's.
         var s = Train();
         string outDir = Path.Combine(Fixtures.TempDir(), "lds");
-        LdsRun.Run(new LdsRunArguments { Model = s.Model, Train = s.Train, Queries = s.Queries, Subsets = 2, Fraction = 1.0 },
+        LdsRun.Run(
+            new LdsRunArguments { Model = s.Model, Train = s.Train, Queries = s.Queries, Subsets = 2, Fraction = 1.0 },
             new LdsEvaluation { Strategies = ["identity"] }, outDir);
         using var lm = LoadedModel.Load(s.Model);
         var original = LdsMeasurement.Measure(lm.Model, lm.Encode(s.Queries), 0, 0, lm.PadId);
@@ -65,7 +70,10 @@ public class LdsRunTests
     public void PartitionedRunEqualsTheSingleRunAndAddingAStrategyCostsNoRetraining()
     {
         var s = Train();
-        var args = new LdsRunArguments { Model = s.Model, Train = s.Train, Queries = s.Queries, Subsets = 4, Seeds = 1 };
+        var args = new LdsRunArguments
+        {
+            Model = s.Model, Train = s.Train, Queries = s.Queries, Subsets = 4, Seeds = 1,
+        };
         var eval = new LdsEvaluation { Strategies = ["identity"] };
         string single = Path.Combine(Fixtures.TempDir(), "single"), parts = Path.Combine(Fixtures.TempDir(), "parts");
         var one = LdsRun.Run(args, eval, single);
@@ -76,21 +84,25 @@ public class LdsRunTests
         Assert.Contains("2 of 4 retrainings", first.Message);
         var last = LdsRun.Run(args, eval, parts, new RunOptions { Partition = new Partition(1, 2) });
         Assert.True(last.Complete);
-        Assert.Equal(File.ReadAllText(Path.Combine(single, "lds.csv")), File.ReadAllText(Path.Combine(parts, "lds.csv")));
+        Assert.Equal(File.ReadAllText(Path.Combine(single, "lds.csv")),
+            File.ReadAllText(Path.Combine(parts, "lds.csv")));
         foreach (var f in Directory.GetFiles(Path.Combine(single, "measurements")))
-            Assert.Equal(File.ReadAllText(f), File.ReadAllText(Path.Combine(parts, "measurements", Path.GetFileName(f))));
+            Assert.Equal(File.ReadAllText(f),
+                File.ReadAllText(Path.Combine(parts, "measurements", Path.GetFileName(f))));
         foreach (var f in Directory.GetFiles(Path.Combine(single, "subsets")))
             Assert.Equal(File.ReadAllText(f), File.ReadAllText(Path.Combine(parts, "subsets", Path.GetFileName(f))));
 
         // Another strategy, and a score folder from elsewhere: no retraining (the measurements are not rewritten).
-        var stamps = Directory.GetFiles(Path.Combine(single, "measurements")).ToDictionary(f => f, File.GetLastWriteTimeUtc);
+        var stamps = Directory.GetFiles(Path.Combine(single, "measurements"))
+            .ToDictionary(f => f, File.GetLastWriteTimeUtc);
         string external = Path.Combine(Fixtures.TempDir(), "scores");
         ScoreRun.Run(new ScoreRunArguments
         {
             Model = s.Model, Train = s.Train, Queries = s.Queries, Strategy = "identity",
             Score = new ScoreArguments { Measurement = Measurement.Loss },
         }, external);
-        var more = LdsRun.Run(args, new LdsEvaluation { Strategies = ["identity", "ekfac"], Scores = [external] }, single);
+        var more = LdsRun.Run(args,
+            new LdsEvaluation { Strategies = ["identity", "ekfac"], Scores = [external] }, single);
         Assert.Equal(["identity", "ekfac", "scores"], more.Scores.Select(x => x.Strategy));
         Assert.All(stamps, kv => Assert.Equal(kv.Value, File.GetLastWriteTimeUtc(kv.Key)));
         Assert.Equal(one.Scores[0].PerQuery, more.Scores[0].PerQuery);
@@ -102,7 +114,8 @@ public class LdsRunTests
         Assert.Contains("id=\"lds-table\"", html);
         Assert.Equal(3 * 3, System.Text.RegularExpressions.Regex.Matches(html, "<svg").Count);
 
-        // The retraining arguments are compared whole: another fraction in the same folder is refused, naming the field.
+        // The retraining arguments are compared whole: another fraction in the same folder is refused, naming the
+        // field.
         var refused = Assert.Throws<ArgumentException>(() => LdsRun.Run(args with { Fraction = 0.25 }, eval, single));
         Assert.Contains("fraction", refused.Message);
     }

@@ -64,7 +64,8 @@ public class LdsStatisticsTests
         Assert.Equal(McNemar.ExactP(30, 60), c.McNemarP[0], 12);
 
         // Every problem gained on every seed: no noise, the interval is the point.
-        var all = PairedComparison.Compute([new bool[50], new bool[50]], [Enumerable.Repeat(true, 50).ToArray(), Enumerable.Repeat(true, 50).ToArray()], 2);
+        var all = PairedComparison.Compute([new bool[50], new bool[50]],
+            [Enumerable.Repeat(true, 50).ToArray(), Enumerable.Repeat(true, 50).ToArray()], 2);
         Assert.Equal((1.0, 1.0, 1.0), (all.Difference, all.CiLow, all.CiHigh));
 
         // Identical outcomes: difference 0, interval [0, 0], not distinguishable.
@@ -89,7 +90,8 @@ public class LdsStatisticsTests
             x[i] = Enumerable.Range(0, d).Select(_ => Normal()).ToArray();
             y[i] = Dot(x[i], truth) + 0.5 * Normal();
         }
-        var xq = Enumerable.Range(0, queries).Select(_ => Enumerable.Range(0, d).Select(_ => Normal()).ToArray()).ToArray();
+        var xq = Enumerable.Range(0, queries)
+            .Select(_ => Enumerable.Range(0, d).Select(_ => Normal()).ToArray()).ToArray();
         var all = Enumerable.Range(0, n).ToArray();
         var theta = Fit(x, y, all, lambda);
         var h = Hessian(x, all, lambda);
