@@ -92,7 +92,9 @@ public static class LdsRun
         return new Result(true, table.Scores, LdsTables.Markdown(table.Scores, args));
     }
 
-    /// <summary>The subsets, written once as index files (the same draw from any task); reread on resume.</summary>
+    /// <summary>
+    /// The subsets: drawn again by every task (the draw is seeded), written once as index files for readers.
+    /// </summary>
     private static List<int[]> WriteSubsets(string outDir, LdsRunArguments args, int n)
     {
         string dir = Path.Combine(outDir, "subsets");
