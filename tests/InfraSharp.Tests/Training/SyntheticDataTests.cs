@@ -61,10 +61,14 @@ public class SyntheticDataTests
             double[] length = SyntheticDataset.Levels.Select(l => rows.Where(r => r["domain"]!.GetValue<string>() == domain && r["difficulty"]!.GetValue<int>() == l).Average(r => Assistant(r).Length)).ToArray();
             Assert.True(length[4] > length[0] * 1.5, $"{domain}: solution lengths {string.Join(",", length)}");
         }
-        // Math operands grow with the level.
-        double MaxOperand(int level) => rows.Where(r => r["domain"]!.GetValue<string>() == "math" && r["difficulty"]!.GetValue<int>() == level)
-            .Average(r => Regex.Matches(User(r), @"\d+").Max(m => long.Parse(m.Value)));
-        for (int l = 2; l <= 5; l++) Assert.True(MaxOperand(l) > MaxOperand(l - 1));
+        // Math operands shrink as the steps grow (up to 7, 6, 5, 4, 3), and every running total stays within 0-50.
+        int[] bound = [7, 6, 5, 4, 3];
+        foreach (var r in rows.Where(r => r["domain"]!.GetValue<string>() == "math"))
+        {
+            int level = r["difficulty"]!.GetValue<int>();
+            Assert.All(Regex.Matches(User(r), @"\d+"), m => Assert.InRange(long.Parse(m.Value), 1, bound[level - 1]));
+            Assert.All(Regex.Matches(Assistant(r), @"\d+"), m => Assert.InRange(long.Parse(m.Value), 0, 50));
+        }
         // Code: loops from level 3 on, nested loops or several branches at level 5.
         Assert.All(rows.Where(r => r["domain"]!.GetValue<string>() == "code" && r["difficulty"]!.GetValue<int>() == 1), r => Assert.DoesNotContain("for ", Assistant(r)));
         Assert.All(rows.Where(r => r["domain"]!.GetValue<string>() == "code" && r["difficulty"]!.GetValue<int>() == 3), r => Assert.Contains("for ", Assistant(r)));

@@ -3,10 +3,11 @@ using System.Text;
 namespace InfraSharp.Training.Synthetic;
 
 /// <summary>
-/// Multi-step arithmetic word problems. The level sets the work: level L has L operations, operands grow
-/// (up to 5, 6, 7, 8, 9) and harder levels mix in multiplication and halving. Every running total stays
-/// within 0-50: the levels differ in how many steps must all be right, not in how many digits a step has, so a
-/// small model trained from scratch is neither perfect at level 1 nor hopeless at level 5. The solution walks
+/// Multi-step arithmetic word problems. The level sets the work: level L has L operations, and harder levels mix
+/// in multiplication and halving. Every running total stays within 0-50, and operands shrink as the steps grow (up
+/// to 7, 6, 5, 4, 3): a small model trained from scratch mostly fails by miscopying an operand, so with operands
+/// up to 9 at level 5 it was near 5% there while level 1 with operands up to 5 was at 95%. Levels differ in how
+/// many steps must all be right, so the model is neither perfect at level 1 nor hopeless at level 5. The solution walks
 /// every step, optionally re-checks one ("Wait, let me check ...") or re-derives it another way
 /// ("Alternatively, ..."), and ends with <c>\boxed{answer}</c>.
 /// </summary>
@@ -14,7 +15,7 @@ public sealed class MathProblemGenerator(Random rng)
 {
     private static readonly string[] Names = ["Ava", "Ben", "Cora", "Dev", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jun", "Kai", "Lea", "Max", "Nia", "Omar", "Pia", "Quin", "Rosa", "Sam", "Tess"];
     private static readonly string[] Items = ["apples", "coins", "books", "marbles", "stamps", "shells", "pencils", "cards", "beads", "plums"];
-    private static readonly int[] MaxOperand = [0, 5, 6, 7, 8, 9];
+    private static readonly int[] MaxOperand = [0, 7, 6, 5, 4, 3];
     private const long MaxValue = 50;
 
     public SyntheticProblem Generate(int level, bool explore)
