@@ -166,6 +166,16 @@ public class BadInputTableTests
             "validate", "lds", "--model", Model, "--train", Train, "--queries", Queries, "--out", Out("lds2"), "--fraction", "1.5");
         Add("LDS unknown strategy", "strategy 'tracin'", Out("lds3"), "validate", "lds", "--model", Model, "--train", Train,
             "--queries", Queries, "--out", Out("lds3"), "--strategies", "identity,tracin");
+        // Gradient index: malformed dimensions and filters, a folder that is no index, an append with nothing to add to.
+        Add("index projection dimension 0", "--projection-dim", Out("ix1"),
+            "index", "build", "--model", Model, "--train", Train, "--out", Out("ix1"), "--projection-dim", "mlp=0");
+        Add("index query of a folder that is no index", "--index", Out("ix2"),
+            "index", "query", "--index", Path.Combine(root, "empty-path"), "--queries", Queries, "--out", Out("ix2"));
+        Add("index filter without '='", "--filter", Out("ix3"),
+            "index", "query", "--index", Path.Combine(root, "empty-path"), "--queries", Queries, "--out", Out("ix3"),
+            "--filter", "domain");
+        Add("index append without an index", "--append", Out("ix4"),
+            "index", "build", "--model", Model, "--train", Train, "--out", Out("ix4"), "--append");
         return cases;
     }
 

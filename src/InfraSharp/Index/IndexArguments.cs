@@ -1,0 +1,39 @@
+using System.Text.Json.Serialization;
+using InfraSharp.Models;
+
+namespace InfraSharp.Index;
+
+/// <summary>
+/// What defines a gradient index, written whole into its manifest and compared on every build and append: the
+/// model, the tracked modules, the projection (dimensions and seed), the preconditioner and how vectors are stored.
+/// The training data is not here: an index grows by appending segments of data (see <see cref="IndexSegment"/>).
+/// </summary>
+public sealed record IndexArguments
+{
+    public required string Model { get; init; }
+    public string Modules { get; init; } = "mlp";
+    /// <summary>See <see cref="ProjectionSpec"/>: <c>16</c>, <c>full</c>, <c>8:32</c>, <c>mlp=16,attn=8</c>.</summary>
+    public string ProjectionDim { get; init; } = ProjectionSpec.Default;
+    /// <summary><c>none</c>, or a strategy of the registry (<c>kfac</c>, <c>ekfac</c>, <c>diagonal</c>) fitted in the projected space.</summary>
+    public string Precondition { get; init; } = "ekfac";
+    /// <summary>A factor folder of the same model whose covariances are projected instead of re-estimated.</summary>
+    public string? Factors { get; init; }
+    /// <summary>Seed of the projection matrices.</summary>
+    public long Seed { get; init; }
+    /// <summary><c>float16</c> (half the bytes; rows scaled by their largest magnitude) or <c>float32</c>.</summary>
+    public string StoreDType { get; init; } = "float16";
+    /// <summary>Rows per shard file (a shard ends at the first batch boundary at or past it).</summary>
+    public int ShardRows { get; init; } = 65_536;
+    public int TokensPerBatch { get; init; } = 4096;
+    [JsonPropertyName("dtype")]
+    public ComputeDType DType { get; init; } = ComputeDType.Float32;
+
+    /// <summary>The strategy the preconditioner is fitted and applied as (<c>none</c> is the identity).</summary>
+    public string StrategyName => Precondition.Equals("none", StringComparison.OrdinalIgnoreCase) ? "identity" : Precondition;
+
+    public IndexArguments Normalized() => this with
+    {
+        Model = Path.GetFullPath(Model), Factors = Factors is null ? null : Path.GetFullPath(Factors),
+        Precondition = Precondition.ToLowerInvariant(), StoreDType = StoreDType.ToLowerInvariant(),
+    };
+}

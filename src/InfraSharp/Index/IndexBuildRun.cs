@@ -1,0 +1,268 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using InfraSharp.Influence;
+using InfraSharp.Models;
+using InfraSharp.Storage;
+using InfraSharp.Text;
+using static TorchSharp.torch;
+
+namespace InfraSharp.Index;
+
+/// <summary>
+/// Builds (or appends to) a gradient index: every training row's projected loss gradient, once, into shards. A
+/// build task takes a contiguous share of the global batch plan (<c>--partition</c>), writes its shards (each
+/// beside its row table and its projected covariance statistics; a shard on disk is complete, so a killed task
+/// resumes at its first missing shard), and the last task of a segment to finish lists the segment's shards in
+/// row order and refits the preconditioner over the whole index. Shards are never rewritten: partitions and
+/// appends only add files.
+/// </summary>
+public static class IndexBuildRun
+{
+    public sealed record Result(bool Complete, string Message, long Rows, int Dimension, double Seconds);
+
+    public const string Sign = ScoreRun.Sign;
+
+    public static Result Run(IndexBuildRunArguments arguments, string outDir, RunOptions? options = null)
+    {
+        options ??= new RunOptions();
+        var args = arguments.Normalized();
+        var ix = args.Index;
+        Validate(args);
+        var clock = Stopwatch.StartNew();
+        var strategy = InfluenceStrategy.Get(ix.StrategyName);
+        var spec = new ProjectionSpec(ix.ProjectionDim);
+        using var lm = LoadedModel.Load(ix.Model, ix.DType, options.Device);
+        var modules = TrackedModules.Resolve(lm.Model.Config, ix.Modules);
+        var exact = ix.Factors is null ? null : FactorRun.Open(ix.Factors);
+        if (exact is not null && exact.ModelFingerprint != lm.Fingerprint)
+            throw InputError.Data($"--factors {ix.Factors}: these factors were fitted for another model than {ix.Model}");
+        if (exact is not null && !strategy.NeedsCovariance)
+            throw InputError.Argument($"--factors: the {strategy.Name} preconditioner uses no covariances to project");
+        using var projection = GradientProjection.Create(lm.Model, modules.Names, spec, ix.Seed);
+
+        var manifest = new RunManifest(GradientIndex.Kind,
+            Arguments: JsonSerializer.SerializeToNode(ix, IndexJson.Manifest.IndexArguments)!.AsObject(),
+            Inputs: new JsonObject
+            {
+                ["model"] = lm.Fingerprint, ["tokenizer"] = lm.TokenizerFingerprint, ["factors"] = exact?.RunFingerprint,
+            },
+            Plan: new JsonObject
+            {
+                ["dimension"] = projection.Dimension,
+                ["modules"] = new JsonArray(modules.Names.Select(n => (JsonNode)n).ToArray()),
+                ["shapes"] = new JsonArray(projection.Shapes.Select(s => (JsonNode)new JsonObject
+                {
+                    ["module"] = s.Module, ["in"] = s.InWidth, ["out"] = s.OutWidth, ["k_in"] = s.In, ["k_out"] = s.Out,
+                }).ToArray()),
+            },
+            Info: new JsonObject
+            {
+                ["sign"] = Sign, ["vector"] = "per module, P_out·G·P_inᵀ flattened row-major, modules in plan order",
+            });
+        if (args.Append && RunManifest.Read(outDir) is null)
+            throw InputError.Argument($"--append: {outDir} holds no index to append to; build it first (without --append)");
+        manifest.Prepare(outDir, options.Overwrite && !args.Append);
+        Directory.CreateDirectory(Path.Combine(outDir, GradientIndex.ShardFolder));
+
+        var train = lm.Encode(args.Train);
+        var part = options.Partition;
+        var segment = RegisterSegment(args, outDir, train, part);
+        var batches = TokenBatches.Plan(train, 0, train.Count, ix.TokensPerBatch).ToList();
+        if (part.Count > batches.Count)
+            throw InputError.Argument($"--partition {part}: only {batches.Count} batches to share; use at most {batches.Count} partitions");
+        var (b0, b1) = part.Range(batches.Count);
+        var shards = ShardPlan(batches.Skip(b0).Take(b1 - b0).ToList(), ix.ShardRows);
+        var header = new ShardHeader
+        {
+            Rows = 0, Dim = projection.Dimension, DType = ix.StoreDType, ProjectionSeed = ix.Seed,
+            Projection = ix.ProjectionDim, Model = lm.Fingerprint,
+        };
+        int rowsHere = shards.Sum(s => s.Sum(b => b.Count));
+        var progress = new ProgressLog($"index segment {segment.Number}{(part.IsWhole ? "" : " " + part)}", rowsHere);
+        int done = 0;
+        var names = new List<string>();
+        for (int j = 0; j < shards.Count; j++)
+        {
+            string rel = Path.Combine(GradientIndex.ShardFolder, ShardName(segment.Number, part, j));
+            names.Add(rel);
+            string path = Path.Combine(outDir, rel);
+            int rows = shards[j].Sum(b => b.Count);
+            if (!File.Exists(path))
+                WriteShard(lm, modules, projection, strategy.NeedsCovariance && exact is null, train, shards[j],
+                    path, header with { Rows = rows });
+            done += rows;
+            progress.Report(done);
+        }
+        AtomicFile.WriteAllText(DoneMarker(outDir, segment.Number, part),
+            new JsonArray(names.Select(n => (JsonNode)n).ToArray()).ToJsonString() + "\n");
+        bool complete = FinishSegment(outDir, segment.Number, strategy, projection, exact);
+        double seconds = clock.Elapsed.TotalSeconds;
+        string message = complete
+            ? $"index {outDir}: segment {segment.Number} complete ({train.Count} rows, dimension {projection.Dimension})"
+            : $"index {outDir}: partition {part} of segment {segment.Number} written; the last partition to finish lists "
+              + "the segment and fits the preconditioner";
+        return new Result(complete, message, rowsHere, projection.Dimension, seconds);
+    }
+
+    private static void Validate(IndexBuildRunArguments a)
+    {
+        var ix = a.Index;
+        new ProjectionSpec(ix.ProjectionDim).Validate();
+        if (ix.StoreDType is not ("float16" or "float32"))
+            throw InputError.Argument($"--store-dtype must be float16 or float32 (got {ix.StoreDType})");
+        if (ix.ShardRows < 1) throw InputError.Argument($"--shard-rows must be at least 1 (got {ix.ShardRows})");
+        if (ix.TokensPerBatch < 1) throw InputError.Argument($"--tokens-per-batch must be at least 1 (got {ix.TokensPerBatch})");
+        InfluenceStrategy.Get(ix.StrategyName);
+        if (!File.Exists(a.Train)) throw InputError.MissingFile($"--train {a.Train}: no such file", a.Train);
+        if (ix.Factors is not null && !Directory.Exists(ix.Factors))
+            throw InputError.MissingFile($"--factors {ix.Factors}: no such folder", ix.Factors);
+    }
+
+    /// <summary>Consecutive batches grouped into shards of at least <paramref name="shardRows"/> rows (the last may be short).</summary>
+    private static List<List<(int Start, int Count)>> ShardPlan(List<(int Start, int Count)> batches, int shardRows)
+    {
+        var shards = new List<List<(int, int)>>();
+        var current = new List<(int, int)>();
+        int rows = 0;
+        foreach (var b in batches)
+        {
+            current.Add(b);
+            rows += b.Count;
+            if (rows >= shardRows) { shards.Add(current); current = []; rows = 0; }
+        }
+        if (current.Count > 0) shards.Add(current);
+        return shards;
+    }
+
+    private static string ShardName(int segment, Partition part, int j) =>
+        $"seg{segment:D3}-part{part.FileTag}-{j:D5}.shard";
+
+    private static string DoneMarker(string dir, int segment, Partition part) =>
+        Path.Combine(dir, GradientIndex.ShardFolder, $"seg{segment:D3}-part{part.FileTag}.done.json");
+
+    /// <summary>
+    /// The segment this training file is (resuming a build, or another partition of it), or a new one: a new
+    /// segment needs <c>--append</c> once the index holds data, and its ids must be new to the index.
+    /// </summary>
+    private static IndexSegment RegisterSegment(IndexBuildRunArguments args, string dir, List<EncodedExample> train,
+        Partition part)
+    {
+        string fp = ExampleFingerprint.Of(train);
+        using var held = FileLock.Acquire(Path.Combine(dir, GradientIndex.LockFile));
+        var segments = GradientIndex.ReadSegments(dir);
+        var same = segments.FirstOrDefault(s => s.Fingerprint == fp);
+        if (same is not null)
+        {
+            if (same.Partitions != part.Count)
+                throw InputError.Argument($"--partition {part}: segment {same.Number} ({same.Train}) is being built in "
+                    + $"{same.Partitions} partitions; use i/{same.Partitions}");
+            return same;
+        }
+        if (segments.Count > 0 && !args.Append)
+            throw InputError.Argument($"{dir} already indexes {segments[0].Train}; use --append to add {args.Train}, "
+                + "or --overwrite to start over");
+        var known = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var seg in segments.Where(s => s.Complete))
+            foreach (var rel in seg.Shards)
+                known.UnionWith(IndexRows.ReadStrings(IndexRows.PathFor(Path.Combine(dir, rel)), "id"));
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var e in train)
+            if (known.Contains(e.Id) || !seen.Add(e.Id))
+                throw InputError.Data($"{e.SourceFile}:{e.Line}: id '{e.Id}' is already in the index; ids must be unique");
+        var segment = new IndexSegment
+        {
+            Number = segments.Count, Train = args.Train, Fingerprint = fp, Rows = train.Count, Partitions = part.Count,
+        };
+        segments.Add(segment);
+        GradientIndex.WriteSegments(dir, segments);
+        return segment;
+    }
+
+    /// <summary>
+    /// One shard: each batch's captured a and g projected, per-example projected gradients formed, and (for a
+    /// preconditioner with covariances) the projected covariance sums of the shard's tokens kept beside it.
+    /// The row table and statistics are written first: the shard file itself marks the shard complete.
+    /// </summary>
+    private static void WriteShard(LoadedModel lm, TrackedModules modules, GradientProjection projection, bool statistics,
+        List<EncodedExample> train, List<(int Start, int Count)> batches, string path, ShardHeader header)
+    {
+        var rows = batches.SelectMany(b => train.Skip(b.Start).Take(b.Count)).ToList();
+        var parts = new List<Tensor>();
+        var stats = modules.Names.ToDictionary(m => m, m => new ModuleFactors { Module = m });
+        try
+        {
+            foreach (var (s, n) in batches)
+            {
+                using var scope = NewDisposeScope();
+                var bg = BatchGradients.Compute(lm.Model, train.Skip(s).Take(n).ToList(), modules.Names, padId: lm.PadId);
+                var p = projection.Apply(bg);
+                if (statistics)
+                {
+                    long tokens = bg.Lengths.Sum(x => (long)x);
+                    foreach (var (m, f) in stats)
+                    {
+                        var a = p.A[m].reshape(-1, p.A[m].shape[2]);
+                        var g = p.G[m].reshape(-1, p.G[m].shape[2]);
+                        f.ActivationCovarianceSum = Accumulate(f.ActivationCovarianceSum, matmul(a.transpose(0, 1), a));
+                        f.GradientCovarianceSum = Accumulate(f.GradientCovarianceSum, matmul(g.transpose(0, 1), g));
+                        f.Tokens += tokens;
+                    }
+                }
+                parts.Add(projection.Vectors(p).cpu().DetachFromDisposeScope());
+            }
+            IndexRows.Write(IndexRows.PathFor(path), rows);
+            if (statistics)
+                FactorFiles.WriteCovariance(IndexPreconditioner.StatsPath(path), stats.Values.Select(f => new ModuleFactors
+                {
+                    Module = f.Module, ActivationCovarianceSum = f.ActivationCovarianceSum!.cpu(),
+                    GradientCovarianceSum = f.GradientCovarianceSum!.cpu(), Tokens = f.Tokens,
+                }));
+            using var all = cat(parts, 0);
+            ShardFile.Write(path, all, header);
+        }
+        finally
+        {
+            foreach (var t in parts) t.Dispose();
+            foreach (var f in stats.Values) f.Dispose();
+        }
+    }
+
+    private static Tensor Accumulate(Tensor? acc, Tensor x)
+    {
+        if (acc is null) return x.detach().to(ScalarType.Float64).DetachFromDisposeScope();
+        acc.add_(x.to(ScalarType.Float64));
+        return acc;
+    }
+
+    /// <summary>
+    /// Once every partition of the segment has written its marker: lists the segment's shards in partition order
+    /// and refits the preconditioner over all complete segments. Under the index's lock, so exactly one task does it.
+    /// </summary>
+    private static bool FinishSegment(string dir, int number, InfluenceStrategy strategy, GradientProjection projection,
+        FactorRun.Folder? exact)
+    {
+        using var held = FileLock.Acquire(Path.Combine(dir, GradientIndex.LockFile));
+        var segments = GradientIndex.ReadSegments(dir);
+        var seg = segments[number];
+        if (seg.Complete) return true;
+        var markers = Enumerable.Range(0, seg.Partitions)
+            .Select(i => DoneMarker(dir, number, new Partition(i, seg.Partitions))).ToList();
+        if (!markers.All(File.Exists)) return false;
+        var shards = markers.SelectMany(m => JsonNode.Parse(File.ReadAllText(m))!.AsArray().Select(x => x!.ToString())).ToList();
+        var all = segments.Where(s => s.Complete).SelectMany(s => s.Shards).Concat(shards).ToList();
+        var files = new List<ShardFile>();
+        try
+        {
+            foreach (var rel in all) files.Add(ShardFile.Open(Path.Combine(dir, rel)));
+            if (strategy.NeedsAnyFactor) IndexPreconditioner.Fit(dir, strategy, projection, files, exact);
+        }
+        finally
+        {
+            foreach (var f in files) f.Dispose();
+        }
+        segments[number] = seg with { Shards = shards };
+        GradientIndex.WriteSegments(dir, segments);
+        return true;
+    }
+}

@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using InfraSharp.Storage;
+using static TorchSharp.torch;
+
+namespace InfraSharp.Index;
+
+/// <summary>
+/// <c>infra index query</c>: the queries' top-k proponents and bottom-k opponents from an index, into
+/// <c>DIR/top.jsonl</c> (and <c>DIR/scores.safetensors</c>, tensor <c>scores</c> [queries, rows], with full scores),
+/// with the time of every stage.
+/// </summary>
+public static class IndexQueryRun
+{
+    public const string Kind = "index_query";
+
+    public sealed record Result(int Queries, long Rows, IReadOnlyList<(string Stage, double Seconds)> Stages, ScanStats Scan);
+
+    public static Result Run(IndexQueryRunArguments arguments, string outDir, RunOptions? options = null)
+    {
+        options ??= new RunOptions();
+        var args = arguments.Normalized();
+        if (args.TopK < 1) throw InputError.Argument($"--top-k must be at least 1 (got {args.TopK})");
+        if (!File.Exists(args.Queries)) throw InputError.MissingFile($"--queries {args.Queries}: no such file", args.Queries);
+        var filters = IndexRows.ParseFilters(args.Filters);
+        var stages = new List<(string, double)>();
+        var clock = Stopwatch.StartNew();
+        void Stage(string name)
+        {
+            stages.Add((name, clock.Elapsed.TotalSeconds));
+            ProgressLog.Line($"{name}: {clock.Elapsed.TotalSeconds:F2}s");
+            clock.Restart();
+        }
+        using var searcher = IndexSearcher.Open(args.Index, args.Model, options.Device);
+        OutputFolder.Create(outDir);
+        var queries = searcher.Model.Encode(args.Queries);
+        var include = searcher.RowFilter(filters);
+        Stage("open index and model");
+        using var vectors = searcher.QueryVectors(queries, args.Measurement, args.Damping);
+        Stage("query gradients");
+        var result = searcher.Search(vectors, args.TopK, include, args.FullScores);
+        Stage("scan");
+        var lines = queries.Select((q, i) => new JsonObject
+        {
+            ["query_id"] = q.Id,
+            ["top_ids"] = Ids(result.Top[i]), ["top_scores"] = Scores(result.Top[i]),
+            ["bottom_ids"] = Ids(result.Bottom[i]), ["bottom_scores"] = Scores(result.Bottom[i]),
+        }.ToJsonString());
+        AtomicFile.WriteAllLines(Path.Combine(outDir, "top.jsonl"), lines);
+        if (result.Scores is not null)
+        {
+            SafeTensorsFile.Write(Path.Combine(outDir, "scores.safetensors"), [KeyValuePair.Create("scores", result.Scores)]);
+            result.Scores.Dispose();
+        }
+        var manifest = new JsonObject
+        {
+            ["kind"] = Kind,
+            ["arguments"] = JsonSerializer.SerializeToNode(args, IndexJson.Manifest.IndexQueryRunArguments),
+            ["inputs"] = new JsonObject { ["model"] = searcher.Index.ModelFingerprint },
+            ["info"] = new JsonObject
+            {
+                ["queries"] = new JsonArray(queries.Select(q => (JsonNode)q.Id).ToArray()), ["rows"] = searcher.Index.Rows,
+                ["sign"] = IndexBuildRun.Sign, ["scores"] = "[queries, rows] in index row order (segments, then shards)",
+            },
+        };
+        AtomicFile.WriteAllText(RunManifest.PathIn(outDir), manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        Stage("write");
+        return new Result(queries.Count, searcher.Index.Rows, stages, result.Scan);
+    }
+
+    private static JsonArray Ids(IReadOnlyList<IndexHit> hits) => new(hits.Select(h => (JsonNode)h.Id).ToArray());
+    private static JsonArray Scores(IReadOnlyList<IndexHit> hits) => new(hits.Select(h => (JsonNode)h.Score).ToArray());
+}

@@ -1,0 +1,25 @@
+using InfraSharp.Influence;
+
+namespace InfraSharp.Index;
+
+/// <summary>A query of an index: which queries, against which rows, what to keep.</summary>
+public sealed record IndexQueryRunArguments
+{
+    public required string Index { get; init; }
+    public required string Queries { get; init; }
+    /// <summary>The model folder; by default the one the index was built from (its fingerprint is checked).</summary>
+    public string? Model { get; init; }
+    public int TopK { get; init; } = 100;
+    /// <summary><c>key=value</c> conditions on the training rows' attributes, all of which must hold.</summary>
+    public IReadOnlyList<string> Filters { get; init; } = [];
+    public bool FullScores { get; init; }
+    public Measurement Measurement { get; init; } = Measurement.Loss;
+    /// <summary>Added to the eigenvalues before inversion; null: 0.1 × their mean per module.</summary>
+    public double? Damping { get; init; }
+
+    public IndexQueryRunArguments Normalized() => this with
+    {
+        Index = Path.GetFullPath(Index), Queries = Path.GetFullPath(Queries),
+        Model = Model is null ? null : Path.GetFullPath(Model),
+    };
+}

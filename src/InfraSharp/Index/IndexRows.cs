@@ -1,0 +1,69 @@
+using System.Text.Json.Nodes;
+using InfraSharp.Storage;
+using InfraSharp.Text;
+using Parquet;
+
+namespace InfraSharp.Index;
+
+/// <summary>
+/// The row table beside each shard (Parquet): the training row's id, source file and line, its other fields as a
+/// JSON object, and its token count, in the shard's row order.
+/// </summary>
+public static class IndexRows
+{
+    public static string PathFor(string shardPath) => Path.ChangeExtension(shardPath, ".rows.parquet");
+
+    public static void Write(string path, IReadOnlyList<EncodedExample> rows) =>
+        new ParquetTable()
+            .Add("id", rows.Select(e => (string?)e.Id).ToArray())
+            .Add("source", rows.Select(e => (string?)e.SourceFile).ToArray())
+            .Add("line", rows.Select(e => (long)e.Line).ToArray())
+            .Add("tokens", rows.Select(e => (long)e.Length).ToArray())
+            .Add("attributes", rows.Select(e => (string?)e.Attributes.ToJsonString()).ToArray())
+            .Write(path);
+
+    /// <summary>One string column of a row table, read column-wise (no per-row objects).</summary>
+    public static string[] ReadStrings(string path, string column)
+    {
+        if (!File.Exists(path)) throw InputError.MissingFile($"{path}: row table missing", path);
+        using var stream = File.OpenRead(path);
+        var reader = ParquetReader.CreateAsync(stream).GetAwaiter().GetResult();
+        var result = new List<string>();
+        try
+        {
+            var field = reader.Schema.GetDataFields().FirstOrDefault(f => f.Name == column)
+                ?? throw InputError.Data($"{path}: no column '{column}'");
+            for (int g = 0; g < reader.RowGroupCount; g++)
+            {
+                using var rg = reader.OpenRowGroupReader(g);
+                var values = new string?[rg.RowCount];
+                rg.ReadAsync(field, values.AsMemory(), null).AsTask().GetAwaiter().GetResult();
+                result.AddRange(values.Select(v => v ?? ""));
+            }
+        }
+        finally { reader.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
+        return result.ToArray();
+    }
+
+    /// <summary>Whether each row's attributes satisfy every <c>key=value</c> filter (values compared as text).</summary>
+    public static bool[] Matches(string path, IReadOnlyList<(string Key, string Value)> filters)
+    {
+        var attrs = ReadStrings(path, "attributes");
+        return attrs.Select(a =>
+        {
+            var o = JsonNode.Parse(a) as JsonObject;
+            return filters.All(f => o?[f.Key] is JsonNode n && Text(n) == f.Value);
+        }).ToArray();
+    }
+
+    private static string Text(JsonNode n) => n is JsonValue v && v.TryGetValue<string>(out var s) ? s : n.ToJsonString();
+
+    /// <summary>Parses <c>key=value</c> filters, refusing a malformed one with the option's name.</summary>
+    public static List<(string Key, string Value)> ParseFilters(IEnumerable<string> filters) =>
+        filters.Select(f =>
+        {
+            int eq = f.IndexOf('=');
+            if (eq <= 0) throw InputError.Argument($"--filter {f}: expected key=value (for example domain=math)");
+            return (f[..eq].Trim(), f[(eq + 1)..].Trim());
+        }).ToList();
+}
