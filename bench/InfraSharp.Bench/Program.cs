@@ -16,12 +16,15 @@ public static class Program
                 foreach (var t in new[] { TorchSharp.torch.ScalarType.Float32, TorchSharp.torch.ScalarType.BFloat16, TorchSharp.torch.ScalarType.Float64 })
                     Console.WriteLine($"{t} matmul 1024^2: {MatmulRate.Gflops(t):F1} GFLOP/s");
                 return 0;
+            case "index-store": IndexBenchmark.Store(args[1], long.Parse(args[2]), int.Parse(args[3])); return 0;
+            case "index-latency": IndexBenchmark.Latency(args[1]); return 0;
+            case "index-compare": IndexBenchmark.Compare(args[1], args[2], args.Length > 3 ? int.Parse(args[3]) : 100); return 0;
             case "attention-one":
                 var kernel = Enum.Parse<Models.AttentionKernel>(args[4]);
                 AttentionBenchmark.RunOne(args[1], args[2], int.Parse(args[3]), kernel);
                 return 0;
             default:
-                Console.Error.WriteLine("usage: InfraSharp.Bench [layer|influence|attention]");
+                Console.Error.WriteLine("usage: InfraSharp.Bench [layer|influence|attention|matmul|plan-check|index-store|index-latency|index-compare]");
                 return 2;
         }
     }

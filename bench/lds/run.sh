@@ -9,9 +9,13 @@ DEMO=$1; OUT=$2; N=${3:-32}; K=${4:-1}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 dotnet build -c Release "$ROOT/src/InfraSharp.Cli" -v q -nologo >/dev/null
 dotnet build -c Release "$ROOT/bench/InfraSharp.Bench" -v q -nologo >/dev/null
-INFRA="dotnet $(ls "$ROOT"/src/InfraSharp.Cli/bin/Release/net10.0/*/infra.dll | head -1)"
-BENCH="dotnet $(ls "$ROOT"/bench/InfraSharp.Bench/bin/Release/net10.0/*/InfraSharp.Bench.dll | head -1)"
 mkdir -p "$OUT"
+# Copies of the builds: a rebuild in the checkout while this runs must not replace the files it has loaded.
+rm -rf "$OUT/bin" && mkdir -p "$OUT/bin"
+cp -r "$(dirname "$(ls "$ROOT"/src/InfraSharp.Cli/bin/Release/net10.0/*/infra.dll | head -1)")" "$OUT/bin/cli"
+cp -r "$(dirname "$(ls "$ROOT"/bench/InfraSharp.Bench/bin/Release/net10.0/*/InfraSharp.Bench.dll | head -1)")" "$OUT/bin/bench"
+INFRA="dotnet $OUT/bin/cli/infra.dll"
+BENCH="dotnet $OUT/bin/bench/InfraSharp.Bench.dll"
 $BENCH matmul | tee "$OUT/matmul-before.txt"
 /usr/bin/time -v -o "$OUT/time.txt" $INFRA validate lds --model "$DEMO/model" --train "$DEMO/data/train.jsonl" \
   --queries "$DEMO/queries-correct.jsonl" --out "$OUT" --subsets "$N" --seeds "$K"

@@ -87,11 +87,14 @@ public static class IndexCommand
         };
         var full = new Option<bool>("--full-scores") { Description = "Also write every score, [queries, rows]" };
         var measurement = CliOptions.Enum("--measurement", "What the query gradient differentiates", Measurement.Loss);
+        var precondition = CliOptions.OptionalChoice("--precondition",
+            "Another preconditioner than the index's, among those its factors serve (ekfac also serves kfac and none)",
+            ["none", "diagonal", "kfac", "ekfac"]);
         var damping = CliOptions.OptionalDouble("--damping", "Added to the eigenvalues (default 0.1 × their mean)", 0);
         var device = CliOptions.Device();
         var cmd = new Command("query", "Score queries against an index: top-k proponents and opponents per query.")
         {
-            index, model, queries, output, topK, filter, full, measurement, damping, device,
+            index, model, queries, output, topK, filter, full, measurement, precondition, damping, device,
         };
         cmd.SetAction(p => CliRunner.Run(() =>
         {
@@ -99,7 +102,7 @@ public static class IndexCommand
             {
                 Index = p.GetValue(index)!, Model = p.GetValue(model), Queries = p.GetValue(queries)!,
                 TopK = p.GetValue(topK), Filters = p.GetValue(filter) ?? [], FullScores = p.GetValue(full),
-                Measurement = p.GetValue(measurement), Damping = p.GetValue(damping),
+                Measurement = p.GetValue(measurement), Damping = p.GetValue(damping), Precondition = p.GetValue(precondition),
             };
             string outDir = p.GetValue(output)!;
             var r = IndexQueryRun.Run(args, outDir, new RunOptions { Device = p.GetValue(device)! });

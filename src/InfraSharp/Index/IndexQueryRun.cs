@@ -32,7 +32,7 @@ public static class IndexQueryRun
             ProgressLog.Line($"{name}: {clock.Elapsed.TotalSeconds:F2}s");
             clock.Restart();
         }
-        using var searcher = IndexSearcher.Open(args.Index, args.Model, options.Device);
+        using var searcher = IndexSearcher.Open(args.Index, args.Model, options.Device, args.Precondition);
         OutputFolder.Create(outDir);
         var queries = searcher.Model.Encode(args.Queries);
         var include = searcher.RowFilter(filters);

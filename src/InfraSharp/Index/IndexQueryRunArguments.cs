@@ -14,6 +14,11 @@ public sealed record IndexQueryRunArguments
     public IReadOnlyList<string> Filters { get; init; } = [];
     public bool FullScores { get; init; }
     public Measurement Measurement { get; init; } = Measurement.Loss;
+    /// <summary>
+    /// Another preconditioner than the index's, among those its fitted factors serve (an <c>ekfac</c> index also
+    /// serves <c>kfac</c> and <c>none</c>); null: the index's own.
+    /// </summary>
+    public string? Precondition { get; init; }
     /// <summary>Added to the eigenvalues before inversion; null: 0.1 × their mean per module.</summary>
     public double? Damping { get; init; }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using InfraSharp.Influence;
 using InfraSharp.Models;
 using InfraSharp.Text;
@@ -43,7 +42,8 @@ public sealed class IndexSearcher : IDisposable
     }
 
     /// <summary>Opens the index and its model (by default the folder it was built from; the fingerprint must match).</summary>
-    public static IndexSearcher Open(string indexDir, string? model = null, string device = ComputeDevice.Cpu)
+    public static IndexSearcher Open(string indexDir, string? model = null, string device = ComputeDevice.Cpu,
+        string? precondition = null)
     {
         var index = GradientIndex.Open(indexDir);
         LoadedModel? lm = null;
@@ -54,7 +54,8 @@ public sealed class IndexSearcher : IDisposable
             if (lm.Fingerprint != index.ModelFingerprint)
                 throw InputError.Data($"--model {folder}: not the model the index {indexDir} was built from "
                     + $"({index.Arguments.Model}); rebuild the index for it");
-            var strategy = InfluenceStrategy.Get(index.Arguments.StrategyName);
+            var strategy = InfluenceStrategy.Get(precondition is null ? index.Arguments.StrategyName
+                : (index.Arguments with { Precondition = precondition }).StrategyName);
             var projection = GradientProjection.Create(lm.Model, index.Modules, new ProjectionSpec(index.Arguments.ProjectionDim),
                 index.Arguments.Seed);
             if (projection.Dimension != index.Dimension)
@@ -111,87 +112,9 @@ public sealed class IndexSearcher : IDisposable
         return 0.1 * lambda.to(ScalarType.Float64).sum().item<double>() / ((double)shape.InWidth * shape.OutWidth);
     }
 
-    /// <summary>
-    /// Scores every row of the index (or those <paramref name="include"/> keeps) against the query vectors,
-    /// streaming the shards; keeps the top and bottom <paramref name="k"/> per query.
-    /// </summary>
-    public IndexResult Search(Tensor queryVectors, int k, bool[]? include = null, bool fullScores = false)
-    {
-        if (k < 1) throw InputError.Argument($"--top-k must be at least 1 (got {k})");
-        long total = Index.Rows;
-        if (include is not null && include.LongLength != total)
-            throw new ArgumentException($"the row filter has {include.Length} entries, the index {total} rows");
-        int nq = (int)queryVectors.shape[0];
-        var q = queryVectors.to(ScalarType.Float32).cpu().contiguous();
-        Tensor? full = fullScores ? zeros(nq, total, dtype: ScalarType.Float32) : null;
-        Tensor? topV = null, topI = null, botV = null, botI = null;
-        var clock = Stopwatch.StartNew();
-        long bytes = 0, offset = 0;
-        var progress = new ProgressLog("scan", (int)Math.Min(int.MaxValue, total));
-        foreach (var shard in Index.Shards)
-        {
-            for (long s = 0; s < shard.Header.Rows; s += BlockRows)
-            {
-                using var scope = NewDisposeScope();
-                long n = Math.Min(BlockRows, shard.Header.Rows - s);
-                var stored = shard.Rows(s, n);
-                bytes += stored.numel() * stored.ElementSize + 4 * n;
-                var scores = matmul(q, stored.to(ScalarType.Float32).transpose(0, 1)) * shard.Scales(s, n).unsqueeze(0);
-                long at = offset + s;
-                full?.narrow(1, at, n).copy_(scores);
-                Tensor forTop = scores, forBottom = scores;
-                if (include is not null)
-                {
-                    var keep = tensor(include.AsSpan((int)at, (int)n).ToArray()).unsqueeze(0);
-                    forTop = where(keep, scores, float.NegativeInfinity);
-                    forBottom = where(keep, scores, float.PositiveInfinity);
-                }
-                // Twice k candidates are kept, so that rows tied at the k-th score (duplicated training rows) are
-                // all still there when the final order breaks ties by row.
-                int kk = (int)Math.Min(2 * k, n);
-                var (tv, ti) = forTop.topk(kk, dim: 1, largest: true, sorted: false);
-                var (bv, bi) = forBottom.topk(kk, dim: 1, largest: false, sorted: false);
-                (topV, topI) = Merge(topV, topI, tv, ti + at, 2 * k, largest: true);
-                (botV, botI) = Merge(botV, botI, bv, bi + at, 2 * k, largest: false);
-                progress.Report((int)Math.Min(int.MaxValue, at + n));
-            }
-            offset += shard.Header.Rows;
-        }
-        var scan = new ScanStats(total, bytes, clock.Elapsed.TotalSeconds, 2.0 * nq * total * Index.Dimension);
-        var ids = Index.Ids();
-        var top = Hits(topV!, topI!, ids, k, largest: true);
-        var bottom = Hits(botV!, botI!, ids, k, largest: false);
-        topV!.Dispose(); topI!.Dispose(); botV!.Dispose(); botI!.Dispose();
-        return new IndexResult(top, bottom, full, scan);
-    }
-
-    /// <summary>The running best k joined with a block's best k, cut back to k (outside the block's dispose scope).</summary>
-    private static (Tensor Values, Tensor Indices) Merge(Tensor? values, Tensor? indices, Tensor v, Tensor i, int k, bool largest)
-    {
-        var av = values is null ? v : cat([values, v], 1);
-        var ai = indices is null ? i : cat([indices, i], 1);
-        int kk = (int)Math.Min(k, av.shape[1]);
-        var (sv, si) = av.topk(kk, dim: 1, largest: largest, sorted: false);
-        var result = (sv.DetachFromDisposeScope(), ai.gather(1, si).DetachFromDisposeScope());
-        values?.Dispose();
-        indices?.Dispose();
-        return result;
-    }
-
-    /// <summary>Each query's k best candidates, best first; equal scores in row order (so results are reproducible).</summary>
-    private static IReadOnlyList<IndexHit>[] Hits(Tensor values, Tensor indices, IReadOnlyList<string> ids, int k, bool largest)
-    {
-        int nq = (int)values.shape[0], m = (int)values.shape[1];
-        var v = values.to(ScalarType.Float64).contiguous().data<double>().ToArray();
-        var r = indices.contiguous().data<long>().ToArray();
-        return Enumerable.Range(0, nq).Select(q =>
-        {
-            var finite = Enumerable.Range(q * m, m).Where(j => double.IsFinite(v[j]));
-            var order = largest ? finite.OrderByDescending(j => v[j]) : finite.OrderBy(j => v[j]);
-            return (IReadOnlyList<IndexHit>)order.ThenBy(j => r[j]).Take(k)
-                .Select(j => new IndexHit(r[j], ids[(int)r[j]], v[j])).ToList();
-        }).ToArray();
-    }
+    /// <summary>Scores the index's rows against the query vectors (see <see cref="ShardScanner"/>).</summary>
+    public IndexResult Search(Tensor queryVectors, int k, bool[]? include = null, bool fullScores = false) =>
+        new ShardScanner(Index) { BlockRows = BlockRows }.Search(queryVectors, k, include, fullScores);
 
     /// <summary>Which rows satisfy every <c>key=value</c> filter, in index order; null when there are none.</summary>
     public bool[]? RowFilter(IReadOnlyList<(string Key, string Value)> filters) =>
