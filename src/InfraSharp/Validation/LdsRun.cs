@@ -220,6 +220,8 @@ public static class LdsRun
     {
         var manifest = RunManifest.Read(dir)
             ?? throw InputError.MissingFile($"--scores {dir}: no manifest.json (not a score folder)", dir);
+        if (manifest["kind"]?.GetValue<string>() == Index.IndexQueryRun.Kind)
+            return ReadIndexScores(dir, manifest, args, trainIds, queries);
         if (manifest["kind"]?.GetValue<string>() != ScoreRun.KindName(ScoreKind.Pairwise))
             throw InputError.Data($"--scores {dir}: not pairwise scores (kind {manifest["kind"]})");
         if (manifest["inputs"]?["model"]?.GetValue<string>() != Fingerprint.Model(args.Model))
@@ -238,11 +240,39 @@ public static class LdsRun
         string path = Path.Combine(dir, "pairwise.safetensors");
         if (!File.Exists(path))
             throw InputError.MissingFile($"--scores {dir}: no pairwise.safetensors (merge its partitions)", path);
+        return (ReadMatrix(path), measurement);
+    }
+
+    /// <summary>
+    /// The full scores of an <c>infra index query --full-scores</c> folder: rows in the index's order, which must be
+    /// the training file's; the queries those of the LDS run.
+    /// </summary>
+    private static (double[,] Scores, Measurement Measurement) ReadIndexScores(string dir, JsonObject manifest,
+        LdsRunArguments args, IReadOnlyList<string> trainIds, IReadOnlyList<EncodedExample> queries)
+    {
+        var a = manifest["arguments"];
+        var measurement = a?["measurement"]?.GetValue<string>() == "loss" ? Measurement.Loss : Measurement.MeanLogProb;
+        if (manifest["inputs"]?["model"]?.GetValue<string>() != Fingerprint.Model(args.Model))
+            throw InputError.Data($"--scores {dir}: the index was built for another model than {args.Model}");
+        var queryIds = manifest["info"]?["queries"]?.AsArray().Select(x => x!.ToString()).ToList() ?? [];
+        if (!queryIds.SequenceEqual(queries.Select(x => x.Id)))
+            throw InputError.Data($"--scores {dir}: its queries are not those of --queries {args.Queries}");
+        using (var index = Index.GradientIndex.Open(a?["index"]?.GetValue<string>() ?? ""))
+            if (!index.Ids().SequenceEqual(trainIds))
+                throw InputError.Data($"--scores {dir}: the index's rows are not those of --train {args.Train}");
+        string path = Path.Combine(dir, "scores.safetensors");
+        if (!File.Exists(path))
+            throw InputError.MissingFile($"--scores {dir}: no scores.safetensors (query the index with --full-scores)", path);
+        return (ReadMatrix(path), measurement);
+    }
+
+    private static double[,] ReadMatrix(string path)
+    {
         using var scope = NewDisposeScope();
         var m = SafeTensorsFile.Open(path).Read("scores").to(ScalarType.Float64).contiguous();
         var flat = m.data<double>().ToArray();
         var a = new double[m.shape[0], m.shape[1]];
         Buffer.BlockCopy(flat, 0, a, 0, flat.Length * 8);
-        return (a, measurement);
+        return a;
     }
 }

@@ -118,5 +118,26 @@ public class LdsRunTests
         // field.
         var refused = Assert.Throws<ArgumentException>(() => LdsRun.Run(args with { Fraction = 0.25 }, eval, single));
         Assert.Contains("fraction", refused.Message);
+
+        // A gradient index's full scores are a score source too: unprojected and unpreconditioned, they are the
+        // identity strategy's scores, so their LDS is the same.
+        string index = Path.Combine(Fixtures.TempDir(), "index"), query = Path.Combine(Fixtures.TempDir(), "index-query");
+        InfraSharp.Index.IndexBuildRun.Run(new InfraSharp.Index.IndexBuildRunArguments
+        {
+            Train = s.Train,
+            Index = new InfraSharp.Index.IndexArguments
+            {
+                Model = s.Model, Modules = "all", ProjectionDim = "full", Precondition = "none", StoreDType = "float32",
+            },
+        }, index);
+        InfraSharp.Index.IndexQueryRun.Run(new InfraSharp.Index.IndexQueryRunArguments
+        {
+            Index = index, Queries = s.Queries, FullScores = true, Measurement = Measurement.Loss,
+        }, query);
+        var withIndex = LdsRun.Run(args, new LdsEvaluation { Strategies = [], Scores = [external, query] }, single);
+        Assert.Equal(["scores", "index-query"], withIndex.Scores.Select(x => x.Strategy));
+        Assert.All(stamps, kv => Assert.Equal(kv.Value, File.GetLastWriteTimeUtc(kv.Key)));
+        for (int q = 0; q < withIndex.Scores[0].PerQuery.Count; q++)
+            Assert.Equal(withIndex.Scores[0].PerQuery[q], withIndex.Scores[1].PerQuery[q], 6);
     }
 }
