@@ -4,9 +4,9 @@
 # k in {8, 16, 32, 64} and each preconditioner; then query latency against a synthetic store of ROWS x DIM
 # (random vectors, written once to STORE), cold and warm. The f32 matmul rate is measured before and after.
 # Run `infra demo --out DEMO` first.
-#   usage: bench/index/run.sh DEMO OUT [STORE] [ROWS=1000000] [DIM=4096]
+#   usage: bench/index/run.sh DEMO OUT [STORE] [ROWS=1000000] [DIM=4096] [QUERIES=DEMO/queries-correct.jsonl]
 set -euo pipefail
-DEMO=$1; OUT=$2; STORE=${3:-}; ROWS=${4:-1000000}; DIM=${5:-4096}
+DEMO=$1; OUT=$2; STORE=${3:-}; ROWS=${4:-1000000}; DIM=${5:-4096}; QUERIES=${6:-$1/queries-correct.jsonl}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 dotnet build -c Release "$ROOT/src/InfraSharp.Cli" -v q -nologo >/dev/null
 dotnet build -c Release "$ROOT/bench/InfraSharp.Bench" -v q -nologo >/dev/null
@@ -17,7 +17,7 @@ cp -r "$(dirname "$(ls "$ROOT"/src/InfraSharp.Cli/bin/Release/net10.0/*/infra.dl
 cp -r "$(dirname "$(ls "$ROOT"/bench/InfraSharp.Bench/bin/Release/net10.0/*/InfraSharp.Bench.dll | head -1)")" "$OUT/bin/bench"
 INFRA="dotnet $OUT/bin/cli/infra.dll"
 BENCH="dotnet $OUT/bin/bench/InfraSharp.Bench.dll"
-TRAIN="$DEMO/data/train.jsonl"; QUERIES="$DEMO/queries-correct.jsonl"
+TRAIN="$DEMO/data/train.jsonl"
 $BENCH matmul | tee "$OUT/matmul-before.txt"
 
 # Exact EK-FAC pairwise scores with the demo's factors (MLP, mean log-probability), timed: the reference for
