@@ -25,6 +25,7 @@ public static class Program
         root.Subcommands.Add(LaunchCommand.Build());
         root.Subcommands.Add(ValidateCommand.Build());
         root.Subcommands.Add(IndexCommand.Build());
+        root.Subcommands.Add(ExploreCommand.Build());
         var parsed = root.Parse(args);
         // A bad option (missing, unknown, out of range, not one of an enum's values) is bad input: one line, exit 2.
         if (parsed.Errors.Count > 0)

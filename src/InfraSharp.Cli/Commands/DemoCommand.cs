@@ -157,8 +157,16 @@ public static class DemoCommand
         Console.WriteLine(BeforeAfterComparison.Markdown(paired));
         HtmlReport.Write(Path.Combine(outDir, "analysis", "report.html"), analysis, ReportTitle, [BeforeAfterReport.Section(paired)]);
         Console.WriteLine($"report: {Path.Combine(outDir, "analysis", "report.html")}; wall time {total.Elapsed.TotalSeconds:F0}s");
+        Console.WriteLine("explore the scores: " + ExploreCommandLine(outDir, trainPath, queriesPath));
         return 0;
     }
+
+    /// <summary>The <c>infra explore</c> command over a demo's outputs (scores, data, factors for new answers).</summary>
+    public static string ExploreCommandLine(string outDir, string trainPath, string queriesPath) =>
+        $"infra explore --scores {Quote(Path.Combine(outDir, "scores"))} --train {Quote(trainPath)} "
+        + $"--queries {Quote(queriesPath)} --factors {Quote(Path.Combine(outDir, "factors"))}";
+
+    private static string Quote(string path) => path.IndexOfAny([' ', '\'', '"']) < 0 ? path : "'" + path.Replace("'", "'\\''") + "'";
 
     private const string ReportTitle = "InfraSharp demo: which training data helps math and code";
 

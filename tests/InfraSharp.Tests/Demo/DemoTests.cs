@@ -1,4 +1,3 @@
-using InfraSharp.Cli.Commands;
 using InfraSharp.Models;
 
 namespace InfraSharp.Tests.Demo;
@@ -10,13 +9,7 @@ public class DemoTests
     [Fact]
     public void QuickDemoRunsEveryStage()
     {
-        string dir = Fixtures.TempDir();
-        var output = new StringWriter();
-        var old = Console.Out;
-        Console.SetOut(output);
-        try { Assert.Equal(0, DemoCommand.Run(dir, DemoCommand.Settings.Quick, seed: 1)); }
-        finally { Console.SetOut(old); }
-        string text = output.ToString();
+        string dir = QuickDemo.Dir, text = QuickDemo.Printed;
         foreach (var f in new[] { "data/train.jsonl", "data/queries.jsonl", "data/eval.jsonl", "model/model.safetensors", "model/tokenizer.json",
                      "eval/summary.json", "queries-correct.jsonl", "factors/manifest.json", "factors/lambda.safetensors", "scores/pairwise.safetensors",
                      "scores/per_token.safetensors", "analysis/report.html", "analysis/example_level.csv", "data/train-flip-difficulty.jsonl",
@@ -41,5 +34,7 @@ public class DemoTests
                 Assert.Contains(csv.Rows, r => r[0] == mix && r[1] == reference && r[2] == "math" && r[3] == level);
         Assert.All(csv.Rows, r => Assert.InRange(double.Parse(r[10].Split(';')[0], System.Globalization.CultureInfo.InvariantCulture), 0, 1));
         Assert.Contains("id=\"before-after-table\"", File.ReadAllText(Path.Combine(dir, "analysis", "report.html")));
+        // It ends with the command that opens the explorer on its outputs.
+        Assert.Contains("infra explore --scores " + Path.Combine(dir, "scores"), text);
     }
 }

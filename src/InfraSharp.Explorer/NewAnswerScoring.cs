@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using InfraSharp.Index;
+using InfraSharp.Influence;
+using InfraSharp.Storage;
+
+namespace InfraSharp.Explorer;
+
+/// <summary>
+/// "Which training data made this answer?" for a prompt and answer typed into the page: scored on the server with
+/// the same settings as the score folder (a score run over the training set with the folder's factors and score
+/// arguments, or a query of the gradient index), one run at a time; a second request while one runs is refused.
+/// </summary>
+public sealed class NewAnswerScoring(ExplorerOptions options, ExplorerData data)
+{
+    private readonly object _gate = new();
+    private JsonObject _state = new() { ["state"] = "idle" };
+    private Stopwatch? _clock;
+
+    public bool Available => options.Factors is not null || options.Index is not null;
+
+    public JsonObject State()
+    {
+        lock (_gate)
+        {
+            var s = (JsonObject)_state.DeepClone();
+            if (_clock is not null) s["elapsed"] = Math.Round(_clock.Elapsed.TotalSeconds, 1);
+            return s;
+        }
+    }
+
+    /// <summary>Starts a run; false when one is already running.</summary>
+    public bool TryStart(string prompt, string answer, int k)
+    {
+        lock (_gate)
+        {
+            if (_state["state"]?.ToString() == "running") return false;
+            _state = new JsonObject { ["state"] = "running", ["stage"] = "starting" };
+            _clock = Stopwatch.StartNew();
+        }
+        _ = Task.Run(() =>
+        {
+            try
+            {
+                var result = Score(prompt, answer, k);
+                lock (_gate) { _state = result; _state["state"] = "done"; _clock!.Stop(); }
+            }
+            catch (Exception e)
+            {
+                lock (_gate) { _state = new JsonObject { ["state"] = "failed", ["error"] = e.Message }; _clock!.Stop(); }
+            }
+        });
+        return true;
+    }
+
+    private void Stage(string stage)
+    {
+        lock (_gate) _state["stage"] = stage;
+    }
+
+    private JsonObject Score(string prompt, string answer, int k)
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "infra-explore", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            string queries = Path.Combine(dir, "query.jsonl");
+            var row = new JsonObject
+            {
+                ["id"] = "new-answer",
+                ["messages"] = new JsonArray(
+                    new JsonObject { ["role"] = "user", ["content"] = prompt },
+                    new JsonObject { ["role"] = "assistant", ["content"] = answer }),
+            };
+            File.WriteAllText(queries, row.ToJsonString() + "\n");
+            double[] scores = options.Index is not null ? FromIndex(queries, dir) : FromFactors(queries, dir);
+            var q = new ExplorerQueries(data);
+            var order = Enumerable.Range(0, scores.Length).ToList();
+            return new JsonObject
+            {
+                ["proponents"] = q.Rows(order.OrderByDescending(j => scores[j]).ThenBy(j => j).Take(k).Select(j => data.Train[j]),
+                    t => scores[t.Index]),
+                ["opponents"] = q.Rows(order.OrderBy(j => scores[j]).ThenBy(j => j).Take(k).Select(j => data.Train[j]),
+                    t => scores[t.Index]),
+            };
+        }
+        finally
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    /// <summary>A score run with the folder's own arguments (model, factors, measurement, damping), the new answer as the query.</summary>
+    private double[] FromFactors(string queries, string dir)
+    {
+        var saved = data.ScoreManifest["arguments"].Deserialize(InfluenceJson.Manifest.ScoreRunArguments)
+            ?? throw InputError.Data($"--scores {options.Scores}: no arguments in its manifest");
+        var args = saved with
+        {
+            Model = data.ModelDir, Factors = options.Factors, Train = options.Train, Queries = queries,
+            Score = saved.Score with { PerToken = false, QueryRank = 0, AggregateQueries = false },
+        };
+        Stage("scoring the training set");
+        ScoreRun.Run(args, Path.Combine(dir, "scores"), new RunOptions());
+        using var t = SafeTensorsFile.Open(Path.Combine(dir, "scores", "pairwise.safetensors")).Read("scores");
+        return t.to(TorchSharp.torch.ScalarType.Float64).contiguous().data<double>().ToArray();
+    }
+
+    private double[] FromIndex(string queries, string dir)
+    {
+        Stage("querying the index");
+        var measurement = data.ScoreManifest["arguments"]?["score"]?["measurement"]?.ToString() == "loss"
+            ? Measurement.Loss : Measurement.MeanLogProb;
+        IndexQueryRun.Run(new IndexQueryRunArguments
+        {
+            Index = options.Index!, Model = data.ModelDir, Queries = queries, FullScores = true, TopK = 1, Measurement = measurement,
+        }, Path.Combine(dir, "index"));
+        using var t = SafeTensorsFile.Open(Path.Combine(dir, "index", "scores.safetensors")).Read("scores");
+        var s = t.to(TorchSharp.torch.ScalarType.Float64).contiguous().data<double>().ToArray();
+        if (s.Length != data.Train.Count)
+            throw InputError.Data($"--index {options.Index}: {s.Length} rows, the training set {data.Train.Count}");
+        return s;
+    }
+}
