@@ -79,6 +79,7 @@ public sealed class ExplorerServer : IAsyncDisposable
         app.MapGet("/", () => Asset("index.html", "text/html; charset=utf-8"));
         app.MapGet("/app.js", () => Asset("app.js", "text/javascript; charset=utf-8"));
         app.MapGet("/app.css", () => Asset("app.css", "text/css; charset=utf-8"));
+        app.MapGet("/favicon.ico", () => Results.NoContent()); // browsers ask; a 404 would log a console error
         app.MapGet("/api/info", () => Json(views.Info(scoring.Available)));
         app.MapGet("/api/queries", (HttpRequest r) =>
         {
