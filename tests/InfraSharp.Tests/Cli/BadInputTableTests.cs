@@ -176,6 +176,11 @@ public class BadInputTableTests
             "--filter", "domain");
         Add("index append without an index", "--append", Out("ix4"),
             "index", "build", "--model", Model, "--train", Train, "--out", Out("ix4"), "--append");
+        // Explorer: refused before any server starts.
+        Add("explore a folder that is no score folder", "--scores", Out("ex1"),
+            "explore", "--scores", Path.Combine(root, "empty-path"), "--train", Train, "--queries", Queries, "--port", "0");
+        Add("explore on a host name", "--host", Out("ex2"),
+            "explore", "--scores", Path.Combine(root, "empty-path"), "--train", Train, "--queries", Queries, "--host", "example.com");
         return cases;
     }
 
