@@ -55,12 +55,35 @@ public sealed class ExplorerServer : IAsyncDisposable
         if (token is not null)
             app.Use(async (ctx, next) =>
             {
-                string? given = ctx.Request.Query["token"].FirstOrDefault() ?? ctx.Request.Headers["X-Infra-Token"].FirstOrDefault();
+                string? query = ctx.Request.Query["token"].FirstOrDefault();
+                string? given = query ?? ctx.Request.Headers["X-Infra-Token"].FirstOrDefault()
+                    ?? ctx.Request.Cookies[TokenCookie];
                 if (given is null || !CryptographicOperations.FixedTimeEquals(System.Text.Encoding.UTF8.GetBytes(given),
                         System.Text.Encoding.UTF8.GetBytes(token)))
                 {
                     ctx.Response.StatusCode = 401;
                     await ctx.Response.WriteAsync("an access token is required (?token=... or the X-Infra-Token header)");
+                    return;
+                }
+                // The page's own assets load without a query string: a valid token in the URL also sets a cookie
+                // that only this site's requests carry.
+                if (query is not null)
+                    ctx.Response.Cookies.Append(TokenCookie, token, new CookieOptions
+                    {
+                        HttpOnly = true, SameSite = SameSiteMode.Strict, Path = "/",
+                    });
+                await next();
+            });
+        else
+            app.Use(async (ctx, next) =>
+            {
+                // On loopback, answer only requests addressed to loopback: a page elsewhere that rebinds its own
+                // name to 127.0.0.1 (DNS rebinding) sends its own Host header and is refused.
+                string host = ctx.Request.Host.Host;
+                if (host is not ("127.0.0.1" or "localhost" or "[::1]" or "::1"))
+                {
+                    ctx.Response.StatusCode = 400;
+                    await ctx.Response.WriteAsync($"unexpected Host header: the explorer answers on {options.Host} only");
                     return;
                 }
                 await next();
@@ -85,7 +108,7 @@ public sealed class ExplorerServer : IAsyncDisposable
         {
             var p = new Params(r.Query);
             string sort = p.Choice("sort", "index", ["index", "total", "correct"]);
-            return Json(views.QueryPage(r.Query["search"].FirstOrDefault(), p.Filters(), sort, p.Int("page", 0, 0, int.MaxValue),
+            return Json(views.QueryPage(r.Query["search"].FirstOrDefault(), p.Filters(), sort, p.Int("page", 0, 0, 1_000_000),
                 p.Int("size", 20, 1, ExplorerQueries.MaxPageSize)));
         });
         app.MapGet("/api/queries/{q}", (string q, HttpRequest r) =>
@@ -104,6 +127,9 @@ public sealed class ExplorerServer : IAsyncDisposable
         app.MapPost("/api/score", async (HttpRequest r) =>
         {
             if (!scoring.Available) return Results.Json(new { error = "scoring needs --model with --factors or --index" }, statusCode: 400);
+            // JSON only: a form or text/plain post from another site (no CORS preflight) is refused.
+            if (!r.HasJsonContentType())
+                return Results.Json(new { error = "the body must be application/json" }, statusCode: 415);
             JsonObject? body;
             try { body = await System.Text.Json.JsonSerializer.DeserializeAsync<JsonObject>(r.Body); }
             catch (System.Text.Json.JsonException) { body = null; }
@@ -112,11 +138,14 @@ public sealed class ExplorerServer : IAsyncDisposable
                 return Results.Json(new { error = "the body must be JSON with a non-empty prompt and answer" }, statusCode: 400);
             if (prompt.Length + answer.Length > 20_000)
                 return Results.Json(new { error = "prompt and answer are limited to 20,000 characters" }, statusCode: 400);
-            if (!scoring.TryStart(prompt, answer, 10))
+            int? run = scoring.TryStart(prompt, answer, 10);
+            if (run is null)
                 return Results.Json(new { error = "a scoring run is already in progress; one runs at a time" }, statusCode: 429);
-            return Results.Json(new { state = "running" }, statusCode: 202);
+            return Results.Json(new { state = "running", run }, statusCode: 202);
         });
     }
+
+    private const string TokenCookie = "infra_token";
 
     private static async Task Error(HttpContext ctx, int status, string message)
     {

@@ -30,13 +30,17 @@ public sealed class NewAnswerScoring(ExplorerOptions options, ExplorerData data)
         }
     }
 
-    /// <summary>Starts a run; false when one is already running.</summary>
-    public bool TryStart(string prompt, string answer, int k)
+    private int _runs;
+
+    /// <summary>Starts a run and returns its number (which the state carries); null when one is already running.</summary>
+    public int? TryStart(string prompt, string answer, int k)
     {
+        int run;
         lock (_gate)
         {
-            if (_state["state"]?.ToString() == "running") return false;
-            _state = new JsonObject { ["state"] = "running", ["stage"] = "starting" };
+            if (_state["state"]?.ToString() == "running") return null;
+            run = ++_runs;
+            _state = new JsonObject { ["state"] = "running", ["stage"] = "starting", ["run"] = run };
             _clock = Stopwatch.StartNew();
         }
         _ = Task.Run(() =>
@@ -44,14 +48,18 @@ public sealed class NewAnswerScoring(ExplorerOptions options, ExplorerData data)
             try
             {
                 var result = Score(prompt, answer, k);
-                lock (_gate) { _state = result; _state["state"] = "done"; _clock!.Stop(); }
+                lock (_gate) { _state = result; _state["state"] = "done"; _state["run"] = run; _clock!.Stop(); }
             }
             catch (Exception e)
             {
-                lock (_gate) { _state = new JsonObject { ["state"] = "failed", ["error"] = e.Message }; _clock!.Stop(); }
+                lock (_gate)
+                {
+                    _state = new JsonObject { ["state"] = "failed", ["error"] = e.Message.ReplaceLineEndings(" "), ["run"] = run };
+                    _clock!.Stop();
+                }
             }
         });
-        return true;
+        return run;
     }
 
     private void Stage(string stage)
@@ -117,9 +125,9 @@ public sealed class NewAnswerScoring(ExplorerOptions options, ExplorerData data)
             Index = options.Index!, Model = data.ModelDir, Queries = queries, FullScores = true, TopK = 1, Measurement = measurement,
         }, Path.Combine(dir, "index"));
         using var t = SafeTensorsFile.Open(Path.Combine(dir, "index", "scores.safetensors")).Read("scores");
-        var s = t.to(TorchSharp.torch.ScalarType.Float64).contiguous().data<double>().ToArray();
-        if (s.Length != data.Train.Count)
-            throw InputError.Data($"--index {options.Index}: {s.Length} rows, the training set {data.Train.Count}");
-        return s;
+        using (var index = GradientIndex.Open(options.Index!))
+            if (!index.Ids().SequenceEqual(data.Train.Select(x => x.Id)))
+                throw InputError.Data($"--index {options.Index}: its rows are not the training rows of --train {options.Train}");
+        return t.to(TorchSharp.torch.ScalarType.Float64).contiguous().data<double>().ToArray();
     }
 }

@@ -185,12 +185,13 @@ async function scoreNew(e) {
   e.preventDefault();
   $('new-submit').disabled = true;
   try {
-    await api('/api/score', {
+    const started = await api('/api/score', {
       method: 'POST', headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ prompt: $('new-prompt').value, answer: $('new-answer').value }),
     });
     for (;;) {
       const s = await api('/api/score');
+      if (s.run !== started.run) throw new Error('another scoring run replaced this one');
       if (s.state === 'running') {
         $('new-status').textContent = `scoring: ${s.stage || ''} (${s.elapsed || 0}s)`;
         await new Promise((ok) => setTimeout(ok, 500));

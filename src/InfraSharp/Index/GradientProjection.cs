@@ -68,7 +68,8 @@ public sealed class GradientProjection : IDisposable
         var h = SHA256.HashData(Encoding.UTF8.GetBytes($"{seed}\0{module}\0{side}"));
         long s = BitConverter.ToInt64(h, 0) & long.MaxValue;
         using var gen = new Generator((ulong)s);
-        using var cpu = randn([rows, width], dtype: ScalarType.Float32, generator: gen);
+        using var scope = NewDisposeScope();
+        var cpu = randn([rows, width], dtype: ScalarType.Float32, generator: gen);
         return (cpu / Math.Sqrt(rows)).to(device).DetachFromDisposeScope();
     }
 

@@ -62,6 +62,21 @@ public static class IndexBuildRun
             });
         if (args.Append && RunManifest.Read(outDir) is null)
             throw InputError.Argument($"--append: {outDir} holds no index to append to; build it first (without --append)");
+        if (options.Overwrite && !args.Append && RunManifest.Read(outDir) is not null)
+        {
+            // The data is not in the manifest (segments grow by appending), so starting over is explicit here. Give
+            // --overwrite to one task only: the others of a partitioned build would delete each other's shards.
+            string fp = ExampleFingerprint.Of(lm.Encode(args.Train));
+            if (GradientIndex.ReadSegments(outDir).Any(s => s.Fingerprint != fp))
+            {
+                ProgressLog.Line($"{outDir}: --overwrite: removing the index of other data");
+                foreach (var f in Directory.EnumerateFileSystemEntries(outDir))
+                {
+                    if (Directory.Exists(f)) Directory.Delete(f, recursive: true);
+                    else File.Delete(f);
+                }
+            }
+        }
         manifest.Prepare(outDir, options.Overwrite && !args.Append);
         Directory.CreateDirectory(Path.Combine(outDir, GradientIndex.ShardFolder));
 
@@ -213,12 +228,18 @@ public static class IndexBuildRun
             }
             IndexRows.Write(IndexRows.PathFor(path), rows);
             if (statistics)
-                FactorFiles.WriteCovariance(IndexPreconditioner.StatsPath(path), stats.Values.Select(f => new ModuleFactors
+            {
+                var onHost = stats.Values.Select(f => new ModuleFactors
                 {
                     Module = f.Module, ActivationCovarianceSum = f.ActivationCovarianceSum!.cpu(),
                     GradientCovarianceSum = f.GradientCovarianceSum!.cpu(), Tokens = f.Tokens,
-                }));
+                }).ToList();
+                try { FactorFiles.WriteCovariance(IndexPreconditioner.StatsPath(path), onHost); }
+                finally { foreach (var f in onHost) f.Dispose(); }
+            }
             using var all = cat(parts, 0);
+            foreach (var t in parts) t.Dispose(); // the batches' copies: only the concatenation is needed now
+            parts.Clear();
             ShardFile.Write(path, all, header);
         }
         finally
@@ -250,7 +271,9 @@ public static class IndexBuildRun
             .Select(i => DoneMarker(dir, number, new Partition(i, seg.Partitions))).ToList();
         if (!markers.All(File.Exists)) return false;
         var shards = markers.SelectMany(m => JsonNode.Parse(File.ReadAllText(m))!.AsArray().Select(x => x!.ToString())).ToList();
-        var all = segments.Where(s => s.Complete).SelectMany(s => s.Shards).Concat(shards).ToList();
+        segments[number] = seg with { Shards = shards };
+        // In segment order (as readers list them), whichever segment happened to finish last.
+        var all = segments.Where(s => s.Complete).SelectMany(s => s.Shards).ToList();
         var files = new List<ShardFile>();
         try
         {
@@ -261,7 +284,6 @@ public static class IndexBuildRun
         {
             foreach (var f in files) f.Dispose();
         }
-        segments[number] = seg with { Shards = shards };
         GradientIndex.WriteSegments(dir, segments);
         return true;
     }

@@ -22,7 +22,9 @@ public static class IndexPreconditioner
     public static void Fit(string indexDir, InfluenceStrategy strategy, GradientProjection projection,
         IReadOnlyList<ShardFile> shards, FactorRun.Folder? exact)
     {
-        string dir = Path.Combine(indexDir, Folder);
+        // Written into a folder of its own and swapped into place, so that a reader never mixes an old eigenbasis
+        // with new eigenvalues: it sees the old preconditioner, the new one, or (for an instant) none.
+        string final = Path.Combine(indexDir, Folder), dir = final + $".tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
         Directory.CreateDirectory(dir);
         var factors = projection.Shapes.ToDictionary(s => s.Module, s => new ModuleFactors { Module = s.Module });
         try
@@ -54,10 +56,15 @@ public static class IndexPreconditioner
                 ["shards"] = new JsonArray(shards.Select(s => (JsonNode)Path.GetFileName(s.Path)).ToArray()),
             };
             AtomicFile.WriteAllText(Path.Combine(dir, CoversFile), covers.ToJsonString() + "\n");
+            string old = final + $".old-{Guid.NewGuid():N}";
+            if (Directory.Exists(final)) Directory.Move(final, old);
+            Directory.Move(dir, final);
+            if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
         }
         finally
         {
             foreach (var f in factors.Values) f.Dispose();
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
         }
     }
 
@@ -66,8 +73,14 @@ public static class IndexPreconditioner
     {
         if (!strategy.NeedsAnyFactor) return index.Modules.ToDictionary(m => m, m => new ModuleFactors { Module = m });
         string dir = Path.Combine(index.Dir, Folder), covers = Path.Combine(dir, CoversFile);
-        var listed = File.Exists(covers)
-            ? JsonNode.Parse(File.ReadAllText(covers))?["shards"]?.AsArray().Select(x => x!.ToString()).ToList() : null;
+        var node = File.Exists(covers) ? JsonNode.Parse(File.ReadAllText(covers)) : null;
+        var listed = node?["shards"]?.AsArray().Select(x => x!.ToString()).ToList();
+        string fitted = node?["strategy"]?.ToString() ?? "";
+        // An EK-FAC fit also holds K-FAC's eigenbasis; any other strategy needs its own fit (a diagonal read from
+        // EK-FAC's eigenvalue matrix would divide by eigenvalues of another basis).
+        if (fitted != strategy.Name && !(fitted == "ekfac" && strategy.Name == "kfac"))
+            throw InputError.Argument($"--precondition {strategy.Name}: the index's preconditioner is {fitted}; "
+                + "query with it (an ekfac index also serves kfac and none), or build an index for it");
         if (listed is null || !listed.SequenceEqual(index.Shards.Select(s => Path.GetFileName(s.Path))))
             throw InputError.Data($"{dir}: the preconditioner does not cover the index's shards; rerun infra index build "
                 + "(it refits when the last task of a segment finishes)");

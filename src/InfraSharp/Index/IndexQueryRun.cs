@@ -32,6 +32,8 @@ public static class IndexQueryRun
             ProgressLog.Line($"{name}: {clock.Elapsed.TotalSeconds:F2}s");
             clock.Restart();
         }
+        if (RunManifest.Read(outDir) is JsonObject existing && existing["kind"]?.ToString() != Kind)
+            throw InputError.Argument($"--out {outDir} holds a {existing["kind"]} folder; query results go to a folder of their own");
         using var searcher = IndexSearcher.Open(args.Index, args.Model, options.Device, args.Precondition);
         OutputFolder.Create(outDir);
         var queries = searcher.Model.Encode(args.Queries);
@@ -50,8 +52,8 @@ public static class IndexQueryRun
         AtomicFile.WriteAllLines(Path.Combine(outDir, "top.jsonl"), lines);
         if (result.Scores is not null)
         {
-            SafeTensorsFile.Write(Path.Combine(outDir, "scores.safetensors"), [KeyValuePair.Create("scores", result.Scores)]);
-            result.Scores.Dispose();
+            try { SafeTensorsFile.Write(Path.Combine(outDir, "scores.safetensors"), [KeyValuePair.Create("scores", result.Scores)]); }
+            finally { result.Scores.Dispose(); }
         }
         var manifest = new JsonObject
         {
@@ -62,12 +64,16 @@ public static class IndexQueryRun
             {
                 ["queries"] = new JsonArray(queries.Select(q => (JsonNode)q.Id).ToArray()), ["rows"] = searcher.Index.Rows,
                 ["sign"] = IndexBuildRun.Sign, ["scores"] = "[queries, rows] in index row order (segments, then shards)",
+                // What the rows were when these scores were computed: a later append changes the index, not them.
+                ["row_ids_sha256"] = RowIdsFingerprint(searcher.Index.Ids()),
             },
         };
         AtomicFile.WriteAllText(RunManifest.PathIn(outDir), manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         Stage("write");
         return new Result(queries.Count, searcher.Index.Rows, stages, result.Scan);
     }
+
+    public static string RowIdsFingerprint(IEnumerable<string> ids) => Fingerprint.Text(string.Join("\n", ids));
 
     private static JsonArray Ids(IReadOnlyList<IndexHit> hits) => new(hits.Select(h => (JsonNode)h.Id).ToArray());
     private static JsonArray Scores(IReadOnlyList<IndexHit> hits) => new(hits.Select(h => (JsonNode)h.Score).ToArray());

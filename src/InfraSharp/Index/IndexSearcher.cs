@@ -60,8 +60,16 @@ public sealed class IndexSearcher : IDisposable
                 index.Arguments.Seed);
             if (projection.Dimension != index.Dimension)
                 throw InputError.Data($"{indexDir}: the projection gives dimension {projection.Dimension}, the index has {index.Dimension}");
-            var factors = IndexPreconditioner.Load(index, strategy, lm.Model.Device);
-            return new IndexSearcher(index, lm, strategy, projection, factors);
+            try
+            {
+                var factors = IndexPreconditioner.Load(index, strategy, lm.Model.Device);
+                return new IndexSearcher(index, lm, strategy, projection, factors);
+            }
+            catch
+            {
+                projection.Dispose();
+                throw;
+            }
         }
         catch
         {

@@ -26,8 +26,12 @@ public sealed class ShardScanner(GradientIndex index)
         long total = _index.Rows;
         if (include is not null && include.LongLength != total)
             throw new ArgumentException($"the row filter has {include.Length} entries, the index {total} rows");
+        // Checked here: a width mismatch inside matmul would abort the process, not throw.
+        if (queryVectors.dim() != 2 || queryVectors.shape[1] != _index.Dimension)
+            throw new ArgumentException($"query vectors of shape [{string.Join(", ", queryVectors.shape)}]; "
+                + $"the index holds vectors of dimension {_index.Dimension}");
         int nq = (int)queryVectors.shape[0];
-        var q = queryVectors.to(ScalarType.Float32).cpu().contiguous();
+        using var q = queryVectors.to(ScalarType.Float32).cpu().contiguous();
         Tensor? full = fullScores ? zeros(nq, total, dtype: ScalarType.Float32) : null;
         Tensor? topV = null, topI = null, botV = null, botI = null;
         var clock = Stopwatch.StartNew();

@@ -257,13 +257,15 @@ public static class LdsRun
         var queryIds = manifest["info"]?["queries"]?.AsArray().Select(x => x!.ToString()).ToList() ?? [];
         if (!queryIds.SequenceEqual(queries.Select(x => x.Id)))
             throw InputError.Data($"--scores {dir}: its queries are not those of --queries {args.Queries}");
-        using (var index = Index.GradientIndex.Open(a?["index"]?.GetValue<string>() ?? ""))
-            if (!index.Ids().SequenceEqual(trainIds))
-                throw InputError.Data($"--scores {dir}: the index's rows are not those of --train {args.Train}");
+        if (manifest["info"]?["row_ids_sha256"]?.ToString() != Index.IndexQueryRun.RowIdsFingerprint(trainIds))
+            throw InputError.Data($"--scores {dir}: the index's rows were not those of --train {args.Train}");
         string path = Path.Combine(dir, "scores.safetensors");
         if (!File.Exists(path))
             throw InputError.MissingFile($"--scores {dir}: no scores.safetensors (query the index with --full-scores)", path);
-        return (ReadMatrix(path), measurement);
+        var m = ReadMatrix(path);
+        if (m.GetLength(0) != queries.Count || m.GetLength(1) != trainIds.Count)
+            throw InputError.Data($"{path}: scores [{m.GetLength(0)}, {m.GetLength(1)}], expected [{queries.Count}, {trainIds.Count}]");
+        return (m, measurement);
     }
 
     private static double[,] ReadMatrix(string path)

@@ -152,8 +152,32 @@ public class ExplorerApiTests(FixtureScores scores) : IClassFixture<FixtureScore
         var req = new HttpRequestMessage(HttpMethod.Get, "/app.js");
         req.Headers.Add("X-Infra-Token", server.Token);
         Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(req)).StatusCode);
-        // On loopback none is needed.
+        // A valid token in the URL sets a cookie, so the page's own assets load without one in their URLs.
+        using var jar = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() })
+        { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        Assert.Equal(HttpStatusCode.Unauthorized, (await jar.GetAsync("/app.js")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await jar.GetAsync("/?token=" + server.Token)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await jar.GetAsync("/app.js")).StatusCode);
+        // On loopback none is needed, but a request addressed to another host name (DNS rebinding) is refused.
         await using var local = await ExplorerServer.StartAsync(Options());
         Assert.Null(local.Token);
+        using var direct = new HttpClient { BaseAddress = new Uri(local.Url) };
+        var rebound = new HttpRequestMessage(HttpMethod.Get, "/api/queries");
+        rebound.Headers.Host = "attacker.example";
+        Assert.Equal(HttpStatusCode.BadRequest, (await direct.SendAsync(rebound)).StatusCode);
+    }
+
+    [Fact]
+    public async Task ScoringTakesJsonOnly()
+    {
+        await using var server = await ExplorerServer.StartAsync(Options() with { Factors = Path.Combine(scores.Dir, "none") });
+        using var http = new HttpClient { BaseAddress = new Uri(server.Url) };
+        // A cross-site form or text/plain post needs no preflight; it is refused before anything runs.
+        var text = await http.PostAsync("/api/score", new StringContent("{\"prompt\":\"a\",\"answer\":\"b\"}"));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, text.StatusCode);
+        var empty = await http.PostAsync("/api/score", new StringContent("{\"prompt\":\"\"}", System.Text.Encoding.UTF8,
+            "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, empty.StatusCode);
+        Assert.Equal("idle", (await Get(http, "/api/score")).Body!["state"]!.ToString());
     }
 }

@@ -201,6 +201,14 @@ public class GradientIndexTests
             Index = idx, Queries = Queries(model), TopK = 7, FullScores = true, Filters = ["domain=code"],
         }, q);
         var scores = SafeTensorsFile.Open(Path.Combine(q, "scores.safetensors")).Read("scores");
+        // An EK-FAC index serves K-FAC (its eigenbasis) and none, not a diagonal preconditioner.
+        var refused = Assert.Throws<ArgumentException>(() => IndexQueryRun.Run(new IndexQueryRunArguments
+        {
+            Index = idx, Queries = Queries(model), Precondition = "diagonal",
+        }, Path.Combine(root, "q-diagonal")));
+        Assert.Contains("ekfac", refused.Message);
+        IndexQueryRun.Run(new IndexQueryRunArguments { Index = idx, Queries = Queries(model), Precondition = "kfac" },
+            Path.Combine(root, "q-kfac"));
         using var index = GradientIndex.Open(idx);
         var ids = index.Ids();
         var domains = File.ReadLines(Train(model)).Where(l => l.Length > 0)
