@@ -17,7 +17,9 @@ namespace InfraSharp.Bench;
 /// </summary>
 public static class IndexBenchmark
 {
-    /// <summary><c>index-store DIR ROWS DIM</c>: writes the synthetic store (skipped when it is already there).</summary>
+    /// <summary>
+    /// <c>index-store DIR ROWS DIM</c>: writes the synthetic store (skipped when it is already there).
+    /// </summary>
     public static void Store(string dir, long rows, int dim, int shardRows = 65_536)
     {
         if (File.Exists(GradientIndex.SegmentsPath(dir)) && GradientIndex.ReadSegments(dir).Any(s => s.Complete))
@@ -25,11 +27,16 @@ public static class IndexBenchmark
             Console.WriteLine($"{dir}: store already written");
             return;
         }
-        var args = new IndexArguments { Model = "(synthetic)", ProjectionDim = $"{dim}", StoreDType = "float16", ShardRows = shardRows };
-        new RunManifest(GradientIndex.Kind, JsonSerializer.SerializeToNode(args, IndexJson.Manifest.IndexArguments)!.AsObject(),
+        var args = new IndexArguments
+        {
+            Model = "(synthetic)", ProjectionDim = $"{dim}", StoreDType = "float16", ShardRows = shardRows
+        };
+        new RunManifest(GradientIndex.Kind,
+            JsonSerializer.SerializeToNode(args, IndexJson.Manifest.IndexArguments)!.AsObject(),
             new JsonObject { ["model"] = "synthetic" },
             new JsonObject { ["dimension"] = dim, ["modules"] = new JsonArray() },
-            new JsonObject { ["note"] = "random N(0,1) vectors written by the benchmark" }).Prepare(dir, overwrite: true);
+            new JsonObject { ["note"] = "random N(0,1) vectors written by the benchmark" })
+            .Prepare(dir, overwrite: true);
         Directory.CreateDirectory(Path.Combine(dir, GradientIndex.ShardFolder));
         var shards = new List<string>();
         var clock = Stopwatch.StartNew();
@@ -40,10 +47,15 @@ public static class IndexBenchmark
             string rel = Path.Combine(GradientIndex.ShardFolder, $"seg000-part0000-of-0001-{j:D5}.shard");
             using var scope = NewDisposeScope();
             var v = randn([n, dim], generator: gen);
-            var header = new ShardHeader { Rows = n, Dim = dim, DType = "float16", ProjectionSeed = 0, Projection = args.ProjectionDim, Model = "synthetic" };
+            var header = new ShardHeader
+            {
+                Rows = n, Dim = dim, DType = "float16", ProjectionSeed = 0, Projection = args.ProjectionDim,
+                Model = "synthetic"
+            };
             var path = Path.Combine(dir, rel);
             IndexRows.Write(IndexRows.PathFor(path), Enumerable.Range(0, (int)n)
-                .Select(i => new EncodedExample($"row-{start + i:D7}", [], [], new JsonObject(), "synthetic", (int)(start + i + 1))).ToList());
+                .Select(i => new EncodedExample($"row-{start + i:D7}", [], [], new JsonObject(), "synthetic",
+                    (int)(start + i + 1))).ToList());
             ShardFile.Write(path, v, header);
             shards.Add(rel);
             Console.WriteLine($"  shard {j}: {n} rows, {clock.Elapsed.TotalSeconds:F0}s");
@@ -71,7 +83,8 @@ public static class IndexBenchmark
     }
 
     private static long CachedKiB() =>
-        long.Parse(File.ReadLines("/proc/meminfo").First(l => l.StartsWith("Cached:")).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+        long.Parse(File.ReadLines("/proc/meminfo").First(l => l.StartsWith("Cached:"))
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
 
     /// <summary><c>index-latency DIR</c>: cold and warm query latency for 1, 16 and 256 queries.</summary>
     public static void Latency(string dir)
@@ -80,7 +93,8 @@ public static class IndexBenchmark
         Console.WriteLine($"f32 matmul 1024^2 before: {before:F1} GFLOP/s");
         using var index = GradientIndex.Open(dir);
         long bytes = index.Shards.Sum(s => new FileInfo(s.Path).Length);
-        Console.WriteLine($"store: {index.Rows} rows x {index.Dimension}, {bytes / 1e9:F2} GB in {index.Shards.Count} shards");
+        Console.WriteLine(
+            $"store: {index.Rows} rows x {index.Dimension}, {bytes / 1e9:F2} GB in {index.Shards.Count} shards");
         // The disk's cold sequential read rate, on the first shard.
         DropCache(index);
         var sw = Stopwatch.StartNew();
@@ -93,7 +107,8 @@ public static class IndexBenchmark
         Console.WriteLine($"cold sequential read: {disk:F2} GB/s");
         _ = index.Ids(); // the id columns are read once per open index, not per query
         var scanner = new ShardScanner(index);
-        Console.WriteLine("| queries | cache | seconds | GB/s | GFLOP/s | of matmul | of disk read | page cache before |");
+        Console.WriteLine(
+            "| queries | cache | seconds | GB/s | GFLOP/s | of matmul | of disk read | page cache before |");
         Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (int q in new[] { 1, 16, 256 })
         {
@@ -104,8 +119,9 @@ public static class IndexBenchmark
                 long cached = CachedKiB();
                 var r = scanner.Search(queries, 100);
                 var s = r.Scan;
-                Console.WriteLine($"| {q} | {cache} | {s.Seconds:F2} | {s.GigabytesPerSecond:F2} | {s.GflopsPerSecond:F1} | "
-                    + $"{s.GflopsPerSecond / before:P0} | {s.GigabytesPerSecond / disk:P0} | {cached / 1e6:F1} GB |");
+                Console.WriteLine($"| {q} | {cache} | {s.Seconds:F2} | {s.GigabytesPerSecond:F2} | "
+                    + $"{s.GflopsPerSecond:F1} | {s.GflopsPerSecond / before:P0} | {s.GigabytesPerSecond / disk:P0} | "
+                    + $"{cached / 1e6:F1} GB |");
             }
         }
         Console.WriteLine($"f32 matmul 1024^2 after: {MatmulRate.GflopsF32():F1} GFLOP/s");
@@ -131,6 +147,7 @@ public static class IndexBenchmark
             var tu = Enumerable.Range(0, n).OrderByDescending(i => u[i]).Take(k).ToHashSet();
             overlap += Enumerable.Range(0, n).OrderByDescending(i => v[i]).Take(k).Count(tu.Contains) / (double)k;
         }
-        Console.WriteLine($"pearson {pearson / nq:F3} spearman {spearman / nq:F3} top{k}_overlap {overlap / nq:F3} queries {nq}");
+        Console.WriteLine(
+            $"pearson {pearson / nq:F3} spearman {spearman / nq:F3} top{k}_overlap {overlap / nq:F3} queries {nq}");
     }
 }

@@ -5,7 +5,9 @@ using InfraSharp.Text;
 
 namespace InfraSharp.Explorer;
 
-/// <summary>One query or training row as the explorer shows it: ids, attributes, prompt, answer, and its tokens' text.</summary>
+/// <summary>
+/// One query or training row as the explorer shows it: ids, attributes, prompt, answer, and its tokens' text.
+/// </summary>
 public sealed record ExampleView(int Index, string Id, JsonObject Attributes, string Prompt, string Answer,
     string[] Tokens, string Source, int Line);
 
@@ -43,7 +45,8 @@ public sealed class ExplorerData
         }).ToArray();
         return new ExplorerData
         {
-            Scores = scores, Queries = queries, Train = train, QueryTotals = totals, ModelDir = model, ScoreManifest = manifest,
+            Scores = scores, Queries = queries, Train = train, QueryTotals = totals, ModelDir = model,
+            ScoreManifest = manifest,
         };
     }
 
@@ -52,7 +55,8 @@ public sealed class ExplorerData
         if (!File.Exists(path)) throw InputError.MissingFile($"{option} {path}: no such file", path);
         var encoded = new ExampleEncoder(tok).EncodeFile(path);
         if (!encoded.Select(e => e.Id).SequenceEqual(ids))
-            throw InputError.Data($"{option} {path}: its rows are not those the scores were computed on (ids or order differ)");
+            throw InputError.Data(
+                $"{option} {path}: its rows are not those the scores were computed on (ids or order differ)");
         var rows = DatasetReader.Read(path).ToList();
         return encoded.Select((e, i) =>
         {
@@ -60,12 +64,14 @@ public sealed class ExplorerData
             string[] tokens = e.Text is not null && e.Offsets is not null
                 ? e.Offsets.Select(x => e.Text[x.Start..x.End]).ToArray()
                 : e.InputIds.Select(id => tok.Decode([id])).ToArray();
-            return new ExampleView(i, e.Id, e.Attributes, Message(f, "user", "prompt"), Message(f, "assistant", "completion"),
-                tokens, e.SourceFile, e.Line);
+            return new ExampleView(i, e.Id, e.Attributes, Message(f, "user", "prompt"),
+                Message(f, "assistant", "completion"), tokens, e.SourceFile, e.Line);
         }).ToList();
     }
 
-    /// <summary>The first message of <paramref name="role"/> (chat rows), or the plain field (prompt/completion rows).</summary>
+    /// <summary>
+    /// The first message of <paramref name="role"/> (chat rows), or the plain field (prompt/completion rows).
+    /// </summary>
     private static string Message(JsonObject row, string role, string field)
     {
         if (row["messages"] is JsonArray messages)
@@ -86,7 +92,9 @@ public sealed class ExplorerData
             var n => n.ToJsonString(),
         };
 
-    /// <summary>Whether a query is marked answered correctly (rows without the mark count as correct: they were kept so).</summary>
+    /// <summary>
+    /// Whether a query is marked answered correctly (rows without the mark count as correct: they were kept so).
+    /// </summary>
     public static bool Correct(ExampleView v) =>
         v.Attributes["correct"] is not JsonValue c || !c.TryGetValue<bool>(out var b) || b;
 }

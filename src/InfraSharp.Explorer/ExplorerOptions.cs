@@ -1,12 +1,16 @@
 namespace InfraSharp.Explorer;
 
-/// <summary>What <c>infra explore</c> serves and where: the score folder with its data, and the optional scoring inputs.</summary>
+/// <summary>
+/// What <c>infra explore</c> serves and where: the score folder with its data, and the optional scoring inputs.
+/// </summary>
 public sealed record ExplorerOptions
 {
     public required string Scores { get; init; }
     public required string Train { get; init; }
     public required string Queries { get; init; }
-    /// <summary>An analysis folder (attribute tables with CIs); by default <c>analysis</c> beside the score folder, if there.</summary>
+    /// <summary>
+    /// An analysis folder (attribute tables with CIs); by default <c>analysis</c> beside the score folder, if there.
+    /// </summary>
     public string? Analysis { get; init; }
     /// <summary>Model folder; by default the one the scores were computed with.</summary>
     public string? Model { get; init; }

@@ -14,8 +14,8 @@ public sealed class ExplorerQueries(ExplorerData data)
 
     public JsonObject Info(bool scoring) => new()
     {
-        ["queries"] = data.Queries.Count, ["train"] = data.Train.Count, ["per_token"] = data.Scores.PerToken is not null,
-        ["scoring"] = scoring,
+        ["queries"] = data.Queries.Count, ["train"] = data.Train.Count,
+        ["per_token"] = data.Scores.PerToken is not null, ["scoring"] = scoring,
         ["train_attributes"] = Values(data.Train), ["query_attributes"] = Values(data.Queries),
     };
 
@@ -23,7 +23,8 @@ public sealed class ExplorerQueries(ExplorerData data)
     private static JsonObject Values(IEnumerable<ExampleView> rows)
     {
         var o = new JsonObject();
-        foreach (var g in rows.SelectMany(r => r.Attributes.Select(kv => (kv.Key, Value: ExplorerData.Attribute(r.Attributes, kv.Key))))
+        foreach (var g in rows.SelectMany(r => r.Attributes.Select(kv =>
+                         (kv.Key, Value: ExplorerData.Attribute(r.Attributes, kv.Key))))
                      .Where(x => x.Value is { Length: <= 40 }).GroupBy(x => x.Key))
         {
             var values = g.Select(x => x.Value!).Distinct().Order(StringComparer.Ordinal).ToList();
@@ -32,7 +33,8 @@ public sealed class ExplorerQueries(ExplorerData data)
         return o;
     }
 
-    public JsonObject QueryPage(string? search, IReadOnlyList<(string Key, string Value)> filters, string sort, int page, int size)
+    public JsonObject QueryPage(string? search, IReadOnlyList<(string Key, string Value)> filters, string sort,
+        int page, int size)
     {
         IEnumerable<ExampleView> rows = data.Queries.Where(q => Matches(q, filters));
         if (!string.IsNullOrWhiteSpace(search))
@@ -50,13 +52,16 @@ public sealed class ExplorerQueries(ExplorerData data)
             ["total"] = list.Count, ["page"] = page, ["size"] = size,
             ["items"] = new JsonArray(list.Skip(page * size).Take(size).Select(q => (JsonNode)new JsonObject
             {
-                ["index"] = q.Index, ["id"] = q.Id, ["prompt"] = Start(q.Prompt), ["attributes"] = q.Attributes.DeepClone(),
+                ["index"] = q.Index, ["id"] = q.Id, ["prompt"] = Start(q.Prompt),
+                ["attributes"] = q.Attributes.DeepClone(),
                 ["total"] = data.QueryTotals[q.Index], ["correct"] = ExplorerData.Correct(q),
             }).ToArray()),
         };
     }
 
-    /// <summary>A query's top-k proponents (highest scores first) and opponents (lowest first) among the filtered rows.</summary>
+    /// <summary>
+    /// A query's top-k proponents (highest scores first) and opponents (lowest first) among the filtered rows.
+    /// </summary>
     public JsonObject Influence(int q, int k, IReadOnlyList<(string Key, string Value)> filters)
     {
         var candidates = data.Train.Where(t => Matches(t, filters)).ToList();
@@ -71,7 +76,9 @@ public sealed class ExplorerQueries(ExplorerData data)
         };
     }
 
-    /// <summary>A training row's tokens with their per-token scores for query <paramref name="q"/> (null scores without them).</summary>
+    /// <summary>
+    /// A training row's tokens with their per-token scores for query <paramref name="q"/> (null scores without them).
+    /// </summary>
     public JsonObject Tokens(int q, int t)
     {
         var row = data.Train[t];
@@ -114,7 +121,8 @@ public sealed class ExplorerQueries(ExplorerData data)
     private static JsonObject Full(ExampleView v, double? score) => new()
     {
         ["index"] = v.Index, ["id"] = v.Id, ["prompt"] = v.Prompt, ["answer"] = v.Answer,
-        ["attributes"] = v.Attributes.DeepClone(), ["score"] = score, ["source"] = $"{Path.GetFileName(v.Source)}:{v.Line}",
+        ["attributes"] = v.Attributes.DeepClone(), ["score"] = score,
+        ["source"] = $"{Path.GetFileName(v.Source)}:{v.Line}",
     };
 
     private static string Start(string s) => s.Length <= PromptStart ? s : s[..PromptStart] + "…";

@@ -44,7 +44,8 @@ public sealed class ExplorerServer : IAsyncDisposable
         string? token = options.IsLoopback ? null : Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         Map(app, options, data, token);
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!
+            .Addresses.First();
         return new ExplorerServer(app, address, token);
     }
 
@@ -62,7 +63,8 @@ public sealed class ExplorerServer : IAsyncDisposable
                         System.Text.Encoding.UTF8.GetBytes(token)))
                 {
                     ctx.Response.StatusCode = 401;
-                    await ctx.Response.WriteAsync("an access token is required (?token=... or the X-Infra-Token header)");
+                    await ctx.Response.WriteAsync(
+                        "an access token is required (?token=... or the X-Infra-Token header)");
                     return;
                 }
                 // The page's own assets load without a query string: a valid token in the URL also sets a cookie
@@ -83,7 +85,8 @@ public sealed class ExplorerServer : IAsyncDisposable
                 if (host is not ("127.0.0.1" or "localhost" or "[::1]" or "::1"))
                 {
                     ctx.Response.StatusCode = 400;
-                    await ctx.Response.WriteAsync($"unexpected Host header: the explorer answers on {options.Host} only");
+                    await ctx.Response.WriteAsync(
+                        $"unexpected Host header: the explorer answers on {options.Host} only");
                     return;
                 }
                 await next();
@@ -108,17 +111,18 @@ public sealed class ExplorerServer : IAsyncDisposable
         {
             var p = new Params(r.Query);
             string sort = p.Choice("sort", "index", ["index", "total", "correct"]);
-            return Json(views.QueryPage(r.Query["search"].FirstOrDefault(), p.Filters(), sort, p.Int("page", 0, 0, 1_000_000),
-                p.Int("size", 20, 1, ExplorerQueries.MaxPageSize)));
+            return Json(views.QueryPage(r.Query["search"].FirstOrDefault(), p.Filters(), sort,
+                p.Int("page", 0, 0, 1_000_000), p.Int("size", 20, 1, ExplorerQueries.MaxPageSize)));
         });
         app.MapGet("/api/queries/{q}", (string q, HttpRequest r) =>
         {
             var p = new Params(r.Query);
-            return Json(views.Influence(Params.Index(q, "query", data.Queries.Count), p.Int("k", 10, 1, ExplorerQueries.MaxK),
-                p.Filters()));
+            return Json(views.Influence(Params.Index(q, "query", data.Queries.Count),
+                p.Int("k", 10, 1, ExplorerQueries.MaxK), p.Filters()));
         });
         app.MapGet("/api/queries/{q}/tokens/{t}", (string q, string t) =>
-            Json(views.Tokens(Params.Index(q, "query", data.Queries.Count), Params.Index(t, "training row", data.Train.Count))));
+            Json(views.Tokens(Params.Index(q, "query", data.Queries.Count),
+                Params.Index(t, "training row", data.Train.Count))));
         app.MapGet("/api/train/{t}", (string t, HttpRequest r) =>
             Json(views.TrainRow(Params.Index(t, "training row", data.Train.Count),
                 new Params(r.Query).Int("k", 10, 1, ExplorerQueries.MaxK))));
@@ -126,7 +130,8 @@ public sealed class ExplorerServer : IAsyncDisposable
         app.MapGet("/api/score", () => Json(scoring.State()));
         app.MapPost("/api/score", async (HttpRequest r) =>
         {
-            if (!scoring.Available) return Results.Json(new { error = "scoring needs --model with --factors or --index" }, statusCode: 400);
+            if (!scoring.Available)
+                return Results.Json(new { error = "scoring needs --model with --factors or --index" }, statusCode: 400);
             // JSON only: a form or text/plain post from another site (no CORS preflight) is refused.
             if (!r.HasJsonContentType())
                 return Results.Json(new { error = "the body must be application/json" }, statusCode: 415);
@@ -135,12 +140,15 @@ public sealed class ExplorerServer : IAsyncDisposable
             catch (System.Text.Json.JsonException) { body = null; }
             string? prompt = body?["prompt"]?.ToString(), answer = body?["answer"]?.ToString();
             if (string.IsNullOrWhiteSpace(prompt) || string.IsNullOrWhiteSpace(answer))
-                return Results.Json(new { error = "the body must be JSON with a non-empty prompt and answer" }, statusCode: 400);
+                return Results.Json(new { error = "the body must be JSON with a non-empty prompt and answer" },
+                    statusCode: 400);
             if (prompt.Length + answer.Length > 20_000)
-                return Results.Json(new { error = "prompt and answer are limited to 20,000 characters" }, statusCode: 400);
+                return Results.Json(new { error = "prompt and answer are limited to 20,000 characters" },
+                    statusCode: 400);
             int? run = scoring.TryStart(prompt, answer, 10);
             if (run is null)
-                return Results.Json(new { error = "a scoring run is already in progress; one runs at a time" }, statusCode: 429);
+                return Results.Json(new { error = "a scoring run is already in progress; one runs at a time" },
+                    statusCode: 429);
             return Results.Json(new { state = "running", run }, statusCode: 202);
         });
     }
@@ -167,7 +175,8 @@ public sealed class ExplorerServer : IAsyncDisposable
     /// <summary>The analysis folder's attribute tables (example, sequence and token level), as rows of cells.</summary>
     private static JsonObject AnalysisTables(ExplorerOptions o)
     {
-        string? dir = o.Analysis ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(o.Scores).TrimEnd('/'))!, "analysis");
+        string? dir = o.Analysis
+            ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(o.Scores).TrimEnd('/'))!, "analysis");
         var tables = new JsonArray();
         foreach (var name in new[] { "example_level", "sequence_level", "token_level" })
         {

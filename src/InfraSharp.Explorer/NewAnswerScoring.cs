@@ -32,7 +32,9 @@ public sealed class NewAnswerScoring(ExplorerOptions options, ExplorerData data)
 
     private int _runs;
 
-    /// <summary>Starts a run and returns its number (which the state carries); null when one is already running.</summary>
+    /// <summary>
+    /// Starts a run and returns its number (which the state carries); null when one is already running.
+    /// </summary>
     public int? TryStart(string prompt, string answer, int k)
     {
         int run;
@@ -54,7 +56,10 @@ public sealed class NewAnswerScoring(ExplorerOptions options, ExplorerData data)
             {
                 lock (_gate)
                 {
-                    _state = new JsonObject { ["state"] = "failed", ["error"] = e.Message.ReplaceLineEndings(" "), ["run"] = run };
+                    _state = new JsonObject
+                    {
+                        ["state"] = "failed", ["error"] = e.Message.ReplaceLineEndings(" "), ["run"] = run
+                    };
                     _clock!.Stop();
                 }
             }
@@ -87,7 +92,8 @@ public sealed class NewAnswerScoring(ExplorerOptions options, ExplorerData data)
             var order = Enumerable.Range(0, scores.Length).ToList();
             return new JsonObject
             {
-                ["proponents"] = q.Rows(order.OrderByDescending(j => scores[j]).ThenBy(j => j).Take(k).Select(j => data.Train[j]),
+                ["proponents"] = q.Rows(
+                    order.OrderByDescending(j => scores[j]).ThenBy(j => j).Take(k).Select(j => data.Train[j]),
                     t => scores[t.Index]),
                 ["opponents"] = q.Rows(order.OrderBy(j => scores[j]).ThenBy(j => j).Take(k).Select(j => data.Train[j]),
                     t => scores[t.Index]),
@@ -99,7 +105,9 @@ public sealed class NewAnswerScoring(ExplorerOptions options, ExplorerData data)
         }
     }
 
-    /// <summary>A score run with the folder's own arguments (model, factors, measurement, damping), the new answer as the query.</summary>
+    /// <summary>
+    /// A score run with the folder's own arguments (model, factors, measurement, damping), the new answer as the query.
+    /// </summary>
     private double[] FromFactors(string queries, string dir)
     {
         var saved = data.ScoreManifest["arguments"].Deserialize(InfluenceJson.Manifest.ScoreRunArguments)
@@ -122,12 +130,14 @@ public sealed class NewAnswerScoring(ExplorerOptions options, ExplorerData data)
             ? Measurement.Loss : Measurement.MeanLogProb;
         IndexQueryRun.Run(new IndexQueryRunArguments
         {
-            Index = options.Index!, Model = data.ModelDir, Queries = queries, FullScores = true, TopK = 1, Measurement = measurement,
+            Index = options.Index!, Model = data.ModelDir, Queries = queries, FullScores = true, TopK = 1,
+            Measurement = measurement,
         }, Path.Combine(dir, "index"));
         using var t = SafeTensorsFile.Open(Path.Combine(dir, "index", "scores.safetensors")).Read("scores");
         using (var index = GradientIndex.Open(options.Index!))
             if (!index.Ids().SequenceEqual(data.Train.Select(x => x.Id)))
-                throw InputError.Data($"--index {options.Index}: its rows are not the training rows of --train {options.Train}");
+                throw InputError.Data(
+                    $"--index {options.Index}: its rows are not the training rows of --train {options.Train}");
         return t.to(TorchSharp.torch.ScalarType.Float64).contiguous().data<double>().ToArray();
     }
 }

@@ -21,14 +21,18 @@ public sealed class Params(IQueryCollection query)
     {
         string? s = query[name].FirstOrDefault();
         if (s is null) return fallback;
-        return choices.Contains(s) ? s : throw new BadRequestException($"{name} must be one of {string.Join(", ", choices)} (got '{Clip(s)}')");
+        return choices.Contains(s)
+            ? s
+            : throw new BadRequestException($"{name} must be one of {string.Join(", ", choices)} (got '{Clip(s)}')");
     }
 
     public List<(string Key, string Value)> Filters() =>
         query["filter"].Where(f => !string.IsNullOrEmpty(f)).Select(f =>
         {
             int eq = f!.IndexOf('=');
-            return eq > 0 ? (f[..eq], f[(eq + 1)..]) : throw new BadRequestException($"filter must be key=value (got '{Clip(f)}')");
+            return eq > 0
+                ? (f[..eq], f[(eq + 1)..])
+                : throw new BadRequestException($"filter must be key=value (got '{Clip(f)}')");
         }).ToList();
 
     /// <summary>A row index from the path, checked against the count.</summary>

@@ -11,9 +11,11 @@ public static class ExploreCommand
         var scores = CliOptions.Path("--scores", "Pairwise score folder (per-token scores give the heatmaps)");
         var train = CliOptions.Path("--train", "Training rows the scores were computed on");
         var queries = CliOptions.Path("--queries", "Query rows the scores were computed on");
-        var analysis = CliOptions.OptionalPath("--analysis", "Analysis folder with the attribute tables (default: analysis beside --scores)");
+        var analysis = CliOptions.OptionalPath("--analysis",
+            "Analysis folder with the attribute tables (default: analysis beside --scores)");
         var factors = CliOptions.OptionalPath("--factors", "Factor folder: enables scoring a new prompt and answer");
-        var index = CliOptions.OptionalPath("--index", "Gradient index: enables scoring a new prompt and answer from the store");
+        var index = CliOptions.OptionalPath("--index",
+            "Gradient index: enables scoring a new prompt and answer from the store");
         var model = CliOptions.OptionalPath("--model", "Model folder (default: the one the scores were computed with)");
         var host = new Option<string>("--host")
         {
@@ -21,8 +23,8 @@ public static class ExploreCommand
             DefaultValueFactory = _ => "127.0.0.1",
         };
         var port = CliOptions.Int("--port", "Port (0: any free one)", 5080, min: 0);
-        var cmd = new Command("explore", "A local web app over the scores: queries, proponents and opponents with token "
-            + "heatmaps, attribute filters, and which training data supports a new answer.")
+        var cmd = new Command("explore", "A local web app over the scores: queries, proponents and opponents "
+            + "with token heatmaps, attribute filters, and which training data supports a new answer.")
         { scores, train, queries, analysis, factors, index, model, host, port };
         cmd.SetAction(p => CliRunner.Run(() =>
         {

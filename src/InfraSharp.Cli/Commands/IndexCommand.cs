@@ -40,7 +40,8 @@ public static class IndexCommand
         var shardRows = CliOptions.Int("--shard-rows", "Rows per shard file", 65_536);
         var tokens = CliOptions.Int("--tokens-per-batch", "Padded tokens per batch", 4096);
         var append = new Option<bool>("--append") { Description = "Add --train to an existing index as a new segment" };
-        var partition = CliOptions.PartitionOption("i/n: build one share of the rows (the last share lists the segment)");
+        var partition =
+            CliOptions.PartitionOption("i/n: build one share of the rows (the last share lists the segment)");
         var (overwrite, device, dtype) = (CliOptions.Overwrite(), CliOptions.Device(), CliOptions.DType());
         var cmd = new Command("build", "Project every training row's gradient once and store it in shards.")
         {
@@ -102,7 +103,8 @@ public static class IndexCommand
             {
                 Index = p.GetValue(index)!, Model = p.GetValue(model), Queries = p.GetValue(queries)!,
                 TopK = p.GetValue(topK), Filters = p.GetValue(filter) ?? [], FullScores = p.GetValue(full),
-                Measurement = p.GetValue(measurement), Damping = p.GetValue(damping), Precondition = p.GetValue(precondition),
+                Measurement = p.GetValue(measurement), Damping = p.GetValue(damping),
+                Precondition = p.GetValue(precondition),
             };
             string outDir = p.GetValue(output)!;
             var r = IndexQueryRun.Run(args, outDir, new RunOptions { Device = p.GetValue(device)! });

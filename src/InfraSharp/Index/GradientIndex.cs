@@ -40,14 +40,16 @@ public sealed class GradientIndex : IDisposable
     }
 
     public static void WriteSegments(string dir, List<IndexSegment> segments) =>
-        AtomicFile.WriteAllText(SegmentsPath(dir), JsonSerializer.Serialize(segments, IndexJson.Manifest.ListIndexSegment) + "\n");
+        AtomicFile.WriteAllText(SegmentsPath(dir),
+            JsonSerializer.Serialize(segments, IndexJson.Manifest.ListIndexSegment) + "\n");
 
     /// <summary>The arguments an index folder was built with, from its manifest (refusing other folders).</summary>
     public static (IndexArguments Arguments, JsonObject Manifest) ReadManifest(string dir, string option = "--index")
     {
         if (!Directory.Exists(dir)) throw InputError.MissingFile($"{option} {dir}: no such folder", dir);
-        var m = RunManifest.Read(dir) ?? throw InputError.MissingFile($"{option} {dir}: no manifest.json (not an index)",
-            RunManifest.PathIn(dir));
+        var m = RunManifest.Read(dir)
+            ?? throw InputError.MissingFile($"{option} {dir}: no manifest.json (not an index)",
+                RunManifest.PathIn(dir));
         if (m["kind"]?.ToString() != Kind)
             throw InputError.Data($"{option} {dir}: manifest.json is not a gradient index's (kind '{m["kind"]}')");
         var args = m["arguments"].Deserialize(IndexJson.Manifest.IndexArguments)
@@ -58,8 +60,10 @@ public sealed class GradientIndex : IDisposable
     public static GradientIndex Open(string dir, string option = "--index")
     {
         var (args, m) = ReadManifest(dir, option);
-        string model = m["inputs"]?["model"]?.ToString() ?? throw InputError.Data($"{RunManifest.PathIn(dir)}: no model fingerprint");
-        int dim = m["plan"]?["dimension"]?.GetValue<int>() ?? throw InputError.Data($"{RunManifest.PathIn(dir)}: no dimension");
+        string model = m["inputs"]?["model"]?.ToString()
+            ?? throw InputError.Data($"{RunManifest.PathIn(dir)}: no model fingerprint");
+        int dim = m["plan"]?["dimension"]?.GetValue<int>()
+            ?? throw InputError.Data($"{RunManifest.PathIn(dir)}: no dimension");
         var modules = m["plan"]?["modules"]?.AsArray().Select(x => x!.ToString()).ToList() ?? [];
         var segments = ReadSegments(dir);
         var shards = new List<ShardFile>();
@@ -79,11 +83,12 @@ public sealed class GradientIndex : IDisposable
             throw;
         }
         if (shards.Count == 0)
-            throw InputError.Data($"{option} {dir}: no complete segment yet (a build task is still running or was stopped)");
+            throw InputError.Data(
+                $"{option} {dir}: no complete segment yet (a build task is still running or was stopped)");
         return new GradientIndex
         {
-            Dir = dir, Arguments = args, ModelFingerprint = model, Dimension = dim, Modules = modules, Segments = segments,
-            Shards = shards,
+            Dir = dir, Arguments = args, ModelFingerprint = model, Dimension = dim, Modules = modules,
+            Segments = segments, Shards = shards,
         };
     }
 
@@ -91,9 +96,11 @@ public sealed class GradientIndex : IDisposable
     public static void Check(ShardFile shard, IndexArguments args, string model, int dim)
     {
         var h = shard.Header;
-        string? why = h.Model != model ? $"was written for another model ({Short(h.Model)}, the index's is {Short(model)})"
+        string? why = h.Model != model
+                ? $"was written for another model ({Short(h.Model)}, the index's is {Short(model)})"
             : h.ProjectionSeed != args.Seed ? $"has projection seed {h.ProjectionSeed}, the index's is {args.Seed}"
-            : h.Projection != args.ProjectionDim ? $"has projection '{h.Projection}', the index's is '{args.ProjectionDim}'"
+            : h.Projection != args.ProjectionDim
+                ? $"has projection '{h.Projection}', the index's is '{args.ProjectionDim}'"
             : h.Dim != dim ? $"has dimension {h.Dim}, the index's is {dim}"
             : h.DType != args.StoreDType ? $"stores {h.DType}, the index stores {args.StoreDType}"
             : null;

@@ -9,9 +9,9 @@ namespace InfraSharp.Index;
 /// <summary>
 /// Seeded Gaussian projections of each tracked Linear's inputs (in → k_in) and output gradients (out → k_out).
 /// Projecting the captured a and g before the per-token outer product gives an example's projected gradient
-/// Σ_t (P_out g_t)(P_in a_t)ᵀ = P_out·G·P_inᵀ without ever forming the full [out, in] gradient, and the projected
-/// a and g are what the index's K-FAC / EK-FAC factors are fitted on. Entries are N(0, 1/k), so inner products
-/// are preserved in expectation. A module's matrices depend only on the seed and its name, so any machine
+/// Σ_t (P_out g_t)(P_in a_t)ᵀ = P_out·G·P_inᵀ without ever forming the full [out, in] gradient, and the
+/// projected a and g are what the index's K-FAC / EK-FAC factors are fitted on. Entries are N(0, 1/k), so inner
+/// products are preserved in expectation. A module's matrices depend only on the seed and its name, so any machine
 /// (and any partition) draws the same ones.
 /// </summary>
 public sealed class GradientProjection : IDisposable
@@ -46,7 +46,8 @@ public sealed class GradientProjection : IDisposable
         return ((int)w.shape[1] + bias, (int)w.shape[0]);
     }
 
-    public static GradientProjection Create(CausalLM model, IReadOnlyList<string> modules, ProjectionSpec spec, long seed)
+    public static GradientProjection Create(CausalLM model, IReadOnlyList<string> modules, ProjectionSpec spec,
+        long seed)
     {
         var shapes = modules.Select(m =>
         {
@@ -61,7 +62,9 @@ public sealed class GradientProjection : IDisposable
         return p;
     }
 
-    /// <summary>A [k, width] matrix with N(0, 1/k) entries, drawn on the CPU (the same numbers on every device).</summary>
+    /// <summary>
+    /// A [k, width] matrix with N(0, 1/k) entries, drawn on the CPU (the same numbers on every device).
+    /// </summary>
     private static Tensor? Draw(long seed, string module, string side, int? k, int width, Device device)
     {
         if (k is not int rows) return null;
@@ -75,7 +78,9 @@ public sealed class GradientProjection : IDisposable
 
     public (Tensor? In, Tensor? Out) Matrices(string module) => _matrices[module];
 
-    /// <summary>The captured a [B,T,in] and g [B,T,out] of every module, projected to [B,T,k_in] and [B,T,k_out].</summary>
+    /// <summary>
+    /// The captured a [B,T,in] and g [B,T,out] of every module, projected to [B,T,k_in] and [B,T,k_out].
+    /// </summary>
     public BatchGradients Apply(BatchGradients bg)
     {
         var a = new Dictionary<string, Tensor>();

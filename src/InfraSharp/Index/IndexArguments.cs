@@ -14,7 +14,10 @@ public sealed record IndexArguments
     public string Modules { get; init; } = "mlp";
     /// <summary>See <see cref="ProjectionSpec"/>: <c>16</c>, <c>full</c>, <c>8:32</c>, <c>mlp=16,attn=8</c>.</summary>
     public string ProjectionDim { get; init; } = ProjectionSpec.Default;
-    /// <summary><c>none</c>, or a strategy of the registry (<c>kfac</c>, <c>ekfac</c>, <c>diagonal</c>) fitted in the projected space.</summary>
+    /// <summary>
+    /// <c>none</c>, or a strategy of the registry (<c>kfac</c>, <c>ekfac</c>, <c>diagonal</c>) fitted in the projected
+    /// space.
+    /// </summary>
     public string Precondition { get; init; } = "ekfac";
     /// <summary>A factor folder of the same model whose covariances are projected instead of re-estimated.</summary>
     public string? Factors { get; init; }
@@ -29,7 +32,8 @@ public sealed record IndexArguments
     public ComputeDType DType { get; init; } = ComputeDType.Float32;
 
     /// <summary>The strategy the preconditioner is fitted and applied as (<c>none</c> is the identity).</summary>
-    public string StrategyName => Precondition.Equals("none", StringComparison.OrdinalIgnoreCase) ? "identity" : Precondition;
+    public string StrategyName =>
+        Precondition.Equals("none", StringComparison.OrdinalIgnoreCase) ? "identity" : Precondition;
 
     public IndexArguments Normalized() => this with
     {

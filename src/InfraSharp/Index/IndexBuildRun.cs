@@ -36,7 +36,8 @@ public static class IndexBuildRun
         var modules = TrackedModules.Resolve(lm.Model.Config, ix.Modules);
         var exact = ix.Factors is null ? null : FactorRun.Open(ix.Factors);
         if (exact is not null && exact.ModelFingerprint != lm.Fingerprint)
-            throw InputError.Data($"--factors {ix.Factors}: these factors were fitted for another model than {ix.Model}");
+            throw InputError.Data(
+                $"--factors {ix.Factors}: these factors were fitted for another model than {ix.Model}");
         if (exact is not null && !strategy.NeedsCovariance)
             throw InputError.Argument($"--factors: the {strategy.Name} preconditioner uses no covariances to project");
         using var projection = GradientProjection.Create(lm.Model, modules.Names, spec, ix.Seed);
@@ -45,7 +46,8 @@ public static class IndexBuildRun
             Arguments: JsonSerializer.SerializeToNode(ix, IndexJson.Manifest.IndexArguments)!.AsObject(),
             Inputs: new JsonObject
             {
-                ["model"] = lm.Fingerprint, ["tokenizer"] = lm.TokenizerFingerprint, ["factors"] = exact?.RunFingerprint,
+                ["model"] = lm.Fingerprint, ["tokenizer"] = lm.TokenizerFingerprint,
+                ["factors"] = exact?.RunFingerprint,
             },
             Plan: new JsonObject
             {
@@ -58,10 +60,12 @@ public static class IndexBuildRun
             },
             Info: new JsonObject
             {
-                ["sign"] = Sign, ["vector"] = "per module, P_out·G·P_inᵀ flattened row-major, modules in plan order",
+                ["sign"] = Sign,
+                ["vector"] = "per module, P_out·G·P_inᵀ flattened row-major, modules in plan order",
             });
         if (args.Append && RunManifest.Read(outDir) is null)
-            throw InputError.Argument($"--append: {outDir} holds no index to append to; build it first (without --append)");
+            throw InputError.Argument(
+                $"--append: {outDir} holds no index to append to; build it first (without --append)");
         if (options.Overwrite && !args.Append && RunManifest.Read(outDir) is not null)
         {
             // The data is not in the manifest (segments grow by appending), so starting over is explicit here. Give
@@ -85,7 +89,8 @@ public static class IndexBuildRun
         var segment = RegisterSegment(args, outDir, train, part);
         var batches = TokenBatches.Plan(train, 0, train.Count, ix.TokensPerBatch).ToList();
         if (part.Count > batches.Count)
-            throw InputError.Argument($"--partition {part}: only {batches.Count} batches to share; use at most {batches.Count} partitions");
+            throw InputError.Argument(
+                $"--partition {part}: only {batches.Count} batches to share; use at most {batches.Count} partitions");
         var (b0, b1) = part.Range(batches.Count);
         var shards = ShardPlan(batches.Skip(b0).Take(b1 - b0).ToList(), ix.ShardRows);
         var header = new ShardHeader
@@ -114,9 +119,10 @@ public static class IndexBuildRun
         bool complete = FinishSegment(outDir, segment.Number, strategy, projection, exact);
         double seconds = clock.Elapsed.TotalSeconds;
         string message = complete
-            ? $"index {outDir}: segment {segment.Number} complete ({train.Count} rows, dimension {projection.Dimension})"
-            : $"index {outDir}: partition {part} of segment {segment.Number} written; the last partition to finish lists "
-              + "the segment and fits the preconditioner";
+            ? $"index {outDir}: segment {segment.Number} complete "
+              + $"({train.Count} rows, dimension {projection.Dimension})"
+            : $"index {outDir}: partition {part} of segment {segment.Number} written; "
+              + "the last partition to finish lists the segment and fits the preconditioner";
         return new Result(complete, message, rowsHere, projection.Dimension, seconds);
     }
 
@@ -127,14 +133,17 @@ public static class IndexBuildRun
         if (ix.StoreDType is not ("float16" or "float32"))
             throw InputError.Argument($"--store-dtype must be float16 or float32 (got {ix.StoreDType})");
         if (ix.ShardRows < 1) throw InputError.Argument($"--shard-rows must be at least 1 (got {ix.ShardRows})");
-        if (ix.TokensPerBatch < 1) throw InputError.Argument($"--tokens-per-batch must be at least 1 (got {ix.TokensPerBatch})");
+        if (ix.TokensPerBatch < 1)
+            throw InputError.Argument($"--tokens-per-batch must be at least 1 (got {ix.TokensPerBatch})");
         InfluenceStrategy.Get(ix.StrategyName);
         if (!File.Exists(a.Train)) throw InputError.MissingFile($"--train {a.Train}: no such file", a.Train);
         if (ix.Factors is not null && !Directory.Exists(ix.Factors))
             throw InputError.MissingFile($"--factors {ix.Factors}: no such folder", ix.Factors);
     }
 
-    /// <summary>Consecutive batches grouped into shards of at least <paramref name="shardRows"/> rows (the last may be short).</summary>
+    /// <summary>
+    /// Consecutive batches grouped into shards of at least <paramref name="shardRows"/> rows (the last may be short).
+    /// </summary>
     private static List<List<(int Start, int Count)>> ShardPlan(List<(int Start, int Count)> batches, int shardRows)
     {
         var shards = new List<List<(int, int)>>();
@@ -184,7 +193,8 @@ public static class IndexBuildRun
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var e in train)
             if (known.Contains(e.Id) || !seen.Add(e.Id))
-                throw InputError.Data($"{e.SourceFile}:{e.Line}: id '{e.Id}' is already in the index; ids must be unique");
+                throw InputError.Data(
+                    $"{e.SourceFile}:{e.Line}: id '{e.Id}' is already in the index; ids must be unique");
         var segment = new IndexSegment
         {
             Number = segments.Count, Train = args.Train, Fingerprint = fp, Rows = train.Count, Partitions = part.Count,
@@ -199,8 +209,9 @@ public static class IndexBuildRun
     /// preconditioner with covariances) the projected covariance sums of the shard's tokens kept beside it.
     /// The row table and statistics are written first: the shard file itself marks the shard complete.
     /// </summary>
-    private static void WriteShard(LoadedModel lm, TrackedModules modules, GradientProjection projection, bool statistics,
-        List<EncodedExample> train, List<(int Start, int Count)> batches, string path, ShardHeader header)
+    private static void WriteShard(LoadedModel lm, TrackedModules modules, GradientProjection projection,
+        bool statistics, List<EncodedExample> train, List<(int Start, int Count)> batches, string path,
+        ShardHeader header)
     {
         var rows = batches.SelectMany(b => train.Skip(b.Start).Take(b.Count)).ToList();
         var parts = new List<Tensor>();
@@ -210,7 +221,8 @@ public static class IndexBuildRun
             foreach (var (s, n) in batches)
             {
                 using var scope = NewDisposeScope();
-                var bg = BatchGradients.Compute(lm.Model, train.Skip(s).Take(n).ToList(), modules.Names, padId: lm.PadId);
+                var bg = BatchGradients.Compute(lm.Model, train.Skip(s).Take(n).ToList(), modules.Names,
+                    padId: lm.PadId);
                 var p = projection.Apply(bg);
                 if (statistics)
                 {
@@ -270,7 +282,9 @@ public static class IndexBuildRun
         var markers = Enumerable.Range(0, seg.Partitions)
             .Select(i => DoneMarker(dir, number, new Partition(i, seg.Partitions))).ToList();
         if (!markers.All(File.Exists)) return false;
-        var shards = markers.SelectMany(m => JsonNode.Parse(File.ReadAllText(m))!.AsArray().Select(x => x!.ToString())).ToList();
+        var shards = markers
+            .SelectMany(m => JsonNode.Parse(File.ReadAllText(m))!.AsArray().Select(x => x!.ToString()))
+            .ToList();
         segments[number] = seg with { Shards = shards };
         // In segment order (as readers list them), whichever segment happened to finish last.
         var all = segments.Where(s => s.Complete).SelectMany(s => s.Shards).ToList();

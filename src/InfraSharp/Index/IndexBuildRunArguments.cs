@@ -10,5 +10,6 @@ public sealed record IndexBuildRunArguments
     public required string Train { get; init; }
     public bool Append { get; init; }
 
-    public IndexBuildRunArguments Normalized() => this with { Index = Index.Normalized(), Train = Path.GetFullPath(Train) };
+    public IndexBuildRunArguments Normalized() =>
+        this with { Index = Index.Normalized(), Train = Path.GetFullPath(Train) };
 }

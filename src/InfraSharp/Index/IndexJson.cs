@@ -10,6 +10,8 @@ namespace InfraSharp.Index;
 [JsonSerializable(typeof(List<IndexSegment>))]
 public sealed partial class IndexJson : JsonSerializerContext
 {
-    /// <summary>With <see cref="Storage.RunManifest.SerializerOptions"/> (snake_case names, enums by their names).</summary>
+    /// <summary>
+    /// With <see cref="Storage.RunManifest.SerializerOptions"/> (snake_case names, enums by their names).
+    /// </summary>
     public static IndexJson Manifest { get; } = new(Storage.RunManifest.SerializerOptions());
 }

@@ -39,8 +39,10 @@ public static class IndexPreconditioner
                     using var scope = NewDisposeScope();
                     (f.ActivationEigenvalues, f.ActivationEigenvectors) =
                         EigenBasis.Decompose(f.ActivationCovariance, f.Module, "activation");
-                    (f.GradientEigenvalues, f.GradientEigenvectors) = EigenBasis.Decompose(f.GradientCovariance, f.Module, "gradient");
-                    foreach (var t in new[] { f.ActivationEigenvalues, f.ActivationEigenvectors, f.GradientEigenvalues, f.GradientEigenvectors })
+                    (f.GradientEigenvalues, f.GradientEigenvectors) =
+                        EigenBasis.Decompose(f.GradientCovariance, f.Module, "gradient");
+                    foreach (var t in new[] { f.ActivationEigenvalues, f.ActivationEigenvectors,
+                                              f.GradientEigenvalues, f.GradientEigenvectors })
                         t.MoveToOuterDisposeScope();
                 }
                 FactorFiles.WriteEigen(FactorFiles.StagePath(dir, FactorFiles.Eigen), factors.Values);
@@ -82,8 +84,8 @@ public static class IndexPreconditioner
             throw InputError.Argument($"--precondition {strategy.Name}: the index's preconditioner is {fitted}; "
                 + "query with it (an ekfac index also serves kfac and none), or build an index for it");
         if (listed is null || !listed.SequenceEqual(index.Shards.Select(s => Path.GetFileName(s.Path))))
-            throw InputError.Data($"{dir}: the preconditioner does not cover the index's shards; rerun infra index build "
-                + "(it refits when the last task of a segment finishes)");
+            throw InputError.Data($"{dir}: the preconditioner does not cover the index's shards; "
+                + "rerun infra index build (it refits when the last task of a segment finishes)");
         return FactorFitter.Load(dir, index.Modules, strategy, device);
     }
 

@@ -15,14 +15,16 @@ public static class IndexQueryRun
 {
     public const string Kind = "index_query";
 
-    public sealed record Result(int Queries, long Rows, IReadOnlyList<(string Stage, double Seconds)> Stages, ScanStats Scan);
+    public sealed record Result(int Queries, long Rows, IReadOnlyList<(string Stage, double Seconds)> Stages,
+        ScanStats Scan);
 
     public static Result Run(IndexQueryRunArguments arguments, string outDir, RunOptions? options = null)
     {
         options ??= new RunOptions();
         var args = arguments.Normalized();
         if (args.TopK < 1) throw InputError.Argument($"--top-k must be at least 1 (got {args.TopK})");
-        if (!File.Exists(args.Queries)) throw InputError.MissingFile($"--queries {args.Queries}: no such file", args.Queries);
+        if (!File.Exists(args.Queries))
+            throw InputError.MissingFile($"--queries {args.Queries}: no such file", args.Queries);
         var filters = IndexRows.ParseFilters(args.Filters);
         var stages = new List<(string, double)>();
         var clock = Stopwatch.StartNew();
@@ -33,7 +35,8 @@ public static class IndexQueryRun
             clock.Restart();
         }
         if (RunManifest.Read(outDir) is JsonObject existing && existing["kind"]?.ToString() != Kind)
-            throw InputError.Argument($"--out {outDir} holds a {existing["kind"]} folder; query results go to a folder of their own");
+            throw InputError.Argument(
+                $"--out {outDir} holds a {existing["kind"]} folder; query results go to a folder of their own");
         using var searcher = IndexSearcher.Open(args.Index, args.Model, options.Device, args.Precondition);
         OutputFolder.Create(outDir);
         var queries = searcher.Model.Encode(args.Queries);
@@ -52,7 +55,11 @@ public static class IndexQueryRun
         AtomicFile.WriteAllLines(Path.Combine(outDir, "top.jsonl"), lines);
         if (result.Scores is not null)
         {
-            try { SafeTensorsFile.Write(Path.Combine(outDir, "scores.safetensors"), [KeyValuePair.Create("scores", result.Scores)]); }
+            try
+            {
+                SafeTensorsFile.Write(Path.Combine(outDir, "scores.safetensors"),
+                    [KeyValuePair.Create("scores", result.Scores)]);
+            }
             finally { result.Scores.Dispose(); }
         }
         var manifest = new JsonObject
@@ -62,13 +69,16 @@ public static class IndexQueryRun
             ["inputs"] = new JsonObject { ["model"] = searcher.Index.ModelFingerprint },
             ["info"] = new JsonObject
             {
-                ["queries"] = new JsonArray(queries.Select(q => (JsonNode)q.Id).ToArray()), ["rows"] = searcher.Index.Rows,
-                ["sign"] = IndexBuildRun.Sign, ["scores"] = "[queries, rows] in index row order (segments, then shards)",
+                ["queries"] = new JsonArray(queries.Select(q => (JsonNode)q.Id).ToArray()),
+                ["rows"] = searcher.Index.Rows,
+                ["sign"] = IndexBuildRun.Sign,
+                ["scores"] = "[queries, rows] in index row order (segments, then shards)",
                 // What the rows were when these scores were computed: a later append changes the index, not them.
                 ["row_ids_sha256"] = RowIdsFingerprint(searcher.Index.Ids()),
             },
         };
-        AtomicFile.WriteAllText(RunManifest.PathIn(outDir), manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        AtomicFile.WriteAllText(RunManifest.PathIn(outDir),
+            manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         Stage("write");
         return new Result(queries.Count, searcher.Index.Rows, stages, result.Scan);
     }

@@ -45,7 +45,9 @@ public static class IndexRows
         return result.ToArray();
     }
 
-    /// <summary>Whether each row's attributes satisfy every <c>key=value</c> filter (values compared as text).</summary>
+    /// <summary>
+    /// Whether each row's attributes satisfy every <c>key=value</c> filter (values compared as text).
+    /// </summary>
     public static bool[] Matches(string path, IReadOnlyList<(string Key, string Value)> filters)
     {
         var attrs = ReadStrings(path, "attributes");
@@ -56,7 +58,8 @@ public static class IndexRows
         }).ToArray();
     }
 
-    private static string Text(JsonNode n) => n is JsonValue v && v.TryGetValue<string>(out var s) ? s : n.ToJsonString();
+    private static string Text(JsonNode n) =>
+        n is JsonValue v && v.TryGetValue<string>(out var s) ? s : n.ToJsonString();
 
     /// <summary>Parses <c>key=value</c> filters, refusing a malformed one with the option's name.</summary>
     public static List<(string Key, string Value)> ParseFilters(IEnumerable<string> filters) =>

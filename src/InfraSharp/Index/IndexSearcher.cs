@@ -16,7 +16,8 @@ public sealed record ScanStats(long Rows, long Bytes, double Seconds, double Flo
 }
 
 /// <summary>A query's strongest proponents (highest scores first) and opponents (lowest first).</summary>
-public sealed record IndexResult(IReadOnlyList<IndexHit>[] Top, IReadOnlyList<IndexHit>[] Bottom, Tensor? Scores, ScanStats Scan);
+public sealed record IndexResult(IReadOnlyList<IndexHit>[] Top, IReadOnlyList<IndexHit>[] Bottom, Tensor? Scores,
+    ScanStats Scan);
 
 /// <summary>
 /// An open index with its model, projection and preconditioner: what <c>infra index query</c> and the explorer
@@ -35,13 +36,15 @@ public sealed class IndexSearcher : IDisposable
     /// <summary>Rows converted and multiplied per step: 8,192 rows of d = 4,096 are 64 MiB of float16.</summary>
     public int BlockRows { get; init; } = 8192;
 
-    private IndexSearcher(GradientIndex index, LoadedModel model, InfluenceStrategy strategy, GradientProjection projection,
-        Dictionary<string, ModuleFactors> factors)
+    private IndexSearcher(GradientIndex index, LoadedModel model, InfluenceStrategy strategy,
+        GradientProjection projection, Dictionary<string, ModuleFactors> factors)
     {
         Index = index; Model = model; Strategy = strategy; _projection = projection; _factors = factors;
     }
 
-    /// <summary>Opens the index and its model (by default the folder it was built from; the fingerprint must match).</summary>
+    /// <summary>
+    /// Opens the index and its model (by default the folder it was built from; the fingerprint must match).
+    /// </summary>
     public static IndexSearcher Open(string indexDir, string? model = null, string device = ComputeDevice.Cpu,
         string? precondition = null)
     {
@@ -56,10 +59,11 @@ public sealed class IndexSearcher : IDisposable
                     + $"({index.Arguments.Model}); rebuild the index for it");
             var strategy = InfluenceStrategy.Get(precondition is null ? index.Arguments.StrategyName
                 : (index.Arguments with { Precondition = precondition }).StrategyName);
-            var projection = GradientProjection.Create(lm.Model, index.Modules, new ProjectionSpec(index.Arguments.ProjectionDim),
-                index.Arguments.Seed);
+            var projection = GradientProjection.Create(lm.Model, index.Modules,
+                new ProjectionSpec(index.Arguments.ProjectionDim), index.Arguments.Seed);
             if (projection.Dimension != index.Dimension)
-                throw InputError.Data($"{indexDir}: the projection gives dimension {projection.Dimension}, the index has {index.Dimension}");
+                throw InputError.Data($"{indexDir}: the projection gives dimension {projection.Dimension}, "
+                    + $"the index has {index.Dimension}");
             try
             {
                 var factors = IndexPreconditioner.Load(index, strategy, lm.Model.Device);
@@ -108,9 +112,10 @@ public sealed class IndexSearcher : IDisposable
 
     /// <summary>
     /// The heuristic damping, 0.1 × the mean eigenvalue of the full [out, in] space, which a Gaussian projection
-    /// preserves in trace: 0.1 · ΣΛ' / (out · in). Taking the mean over the projected space instead would inflate it
-    /// by (out · in) / (k_out · k_in) and wash out the preconditioner (per-query r against exact EK-FAC fell from 0.81
-    /// to 0.69 on the tiny Llama fixture at k = 32). With no projection it is exactly the score run's heuristic.
+    /// preserves in trace: 0.1 · ΣΛ' / (out · in). Taking the mean over the projected space instead would inflate
+    /// it by (out · in) / (k_out · k_in) and wash out the preconditioner (per-query r against exact EK-FAC fell
+    /// from 0.81 to 0.69 on the tiny Llama fixture at k = 32). With no projection it is exactly the score run's
+    /// heuristic.
     /// </summary>
     private double? Damping(GradientProjection.ModuleShape shape)
     {

@@ -12,7 +12,9 @@ public sealed record IndexSegment
     public required string Fingerprint { get; init; }
     public required long Rows { get; init; }
     public required int Partitions { get; init; }
-    /// <summary>Shard files (relative to the index folder), in row order; empty until every partition is written.</summary>
+    /// <summary>
+    /// Shard files (relative to the index folder), in row order; empty until every partition is written.
+    /// </summary>
     public List<string> Shards { get; init; } = [];
     public bool Complete => Shards.Count > 0;
 }

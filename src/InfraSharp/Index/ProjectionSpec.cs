@@ -51,7 +51,8 @@ public sealed record ProjectionSpec(string Text)
         if (value.Equals("full", StringComparison.OrdinalIgnoreCase)) return (null, null);
         var parts = value.Split(':');
         if (parts.Length is < 1 or > 2) throw Bad($"'{entry}' is not K, IN:OUT or full");
-        int Dim(string s) => int.TryParse(s, out int k) && k >= 1 ? k : throw Bad($"'{entry}': '{s}' is not a dimension >= 1");
+        int Dim(string s) =>
+            int.TryParse(s, out int k) && k >= 1 ? k : throw Bad($"'{entry}': '{s}' is not a dimension >= 1");
         int a = Dim(parts[0]);
         return parts.Length == 1 ? (a, a) : (a, Dim(parts[1]));
     }

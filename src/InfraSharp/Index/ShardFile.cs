@@ -78,7 +78,9 @@ public sealed class ShardFile : IDisposable
         }
     }
 
-    /// <summary>Opens and checks a shard: magic, header, and that the file holds every row its header promises.</summary>
+    /// <summary>
+    /// Opens and checks a shard: magic, header, and that the file holds every row its header promises.
+    /// </summary>
     public static ShardFile Open(string path)
     {
         if (!File.Exists(path)) throw InputError.MissingFile($"{path}: shard file missing", path);
@@ -88,7 +90,8 @@ public sealed class ShardFile : IDisposable
             var head = new byte[HeaderBytes];
             int got = fs.ReadAtLeast(head, HeaderBytes, throwOnEndOfStream: false);
             if (got < 12 || !head.AsSpan(0, 8).SequenceEqual(Magic))
-                throw InputError.Data($"{path}: not a gradient index shard ({(got < 12 ? "truncated header" : "bad magic")})");
+                throw InputError.Data(
+                    $"{path}: not a gradient index shard ({(got < 12 ? "truncated header" : "bad magic")})");
             int len = BinaryPrimitives.ReadInt32LittleEndian(head.AsSpan(8));
             if (len <= 0 || len > HeaderBytes - 12 || got < 12 + len)
                 throw InputError.Data($"{path}: truncated or corrupt shard header");
@@ -105,8 +108,8 @@ public sealed class ShardFile : IDisposable
             if (fs.Length != expect)
                 throw InputError.Data($"{path}: truncated shard: {fs.Length} bytes, its header ({header.Rows} rows × "
                     + $"{header.Dim} {header.DType}) needs {expect}");
-            var map = MemoryMappedFile.CreateFromFile(fs, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None,
-                leaveOpen: false);
+            var map = MemoryMappedFile.CreateFromFile(fs, null, 0, MemoryMappedFileAccess.Read,
+                HandleInheritability.None, leaveOpen: false);
             return new ShardFile(path, header, map);
         }
         catch
@@ -155,7 +158,8 @@ public sealed class ShardFile : IDisposable
     public Tensor Vectors(long start, long count)
     {
         using var scope = NewDisposeScope();
-        return (Rows(start, count).to(ScalarType.Float32) * Scales(start, count).unsqueeze(1)).MoveToOuterDisposeScope();
+        return (Rows(start, count).to(ScalarType.Float32) * Scales(start, count).unsqueeze(1))
+            .MoveToOuterDisposeScope();
     }
 
     public void Dispose() => _map.Dispose();

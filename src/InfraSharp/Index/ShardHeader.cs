@@ -9,7 +9,9 @@ public sealed record ShardHeader
     public int Version { get; init; } = 1;
     public required long Rows { get; init; }
     public required int Dim { get; init; }
-    /// <summary><c>float16</c> (each row scaled by its largest magnitude, the scale kept as float32) or <c>float32</c>.</summary>
+    /// <summary>
+    /// <c>float16</c> (each row scaled by its largest magnitude, the scale kept as float32) or <c>float32</c>.
+    /// </summary>
     public required string DType { get; init; }
     public required long ProjectionSeed { get; init; }
     /// <summary>The projection dimensions (<see cref="ProjectionSpec"/>) the vectors were drawn with.</summary>

@@ -74,8 +74,11 @@ public sealed class ShardScanner(GradientIndex index)
         return new IndexResult(top, bottom, full, scan);
     }
 
-    /// <summary>The running best k joined with a block's best k, cut back to k (outside the block's dispose scope).</summary>
-    private static (Tensor Values, Tensor Indices) Merge(Tensor? values, Tensor? indices, Tensor v, Tensor i, int k, bool largest)
+    /// <summary>
+    /// The running best k joined with a block's best k, cut back to k (outside the block's dispose scope).
+    /// </summary>
+    private static (Tensor Values, Tensor Indices) Merge(Tensor? values, Tensor? indices, Tensor v, Tensor i, int k,
+        bool largest)
     {
         var av = values is null ? v : cat([values, v], 1);
         var ai = indices is null ? i : cat([indices, i], 1);
@@ -87,8 +90,11 @@ public sealed class ShardScanner(GradientIndex index)
         return result;
     }
 
-    /// <summary>Each query's k best candidates, best first; equal scores in row order (so results are reproducible).</summary>
-    private static IReadOnlyList<IndexHit>[] Hits(Tensor values, Tensor indices, IReadOnlyList<string> ids, int k, bool largest)
+    /// <summary>
+    /// Each query's k best candidates, best first; equal scores in row order (so results are reproducible).
+    /// </summary>
+    private static IReadOnlyList<IndexHit>[] Hits(Tensor values, Tensor indices, IReadOnlyList<string> ids, int k,
+        bool largest)
     {
         int nq = (int)values.shape[0], m = (int)values.shape[1];
         var v = values.to(ScalarType.Float64).contiguous().data<double>().ToArray();

@@ -6,7 +6,9 @@ using InfraSharp.Storage;
 
 namespace InfraSharp.Tests.Explorer;
 
-/// <summary>Identity pairwise and per-token scores of the tiny Qwen2 fixture, computed once for the API tests.</summary>
+/// <summary>
+/// Identity pairwise and per-token scores of the tiny Qwen2 fixture, computed once for the API tests.
+/// </summary>
 public sealed class FixtureScores
 {
     public string Dir { get; }
@@ -25,7 +27,8 @@ public sealed class FixtureScores
 
     public double[,] Pairwise()
     {
-        using var t = SafeTensorsFile.Open(Path.Combine(Dir, "pairwise.safetensors")).Read("scores").to(TorchSharp.torch.ScalarType.Float64);
+        using var t = SafeTensorsFile.Open(Path.Combine(Dir, "pairwise.safetensors")).Read("scores")
+            .to(TorchSharp.torch.ScalarType.Float64);
         var flat = t.contiguous().data<double>().ToArray();
         var a = new double[t.shape[0], t.shape[1]];
         Buffer.BlockCopy(flat, 0, a, 0, flat.Length * 8);
@@ -33,7 +36,9 @@ public sealed class FixtureScores
     }
 }
 
-/// <summary>The explorer's JSON API in process: paging, filters, orderings against the scores file, bad parameters, tokens.</summary>
+/// <summary>
+/// The explorer's JSON API in process: paging, filters, orderings against the scores file, bad parameters, tokens.
+/// </summary>
 public class ExplorerApiTests(FixtureScores scores) : IClassFixture<FixtureScores>
 {
     private ExplorerOptions Options(string host = "127.0.0.1") => new()
@@ -74,7 +79,8 @@ public class ExplorerApiTests(FixtureScores scores) : IClassFixture<FixtureScore
         var totals = (await Get(http, "/api/queries?size=8&sort=total")).Body!["items"]!.AsArray()
             .Select(x => x!["total"]!.GetValue<double>()).ToList();
         Assert.Equal(totals.OrderByDescending(x => x), totals);
-        Assert.Equal(Enumerable.Range(0, 8).Select(q => Enumerable.Range(0, pw.GetLength(1)).Sum(j => pw[q, j])).Max(), totals[0], 6);
+        Assert.Equal(Enumerable.Range(0, 8).Select(q => Enumerable.Range(0, pw.GetLength(1)).Sum(j => pw[q, j])).Max(),
+            totals[0], 6);
 
         // Search and filters.
         var code = (await Get(http, "/api/queries?filter=domain=code")).Body!["items"]!.AsArray();
@@ -92,7 +98,8 @@ public class ExplorerApiTests(FixtureScores scores) : IClassFixture<FixtureScore
         Assert.Equal(opponents.Order(), opponents);
 
         // A training row's view: the queries it helps most, by its column.
-        var helps = (await Get(http, "/api/train/7?k=3")).Body!["helps"]!.AsArray().Select(x => x!["index"]!.GetValue<int>());
+        var helps = (await Get(http, "/api/train/7?k=3")).Body!["helps"]!.AsArray()
+            .Select(x => x!["index"]!.GetValue<int>());
         Assert.Equal(Enumerable.Range(0, 8).OrderByDescending(q => pw[q, 7]).ThenBy(q => q).Take(3), helps);
 
         // Per-token scores: one per token of the row, summing to its pairwise score.
@@ -134,7 +141,8 @@ public class ExplorerApiTests(FixtureScores scores) : IClassFixture<FixtureScore
         Assert.Contains("--factors", await r.Content.ReadAsStringAsync());
         Assert.False((await Get(http, "/api/info")).Body!["scoring"]!.GetValue<bool>());
         // Read-only elsewhere: no other method is mapped.
-        Assert.Equal(HttpStatusCode.MethodNotAllowed, (await http.PostAsync("/api/queries", new StringContent(""))).StatusCode);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed,
+            (await http.PostAsync("/api/queries", new StringContent(""))).StatusCode);
     }
 
     [Fact]
@@ -147,7 +155,8 @@ public class ExplorerApiTests(FixtureScores scores) : IClassFixture<FixtureScore
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/api/queries")).StatusCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/api/queries?token=" + new string('0', 32))).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized,
+            (await http.GetAsync("/api/queries?token=" + new string('0', 32))).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/api/queries?token=" + server.Token)).StatusCode);
         var req = new HttpRequestMessage(HttpMethod.Get, "/app.js");
         req.Headers.Add("X-Infra-Token", server.Token);
@@ -170,7 +179,8 @@ public class ExplorerApiTests(FixtureScores scores) : IClassFixture<FixtureScore
     [Fact]
     public async Task ScoringTakesJsonOnly()
     {
-        await using var server = await ExplorerServer.StartAsync(Options() with { Factors = Path.Combine(scores.Dir, "none") });
+        await using var server =
+            await ExplorerServer.StartAsync(Options() with { Factors = Path.Combine(scores.Dir, "none") });
         using var http = new HttpClient { BaseAddress = new Uri(server.Url) };
         // A cross-site form or text/plain post needs no preflight; it is refused before anything runs.
         var text = await http.PostAsync("/api/score", new StringContent("{\"prompt\":\"a\",\"answer\":\"b\"}"));

@@ -28,14 +28,19 @@ public class ExplorerBrowserTests
         });
     }
 
-    /// <summary>A page that records dialogs and console errors; the body is marked ready once the first list is in.</summary>
+    /// <summary>
+    /// A page that records dialogs and console errors; the body is marked ready once the first list is in.
+    /// </summary>
     private static async Task<(IPage Page, List<string> Problems)> Open(IBrowser browser, string url, int width = 1200)
     {
         var page = await browser.NewPageAsync();
         await page.SetViewportAsync(new ViewPortOptions { Width = width, Height = 900 });
         var problems = new List<string>();
         page.Dialog += async (_, e) => { problems.Add("dialog: " + e.Dialog.Message); await e.Dialog.Dismiss(); };
-        page.Console += (_, e) => { if (e.Message.Type == ConsoleType.Error) problems.Add("console: " + e.Message.Text); };
+        page.Console += (_, e) =>
+        {
+            if (e.Message.Type == ConsoleType.Error) problems.Add("console: " + e.Message.Text);
+        };
         page.PageError += (_, e) => problems.Add("page error: " + e.Message);
         await page.GoToAsync(url);
         await page.WaitForSelectorAsync("body[data-ready=true]");
@@ -49,7 +54,8 @@ public class ExplorerBrowserTests
     }
 
     private static async Task<string[]> Ids(IPage page, string list) =>
-        await page.EvaluateFunctionAsync<string[]>($"() => [...document.querySelectorAll('#{list} > li')].map(li => li.dataset.id)");
+        await page.EvaluateFunctionAsync<string[]>($"() => [...document.querySelectorAll('#{list} > li')]"
+            + ".map(li => li.dataset.id)");
 
     private static double[] Row(string file, int q)
     {
@@ -64,7 +70,8 @@ public class ExplorerBrowserTests
         string train = Path.Combine(demo, "data", "train.jsonl"), queries = Path.Combine(demo, "queries-correct.jsonl");
         await using var server = await ExplorerServer.StartAsync(new ExplorerOptions
         {
-            Scores = Path.Combine(demo, "scores"), Train = train, Queries = queries, Factors = Path.Combine(demo, "factors"), Port = 0,
+            Scores = Path.Combine(demo, "scores"), Train = train, Queries = queries,
+            Factors = Path.Combine(demo, "factors"), Port = 0,
         });
         await using var browser = await Launch();
         var (page, problems) = await Open(browser, server.Url);
@@ -77,9 +84,11 @@ public class ExplorerBrowserTests
         await page.WaitForSelectorAsync("#proponents > li");
         await Shot(page, "2-query");
         var row = Row(Path.Combine(demo, "scores", "pairwise.safetensors"), 1);
-        var top = Enumerable.Range(0, row.Length).OrderByDescending(j => row[j]).ThenBy(j => j).Take(10).Select(j => trainIds[j]);
+        var top = Enumerable.Range(0, row.Length).OrderByDescending(j => row[j]).ThenBy(j => j).Take(10)
+            .Select(j => trainIds[j]);
         Assert.Equal(top, await Ids(page, "proponents"));
-        var bottom = Enumerable.Range(0, row.Length).OrderBy(j => row[j]).ThenBy(j => j).Take(10).Select(j => trainIds[j]);
+        var bottom = Enumerable.Range(0, row.Length).OrderBy(j => row[j]).ThenBy(j => j).Take(10)
+            .Select(j => trainIds[j]);
         Assert.Equal(bottom, await Ids(page, "opponents"));
 
         // The first proponent's heatmap: hovering its strongest token shows that token's per-token score.
@@ -90,7 +99,8 @@ public class ExplorerBrowserTests
             + "if (!b || Math.abs(+s.dataset.score) > Math.abs(+b.dataset.score)) b = s; return +b.dataset.index; }");
         await page.HoverAsync($"#heatmap span[data-index='{best}']");
         await page.WaitForSelectorAsync("#tip:not([hidden])");
-        double shown = double.Parse(await page.EvaluateExpressionAsync<string>("document.getElementById('tip').textContent"),
+        double shown = double.Parse(
+            await page.EvaluateExpressionAsync<string>("document.getElementById('tip').textContent"),
             System.Globalization.CultureInfo.InvariantCulture);
         int t = Array.IndexOf(trainIds, top.First());
         using (var pt = SafeTensorsFile.Open(Path.Combine(demo, "scores", "per_token.safetensors")).Read("scores"))
@@ -99,7 +109,8 @@ public class ExplorerBrowserTests
 
         // Filtering the training rows by domain=code leaves only code rows.
         await page.SelectAsync("#train-filter", "domain=code");
-        await page.WaitForFunctionAsync("() => [...document.querySelectorAll('#proponents .attrs')].every(a => a.textContent.includes('domain=code'))");
+        await page.WaitForFunctionAsync("() => [...document.querySelectorAll('#proponents .attrs')]"
+            + ".every(a => a.textContent.includes('domain=code'))");
         foreach (var id in (await Ids(page, "proponents")).Concat(await Ids(page, "opponents")))
             Assert.Equal("code", domains[Array.IndexOf(trainIds, id)]);
 
@@ -115,7 +126,8 @@ public class ExplorerBrowserTests
 
         // A new prompt and answer: the same top 5 as infra scores pairwise on the same input.
         var query = Fixtures.Jsonl(queries).First();
-        string prompt = query["messages"]![0]!["content"]!.ToString(), answer = query["messages"]![1]!["content"]!.ToString();
+        string prompt = query["messages"]![0]!["content"]!.ToString(),
+            answer = query["messages"]![1]!["content"]!.ToString();
         await page.ClickAsync("#nav-new");
         await page.TypeAsync("#new-prompt", prompt);
         await page.EvaluateFunctionAsync("(a) => { document.getElementById('new-answer').value = a; }", answer);
@@ -134,7 +146,8 @@ public class ExplorerBrowserTests
             Path.Combine(demo, "factors"), "--train", train, "--queries", input, "--out", reference,
             "--measurement", "mean-logprob"]).ExitCode);
         var fresh = Row(Path.Combine(reference, "pairwise.safetensors"), 0);
-        var expect = Enumerable.Range(0, fresh.Length).OrderByDescending(j => fresh[j]).ThenBy(j => j).Take(5).Select(j => trainIds[j]);
+        var expect = Enumerable.Range(0, fresh.Length).OrderByDescending(j => fresh[j]).ThenBy(j => j).Take(5)
+            .Select(j => trainIds[j]);
         Assert.Equal(expect, (await Ids(page, "new-proponents")).Take(5));
 
         // Phone width: the query list still renders and nothing overflows sideways.
@@ -157,8 +170,14 @@ public class ExplorerBrowserTests
         {
             ["id"] = "evil" + Img, ["domain"] = "math" + Script,
             ["messages"] = new JsonArray(
-                new JsonObject { ["role"] = "user", ["content"] = q0["messages"]![0]!["content"]!.ToString() + Script },
-                new JsonObject { ["role"] = "assistant", ["content"] = q0["messages"]![1]!["content"]!.ToString() + Img }),
+                new JsonObject
+                {
+                    ["role"] = "user", ["content"] = q0["messages"]![0]!["content"]!.ToString() + Script
+                },
+                new JsonObject
+                {
+                    ["role"] = "assistant", ["content"] = q0["messages"]![1]!["content"]!.ToString() + Img
+                }),
         };
         File.WriteAllLines(train, File.ReadLines(Fixtures.Path_("tiny-qwen2", "train.jsonl")).Where(l => l.Length > 0)
             .Take(40).Append(hostile.ToJsonString()));
@@ -184,8 +203,10 @@ public class ExplorerBrowserTests
         await page.WaitForSelectorAsync("#view-train:not([hidden]) #helps > li");
         await Shot(page, "8-hostile-row");
         // The markup is text: shown verbatim, no element made from it, no dialog, no console error.
-        Assert.Equal("evil" + Img, await page.EvaluateExpressionAsync<string>("document.getElementById('train-id').textContent"));
-        Assert.EndsWith(Img, await page.EvaluateExpressionAsync<string>("document.getElementById('train-answer').textContent"));
+        Assert.Equal("evil" + Img,
+            await page.EvaluateExpressionAsync<string>("document.getElementById('train-id').textContent"));
+        Assert.EndsWith(Img,
+            await page.EvaluateExpressionAsync<string>("document.getElementById('train-answer').textContent"));
         Assert.Equal(0, await page.EvaluateExpressionAsync<int>("document.querySelectorAll('img').length"));
         Assert.Equal(1, await page.EvaluateExpressionAsync<int>("document.querySelectorAll('script').length"));
         await Task.Delay(300);

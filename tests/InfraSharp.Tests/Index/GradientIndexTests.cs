@@ -39,7 +39,8 @@ public class GradientIndexTests
     private static Tensor Scores(string dir, string queries)
     {
         string outDir = Path.Combine(dir + "-query");
-        IndexQueryRun.Run(new IndexQueryRunArguments { Index = dir, Queries = queries, FullScores = true, TopK = 5 }, outDir);
+        IndexQueryRun.Run(new IndexQueryRunArguments { Index = dir, Queries = queries, FullScores = true, TopK = 5 },
+            outDir);
         return SafeTensorsFile.Open(Path.Combine(outDir, "scores.safetensors")).Read("scores");
     }
 
@@ -70,7 +71,8 @@ public class GradientIndexTests
             Assert.Equal([12L, shape.OutWidth], pout!.shape);
             Assert.Equal([8L, shape.InWidth], pin!.shape);
             var explicitG = bg.PerExample(shape.Module).to(ScalarType.Float64);
-            var expected = matmul(matmul(pout.to(ScalarType.Float64), explicitG), pin.to(ScalarType.Float64).transpose(0, 1));
+            var expected = matmul(matmul(pout.to(ScalarType.Float64), explicitG),
+                pin.to(ScalarType.Float64).transpose(0, 1));
             var got = vectors.narrow(1, offset, shape.Size).reshape(4, 12, 8).to(ScalarType.Float64);
             double scale = expected.abs().max().item<double>();
             Assert.True((got - expected).abs().max().item<double>() <= 1e-5 * scale, shape.Module);
@@ -118,17 +120,21 @@ public class GradientIndexTests
         File.WriteAllLines(first, lines.Take(70));
         File.WriteAllLines(second, lines.Skip(70));
 
-        string whole = Path.Combine(root, "whole"), appended = Path.Combine(root, "appended"), parts = Path.Combine(root, "parts");
+        string whole = Path.Combine(root, "whole"), appended = Path.Combine(root, "appended"),
+            parts = Path.Combine(root, "parts");
         IndexBuildRun.Run(Args(model, Train(model)), whole);
         IndexBuildRun.Run(Args(model, first), appended);
         var r = IndexBuildRun.Run(Args(model, second) with { Append = true }, appended);
         Assert.True(r.Complete);
         Assert.Equal(2, GradientIndex.ReadSegments(appended).Count);
-        // Partitions: the first task alone leaves the segment incomplete (nothing to query yet); the second finishes it.
-        var p0 = IndexBuildRun.Run(Args(model, Train(model)), parts, new RunOptions { Partition = new Partition(0, 2) });
+        // Partitions: the first task alone leaves the segment incomplete (nothing to query yet); the second
+        // finishes it.
+        var p0 = IndexBuildRun.Run(Args(model, Train(model)), parts,
+            new RunOptions { Partition = new Partition(0, 2) });
         Assert.False(p0.Complete);
         Assert.Throws<InvalidDataException>(() => GradientIndex.Open(parts));
-        Assert.True(IndexBuildRun.Run(Args(model, Train(model)), parts, new RunOptions { Partition = new Partition(1, 2) }).Complete);
+        Assert.True(IndexBuildRun.Run(Args(model, Train(model)), parts,
+            new RunOptions { Partition = new Partition(1, 2) }).Complete);
 
         var v = Vectors(whole);
         Assert.True(Vectors(parts).equal(v).all().item<bool>(), "partitioned build differs from the single build");
@@ -177,13 +183,16 @@ public class GradientIndexTests
     public void DefaultProjectionTracksExactEkfac(string model)
     {
         string root = Fixtures.TempDir(), idx = Path.Combine(root, "idx");
-        IndexBuildRun.Run(Args(model, Train(model)) with { Index = Args(model, Train(model)).Index with { StoreDType = "float16" } }, idx);
+        IndexBuildRun.Run(
+            Args(model, Train(model)) with { Index = Args(model, Train(model)).Index with { StoreDType = "float16" } },
+            idx);
         var ours = Scores(idx, Queries(model));
         var (m, train, queries) = KronfluenceParityTests.Load(model);
         using var _m = m;
         var ekfac = InfluenceStrategy.Get("ekfac");
         var modules = TrackedModules.Resolve(m.Config, "mlp");
-        var scorer = new InfluenceScorer(m, modules, ekfac, KronfluenceParityTests.Fit(m, train, modules, ekfac), new ScoreArguments());
+        var scorer = new InfluenceScorer(m, modules, ekfac, KronfluenceParityTests.Fit(m, train, modules, ekfac),
+            new ScoreArguments());
         using var pq = scorer.PrepareQueries(queries);
         var (exact, _) = scorer.ScoreTraining(pq, train, 0, train.Count, train.Max(e => e.Length));
         double r = MeanQueryPearson(ours, exact);

@@ -10,7 +10,8 @@ namespace InfraSharp.Training.Synthetic;
 /// </summary>
 public sealed class CodeProblemGenerator(Random rng)
 {
-    private sealed record Task(string Name, string Params, string Statement, string Body, Func<object[], object> Eval, Func<object[]> Input, int Steps);
+    private sealed record Task(string Name, string Params, string Statement, string Body, Func<object[], object> Eval,
+        Func<object[]> Input, int Steps);
 
 
     public SyntheticProblem Generate(int level, bool explore)
@@ -22,10 +23,12 @@ public sealed class CodeProblemGenerator(Random rng)
         var code = $"def {fname}({t.Params}):\n{t.Body}";
         var example = t.Input();
         if (explore && rng.Next(2) == 0)
-            sb.Append($"Wait, let me check with an example first: {fname}({Args(example)}) should return {Py.Repr(t.Eval(example))}.\n");
+            sb.Append($"Wait, let me check with an example first: {fname}({Args(example)}) should return "
+                + $"{Py.Repr(t.Eval(example))}.\n");
         sb.Append($"```python\n{code}```\n");
         if (explore && sb.ToString().IndexOf("Wait,", StringComparison.Ordinal) < 0)
-            sb.Append($"Alternatively, I can double-check by tracing {fname}({Args(example)}): it returns {Py.Repr(t.Eval(example))}, as expected.\n");
+            sb.Append($"Alternatively, I can double-check by tracing {fname}({Args(example)}): it returns "
+                + $"{Py.Repr(t.Eval(example))}, as expected.\n");
         sb.Append("This function solves the task.");
         var test = new StringBuilder("def check(candidate):\n");
         for (int i = 0; i < 4; i++)
@@ -33,15 +36,16 @@ public sealed class CodeProblemGenerator(Random rng)
             var input = t.Input();
             test.Append($"    assert candidate({Args(input)}) == {Py.Repr(t.Eval(input))}\n");
         }
-        return new SyntheticProblem("code", level, t.Statement.Replace("{f}", $"`{fname}({t.Params})`"), sb.ToString(), explore, t.Steps,
-            EntryPoint: fname, Test: test.ToString());
+        return new SyntheticProblem("code", level, t.Statement.Replace("{f}", $"`{fname}({t.Params})`"), sb.ToString(),
+            explore, t.Steps, EntryPoint: fname, Test: test.ToString());
     }
 
     private static string Args(object[] a) => string.Join(", ", a.Select(Py.Repr));
 
     private string Pick(params string[] xs) => xs[rng.Next(xs.Length)];
     private int R(int lo, int hi) => rng.Next(lo, hi + 1);
-    private List<long> List(int maxLen, int lo, int hi) => Enumerable.Range(0, R(0, maxLen)).Select(_ => (long)R(lo, hi)).ToList();
+    private List<long> List(int maxLen, int lo, int hi) =>
+        Enumerable.Range(0, R(0, maxLen)).Select(_ => (long)R(lo, hi)).ToList();
     private static long L(object o) => Convert.ToInt64(o);
     private static List<long> Xs(object o) => (List<long>)o;
 
@@ -65,7 +69,8 @@ public sealed class CodeProblemGenerator(Random rng)
                 $"    return {j} * {a} + {b} + {k}\n", x => j * L(x[0]) + L(x[1]) + k, small, 1),
             1 => new("diff", ps, $"Write a Python function {{f}} that returns {a} minus {j} times {b} minus {k}.",
                 $"    return {a} - {j} * {b} - {k}\n", x => L(x[0]) - j * L(x[1]) - k, small, 1),
-            _ => new("scaled", ps, $"Write a Python function {{f}} that returns the product of {a} and {b} times {k}, plus {j}.",
+            _ => new("scaled", ps,
+                $"Write a Python function {{f}} that returns the product of {a} and {b} times {k}, plus {j}.",
                 $"    return {a} * {b} * {k} + {j}\n", x => L(x[0]) * L(x[1]) * k + j, small, 1),
         };
     }
@@ -77,7 +82,8 @@ public sealed class CodeProblemGenerator(Random rng)
         string n = Pick(Scalars);
         return R(0, 2) switch
         {
-            0 => new("larger", $"{a}, {b}", $"Write a Python function {{f}} that returns the larger of {a} and {b}, plus {k}.",
+            0 => new("larger", $"{a}, {b}",
+                $"Write a Python function {{f}} that returns the larger of {a} and {b}, plus {k}.",
                 $"    if {a} > {b}:\n        return {a} + {k}\n    return {b} + {k}\n",
                 x => Math.Max(L(x[0]), L(x[1])) + k, () => [(long)R(-30, 30), (long)R(-30, 30)], 2),
             1 => new("size", n,
@@ -98,7 +104,8 @@ public sealed class CodeProblemGenerator(Random rng)
         return R(0, 2) switch
         {
             0 => new("sum_above", xs,
-                $"Write a Python function {{f}} that returns the sum of the numbers in the list {xs} that are greater than {k}.",
+                $"Write a Python function {{f}} that returns the sum of the numbers in the list {xs} that are greater "
+                + $"than {k}.",
                 $"    total = 0\n    for x in {xs}:\n        if x > {k}:\n            total += x\n    return total\n",
                 x => Xs(x[0]).Where(v => v > k).Sum(), () => [List(7, 0, 2 * k + 10)], 3),
             1 => new("count_above", xs,
@@ -119,22 +126,25 @@ public sealed class CodeProblemGenerator(Random rng)
         return R(0, 2) switch
         {
             0 => new("scale_mult", xs,
-                $"Write a Python function {{f}} that returns a new list with the numbers in {xs} that are divisible by {k}, "
-                + $"each multiplied by {m}.",
+                $"Write a Python function {{f}} that returns a new list with the numbers in {xs} that are divisible "
+                + $"by {k}, each multiplied by {m}.",
                 $"    result = []\n    for x in {xs}:\n        if x % {k} == 0:\n            result.append(x * {m})\n"
                 + "    return result\n",
-                x => Xs(x[0]).Where(v => v % k == 0).Select(v => v * m).ToList(), () => [List(8, 0, Math.Max(50, 3 * k))], 4),
+                x => Xs(x[0]).Where(v => v % k == 0).Select(v => v * m).ToList(),
+                () => [List(8, 0, Math.Max(50, 3 * k))], 4),
             1 => new("max_below", xs,
                 $"Write a Python function {{f}} that returns the largest number in {xs} that is less than {t}, "
                 + "or -1 if there is none.",
-                $"    best = -1\n    for x in {xs}:\n        if x < {t} and x > best:\n            best = x\n    return best\n",
+                $"    best = -1\n    for x in {xs}:\n        if x < {t} and x > best:\n            best = x\n"
+                + "    return best\n",
                 x => Xs(x[0]).Where(v => v < t).DefaultIfEmpty(-1).Max(), () => [List(7, 0, 2 * t + 10)], 4),
             _ => new("squares_between", xs,
-                $"Write a Python function {{f}} that returns a list of the squares of the numbers in {xs} that are between "
-                + $"{k} and {k * m} inclusive.",
+                $"Write a Python function {{f}} that returns a list of the squares of the numbers in {xs} that are "
+                + $"between {k} and {k * m} inclusive.",
                 $"    result = []\n    for x in {xs}:\n        if x >= {k} and x <= {k * m}:\n"
                 + "            result.append(x * x)\n    return result\n",
-                x => Xs(x[0]).Where(v => v >= k && v <= k * m).Select(v => v * v).ToList(), () => [List(8, 0, k * m + 10)], 4),
+                x => Xs(x[0]).Where(v => v >= k && v <= k * m).Select(v => v * v).ToList(),
+                () => [List(8, 0, k * m + 10)], 4),
         };
     }
 
@@ -164,21 +174,24 @@ public sealed class CodeProblemGenerator(Random rng)
                 },
                 () => [List(8, 0, c + 5)], 5),
             1 => new("labels", "n",
-                $"Write a Python function {{f}} that returns a list of strings for the numbers 1 to n: '{w1}' for multiples "
-                + $"of {a}, '{w2}' for multiples of {b}, '{w1}{w2}' for multiples of both, and the number itself as a "
-                + "string otherwise.",
+                $"Write a Python function {{f}} that returns a list of strings for the numbers 1 to n: '{w1}' for "
+                + $"multiples of {a}, '{w2}' for multiples of {b}, '{w1}{w2}' for multiples of both, and the number "
+                + "itself as a string otherwise.",
                 $"    result = []\n    for i in range(1, n + 1):\n        if i % {a} == 0 and i % {b} == 0:\n"
-                + $"            result.append('{w1}{w2}')\n        elif i % {a} == 0:\n            result.append('{w1}')\n"
-                + $"        elif i % {b} == 0:\n            result.append('{w2}')\n        else:\n"
-                + "            result.append(str(i))\n    return result\n",
+                + $"            result.append('{w1}{w2}')\n"
+                + $"        elif i % {a} == 0:\n            result.append('{w1}')\n"
+                + $"        elif i % {b} == 0:\n            result.append('{w2}')\n"
+                + "        else:\n            result.append(str(i))\n    return result\n",
                 x => Enumerable.Range(1, (int)L(x[0]))
-                    .Select(i => i % a == 0 && i % b == 0 ? w1 + w2 : i % a == 0 ? w1 : i % b == 0 ? w2 : i.ToString()).ToList(),
+                    .Select(i => i % a == 0 && i % b == 0 ? w1 + w2 : i % a == 0 ? w1 : i % b == 0 ? w2 : i.ToString())
+                    .ToList(),
                 () => [(long)R(0, 16)], 5),
             _ => new("longest_run", xs,
-                $"Write a Python function {{f}} that returns the length of the longest run of consecutive numbers in {xs} "
-                + $"that are all greater than {c}.",
+                $"Write a Python function {{f}} that returns the length of the longest run of consecutive numbers "
+                + $"in {xs} that are all greater than {c}.",
                 $"    best = 0\n    run = 0\n    for x in {xs}:\n        if x > {c}:\n            run += 1\n"
-                + "            if run > best:\n                best = run\n        else:\n            run = 0\n    return best\n",
+                + "            if run > best:\n                best = run\n        else:\n            run = 0\n"
+                + "    return best\n",
                 x =>
                 {
                     long best = 0, run = 0;
