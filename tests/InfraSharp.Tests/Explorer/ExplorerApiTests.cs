@@ -177,6 +177,36 @@ public class ExplorerApiTests(FixtureScores scores) : IClassFixture<FixtureScore
     }
 
     [Fact]
+    public async Task ScoringRunsOneAtATime()
+    {
+        string factors = Path.Combine(Fixtures.TempDir(), "factors");
+        FactorRun.Run(new FactorRunArguments
+        {
+            Model = Fixtures.Model("tiny-qwen2"), Data = scores.Train,
+            Fit = new FactorArguments { Strategy = "ekfac", Modules = "mlp" },
+        }, factors);
+        await using var server = await ExplorerServer.StartAsync(Options() with { Factors = factors });
+        using var http = new HttpClient { BaseAddress = new Uri(server.Url) };
+        StringContent Body() => new("{\"prompt\":\"Write a Python function `square(x)`.\",\"answer\":\"return x * x\"}",
+            System.Text.Encoding.UTF8, "application/json");
+        var first = await http.PostAsync("/api/score", Body());
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        var second = await http.PostAsync("/api/score", Body());
+        Assert.Equal((HttpStatusCode)429, second.StatusCode);
+        JsonNode? state;
+        do
+        {
+            await Task.Delay(200);
+            state = (await Get(http, "/api/score")).Body;
+        } while (state!["state"]!.ToString() == "running");
+        Assert.Equal("done", state["state"]!.ToString());
+        Assert.Equal(1, state["run"]!.GetValue<int>());
+        Assert.Equal(10, state["proponents"]!.AsArray().Count);
+        var top = state["proponents"]!.AsArray().Select(x => x!["score"]!.GetValue<double>()).ToList();
+        Assert.Equal(top.OrderByDescending(x => x), top);
+    }
+
+    [Fact]
     public async Task ScoringTakesJsonOnly()
     {
         await using var server =

@@ -193,12 +193,17 @@ public class ExplorerBrowserTests
         });
         await using var browser = await Launch();
         var (page, problems) = await Open(browser, server.Url);
-        await page.ClickAsync("#query-list > li:first-child .query-link");
+        // Keyboard only: focus the first query's link and press Enter.
+        await page.FocusAsync("#query-list > li:first-child .query-link");
+        await page.Keyboard.PressAsync("Enter");
         await page.WaitForSelectorAsync("#proponents > li");
         var ids = await Ids(page, "proponents");
         Assert.Contains("evil" + Img, ids);
         await page.ClickAsync($"#proponents > li:nth-child({Array.IndexOf(ids, "evil" + Img) + 1}) .tokens-button");
         await page.WaitForSelectorAsync("#heatmap span[data-score]");
+        // A heatmap cell takes keyboard focus and shows its value as hovering does.
+        await page.FocusAsync("#heatmap span[data-score]");
+        await page.WaitForSelectorAsync("#tip:not([hidden])");
         await page.ClickAsync($"#proponents > li:nth-child({Array.IndexOf(ids, "evil" + Img) + 1}) .row-link");
         await page.WaitForSelectorAsync("#view-train:not([hidden]) #helps > li");
         await Shot(page, "8-hostile-row");
