@@ -207,6 +207,45 @@ public class ExplorerApiTests(FixtureScores scores) : IClassFixture<FixtureScore
     }
 
     [Fact]
+    public async Task ScoringThroughTheGradientIndexMatchesAnIndexQuery()
+    {
+        string root = Fixtures.TempDir(), index = Path.Combine(root, "index");
+        InfraSharp.Index.IndexBuildRun.Run(new InfraSharp.Index.IndexBuildRunArguments
+        {
+            Train = scores.Train, Index = new InfraSharp.Index.IndexArguments { Model = Fixtures.Model("tiny-qwen2") },
+        }, index);
+        await using var server = await ExplorerServer.StartAsync(Options() with { Index = index });
+        using var http = new HttpClient { BaseAddress = new Uri(server.Url) };
+        const string Prompt = "Write a Python function `square(x)`.", Answer = "return x * x";
+        var body = new JsonObject { ["prompt"] = Prompt, ["answer"] = Answer }.ToJsonString();
+        var started = await http.PostAsync("/api/score", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+        JsonNode? state;
+        do
+        {
+            await Task.Delay(200);
+            state = (await Get(http, "/api/score")).Body;
+        } while (state!["state"]!.ToString() == "running");
+        Assert.True(state["state"]!.ToString() == "done", state.ToJsonString());
+
+        // The same prompt and answer through infra index query: the same top 10, in order.
+        string input = Path.Combine(root, "new.jsonl"), outDir = Path.Combine(root, "query");
+        File.WriteAllText(input, new JsonObject
+        {
+            ["id"] = "new-answer",
+            ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = Prompt },
+                new JsonObject { ["role"] = "assistant", ["content"] = Answer }),
+        }.ToJsonString() + "\n");
+        InfraSharp.Index.IndexQueryRun.Run(new InfraSharp.Index.IndexQueryRunArguments
+        {
+            Index = index, Queries = input, TopK = 10, Measurement = Measurement.MeanLogProb,
+        }, outDir);
+        var expected = Fixtures.Jsonl(Path.Combine(outDir, "top.jsonl")).Single()["top_ids"]!.AsArray()
+            .Select(x => x!.ToString());
+        Assert.Equal(expected, state["proponents"]!.AsArray().Select(x => x!["id"]!.ToString()));
+    }
+
+    [Fact]
     public async Task ScoringTakesJsonOnly()
     {
         await using var server =
