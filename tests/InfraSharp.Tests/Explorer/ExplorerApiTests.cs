@@ -218,7 +218,8 @@ public class ExplorerApiTests(FixtureScores scores) : IClassFixture<FixtureScore
         using var http = new HttpClient { BaseAddress = new Uri(server.Url) };
         const string Prompt = "Write a Python function `square(x)`.", Answer = "return x * x";
         var body = new JsonObject { ["prompt"] = Prompt, ["answer"] = Answer }.ToJsonString();
-        var started = await http.PostAsync("/api/score", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        var started = await http.PostAsync("/api/score",
+            new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
         JsonNode? state;
         do
