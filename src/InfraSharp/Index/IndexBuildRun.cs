@@ -66,11 +66,12 @@ public static class IndexBuildRun
         if (args.Append && RunManifest.Read(outDir) is null)
             throw InputError.Argument(
                 $"--append: {outDir} holds no index to append to; build it first (without --append)");
+        var train = lm.Encode(args.Train);
         if (options.Overwrite && !args.Append && RunManifest.Read(outDir) is not null)
         {
             // The data is not in the manifest (segments grow by appending), so starting over is explicit here. Give
             // --overwrite to one task only: the others of a partitioned build would delete each other's shards.
-            string fp = ExampleFingerprint.Of(lm.Encode(args.Train));
+            string fp = ExampleFingerprint.Of(train);
             if (GradientIndex.ReadSegments(outDir).Any(s => s.Fingerprint != fp))
             {
                 ProgressLog.Line($"{outDir}: --overwrite: removing the index of other data");
@@ -84,7 +85,6 @@ public static class IndexBuildRun
         manifest.Prepare(outDir, options.Overwrite && !args.Append);
         Directory.CreateDirectory(Path.Combine(outDir, GradientIndex.ShardFolder));
 
-        var train = lm.Encode(args.Train);
         var part = options.Partition;
         var segment = RegisterSegment(args, outDir, train, part);
         var batches = TokenBatches.Plan(train, 0, train.Count, ix.TokensPerBatch).ToList();
@@ -224,18 +224,8 @@ public static class IndexBuildRun
                 var bg = BatchGradients.Compute(lm.Model, train.Skip(s).Take(n).ToList(), modules.Names,
                     padId: lm.PadId);
                 var p = projection.Apply(bg);
-                if (statistics)
-                {
-                    long tokens = bg.Lengths.Sum(x => (long)x);
-                    foreach (var (m, f) in stats)
-                    {
-                        var a = p.A[m].reshape(-1, p.A[m].shape[2]);
-                        var g = p.G[m].reshape(-1, p.G[m].shape[2]);
-                        f.ActivationCovarianceSum = Accumulate(f.ActivationCovarianceSum, matmul(a.transpose(0, 1), a));
-                        f.GradientCovarianceSum = Accumulate(f.GradientCovarianceSum, matmul(g.transpose(0, 1), g));
-                        f.Tokens += tokens;
-                    }
-                }
+                // The index's covariances are the factor fitter's, over the projected a and g.
+                if (statistics) FactorFitter.AccumulateCovariance(p, stats);
                 parts.Add(projection.Vectors(p).cpu().DetachFromDisposeScope());
             }
             IndexRows.Write(IndexRows.PathFor(path), rows);
@@ -259,13 +249,6 @@ public static class IndexBuildRun
             foreach (var t in parts) t.Dispose();
             foreach (var f in stats.Values) f.Dispose();
         }
-    }
-
-    private static Tensor Accumulate(Tensor? acc, Tensor x)
-    {
-        if (acc is null) return x.detach().to(ScalarType.Float64).DetachFromDisposeScope();
-        acc.add_(x.to(ScalarType.Float64));
-        return acc;
     }
 
     /// <summary>

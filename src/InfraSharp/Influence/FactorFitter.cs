@@ -210,7 +210,8 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
         return acc;
     }
 
-    private static void AccumulateCovariance(BatchGradients bg, Dictionary<string, ModuleFactors> factors)
+    /// <summary>Adds a batch's a·aᵀ and g·gᵀ sums (and token count) to each module's running float64 sums.</summary>
+    internal static void AccumulateCovariance(BatchGradients bg, Dictionary<string, ModuleFactors> factors)
     {
         long tokens = bg.Lengths.Sum(n => (long)n); // counted on the host: no device sync per batch
         foreach (var (m, f) in factors)
