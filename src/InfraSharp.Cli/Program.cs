@@ -8,6 +8,19 @@ public static class Program
     public static int Main(string[] args)
     {
         NativeAllocator.Configure();
+        var parsed = BuildRoot().Parse(args);
+        // A bad option (missing, unknown, out of range, not one of an enum's values) is bad input: one line, exit 2.
+        if (parsed.Errors.Count > 0)
+        {
+            Console.Error.WriteLine($"error: {CliRunner.OneLine(parsed.Errors[0].Message)}");
+            return 2;
+        }
+        return parsed.Invoke();
+    }
+
+    /// <summary>The whole command tree (also what the tests walk to find every command).</summary>
+    public static RootCommand BuildRoot()
+    {
         var root = new RootCommand("InfraSharp: which training data made the model better at math and code (influence functions, Infra method).");
         root.Subcommands.Add(EncodeCommand.Build());
         root.Subcommands.Add(GenerateCommand.Build());
@@ -26,13 +39,6 @@ public static class Program
         root.Subcommands.Add(ValidateCommand.Build());
         root.Subcommands.Add(IndexCommand.Build());
         root.Subcommands.Add(ExploreCommand.Build());
-        var parsed = root.Parse(args);
-        // A bad option (missing, unknown, out of range, not one of an enum's values) is bad input: one line, exit 2.
-        if (parsed.Errors.Count > 0)
-        {
-            Console.Error.WriteLine($"error: {CliRunner.OneLine(parsed.Errors[0].Message)}");
-            return 2;
-        }
-        return parsed.Invoke();
+        return root;
     }
 }

@@ -165,8 +165,9 @@ public static class CliOptions
         },
     };
 
-    public static Option<bool> Overwrite() =>
-        new("--overwrite") { Description = "Start over in an output folder that holds a run with other arguments" };
+    public static Option<bool> Overwrite(
+        string description = "Start over in an output folder that holds a run with other arguments") =>
+        new("--overwrite") { Description = description };
 
     /// <summary><c>--device cpu|cuda|cuda:N</c>: the spelling is checked here, the device's presence when the run starts.</summary>
     public static Option<string> Device()

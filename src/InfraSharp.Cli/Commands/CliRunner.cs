@@ -11,6 +11,7 @@ public static class CliRunner
         try { return body(); }
         catch (Exception e) when (InputError.Is(e, out var inner))
         {
+            Storage.FreshRunFolders.RollBack();
             Console.Error.WriteLine($"error: {OneLine(inner.Message)}");
             return 2;
         }

@@ -19,8 +19,9 @@ public static class CurateCommand
         var analysis = CliOptions.OptionalPath("--analysis", "attribute-influence: folder of infra analyze (example_level.parquet)");
         var temperature = CliOptions.Double("--temperature", "influence-top (weight) / attribute-influence: larger moves less", 1.0, 0, exclusiveMin: true);
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0, Description = "Seed of the draws" };
+        var overwrite = CliOptions.Overwrite();
         var cmd = new Command("curate", "Reweight or reselect the SFT mix: flip task difficulty (the Infra rule), or follow measured influence.")
-        { data, output, strategy, mode, flip, strength, scores, fraction, analysis, temperature, seed };
+        { data, output, strategy, mode, flip, strength, scores, fraction, analysis, temperature, seed, overwrite };
         cmd.SetAction(p => CliRunner.Run(() =>
         {
             var result = CurationRun.Run(new CurationRunArguments
@@ -28,7 +29,7 @@ public static class CurateCommand
                 Data = p.GetValue(data)!, Strategy = p.GetValue(strategy), Mode = p.GetValue(mode), Flip = p.GetValue(flip)!,
                 Strength = p.GetValue(strength), Scores = p.GetValue(scores), Fraction = p.GetValue(fraction),
                 Analysis = p.GetValue(analysis), Temperature = p.GetValue(temperature), Seed = p.GetValue(seed),
-            }, p.GetValue(output)!);
+            }, p.GetValue(output)!, new Storage.RunOptions { Overwrite = p.GetValue(overwrite) });
             Console.WriteLine(result.Summary);
             return 0;
         }));

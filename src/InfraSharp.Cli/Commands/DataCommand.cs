@@ -15,10 +15,12 @@ public static class DataCommand
         var explore = CliOptions.Double("--explore-share", "Share of solutions with an exploratory step", 0.3, 0, 1);
         var queries = CliOptions.Int("--queries-per-cell", "Query rows per domain x difficulty", 4);
         var evals = CliOptions.Int("--eval-per-cell", "Held-out eval rows per domain x difficulty (100: 500 per domain)", 100);
+        var overwrite = CliOptions.Overwrite("Replace the split files if the folder holds them already");
         var synth = new Command("synth", "Math word problems and Python tasks at difficulty 1-5 with chain-of-thought solutions, split train/query/eval.")
-        { output, seed, size, explore, queries, evals };
+        { output, seed, size, explore, queries, evals, overwrite };
         synth.SetAction(p => CliRunner.Run(() =>
         {
+            SyntheticDataset.CheckOutput(p.GetValue(output)!, p.GetValue(overwrite));
             var splits = SyntheticDataset.Generate(new SyntheticDataset.Options
             {
                 Seed = p.GetValue(seed), Size = p.GetValue(size), ExploreShare = p.GetValue(explore),

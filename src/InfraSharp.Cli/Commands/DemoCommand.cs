@@ -30,6 +30,13 @@ public static class DemoCommand
         public static readonly Settings Quick = new(800, 4, 2, 3, 640, "layers=3,hidden=96,heads=4,kv_heads=2,mlp=288", 8, 3e-3, 200);
     }
 
+    /// <summary>What the demo writes into its folder (each stage's folder also has a manifest of its own).</summary>
+    public static readonly string[] OwnedFiles =
+    [
+        "data/**", "model/**", "eval/**", "queries-eval/**", "queries-correct.jsonl", "factors/**", "scores/**",
+        "analysis/**", "retrain/**", "before-after.csv",
+    ];
+
     public static Command Build()
     {
         var output = new Option<string>("--out") { Description = "Output folder", DefaultValueFactory = _ => "demo-out" };
@@ -49,7 +56,13 @@ public static class DemoCommand
         var on = new RunOptions { Overwrite = true, Device = device };
         if (seeds < 1) throw InputError.Argument("--seeds must be at least 1");
         var total = Stopwatch.StartNew();
-        Directory.CreateDirectory(outDir);
+        // The demo's folder is a run folder like any other: new, empty or an earlier demo's; a rerun with other
+        // settings replaces only what a demo writes, and refuses (naming it) when anything else is there.
+        new RunManifest("demo", new System.Text.Json.Nodes.JsonObject
+        {
+            ["settings"] = s.ToString(), ["seed"] = seed, ["seeds"] = seeds,
+        }, new System.Text.Json.Nodes.JsonObject(), new System.Text.Json.Nodes.JsonObject()) { Owns = OwnedFiles }
+            .Prepare(outDir, overwrite: true);
         string dataDir = Path.Combine(outDir, "data"), modelDir = Path.Combine(outDir, "model");
 
         ProgressLog.Line($"1/8 synthetic data -> {dataDir}");

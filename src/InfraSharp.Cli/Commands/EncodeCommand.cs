@@ -21,10 +21,13 @@ public static class EncodeCommand
         {
             if (r.GetValueOrDefault<int?>() is int v && v < 1) r.AddError($"--max-length must be at least 1 (got {v})");
         });
+        var overwrite = CliOptions.Overwrite("Replace the output file if it exists");
         var cmd = new Command("encode", "Tokenize rows exactly as transformers does: input_ids, labels, rendered chat text.")
-        { model, data, output, special, all, skip, maxLen };
+        { model, data, output, special, all, skip, maxLen, overwrite };
         cmd.SetAction(p => CliRunner.Run(() =>
         {
+            OutputGuard.File(p.GetValue(output)!, "--out", p.GetValue(overwrite),
+                RunInput.Of(("--model", p.GetValue(model)), ("--data", p.GetValue(data))));
             var tok = Tokenizer.Load(p.GetValue(model)!);
             var enc = new ExampleEncoder(tok, new EncodeOptions
             {

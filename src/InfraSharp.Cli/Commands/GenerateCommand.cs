@@ -24,14 +24,17 @@ public static class GenerateCommand
         var bf16 = new Option<bool>("--bf16") { Description = "Same as --dtype bfloat16 (kept for earlier scripts)" };
         var (device, dtype) = (CliOptions.Device(), CliOptions.DType());
         var threads = CliOptions.Threads();
+        var overwrite = CliOptions.Overwrite("Replace the output file if it exists");
         var cmd = new Command("generate", "Generate completions with a KV cache: greedy, or temperature/top-p sampling with a seed.")
-        { model, data, output, maxNew, greedy, temp, topP, seed, batch, bf16, device, dtype, threads };
+        { model, data, output, maxNew, greedy, temp, topP, seed, batch, bf16, device, dtype, threads, overwrite };
         cmd.SetAction(p => CliRunner.Run(() =>
         {
             if (p.GetValue(threads) is int t) torch.set_num_threads(t);
             if (p.GetValue(greedy) && p.GetValue(temp) is not null)
                 throw InputError.Argument("--greedy and --temperature exclude each other");
             string dir = p.GetValue(model)!;
+            OutputGuard.File(p.GetValue(output)!, "--out", p.GetValue(overwrite),
+                RunInput.Of(("--model", dir), ("--data", p.GetValue(data))));
             var computeType = p.GetValue(bf16) ? ComputeDType.BFloat16 : p.GetValue(dtype);
             using var loaded = LoadedModel.Load(dir, computeType, p.GetValue(device)!);
             var (tok, lm) = (loaded.Tokenizer, loaded.Model);

@@ -25,10 +25,18 @@ public static class InitCommand
         cmd.SetAction(p => CliRunner.Run(() =>
         {
             string outDir = p.GetValue(output)!;
-            if (File.Exists(Path.Combine(outDir, "config.json")) && !p.GetValue(overwrite))
-                throw InputError.Argument($"--out {outDir} already holds a model; use another folder, or --overwrite");
             var config = KnownShapes.Get(p.GetValue(shape)!);
             string? given = p.GetValue(tokenizer);
+            // A folder of its own, like every run's: new, empty, or an earlier init (then --overwrite replaces it).
+            var manifest = new RunManifest("init", new System.Text.Json.Nodes.JsonObject
+            {
+                ["shape"] = p.GetValue(shape), ["seed"] = p.GetValue(seed), ["dtype"] = p.GetValue(dtype).ToString(),
+                ["tokenizer"] = given is null ? "built-in qwen2.5" : Path.GetFullPath(given),
+            }, new System.Text.Json.Nodes.JsonObject(), new System.Text.Json.Nodes.JsonObject())
+            { Owns = Training.TrainingRun.OwnedFiles };
+            if (RunManifest.Claim(outDir, manifest.Kind) is not null && !p.GetValue(overwrite))
+                throw InputError.Argument($"--out {outDir} already holds a model; use another folder, or --overwrite");
+            manifest.Prepare(outDir, overwrite: true, RunInput.Of(("--tokenizer", given)));
             string tokDir = given ?? BuiltInTokenizer();
             try
             {

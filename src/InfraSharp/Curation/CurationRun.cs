@@ -12,8 +12,16 @@ namespace InfraSharp.Curation;
 /// </summary>
 public static class CurationRun
 {
-    public static CurationResult Run(CurationRunArguments a, string outFile)
+    /// <summary>
+    /// Curates into <paramref name="outFile"/>, which may be no input (data, scores, analysis) and may exist only
+    /// with <see cref="RunOptions.Overwrite"/>.
+    /// </summary>
+    public static CurationResult Run(CurationRunArguments a, string outFile, RunOptions? options = null)
     {
+        options ??= new RunOptions();
+        var reads = RunInput.Of(("--data", a.Data), ("--scores", a.Scores), ("--analysis", a.Analysis)).ToList();
+        OutputGuard.File(outFile, "--out", options.Overwrite, reads);
+        OutputGuard.File(ManifestPath(outFile), "--out", options.Overwrite, reads);
         if (!File.Exists(a.Data)) throw InputError.MissingFile($"--data {a.Data}: no such file", a.Data);
         if (!(a.Strength > 0 && double.IsFinite(a.Strength))) throw InputError.Argument($"--strength must be > 0 (got {a.Strength})");
         if (!(a.Temperature > 0 && double.IsFinite(a.Temperature))) throw InputError.Argument($"--temperature must be > 0 (got {a.Temperature})");
@@ -30,9 +38,12 @@ public static class CurationRun
         };
         var manifest = new RunManifest("curation", JsonSerializer.SerializeToNode(a, CurationJson.Manifest.CurationRunArguments)!.AsObject(),
             inputs, new JsonObject(), new JsonObject { ["rows_in"] = rows.Count, ["rows_out"] = result.Rows.Count });
-        AtomicFile.WriteAllText(outFile + ".manifest.json", manifest.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        AtomicFile.WriteAllText(ManifestPath(outFile), manifest.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         return result;
     }
+
+    /// <summary>Where the manifest of a curated file goes: beside it, <c>OUT.manifest.json</c>.</summary>
+    public static string ManifestPath(string outFile) => outFile + ".manifest.json";
 
     /// <summary>The strategy applied to rows in memory (what the demo and the run share).</summary>
     public static CurationResult Apply(CurationRunArguments a, IReadOnlyList<JsonObject> rows) => a.Strategy switch

@@ -12,6 +12,9 @@ namespace InfraSharp.Evaluation;
 /// </summary>
 public static class EvaluationRun
 {
+    /// <summary>What an evaluation run writes into its folder.</summary>
+    public static readonly string[] OwnedFiles = ["results.jsonl", "summary.json", "summary.md"];
+
     public static EvalSummary Run(EvaluationRunArguments arguments, string outDir, RunOptions? options = null)
     {
         options ??= new RunOptions();
@@ -26,8 +29,10 @@ public static class EvaluationRun
             ["model"] = args.Model is null || args.Samples is not null ? null : Fingerprint.Model(args.Model),
         };
         new RunManifest($"eval_{args.Domain.ToString().ToLowerInvariant()}",
-            JsonSerializer.SerializeToNode(args, EvaluationJson.Manifest.EvaluationRunArguments)!.AsObject(), inputs, new JsonObject())
-            .Prepare(outDir, options.Overwrite);
+            JsonSerializer.SerializeToNode(args, EvaluationJson.Manifest.EvaluationRunArguments)!.AsObject(), inputs,
+            new JsonObject()) { Owns = OwnedFiles }
+            .Prepare(outDir, options.Overwrite, RunInput.Of(("--model", args.Model), ("--problems", args.Problems),
+                ("--samples", args.Samples)));
 
         List<DataRow> problems; List<Evaluator.Completion> completions;
         if (args.Samples is string s)

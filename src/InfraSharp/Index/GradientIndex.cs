@@ -12,6 +12,9 @@ namespace InfraSharp.Index;
 public sealed class GradientIndex : IDisposable
 {
     public const string Kind = "gradient_index";
+
+    /// <summary>What an index build writes into its folder: shards, row tables, segments, the preconditioner.</summary>
+    public static readonly string[] OwnedFiles = ["shards/**", "segments.json", "preconditioner/**"];
     public const string SegmentsFile = "segments.json", ShardFolder = "shards", LockFile = "index.lock";
 
     public required string Dir { get; init; }

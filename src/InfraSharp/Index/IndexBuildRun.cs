@@ -63,6 +63,9 @@ public static class IndexBuildRun
                 ["sign"] = Sign,
                 ["vector"] = "per module, P_out·G·P_inᵀ flattened row-major, modules in plan order",
             });
+        manifest = manifest with { Owns = GradientIndex.OwnedFiles };
+        var inputs = RunInput.Of(("--model", ix.Model), ("--train", args.Train), ("--factors", ix.Factors)).ToList();
+        OutputGuard.Folder(outDir, "--out", inputs);
         if (args.Append && RunManifest.Read(outDir) is null)
             throw InputError.Argument(
                 $"--append: {outDir} holds no index to append to; build it first (without --append)");
@@ -72,17 +75,12 @@ public static class IndexBuildRun
             // The data is not in the manifest (segments grow by appending), so starting over is explicit here. Give
             // --overwrite to one task only: the others of a partitioned build would delete each other's shards.
             string fp = ExampleFingerprint.Of(train);
-            if (GradientIndex.ReadSegments(outDir).Any(s => s.Fingerprint != fp))
-            {
-                ProgressLog.Line($"{outDir}: --overwrite: removing the index of other data");
-                foreach (var f in Directory.EnumerateFileSystemEntries(outDir))
-                {
-                    if (Directory.Exists(f)) Directory.Delete(f, recursive: true);
-                    else File.Delete(f);
-                }
-            }
+            if (RunManifest.Read(outDir) is { } old && RunManifest.IsRunManifest(old)
+                && old["kind"]?.ToString() == GradientIndex.Kind
+                && GradientIndex.ReadSegments(outDir).Any(s => s.Fingerprint != fp))
+                manifest.RemoveRun(outDir, old, "(an index of other data)");
         }
-        manifest.Prepare(outDir, options.Overwrite && !args.Append);
+        manifest.Prepare(outDir, options.Overwrite && !args.Append, inputs);
         Directory.CreateDirectory(Path.Combine(outDir, GradientIndex.ShardFolder));
 
         var part = options.Partition;

@@ -24,7 +24,7 @@ public static class IndexPreconditioner
     {
         // Written into a folder of its own and swapped into place, so that a reader never mixes an old eigenbasis
         // with new eigenvalues: it sees the old preconditioner, the new one, or (for an instant) none.
-        string final = Path.Combine(indexDir, Folder), dir = final + $".tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
+        string final = Path.Combine(indexDir, Folder), dir = AtomicFile.TemporaryName(final);
         Directory.CreateDirectory(dir);
         var factors = projection.Shapes.ToDictionary(s => s.Module, s => new ModuleFactors { Module = s.Module });
         try

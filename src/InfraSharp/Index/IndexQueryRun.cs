@@ -34,9 +34,9 @@ public static class IndexQueryRun
             ProgressLog.Line($"{name}: {clock.Elapsed.TotalSeconds:F2}s");
             clock.Restart();
         }
-        if (RunManifest.Read(outDir) is JsonObject existing && existing["kind"]?.ToString() != Kind)
-            throw InputError.Argument(
-                $"--out {outDir} holds a {existing["kind"]} folder; query results go to a folder of their own");
+        OutputGuard.Folder(outDir, "--out",
+            RunInput.Of(("--index", args.Index), ("--queries", args.Queries), ("--model", args.Model)));
+        RunManifest.Claim(outDir, Kind);
         using var searcher = IndexSearcher.Open(args.Index, args.Model, options.Device, args.Precondition);
         OutputFolder.Create(outDir);
         var queries = searcher.Model.Encode(args.Queries);
@@ -64,7 +64,9 @@ public static class IndexQueryRun
         }
         var manifest = new JsonObject
         {
+            ["format"] = RunManifest.Format,
             ["kind"] = Kind,
+            ["infrasharp"] = RunManifest.Version,
             ["arguments"] = JsonSerializer.SerializeToNode(args, IndexJson.Manifest.IndexQueryRunArguments),
             ["inputs"] = new JsonObject { ["model"] = searcher.Index.ModelFingerprint },
             ["info"] = new JsonObject

@@ -14,6 +14,9 @@ public static class FactorRun
 {
     public const string Kind = "factors";
 
+    /// <summary>What a factors run writes into its folder (stage files, module groups, data partitions).</summary>
+    public static readonly string[] OwnedFiles = ["*.safetensors", "partitions/**"];
+
     public const string Conventions =
         "covariance.safetensors holds sums over real tokens of a·aᵀ and g·gᵀ (g: gradient of each example's summed " +
         "loss w.r.t. the layer output; a with a trailing 1 for layers with a bias) and num_tokens; lambda.safetensors " +
@@ -54,7 +57,8 @@ public static class FactorRun
                 ["examples"] = train.Count, ["tokens"] = train.Sum(e => (long)e.Length), ["conventions"] = Conventions,
                 ["device"] = options.Device,
             });
-        manifest.Prepare(outDir, options.Overwrite);
+        manifest = manifest with { Owns = OwnedFiles };
+        manifest.Prepare(outDir, options.Overwrite, RunInput.Of(("--model", args.Model), ("--data", args.Data)));
         var fit = args.Fit with { TokensPerBatch = tokens };
         return new FactorFitter(lm.Model, modules, strategy, fit, lm.PadId).Fit(train, outDir, options.Partition, null, stage);
     }

@@ -19,6 +19,9 @@ public static class ScoreRun
     public const string Sign =
         "positive = up-weighting the training example improves the query (lowers its loss / raises its log-likelihood)";
 
+    /// <summary>What a score run writes into its folder (scores, their table, chunks of partitions).</summary>
+    public static readonly string[] OwnedFiles = ["*.safetensors", "pairwise.parquet", "examples.json", "chunks/**"];
+
     public static string KindName(ScoreKind kind) => kind == ScoreKind.Self ? "self_scores" : "pairwise_scores";
 
     /// <summary>
@@ -121,7 +124,9 @@ public static class ScoreRun
             {
                 ["train_examples"] = trainEx.Count, ["queries"] = queryEx.Count, ["sign"] = Sign, ["device"] = options.Device,
             });
-        manifest.Prepare(outDir, options.Overwrite);
+        manifest = manifest with { Owns = OwnedFiles };
+        manifest.Prepare(outDir, options.Overwrite, RunInput.Of(("--model", args.Model), ("--factors", args.Factors),
+            ("--train", args.Train), ("--queries", args.Queries)));
         ScoreFiles.WriteExamples(outDir, queryEx, trainEx);
 
         var part = options.Partition;

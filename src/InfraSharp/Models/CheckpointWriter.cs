@@ -34,7 +34,7 @@ public static class CheckpointWriter
     {
         string final = Path.TrimEndingDirectorySeparator(Path.GetFullPath(outDir));
         // A sibling, so the final renames stay on one file system; the .gitignore already covers "*.tmp-*".
-        string staging = $"{final}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
+        string staging = AtomicFile.TemporaryName(final);
         Directory.CreateDirectory(staging);
         try
         {

@@ -15,6 +15,9 @@ namespace InfraSharp.Reporting;
 /// </summary>
 public static class AnalysisRun
 {
+    /// <summary>What an analysis run writes into its folder: the tables, the summary and the report.</summary>
+    public static readonly string[] OwnedFiles = ["*.csv", "*.parquet", "summary.md", "report.html"];
+
     public static AnalysisResult Run(AnalysisRunArguments arguments, string outDir, RunOptions? options = null)
     {
         options ??= new RunOptions();
@@ -26,14 +29,13 @@ public static class AnalysisRun
             ?? throw InputError.MissingFile($"--scores {o.Scores}: no manifest.json (not a score folder)", RunManifest.PathIn(o.Scores));
         var scoreArgs = ReadScoreArguments(o.Scores, scoreManifest);
         var set = ScoreSet.Load(o.Scores);
+        if (o.HeatmapQuery is not null && set.PerToken is not null && set.Queries.All(q => q.Id != o.HeatmapQuery))
+            throw InputError.Argument($"--heatmap-query '{o.HeatmapQuery}' is not a scored query id");
         string modelDir = o.Model ?? scoreArgs.Model;
         LoadedModel.RequireFolder(modelDir, "--model");
         if (o.Model is not null && Fingerprint.Model(modelDir) != scoreManifest["inputs"]?["model"]?.ToString())
             throw InputError.Data($"--model {modelDir}: the scores in {o.Scores} were computed with another model ({scoreArgs.Model})");
         var tok = Tokenizer.Load(modelDir);
-        new RunManifest("analysis", JsonSerializer.SerializeToNode(o, ReportingJson.Manifest.AnalysisRunArguments)!.AsObject(),
-            Inputs: new JsonObject { ["scores"] = Fingerprint.Files([RunManifest.PathIn(o.Scores), Path.Combine(o.Scores, "pairwise.safetensors")]) },
-            Plan: new JsonObject()).Prepare(outDir, options.Overwrite);
         var enc = new ExampleEncoder(tok);
         var trainRows = DatasetReader.Read(o.Train).ToList();
         var train = trainRows.Select(r => EncodeWithText(enc, r)).ToList();
@@ -48,6 +50,12 @@ public static class AnalysisRun
         var trainKeys = GroupKeys.Build(set.Train.Select(t => t.Attributes).ToList(), train.Select(e => e.Length).ToList(), o.GroupBy);
         var queryKeys = GroupKeys.Build(set.Queries.Select(q => q.Attributes).ToList(), set.Queries.Select(_ => 0).ToList(), o.QueryGroupBy);
         var snippets = trainRows.Select(r => AttributionAnalyzer.Snippet(r.Fields)).ToList();
+        // Every input is read and checked above: a bad one leaves no trace in --out.
+        new RunManifest("analysis", JsonSerializer.SerializeToNode(o, ReportingJson.Manifest.AnalysisRunArguments)!.AsObject(),
+            Inputs: new JsonObject { ["scores"] = Fingerprint.Files([RunManifest.PathIn(o.Scores), Path.Combine(o.Scores, "pairwise.safetensors")]) },
+            Plan: new JsonObject()) { Owns = OwnedFiles }
+            .Prepare(outDir, options.Overwrite, RunInput.Of(("--scores", o.Scores), ("--train", o.Train),
+                ("--queries", o.Queries), ("--model", modelDir), ("--lexicon", o.Lexicon), ("--lds", o.Lds)));
         ProgressLog.Line("example-level tables");
         var result = new AnalysisResult
         {

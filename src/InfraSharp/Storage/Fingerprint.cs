@@ -6,12 +6,34 @@ namespace InfraSharp.Storage;
 /// <summary>Content fingerprints that tie artifacts to the exact model, tokenizer and data they came from.</summary>
 public static class Fingerprint
 {
-    /// <summary>SHA-256 over config.json and every weight file's bytes, in name order.</summary>
+    /// <summary>
+    /// SHA-256 over config.json and the weight files' bytes, in name order: the shards a
+    /// <c>model.safetensors.index.json</c> lists, else <c>model.safetensors</c>, else every <c>*.safetensors</c>.
+    /// Other safetensors in the folder (someone's extra files) are not the model and do not change its identity.
+    /// </summary>
     public static string Model(string modelDir)
     {
         var files = new List<string> { Path.Combine(modelDir, "config.json") };
-        files.AddRange(Directory.GetFiles(modelDir, "*.safetensors").OrderBy(f => Path.GetFileName(f), StringComparer.Ordinal));
+        files.AddRange(WeightFiles(modelDir).OrderBy(f => Path.GetFileName(f), StringComparer.Ordinal));
         return Files(files);
+    }
+
+    private static IEnumerable<string> WeightFiles(string modelDir)
+    {
+        string index = Path.Combine(modelDir, "model.safetensors.index.json"), single = Path.Combine(modelDir, "model.safetensors");
+        if (File.Exists(index))
+        {
+            try
+            {
+                if (System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(index))?["weight_map"]
+                    is System.Text.Json.Nodes.JsonObject map)
+                    return map.Select(kv => kv.Value?.ToString() ?? "").Where(n => n.Length > 0)
+                        .Distinct(StringComparer.Ordinal).Select(n => Path.Combine(modelDir, n)).Where(File.Exists);
+            }
+            catch (System.Text.Json.JsonException) { } // the loader names the broken index; here all files count
+        }
+        else if (File.Exists(single)) return [single];
+        return Directory.GetFiles(modelDir, "*.safetensors");
     }
 
     /// <summary>SHA-256 over tokenizer.json, tokenizer_config.json and a chat_template.jinja when present.</summary>

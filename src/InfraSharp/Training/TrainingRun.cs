@@ -21,6 +21,14 @@ public static class TrainingRun
     /// </summary>
     public const string ArgumentsFile = "training_args.json";
 
+    /// <summary>What a training run writes into its folder: the model, tokenizer, arguments, log, checkpoints.</summary>
+    public static readonly string[] OwnedFiles =
+    [
+        "model.safetensors", "model.safetensors.index.json", "model-*-of-*.safetensors", "config.json",
+        "generation_config.json", .. CheckpointWriter.TokenizerFiles, ArgumentsFile, "trainer_log.jsonl",
+        "checkpoint-*/**",
+    ];
+
     public sealed record Result(bool Finished, double? HeldOutLossBefore, double? HeldOutLossAfter, IReadOnlyList<SftTrainer.StepLog> Log);
 
     /// <summary>Trains; <paramref name="resume"/> continues from the folder's latest checkpoint of this same run.</summary>
@@ -38,8 +46,13 @@ public static class TrainingRun
                 ["data"] = Fingerprint.Files([args.Data]),
                 ["model"] = args.Model is null ? null : Fingerprint.Model(args.Model),
             },
-            Plan: new JsonObject());
-        manifest.Prepare(outDir, options.Overwrite);
+            Plan: new JsonObject()) { Owns = OwnedFiles };
+        manifest.Prepare(outDir, options.Overwrite, RunInput.Of(("--data", args.Data), ("--eval-data", args.EvalData),
+            ("--model", args.Model), ("--tokenizer", args.Tokenizer)));
+        // The final model is staged beside the folder (OUT.tmp-…): a killed run's staging is this run's to remove.
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(outDir));
+        AtomicFile.RemoveAbandoned(Path.GetDirectoryName(full)!,
+            rel => AtomicFile.TemporaryTarget(rel.TrimEnd('/')) == Path.GetFileName(full), recursive: false);
         var (lm, tokDir) = Prepare(args, outDir, options.Device);
         using var _ = lm;
         return Train(lm, tokDir, args, outDir, resume, cancel);

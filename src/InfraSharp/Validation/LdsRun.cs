@@ -20,6 +20,13 @@ public static class LdsRun
 {
     public const string Kind = "lds";
 
+    /// <summary>What an LDS run writes into its folder: subsets, retrainings, measurements, scores, tables.</summary>
+    public static readonly string[] OwnedFiles =
+    [
+        "subsets/**", "retrain/**", "measurements/**", "strategies/**", LdsTables.LdsFile, LdsTables.PointsFile,
+        LdsTables.SummaryFile, "report.html", // written by the CLI beside the tables
+    ];
+
     public sealed record Result(bool Complete, IReadOnlyList<LinearDatamodelingScore> Scores, string Message);
 
     public static Result Run(LdsRunArguments arguments, LdsEvaluation evaluation, string outDir,
@@ -62,7 +69,10 @@ public static class LdsRun
             {
                 ["device"] = options.Device, ["sign"] = "lds > 0: larger summed scores, better measured query",
             });
-        manifest.Prepare(outDir, options.Overwrite);
+        manifest = manifest with { Owns = OwnedFiles };
+        manifest.Prepare(outDir, options.Overwrite, RunInput.Of(("--model", args.Model), ("--train", args.Train),
+            ("--queries", args.Queries), ("base model", original.Model), ("training data", original.Data))
+            .Concat(evaluation.Scores.Select(s => new RunInput("--scores", s))));
 
         var subsets = WriteSubsets(outDir, args, rows.Count);
         string measured = Path.Combine(outDir, "measurements");

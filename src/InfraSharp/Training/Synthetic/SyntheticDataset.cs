@@ -66,6 +66,16 @@ public static class SyntheticDataset
         return new Splits(shuffled, queries, eval);
     }
 
+    /// <summary>The files <see cref="Write"/> writes into its folder.</summary>
+    public static readonly string[] FileNames = ["train.jsonl", "queries.jsonl", "eval.jsonl"];
+
+    /// <summary>Refuses a folder where a split file exists already (unless <paramref name="overwrite"/>).</summary>
+    public static void CheckOutput(string outDir, bool overwrite)
+    {
+        if (File.Exists(outDir)) throw InputError.Argument($"--out {outDir} is a file; give a folder");
+        foreach (var f in FileNames) OutputGuard.File(Path.Combine(outDir, f), "--out", overwrite, []);
+    }
+
     public static void Write(string outDir, Splits s)
     {
         Directory.CreateDirectory(outDir);
