@@ -21,13 +21,14 @@ namespace InfraSharp.Explorer;
 public sealed class ExplorerServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly NewAnswerScoring _scoring;
     public string Url { get; }
     /// <summary>The access token (null on loopback, where none is needed).</summary>
     public string? Token { get; }
 
-    private ExplorerServer(WebApplication app, string url, string? token)
+    private ExplorerServer(WebApplication app, NewAnswerScoring scoring, string url, string? token)
     {
-        _app = app; Url = url; Token = token;
+        _app = app; _scoring = scoring; Url = url; Token = token;
     }
 
     public static async Task<ExplorerServer> StartAsync(ExplorerOptions options)
@@ -42,17 +43,24 @@ public sealed class ExplorerServer : IAsyncDisposable
         });
         var app = builder.Build();
         string? token = options.IsLoopback ? null : Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        Map(app, options, data, token);
-        await app.StartAsync();
+        var scoring = new NewAnswerScoring(options, data);
+        Map(app, options, data, scoring, token);
+        try { await app.StartAsync(); }
+        catch (IOException e)
+        {
+            // Kestrel's "address already in use" (and a port the system refuses) is the user's to fix.
+            await app.DisposeAsync();
+            throw InputError.Argument($"--port {options.Port} on {options.Host}: cannot listen ({e.Message})");
+        }
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!
             .Addresses.First();
-        return new ExplorerServer(app, address, token);
+        return new ExplorerServer(app, scoring, address, token);
     }
 
-    private static void Map(WebApplication app, ExplorerOptions options, ExplorerData data, string? token)
+    private static void Map(WebApplication app, ExplorerOptions options, ExplorerData data, NewAnswerScoring scoring,
+        string? token)
     {
         var views = new ExplorerQueries(data);
-        var scoring = new NewAnswerScoring(options, data);
         if (token is not null)
             app.Use(async (ctx, next) =>
             {
@@ -194,7 +202,19 @@ public sealed class ExplorerServer : IAsyncDisposable
         return new JsonObject { ["folder"] = dir, ["tables"] = tables };
     }
 
-    public Task StopAsync() => _app.StopAsync();
+    /// <summary>
+    /// Stops accepting connections, then cancels a running new-answer scoring and waits for it to let go of the
+    /// model and remove its temporary folder.
+    /// </summary>
+    public async Task StopAsync()
+    {
+        await _app.StopAsync();
+        _scoring.Stop();
+    }
 
-    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        _scoring.Stop();
+        await _app.DisposeAsync();
+    }
 }

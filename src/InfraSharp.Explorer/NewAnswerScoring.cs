@@ -17,6 +17,14 @@ public sealed class NewAnswerScoring(ExplorerOptions options, ExplorerData data)
     private readonly object _gate = new();
     private JsonObject _state = new() { ["state"] = "idle" };
     private Stopwatch? _clock;
+    private readonly CancellationTokenSource _stop = new();
+    private Task _running = Task.CompletedTask;
+
+    // One folder per server for the runs' temporary files, so that stopping can remove whatever a run left.
+    private readonly string _temp = Path.Combine(Path.GetTempPath(), "infra-explore", Guid.NewGuid().ToString("N"));
+
+    /// <summary>The folder that holds the runs' temporary files while the server runs.</summary>
+    public string TempFolder => _temp;
 
     public bool Available => options.Factors is not null || options.Index is not null;
 
@@ -40,17 +48,21 @@ public sealed class NewAnswerScoring(ExplorerOptions options, ExplorerData data)
         int run;
         lock (_gate)
         {
-            if (_state["state"]?.ToString() == "running") return null;
+            if (_state["state"]?.ToString() == "running" || _stop.IsCancellationRequested) return null;
             run = ++_runs;
             _state = new JsonObject { ["state"] = "running", ["stage"] = "starting", ["run"] = run };
             _clock = Stopwatch.StartNew();
         }
-        _ = Task.Run(() =>
+        lock (_gate) _running = Task.Run(() =>
         {
             try
             {
                 var result = Score(prompt, answer, k);
                 lock (_gate) { _state = result; _state["state"] = "done"; _state["run"] = run; _clock!.Stop(); }
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                lock (_gate) { _state = new JsonObject { ["state"] = "cancelled", ["run"] = run }; _clock!.Stop(); }
             }
             catch (Exception e)
             {
@@ -67,6 +79,22 @@ public sealed class NewAnswerScoring(ExplorerOptions options, ExplorerData data)
         return run;
     }
 
+    /// <summary>
+    /// Cancels a running scoring (it stops at its next batch), waits for it to finish and removes the temporary
+    /// folder; later requests are refused.
+    /// </summary>
+    public void Stop(TimeSpan? wait = null)
+    {
+        _stop.Cancel();
+        Task running;
+        lock (_gate) running = _running;
+        try { running.Wait(wait ?? TimeSpan.FromSeconds(30)); }
+        catch (AggregateException) { }
+        try { if (Directory.Exists(_temp)) Directory.Delete(_temp, recursive: true); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+
     private void Stage(string stage)
     {
         lock (_gate) _state["stage"] = stage;
@@ -74,7 +102,7 @@ public sealed class NewAnswerScoring(ExplorerOptions options, ExplorerData data)
 
     private JsonObject Score(string prompt, string answer, int k)
     {
-        string dir = Path.Combine(Path.GetTempPath(), "infra-explore", Guid.NewGuid().ToString("N"));
+        string dir = Path.Combine(_temp, Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
         try
         {
@@ -118,7 +146,7 @@ public sealed class NewAnswerScoring(ExplorerOptions options, ExplorerData data)
             Score = saved.Score with { PerToken = false, QueryRank = 0, AggregateQueries = false },
         };
         Stage("scoring the training set");
-        ScoreRun.Run(args, Path.Combine(dir, "scores"), new RunOptions());
+        ScoreRun.Run(args, Path.Combine(dir, "scores"), new RunOptions { Cancellation = _stop.Token });
         using var t = SafeTensorsFile.Open(Path.Combine(dir, "scores", "pairwise.safetensors")).Read("scores");
         return t.to(TorchSharp.torch.ScalarType.Float64).contiguous().data<double>().ToArray();
     }

@@ -19,13 +19,15 @@ public static class CliOptions
     public static Option<string?> OptionalPath(string name, string description) => new(name) { Description = description };
 
     /// <summary>An integer option that must be at least <paramref name="min"/>.</summary>
-    public static Option<int> Int(string name, string description, int defaultValue, int min = 1)
+    public static Option<int> Int(string name, string description, int defaultValue, int min = 1,
+        int max = int.MaxValue)
     {
         var o = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
         o.Validators.Add(r =>
         {
             int v = r.GetValueOrDefault<int>();
             if (v < min) r.AddError($"{name} must be at least {min} (got {v})");
+            if (v > max) r.AddError($"{name} must be at most {max} (got {v})");
         });
         return o;
     }

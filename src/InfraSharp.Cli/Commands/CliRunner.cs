@@ -6,9 +6,15 @@ namespace InfraSharp.Cli.Commands;
 /// </summary>
 public static class CliRunner
 {
-    public static int Run(Func<int> body)
+    /// <summary>
+    /// Runs a command's body under the error contract; with <paramref name="stopOnSigterm"/>, SIGTERM stops it
+    /// resumably with exit code 143 (<see cref="CliSignals"/>); a server handles its signals itself.
+    /// </summary>
+    public static int Run(Func<int> body, bool stopOnSigterm = true)
     {
+        if (stopOnSigterm) CliSignals.Install();
         try { return body(); }
+        catch (Exception e) when (CliSignals.Stopped(e)) { return CliSignals.StoppedExitCode; }
         catch (Exception e) when (InputError.Is(e, out var inner))
         {
             Storage.FreshRunFolders.RollBack();

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using InfraSharp.Explorer;
 
 namespace InfraSharp.Cli.Commands;
@@ -22,7 +23,7 @@ public static class ExploreCommand
             Description = "Address to bind; anything but loopback requires the printed access token on every request",
             DefaultValueFactory = _ => "127.0.0.1",
         };
-        var port = CliOptions.Int("--port", "Port (0: any free one)", 5080, min: 0);
+        var port = CliOptions.Int("--port", "Port (0: any free one)", 5080, min: 0, max: 65535);
         var cmd = new Command("explore", "A local web app over the scores: queries, proponents and opponents "
             + "with token heatmaps, attribute filters, and which training data supports a new answer.")
         { scores, train, queries, analysis, factors, index, model, host, port };
@@ -36,19 +37,27 @@ public static class ExploreCommand
             };
             if (!options.IsLoopback && !System.Net.IPAddress.TryParse(options.Host, out _))
                 throw InputError.Argument($"--host {options.Host}: not an IP address");
+            // Ctrl-C and SIGTERM (docker stop, Kubernetes, systemd, scancel, timeout) alike: stop listening, cancel
+            // a running scoring, remove its temporary folder, exit 0. Registered before the server starts, so that
+            // a signal arriving as it comes up is not left to the web host's own handling (which stops the host
+            // and leaves this thread waiting).
+            using var done = new ManualResetEventSlim();
+            void Stop(PosixSignalContext c) { c.Cancel = true; done.Set(); }
+            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+            using var quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, Stop);
             var server = ExplorerServer.StartAsync(options).GetAwaiter().GetResult();
             string url = server.Token is null ? server.Url : $"{server.Url}/?token={server.Token}";
             Console.WriteLine($"infra explore: {url}");
             if (server.Token is not null)
                 Console.WriteLine($"access token (every request needs it): {server.Token}");
             Console.WriteLine("Ctrl+C stops the server.");
-            using var done = new ManualResetEventSlim();
-            Console.CancelKeyPress += (_, e) => { e.Cancel = true; done.Set(); };
-            AppDomain.CurrentDomain.ProcessExit += (_, _) => done.Set();
             done.Wait();
+            Console.Error.WriteLine("infra explore: stopping");
             server.StopAsync().GetAwaiter().GetResult();
+            server.DisposeAsync().AsTask().GetAwaiter().GetResult();
             return 0;
-        }));
+        }, stopOnSigterm: false));
         return cmd;
     }
 }

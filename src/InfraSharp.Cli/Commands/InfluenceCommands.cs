@@ -60,6 +60,7 @@ public static class InfluenceCommands
             var run = new Storage.RunOptions
             {
                 Partition = share, Overwrite = p.GetValue(overwrite), Device = p.GetValue(device)!,
+                Cancellation = CliSignals.Terminate,
             };
             var r = FactorRun.Run(args, p.GetValue(output)!, run, p.GetValue(stage));
             Console.Error.WriteLine(r.Message);
@@ -126,12 +127,23 @@ public static class InfluenceCommands
             var run = new Storage.RunOptions
             {
                 Partition = p.GetValue(partition)!, Overwrite = p.GetValue(overwrite), Device = p.GetValue(device)!,
+                Cancellation = CliSignals.Terminate,
             };
             var r = ScoreRun.Run(args, p.GetValue(output)!, run);
             Console.Error.WriteLine(r.Message);
             return 0;
         }));
         return cmd;
+    }
+
+    /// <summary>Merging writes into the folder: only into a run folder of the kinds that have partitions.</summary>
+    private static void RequireRun(string dir, string option, params string[] kinds)
+    {
+        var m = Storage.RunManifest.Read(dir)
+            ?? throw InputError.MissingFile($"{option} {dir}: no manifest.json (not a {kinds[0]} folder)",
+                Storage.RunManifest.PathIn(dir));
+        if (!Storage.RunManifest.IsRunManifest(m) || !kinds.Contains(m["kind"]?.ToString()))
+            throw InputError.Data($"{option} {dir}: manifest.json is not a {string.Join(" or ", kinds)} run's");
     }
 
     public static Command Merge()
@@ -142,8 +154,16 @@ public static class InfluenceCommands
         cmd.SetAction(p => CliRunner.Run(() =>
         {
             if (p.GetValue(factors) is null && p.GetValue(scores) is null) throw InputError.Argument("give --factors or --scores");
-            if (p.GetValue(factors) is string f) Console.Error.WriteLine(FactorFiles.MergeAll(f));
-            if (p.GetValue(scores) is string s) Console.Error.WriteLine(ScoreFiles.MergeAll(s));
+            if (p.GetValue(factors) is string f)
+            {
+                RequireRun(f, "--factors", FactorRun.Kind);
+                Console.Error.WriteLine(FactorFiles.MergeAll(f));
+            }
+            if (p.GetValue(scores) is string s)
+            {
+                RequireRun(s, "--scores", ScoreRun.KindName(ScoreKind.Pairwise), ScoreRun.KindName(ScoreKind.Self));
+                Console.Error.WriteLine(ScoreFiles.MergeAll(s));
+            }
             return 0;
         }));
         return cmd;

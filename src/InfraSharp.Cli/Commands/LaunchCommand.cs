@@ -139,6 +139,7 @@ public static class LaunchCommand
         {
             // Paths are the pods' (under --mount-path); nothing is checked on this machine.
             var args = chain.Read(p, "infra", keepPaths: true);
+            args.CheckOutput();
             var k = new KubernetesOptions
             {
                 Image = p.GetValue(image)!, Claim = p.GetValue(claim)!, MountPath = p.GetValue(mount)!, Namespace = p.GetValue(ns),

@@ -48,14 +48,14 @@ public static class TrainCommand
                 },
             };
             // Ctrl-C stops at the next step boundary with a checkpoint, instead of losing the run.
-            using var cts = new CancellationTokenSource();
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(CliSignals.Terminate);
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
             Console.CancelKeyPress += onCancel;
             try
             {
                 var r = TrainingRun.Run(args, p.GetValue(output)!, new() { Overwrite = p.GetValue(overwrite), Device = p.GetValue(device)! },
                     p.GetValue(resume), cts.Token);
-                return r.Finished ? 0 : 130;
+                return r.Finished ? 0 : CliSignals.Terminate.IsCancellationRequested ? CliSignals.StoppedExitCode : 130;
             }
             finally { Console.CancelKeyPress -= onCancel; }
         }));

@@ -16,6 +16,12 @@ namespace InfraSharp.Influence;
 /// </summary>
 public sealed class FactorFitter(CausalLM model, TrackedModules modules, InfluenceStrategy strategy, FactorArguments args, int padId = 0)
 {
+    /// <summary>
+    /// Checked before every batch and every module's eigendecomposition: a cancelled fit stops there, and what it
+    /// wrote (whole stage and partition files only) is what the same run resumes from.
+    /// </summary>
+    public CancellationToken Cancellation { get; init; }
+
     public sealed record Result(bool Complete, string Message)
     {
         /// <summary>Seconds spent per stage in this run (covariance, eigen, lambda), for benchmarks and logs.</summary>
@@ -123,6 +129,7 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
         {
             foreach (var name in names)
             {
+                Cancellation.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
                 var f = new ModuleFactors { Module = name };
                 FactorFiles.ReadStage(outDir, FactorFiles.Covariance, new Dictionary<string, ModuleFactors> { [name] = f },
@@ -174,6 +181,7 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
                 var progress = new ProgressLog(what, end - start);
                 foreach (var (s, n) in TokenBatches.Plan(data, start, end, args.TokensPerBatch))
                 {
+                    Cancellation.ThrowIfCancellationRequested();
                     using var scope = NewDisposeScope();
                     var chunk = data.Skip(s).Take(n).ToList();
                     long[]? seeds = args.Fisher == FisherMode.Sampled

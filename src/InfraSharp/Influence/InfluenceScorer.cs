@@ -13,6 +13,9 @@ namespace InfraSharp.Influence;
 public sealed class InfluenceScorer(CausalLM model, TrackedModules modules, InfluenceStrategy strategy,
     IReadOnlyDictionary<string, ModuleFactors> factors, ScoreArguments args, int padId = 0)
 {
+    /// <summary>Checked before every batch: a cancelled scorer stops between batches.</summary>
+    public CancellationToken Cancellation { get; init; }
+
     /// <summary>
     /// Preconditioned query gradients, a batch of queries at a time. At rank R each batch's matrices are factored
     /// as soon as they are formed (each query's factorisation is its own, seeded by the batch's first index), so
@@ -29,6 +32,7 @@ public sealed class InfluenceScorer(CausalLM model, TrackedModules modules, Infl
         int done = 0;
         foreach (var (s, n) in TokenBatches.Plan(queries, 0, queries.Count, args.TokensPerBatch))
         {
+            Cancellation.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var bg = BatchGradients.Compute(model, queries.Skip(s).Take(n).ToList(), modules.Names, measurement: args.Measurement,
                 padId: padId, statistics: args.StatisticsDType);
@@ -49,6 +53,7 @@ public sealed class InfluenceScorer(CausalLM model, TrackedModules modules, Infl
         var pq = new PreconditionedQueries { Count = args.AggregateQueries ? 1 : queries.Count };
         foreach (var m in modules.Names)
         {
+            Cancellation.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             if (factorEarly)
             {
@@ -76,6 +81,7 @@ public sealed class InfluenceScorer(CausalLM model, TrackedModules modules, Infl
         var pairwise = new List<Tensor>(); var perToken = new List<Tensor>();
         foreach (var (s, n) in TokenBatches.Plan(train, start, end, args.TokensPerBatch))
         {
+            Cancellation.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var bg = BatchGradients.Compute(model, train.Skip(s).Take(n).ToList(), modules.Names, padId: padId,
                 statistics: args.StatisticsDType);
@@ -142,6 +148,7 @@ public sealed class InfluenceScorer(CausalLM model, TrackedModules modules, Infl
         var parts = new List<Tensor>();
         foreach (var (s, n) in TokenBatches.Plan(train, start, end, args.TokensPerBatch))
         {
+            Cancellation.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var bg = BatchGradients.Compute(model, train.Skip(s).Take(n).ToList(), modules.Names, padId: padId,
                 statistics: args.StatisticsDType);

@@ -45,7 +45,8 @@ public static class ScoreFiles
     /// each group writes its share of a chunk, and the last group adds the shares into the chunk file.
     /// </summary>
     public static void RunChunks(string dir, string kind, IReadOnlyList<(int Start, int End)> chunks,
-        Func<int, int, IEnumerable<KeyValuePair<string, Tensor>>> compute, Partition? group = null)
+        Func<int, int, IEnumerable<KeyValuePair<string, Tensor>>> compute, Partition? group = null,
+        CancellationToken cancel = default)
     {
         if (chunks.Count == 0) return;
         group ??= Partition.Whole;
@@ -53,6 +54,7 @@ public static class ScoreFiles
         var progress = new ProgressLog($"{kind} scores{(group.IsWhole ? "" : $" modules {group}")}", end - start);
         foreach (var (s, e) in chunks)
         {
+            cancel.ThrowIfCancellationRequested();
             string path = ChunkPath(dir, kind, s, e);
             string mine = GroupChunkPath(dir, kind, s, e, group);
             if (!File.Exists(path) && (group.IsWhole || !File.Exists(mine)))

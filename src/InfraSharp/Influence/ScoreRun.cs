@@ -140,9 +140,11 @@ public static class ScoreRun
             try
             {
                 // The session's scorer has the requested token budget; this one the resolved budget.
-                var scorer = new InfluenceScorer(lm.Model, modules, session.Strategy, factors, score, lm.PadId);
+                var scorer = new InfluenceScorer(lm.Model, modules, session.Strategy, factors, score, lm.PadId)
+                    { Cancellation = options.Cancellation };
                 if (args.Kind == ScoreKind.Self)
-                    ScoreFiles.RunChunks(outDir, kind, chunks, (s, e) => [KeyValuePair.Create("scores", scorer.SelfScores(trainEx, s, e))], group);
+                    ScoreFiles.RunChunks(outDir, kind, chunks, (s, e) => [KeyValuePair.Create("scores", scorer.SelfScores(trainEx, s, e))], group,
+                        options.Cancellation);
                 else
                 {
                     int width = trainEx.Max(e => e.Length);
@@ -153,7 +155,7 @@ public static class ScoreRun
                         var list = new List<KeyValuePair<string, Tensor>> { KeyValuePair.Create("scores", pw) };
                         if (pt is not null) list.Add(KeyValuePair.Create("per_token", pt));
                         return list;
-                    }, group);
+                    }, group, options.Cancellation);
                 }
             }
             finally

@@ -26,8 +26,14 @@ public sealed record LaunchArguments
         if (!File.Exists(Factors.Data)) throw InputError.MissingFile($"--data {Factors.Data}: no such file", Factors.Data);
         if (!Directory.Exists(Factors.Model)) throw InputError.MissingFile($"--model {Factors.Model}: no such folder", Factors.Model);
         if (Scores?.Queries is string q && !File.Exists(q)) throw InputError.MissingFile($"--queries {q}: no such file", q);
-        // The chain writes OUT/launch, OUT/factors and OUT/scores: none of it may land on an input.
+        CheckOutput();
+    }
+
+    /// <summary>
+    /// The chain writes OUT/launch, OUT/factors and OUT/scores: none of it may land on an input (paths compared as
+    /// given, so this holds for a pod's paths too).
+    /// </summary>
+    public void CheckOutput() =>
         Storage.OutputGuard.Folder(Out, "--out",
             Storage.RunInput.Of(("--model", Factors.Model), ("--data", Factors.Data), ("--queries", Scores?.Queries)));
-    }
 }

@@ -14,4 +14,10 @@ public sealed record RunOptions
     /// on another machine's device, and the results agree within the compute dtype's rounding.
     /// </summary>
     public string Device { get; init; } = "cpu";
+
+    /// <summary>
+    /// Stops the run between batches and chunks (throwing <see cref="OperationCanceledException"/>), leaving a folder
+    /// that the same run resumes: what was written is whole, what was not is redone.
+    /// </summary>
+    public CancellationToken Cancellation { get; init; }
 }
