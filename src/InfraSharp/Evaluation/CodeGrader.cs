@@ -11,7 +11,7 @@ public sealed class CodeGrader(PythonSandbox sandbox)
         {
             foreach (var (input, expected) in problem.IoCases)
             {
-                var (r, stdout) = sandbox.Run(code, input);
+                var (r, stdout) = sandbox.Run(code, input, stdinStdout: true);
                 if (!r.Passed) return (r, code);
                 if (Canon(stdout) != Canon(expected))
                     return (new ExecutionResult(false, ExecutionResult.WrongAnswer, $"stdout differs for input {Short(input)}"), code);

@@ -28,22 +28,30 @@ public static class EvaluationRun
             ["samples"] = args.Samples is null ? null : Fingerprint.Files([args.Samples]),
             ["model"] = args.Model is null || args.Samples is not null ? null : Fingerprint.Model(args.Model),
         };
+        // Problems and samples are read and checked before the output folder is touched, so that a bad row
+        // (a duplicate id, a missing answer or test) leaves it as it was.
+        var completions = args.Samples is string s ? Evaluator.ReadSamples(s) : null;
+        List<DataRow> problems;
+        if (args.Problems is string p)
+        {
+            problems = DatasetReader.Read(p).ToList();
+            Evaluator.ById(problems);
+        }
+        else problems = Evaluator.ProblemsOfSamples(DatasetReader.Read(args.Samples!), args.Domain);
+        foreach (var row in problems)
+        {
+            if (args.Domain == EvalDomain.Math) Evaluator.GoldAnswer(row);
+            else CodeProblem.FromRow(row.Fields, row.Where);
+        }
+
         new RunManifest($"eval_{args.Domain.ToString().ToLowerInvariant()}",
             JsonSerializer.SerializeToNode(args, EvaluationJson.Manifest.EvaluationRunArguments)!.AsObject(), inputs,
             new JsonObject()) { Owns = OwnedFiles }
             .Prepare(outDir, options.Overwrite, RunInput.Of(("--model", args.Model), ("--problems", args.Problems),
                 ("--samples", args.Samples)));
 
-        List<DataRow> problems; List<Evaluator.Completion> completions;
-        if (args.Samples is string s)
+        if (completions is null)
         {
-            completions = Evaluator.ReadSamples(s);
-            var source = args.Problems ?? s;
-            problems = DatasetReader.Read(source).GroupBy(Evaluator.ProblemId).Select(x => x.First()).ToList();
-        }
-        else
-        {
-            problems = DatasetReader.Read(args.Problems!).ToList();
             using var lm = LoadedModel.Load(args.Model!, args.DType, options.Device);
             completions = Generate(lm, problems, args.Sampling);
         }

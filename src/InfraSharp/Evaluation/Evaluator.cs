@@ -28,11 +28,60 @@ public static class Evaluator
     public static string ProblemId(DataRow row) =>
         (row.Fields["task_id"] ?? row.Fields["id"])?.ToString() ?? $"{Path.GetFileName(row.File)}:{row.Line}";
 
+    /// <summary>
+    /// Problem rows by id. A second row with an id already seen is refused, naming the file and both lines:
+    /// keeping either would grade some samples against the other row's answer or tests without a word.
+    /// </summary>
+    public static Dictionary<string, DataRow> ById(IEnumerable<DataRow> problems)
+    {
+        var byId = new Dictionary<string, DataRow>();
+        foreach (var row in problems)
+        {
+            string id = ProblemId(row);
+            if (byId.TryGetValue(id, out var first))
+                throw InputError.Data(first.File == row.File
+                    ? $"{row.File}: problem id '{id}' is on line {first.Line} and again on line {row.Line}; " +
+                        "problem ids must be unique"
+                    : $"problem id '{id}' is in {first.Where} and again in {row.Where}; problem ids must be unique");
+            byId[id] = row;
+        }
+        return byId;
+    }
+
+    /// <summary>
+    /// The problems of a samples file that is its own problem set: one row per sample, so an id repeats, and its
+    /// first row stands for the problem. Rows of one problem that differ in what grading reads (the answer, or the
+    /// tests) are refused, naming the file and both lines.
+    /// </summary>
+    public static List<DataRow> ProblemsOfSamples(IEnumerable<DataRow> rows, EvalDomain domain)
+    {
+        string[] graded = domain == EvalDomain.Math
+            ? ["answer"]
+            : ["prompt", "test", "entry_point", "test_cases", "inputs", "outputs"];
+        var first = new Dictionary<string, DataRow>();
+        var problems = new List<DataRow>();
+        foreach (var row in rows)
+        {
+            string id = ProblemId(row);
+            if (!first.TryGetValue(id, out var f))
+            {
+                first[id] = row;
+                problems.Add(row);
+                continue;
+            }
+            foreach (var field in graded)
+                if (!JsonNode.DeepEquals(f.Fields[field], row.Fields[field]))
+                    throw InputError.Data($"{row.File}: the rows of problem '{id}' on lines {f.Line} and {row.Line} " +
+                        $"differ in '{field}'");
+        }
+        return problems;
+    }
+
     private static string? Difficulty(JsonObject o) => o["difficulty"]?.ToString() ?? o["level"]?.ToString();
 
     public static List<SampleResult> GradeMath(IReadOnlyList<DataRow> problems, IReadOnlyList<Completion> completions)
     {
-        var byId = problems.ToDictionary(ProblemId);
+        var byId = ById(problems);
         return completions.Select(c =>
         {
             if (!byId.TryGetValue(c.ProblemId, out var row)) throw InputError.Data($"completion for unknown problem '{c.ProblemId}'");
@@ -54,7 +103,8 @@ public static class Evaluator
     public static List<SampleResult> GradeCode(IReadOnlyList<DataRow> problems, IReadOnlyList<Completion> completions,
         SandboxLimits? limits = null, int parallelism = 0)
     {
-        var byId = problems.ToDictionary(ProblemId, r => (Row: r, Problem: CodeProblem.FromRow(r.Fields, r.Where)));
+        var byId = ById(problems).ToDictionary(
+            kv => kv.Key, kv => (Row: kv.Value, Problem: CodeProblem.FromRow(kv.Value.Fields, kv.Value.Where)));
         var grader = new CodeGrader(new PythonSandbox(limits));
         var results = new SampleResult[completions.Count];
         var progress = new ProgressLog("execute", completions.Count);

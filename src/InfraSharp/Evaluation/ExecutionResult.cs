@@ -21,6 +21,12 @@ public sealed record ExecutionResult(bool Passed, string Reason, string Detail)
     /// <summary>A file outgrew the per-file limit, or the private working directory filled up.</summary>
     public const string DiskLimit = "disk_limit";
 
+    /// <summary>
+    /// Threads or processes the program started were still running after it ended (the tests' answer alone does
+    /// not pass: the whole process tree must have exited within the limits).
+    /// </summary>
+    public const string LingeringProcess = "lingering_process";
+
     /// <summary>The sandbox itself failed to start the program (a bubblewrap error, not the program's fault).</summary>
     public const string SandboxError = "sandbox_error";
 }

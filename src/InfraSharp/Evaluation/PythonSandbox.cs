@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.ComponentModel;
 using System.Diagnostics;
+using System.Security.Cryptography;
 
 namespace InfraSharp.Evaluation;
 
@@ -46,13 +47,21 @@ public sealed class PythonSandbox
 
     public bool IsSandboxed => _bwrap is not null;
 
-    /// <summary>Runs <paramref name="program"/>; with <paramref name="stdin"/>, feeds it and returns stdout.</summary>
-    public (ExecutionResult Result, string Stdout) Run(string program, string? stdin = null) =>
-        Execute(_bwrap, Limits, program, stdin);
+    /// <summary>
+    /// Runs <paramref name="program"/>; with <paramref name="stdin"/>, feeds it and returns stdout. A program whose
+    /// tests are part of it fails on any <c>SystemExit</c> (the tests did not finish); a stdin/stdout program
+    /// (<paramref name="stdinStdout"/>, judged by its output) may end with <c>sys.exit(0)</c>.
+    /// </summary>
+    public (ExecutionResult Result, string Stdout) Run(
+        string program, string? stdin = null, bool stdinStdout = false) =>
+        Execute(_bwrap, Limits, program, stdin, stdinStdout);
 
     private static (ExecutionResult Result, string Stdout) Execute(
-        string? bwrap, SandboxLimits limits, string program, string? stdin)
+        string? bwrap, SandboxLimits limits, string program, string? stdin, bool stdinStdout)
     {
+        // The verdict is accepted only with this run's nonce, which reaches the harness's supervisor and never the
+        // program (see SandboxHarness).
+        string nonce = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         var box = Directory.CreateTempSubdirectory("infrasharp-sandbox-");
         try
         {
@@ -67,17 +76,18 @@ public sealed class PythonSandbox
                 if (Bubblewrap.DropsRoot) ShareWithNobody(box.FullName, programFile, harnessFile);
                 string inside = Bubblewrap.BoxDir;
                 psi = Bubblewrap.StartInfo(bwrap, box.FullName, Harness(Path.Combine(inside, "harness.py"),
-                    Path.Combine(inside, "program.py"), limits, cpu, limits.MaxProcesses, Bubblewrap.Writable));
+                    Path.Combine(inside, "program.py"), limits, cpu, limits.MaxProcesses, Bubblewrap.Writable,
+                    stdinStdout));
             }
-            else psi = Unsandboxed(box.FullName, harnessFile, programFile, limits, cpu);
+            else psi = Unsandboxed(box.FullName, harnessFile, programFile, limits, cpu, stdinStdout);
 
-            var run = BoundedProcess.Run(psi, stdin, limits.WallTime, limits.MaxOutputBytes);
+            var run = BoundedProcess.Run(psi, nonce + "\n" + stdin, limits.WallTime, limits.MaxOutputBytes);
             if (run.TimedOut)
             {
                 var killed = $"killed after {limits.WallTime.TotalSeconds:F1}s";
                 return (new ExecutionResult(false, ExecutionResult.Timeout, killed), run.Stdout);
             }
-            return (Classify(run.ExitCode, run.Stderr), run.Stdout);
+            return (Classify(run.ExitCode, run.Stderr, nonce), run.Stdout);
         }
         finally
         {
@@ -86,16 +96,17 @@ public sealed class PythonSandbox
     }
 
     private static List<string> Harness(string harness, string program, SandboxLimits limits, int cpu, int nproc,
-        IEnumerable<string> writable) =>
+        IEnumerable<string> writable, bool stdinStdout) =>
         ["python3", "-I", harness, program, limits.MemoryBytes.ToString(), cpu.ToString(), nproc.ToString(),
-            MaxFileBytes.ToString(), string.Join(':', writable)];
+            MaxFileBytes.ToString(), string.Join(':', writable), stdinStdout ? "1" : "0"];
 
     // The old, unconfined path. No RLIMIT_NPROC: outside a user namespace it would count all the user's processes.
     private static ProcessStartInfo Unsandboxed(string dir, string harness, string program, SandboxLimits limits,
-        int cpu)
+        int cpu, bool stdinStdout)
     {
         var psi = new ProcessStartInfo { WorkingDirectory = dir, UseShellExecute = false };
-        var command = Harness(harness, program, limits, cpu, nproc: 0, [dir, "/tmp", "/dev/null", "/dev/shm"]);
+        var command = Harness(harness, program, limits, cpu, nproc: 0, [dir, "/tmp", "/dev/null", "/dev/shm"],
+            stdinStdout);
         if (CanUnshare.Value) command.InsertRange(0, ["unshare", "-n"]);
         psi.FileName = command[0];
         foreach (var a in command.Skip(1)) psi.ArgumentList.Add(a);
@@ -135,7 +146,7 @@ public sealed class PythonSandbox
         var limits = new SandboxLimits { WallTime = TimeSpan.FromSeconds(30), MemoryBytes = 512L << 20 };
         try
         {
-            var (r, stdout) = Execute(bwrap, limits, "import sys\nsys.stdout.write('ok')\n", null);
+            var (r, stdout) = Execute(bwrap, limits, "import sys\nsys.stdout.write('ok')\n", null, false);
             if (r.Passed && stdout == "ok") return null;
             string detail = r.Detail.ReplaceLineEndings(" ");
             return $"{bwrap} failed a probe run: {r.Reason} {(detail.Length > 200 ? detail[..200] : detail)}".Trim();
@@ -146,26 +157,34 @@ public sealed class PythonSandbox
         }
     }
 
-    private static ExecutionResult Classify(int exitCode, string stderr)
+    /// <summary>
+    /// The verdict from the harness's line that carries <paramref name="nonce"/>; any other marker line is the
+    /// program's and means nothing. "passed" counts only with exit code 0: the supervisor exits so only after
+    /// the program and everything it started have ended.
+    /// </summary>
+    private static ExecutionResult Classify(int exitCode, string stderr, string nonce)
     {
-        int at = stderr.LastIndexOf("__INFRASHARP__ ", StringComparison.Ordinal);
+        string marker = "__INFRASHARP__ " + nonce + " ";
+        int at = stderr.LastIndexOf(marker, StringComparison.Ordinal);
         if (at >= 0)
         {
-            string line = stderr[(at + 15)..].Trim();
+            string line = stderr[(at + marker.Length)..];
+            int end = line.IndexOf('\n');
+            line = (end < 0 ? line : line[..end]).Trim();
             int sp = line.IndexOf(' ');
             string kind = sp < 0 ? line : line[..sp], detail = sp < 0 ? "" : line[(sp + 1)..];
+            if (kind == ExecutionResult.Ok && exitCode != 0)
+                return new ExecutionResult(false, ExecutionResult.RuntimeError, $"exit code {exitCode} after passing");
             return new ExecutionResult(kind == ExecutionResult.Ok, kind, detail);
         }
-        // No report: the process died from a signal (SIGXCPU for CPU time, SIGKILL/SIGSEGV for memory), or
-        // bwrap itself failed before python ran.
+        // No verdict: bwrap itself failed before python ran, or the supervisor was killed (it has no rlimits, so
+        // by the program, the only other process that may signal it); every way the program itself can end, a
+        // signal or the memory limit included, the supervisor reports.
         string tail = (stderr.Length > 300 ? stderr[^300..] : stderr).Trim();
         if (tail.StartsWith("bwrap:", StringComparison.Ordinal) || tail.Contains("\nbwrap:", StringComparison.Ordinal)
             || tail.StartsWith("setpriv:", StringComparison.Ordinal))
             return new ExecutionResult(false, ExecutionResult.SandboxError, tail);
-        if (exitCode == 137 || exitCode == -9 || tail.Contains("MemoryError"))
-            return new ExecutionResult(false, ExecutionResult.MemoryLimit, tail);
-        if (exitCode == 152 || exitCode == -24)
-            return new ExecutionResult(false, ExecutionResult.Timeout, "CPU time limit");
-        return new ExecutionResult(false, ExecutionResult.RuntimeError, $"exit code {exitCode}: {tail}");
+        return new ExecutionResult(false, ExecutionResult.RuntimeError,
+            $"the harness ended without a verdict (exit code {exitCode}): {tail}".Trim().TrimEnd(':'));
     }
 }

@@ -200,8 +200,12 @@ public class SandboxTests
         Assert.Equal("done\n", quitOut);
     }
 
+    /// <summary>
+    /// The grandchild outlives the program: that is a failure now (a sample passes only when the whole process
+    /// tree has exited), reported at once rather than at the wall clock, and the grandchild is gone.
+    /// </summary>
     [Fact]
-    public async Task AnOrphanedGrandchildHoldingStdoutDoesNotHoldTheCaller()
+    public async Task AnOrphanedGrandchildHoldingStdoutDoesNotHoldTheCallerAndFails()
     {
         string sleep = UniqueSleep(60);
         string program = $"""
@@ -217,8 +221,8 @@ public class SandboxTests
         var clock = Stopwatch.StartNew();
         var (r, stdout) = await Task.Run(() => sandbox.Run(program))
             .WaitAsync(sandbox.Limits.WallTime + TimeSpan.FromSeconds(10));
-        Assert.True(clock.Elapsed < sandbox.Limits.WallTime + TimeSpan.FromSeconds(3), $"took {clock.Elapsed}");
-        Assert.True(r.Passed, r.Detail);
+        Assert.True(clock.Elapsed < sandbox.Limits.WallTime, $"took {clock.Elapsed}");
+        AssertReason(ExecutionResult.LingeringProcess, r);
         Assert.Equal("parent done\n", stdout);
         AssertNoneLeft(sleep);
     }
