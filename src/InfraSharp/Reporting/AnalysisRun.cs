@@ -31,6 +31,7 @@ public static class AnalysisRun
         if (o.Model is not null && Fingerprint.Model(modelDir) != scoreManifest["inputs"]?["model"]?.ToString())
             throw InputError.Data($"--model {modelDir}: the scores in {o.Scores} were computed with another model ({scoreArgs.Model})");
         var tok = Tokenizer.Load(modelDir);
+        var lex = Lexicon.Load(o.Lexicon); // before the manifest: a bad lexicon leaves --out untouched
         new RunManifest("analysis", JsonSerializer.SerializeToNode(o, ReportingJson.Manifest.AnalysisRunArguments)!.AsObject(),
             Inputs: new JsonObject { ["scores"] = Fingerprint.Files([RunManifest.PathIn(o.Scores), Path.Combine(o.Scores, "pairwise.safetensors")]) },
             Plan: new JsonObject()).Prepare(outDir, options.Overwrite);
@@ -43,7 +44,6 @@ public static class AnalysisRun
         if (set.Q > 1 && queryRows.Count != set.Q)
             throw InputError.Data($"{o.Queries}: its {queryRows.Count} rows are not the {set.Q} queries scored in {o.Scores}");
 
-        var lex = Lexicon.Load(o.Lexicon);
         var analyzer = new AttributionAnalyzer(set, lex) { TopK = o.TopK };
         var trainKeys = GroupKeys.Build(set.Train.Select(t => t.Attributes).ToList(), train.Select(e => e.Length).ToList(), o.GroupBy);
         var queryKeys = GroupKeys.Build(set.Queries.Select(q => q.Attributes).ToList(), set.Queries.Select(_ => 0).ToList(), o.QueryGroupBy);
