@@ -20,7 +20,8 @@ public static class IndexVerifier
             + $"({Bytes / 1e6:F1} MB in {Seconds:F1}s)";
     }
 
-    public static Result Verify(string dir)
+    /// <param name="preconditioner">Also load the preconditioner (off for a synthetic store: it has none).</param>
+    public static Result Verify(string dir, bool preconditioner = true)
     {
         var clock = Stopwatch.StartNew();
         using var index = GradientIndex.Open(dir);
@@ -34,13 +35,13 @@ public static class IndexVerifier
             long listed = IndexRows.ReadStrings(table, "id").LongLength;
             if (listed != shard.Header.Rows)
                 throw InputError.Data($"{table}: {listed} rows, its shard holds {shard.Header.Rows}");
-            long step = shard.WholeBlocks(8192);
+            long step = shard.WholeBlocks(1); // one checksum block (at most 16 MiB) at a time
             for (long s = 0; s < shard.Header.Rows; s += step)
             {
                 using var scope = NewDisposeScope();
                 long n = Math.Min(step, shard.Header.Rows - s);
-                var v = shard.Vectors(s, n); // checks the blocks' checksums
-                if (ShardFile.FirstNonFiniteRow(v) is long bad)
+                var (stored, scales) = shard.Block(s, n); // checks the blocks' checksums
+                if (ShardFile.FirstNonFiniteStoredRow(stored, scales) is long bad)
                     throw InputError.Data($"{shard.Path}: row {s + bad} (id '{index.Ids()[(int)(rows + s + bad)]}') "
                         + "holds NaN or Inf; rebuild the index");
                 progress.Report((int)Math.Min(int.MaxValue, rows + s + n));
@@ -49,8 +50,11 @@ public static class IndexVerifier
             blocks += shard.BlockCount;
             bytes += new FileInfo(shard.Path).Length;
         }
-        var strategy = InfluenceStrategy.Get(index.Arguments.StrategyName);
-        foreach (var f in IndexPreconditioner.Load(index, strategy, CPU).Values) f.Dispose();
+        if (preconditioner)
+        {
+            var strategy = InfluenceStrategy.Get(index.Arguments.StrategyName);
+            foreach (var f in IndexPreconditioner.Load(index, strategy, CPU).Values) f.Dispose();
+        }
         return new Result(index.Shards.Count, rows, blocks, bytes, clock.Elapsed.TotalSeconds);
     }
 }

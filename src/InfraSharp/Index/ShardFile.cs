@@ -131,6 +131,27 @@ public sealed class ShardFile : IDisposable
         return finite.logical_not().nonzero()[0, 0].item<long>();
     }
 
+    /// <summary>
+    /// The first row of a block as stored (<see cref="Block"/>'s rows and scales) that holds NaN or Inf, or null;
+    /// float16 rows are tested on their bits (exponent all ones), which is many times faster than widening them.
+    /// A finite stored value times a finite scale stays finite (float16 rows hold magnitudes of at most 1).
+    /// </summary>
+    public static long? FirstNonFiniteStoredRow(Tensor rows, Tensor scales)
+    {
+        using var scope = NewDisposeScope();
+        Tensor bad;
+        if (rows.dtype == ScalarType.Float16)
+        {
+            var bits = empty(rows.shape, dtype: ScalarType.Int16); // the same bytes, read as integers
+            rows.bytes.CopyTo(bits.bytes);
+            bad = bits.bitwise_and(0x7C00).eq(0x7C00).any(1);
+        }
+        else bad = rows.isfinite().logical_not().any(1);
+        bad = bad.logical_or(scales.isfinite().logical_not());
+        if (!bad.any().item<bool>()) return null;
+        return bad.nonzero()[0, 0].item<long>();
+    }
+
     /// <summary>Streams a tensor's bytes in pieces a span can hold (a shard may pass 2 GiB).</summary>
     private static void WriteLarge(Stream s, Tensor t)
     {

@@ -122,6 +122,30 @@ public class ShardIntegrityTests
         Assert.Null(ShardFile.FirstNonFiniteRow(v));
     }
 
+    [Theory]
+    [InlineData(float.NaN)]
+    [InlineData(float.PositiveInfinity)]
+    [InlineData(float.NegativeInfinity)]
+    public void StoredRowsAreTestedOnTheirBitsAsWidened(float value)
+    {
+        var v = randn([300, 7], generator: new Generator(3)) * 1000;
+        var scales = ones(300);
+        foreach (var dtype in new[] { ScalarType.Float16, ScalarType.Float32 })
+        {
+            var stored = v.to(dtype);
+            Assert.Null(ShardFile.FirstNonFiniteStoredRow(stored, scales));
+            stored[211, 6] = tensor(value, dtype);
+            stored[250, 0] = tensor(value, dtype);
+            // The reference: the rows widened to float32 and tested with isfinite.
+            Assert.Equal(ShardFile.FirstNonFiniteRow(stored.to(ScalarType.Float32)),
+                ShardFile.FirstNonFiniteStoredRow(stored, scales));
+            Assert.Equal(211L, ShardFile.FirstNonFiniteStoredRow(stored, scales));
+            var badScale = scales.clone();
+            badScale[17] = tensor(value);
+            Assert.Equal(17L, ShardFile.FirstNonFiniteStoredRow(v.to(dtype), badScale));
+        }
+    }
+
     [Fact]
     public void ReadsAreWholeBlocks()
     {
