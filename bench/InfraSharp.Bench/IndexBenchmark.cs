@@ -128,6 +128,84 @@ public static class IndexBenchmark
     }
 
     /// <summary>
+    /// <c>index-check-cost DIR</c>: what the integrity checks cost a warm query. The scanner (every block checked
+    /// against its checksum, scores checked finite) against the same scan without checks, written here from the
+    /// documented shard layout (copy each block from the mapping, widen, multiply, keep the top k), alternated three
+    /// times for 1 and 16 queries; then XXH3-64 alone over every shard's rows, and <c>infra index verify</c>'s pass.
+    /// </summary>
+    public static void CheckCost(string dir)
+    {
+        using var index = GradientIndex.Open(dir);
+        long bytes = index.Shards.Sum(s => new FileInfo(s.Path).Length);
+        Console.WriteLine($"store: {index.Rows} rows x {index.Dimension}, {bytes / 1e9:F2} GB in {index.Shards.Count} "
+            + "shards");
+        _ = index.Ids();
+        var scanner = new ShardScanner(index);
+        foreach (var s in index.Shards) UncheckedScan(s, randn([1, index.Dimension]), 100); // warm the page cache
+        Console.WriteLine("| queries | checked s | unchecked s | cost |");
+        Console.WriteLine("| --- | --- | --- | --- |");
+        foreach (int q in new[] { 1, 16 })
+        {
+            using var queries = randn([q, index.Dimension], generator: new Generator((ulong)q));
+            var ch = new List<double>();
+            var un = new List<double>();
+            for (int rep = 0; rep < 3; rep++)
+            {
+                ch.Add(scanner.Search(queries, 100).Scan.Seconds);
+                var sw = Stopwatch.StartNew();
+                foreach (var s in index.Shards) UncheckedScan(s, queries, 100);
+                un.Add(sw.Elapsed.TotalSeconds);
+            }
+            double c = ch.Min(), u = un.Min();
+            Console.WriteLine($"| {q} | {c:F2} | {u:F2} | {(c - u) / u:P1} |");
+        }
+        var hashClock = Stopwatch.StartNew();
+        var buffer = new byte[1 << 24];
+        foreach (var s in index.Shards)
+        {
+            using var fs = new FileStream(s.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1);
+            int n;
+            var h = new System.IO.Hashing.XxHash3();
+            while ((n = fs.Read(buffer)) > 0) h.Append(buffer.AsSpan(0, n));
+        }
+        double rate = bytes / 1e9 / hashClock.Elapsed.TotalSeconds;
+        Console.WriteLine($"XXH3-64 over the shard files (read + hash): {rate:F2} GB/s");
+        var verify = IndexVerifier.Verify(dir, preconditioner: false); // the synthetic store has none
+        Console.WriteLine($"infra index verify: {verify.Seconds:F2}s ({verify.Bytes / 1e9 / verify.Seconds:F2} GB/s)");
+    }
+
+    /// <summary>One shard scanned without any check, from the layout ShardFile documents.</summary>
+    private static void UncheckedScan(ShardFile shard, Tensor queries, int k)
+    {
+        var h = shard.Header;
+        static long Align(long x) => (x + 63) / 64 * 64;
+        long blocks = (h.Rows + h.ChecksumRows - 1) / h.ChecksumRows, table = Align(ShardFile.HeaderBytes + 4 * h.Rows);
+        long data = Align(table + 8 * blocks);
+        using var map = System.IO.MemoryMappedFiles.MemoryMappedFile.CreateFromFile(shard.Path, FileMode.Open, null, 0,
+            System.IO.MemoryMappedFiles.MemoryMappedFileAccess.Read);
+        void Copy(long offset, Tensor into)
+        {
+            using var view = map.CreateViewAccessor(offset, into.numel() * into.ElementSize,
+                System.IO.MemoryMappedFiles.MemoryMappedFileAccess.Read);
+            view.SafeMemoryMappedViewHandle.ReadSpan((ulong)view.PointerOffset, into.bytes);
+        }
+        using var q = queries.to(ScalarType.Float32).contiguous();
+        for (long s = 0; s < h.Rows; s += 8192)
+        {
+            using var scope = NewDisposeScope();
+            long n = Math.Min(8192, h.Rows - s);
+            var rows = empty([n, h.Dim], dtype: h.DType == "float16" ? ScalarType.Float16 : ScalarType.Float32);
+            var scales = empty(n, dtype: ScalarType.Float32);
+            Copy(ShardFile.HeaderBytes + 4 * s, scales);
+            Copy(data + s * h.Dim * h.ElementBytes, rows);
+            var scores = matmul(q, rows.to(ScalarType.Float32).transpose(0, 1)) * scales.unsqueeze(0);
+            var kk = (int)Math.Min(2 * k, n);
+            scores.topk(kk, dim: 1, largest: true, sorted: false);
+            scores.topk(kk, dim: 1, largest: false, sorted: false);
+        }
+    }
+
+    /// <summary>
     /// <c>index-compare A B [N]</c>: per-query Pearson and Spearman correlation and top-N overlap between two score
     /// matrices (tensor <c>scores</c> [queries, rows] in each safetensors file), as means over queries.
     /// </summary>

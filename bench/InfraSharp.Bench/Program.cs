@@ -18,6 +18,7 @@ public static class Program
                 return 0;
             case "index-store": IndexBenchmark.Store(args[1], long.Parse(args[2]), int.Parse(args[3])); return 0;
             case "index-latency": IndexBenchmark.Latency(args[1]); return 0;
+            case "index-check-cost": IndexBenchmark.CheckCost(args[1]); return 0;
             case "index-compare": IndexBenchmark.Compare(args[1], args[2], args.Length > 3 ? int.Parse(args[3]) : 100); return 0;
             case "explore-latency":
                 ExplorerBenchmark.Run(args[1], args.Length > 2 ? int.Parse(args[2]) : 10_000, args.Length > 3 ? int.Parse(args[3]) : 100);
@@ -27,7 +28,7 @@ public static class Program
                 AttentionBenchmark.RunOne(args[1], args[2], int.Parse(args[3]), kernel);
                 return 0;
             default:
-                Console.Error.WriteLine("usage: InfraSharp.Bench [layer|influence|attention|matmul|plan-check|index-store|index-latency|index-compare|explore-latency]");
+                Console.Error.WriteLine("usage: InfraSharp.Bench [layer|influence|attention|matmul|plan-check|index-store|index-latency|index-check-cost|index-compare|explore-latency]");
                 return 2;
         }
     }

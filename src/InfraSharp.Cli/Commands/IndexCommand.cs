@@ -5,7 +5,9 @@ using InfraSharp.Storage;
 
 namespace InfraSharp.Cli.Commands;
 
-/// <summary><c>infra index build|query</c>: the projected-gradient store, built once and queried in seconds.</summary>
+/// <summary>
+/// <c>infra index build|query|verify</c>: the projected-gradient store, built once and queried in seconds.
+/// </summary>
 public static class IndexCommand
 {
     public static Command Build()
@@ -13,6 +15,7 @@ public static class IndexCommand
         var cmd = new Command("index", "A store of projected per-example gradients: build once, query in seconds.");
         cmd.Subcommands.Add(BuildCommand());
         cmd.Subcommands.Add(QueryCommand());
+        cmd.Subcommands.Add(VerifyCommand());
         return cmd;
     }
 
@@ -69,6 +72,23 @@ public static class IndexCommand
             Console.WriteLine(r.Message);
             Console.WriteLine($"{r.Rows} rows in {r.Seconds:F1}s ({r.Rows / Math.Max(1e-9, r.Seconds):F1} rows/s), "
                 + $"dimension {r.Dimension}");
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static Command VerifyCommand()
+    {
+        var index = CliOptions.Path("--index", "Index folder written by infra index build");
+        var cmd = new Command("verify",
+            "Check every shard block against its checksum, every row finite, and the preconditioner's files.")
+        {
+            index,
+        };
+        cmd.SetAction(p => CliRunner.Run(() =>
+        {
+            string dir = p.GetValue(index)!;
+            Console.WriteLine(IndexVerifier.Verify(dir).Message(dir));
             return 0;
         }));
         return cmd;

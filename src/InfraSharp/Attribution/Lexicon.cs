@@ -34,14 +34,21 @@ public sealed class Lexicon
 
     public static Lexicon Load(string? path)
     {
+        if (path is not null && Directory.Exists(path))
+            throw InputError.Argument($"--lexicon {path}: a folder, not a lexicon JSON file");
+        if (path is not null && !File.Exists(path))
+            throw InputError.MissingFile($"--lexicon {path}: no such file", path);
         string json = path is null ? Default : File.ReadAllText(path);
         JsonObject o;
-        try { o = JsonNode.Parse(json)!.AsObject(); }
+        try { o = JsonNode.Parse(json) as JsonObject ?? throw InputError.Data($"{path}: a lexicon is a JSON object"); }
         catch (System.Text.Json.JsonException e) { throw InputError.Data($"{path}: lexicon is not valid JSON: {e.Message}"); }
         var tags = new List<(string, Regex)>();
-        foreach (var (tag, list) in o["step_tags"]?.AsObject() ?? throw InputError.Data($"{path ?? "lexicon"}: missing field 'step_tags'"))
+        string name = path ?? "lexicon";
+        var stepTags = o["step_tags"] as JsonObject
+            ?? throw InputError.Data($"{name}: field 'step_tags' is missing or not an object");
+        foreach (var (tag, list) in stepTags)
         {
-            var alts = list!.AsArray().Select(x => x!.GetValue<string>()).Select(p =>
+            var alts = Strings(path, $"step_tags.{tag}", list).Select(p =>
             {
                 string e = Regex.Escape(p.ToLowerInvariant());
                 bool wordStart = char.IsLetterOrDigit(p[0]), wordEnd = char.IsLetterOrDigit(p[^1]);
@@ -50,9 +57,21 @@ public sealed class Lexicon
             tags.Add((tag, new Regex(string.Join("|", alts), RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)));
         }
         var cats = new List<(string, HashSet<string>)>();
-        foreach (var (cat, list) in o["token_categories"]?.AsObject() ?? throw InputError.Data($"{path ?? "lexicon"}: missing field 'token_categories'"))
-            cats.Add((cat, list!.AsArray().Select(x => x!.GetValue<string>().ToLowerInvariant()).ToHashSet()));
+        var categories = o["token_categories"] as JsonObject
+            ?? throw InputError.Data($"{name}: field 'token_categories' is missing or not an object");
+        foreach (var (cat, list) in categories)
+            cats.Add((cat, Strings(path, $"token_categories.{cat}", list).Select(x => x.ToLowerInvariant())
+                .ToHashSet()));
         return new Lexicon(tags, cats);
+    }
+
+    /// <summary>A field that must be an array of non-empty strings, or the one-line error naming it.</summary>
+    private static IEnumerable<string> Strings(string? path, string field, JsonNode? list)
+    {
+        var bad = InputError.Data($"{path ?? "lexicon"}: field '{field}' must be an array of non-empty strings");
+        if (list is not JsonArray a) throw bad;
+        return a.Select(x => x is JsonValue v && v.TryGetValue<string>(out var s) && s.Length > 0 ? s : throw bad)
+            .ToList();
     }
 
     public string TagStep(string text, bool isCode)

@@ -184,15 +184,13 @@ public static class IndexBuildRun
         if (segments.Count > 0 && !args.Append)
             throw InputError.Argument($"{dir} already indexes {segments[0].Train}; use --append to add {args.Train}, "
                 + "or --overwrite to start over");
-        var known = new HashSet<string>(StringComparer.Ordinal);
+        // The encoder refused ids repeated within the file; here the ids of the rows already indexed join them.
+        var ids = new UniqueIds();
         foreach (var seg in segments.Where(s => s.Complete))
             foreach (var rel in seg.Shards)
-                known.UnionWith(IndexRows.ReadStrings(IndexRows.PathFor(Path.Combine(dir, rel)), "id"));
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var e in train)
-            if (known.Contains(e.Id) || !seen.Add(e.Id))
-                throw InputError.Data(
-                    $"{e.SourceFile}:{e.Line}: id '{e.Id}' is already in the index; ids must be unique");
+                foreach (var (id, source, line) in IndexRows.Origins(IndexRows.PathFor(Path.Combine(dir, rel))))
+                    ids.Add(id, source, line);
+        foreach (var e in train) ids.Add(e.Id, e.SourceFile, e.Line, " (already in the index)");
         var segment = new IndexSegment
         {
             Number = segments.Count, Train = args.Train, Fingerprint = fp, Rows = train.Count, Partitions = part.Count,
@@ -226,6 +224,15 @@ public static class IndexBuildRun
                 if (statistics) FactorFitter.AccumulateCovariance(p, stats);
                 parts.Add(projection.Vectors(p).cpu().DetachFromDisposeScope());
             }
+            using var all = cat(parts, 0);
+            foreach (var t in parts) t.Dispose(); // the batches' copies: only the concatenation is needed now
+            parts.Clear();
+            // Before anything of the shard is written, naming the training row: a non-finite vector would score NaN
+            // and drop out of every query's top-k without a word.
+            if (ShardFile.FirstNonFiniteRow(all) is long bad)
+                throw InputError.Data($"{path}: row {bad} ({rows[(int)bad].SourceFile}:{rows[(int)bad].Line}, id "
+                    + $"'{rows[(int)bad].Id}') has a gradient holding NaN or Inf; the model or row gives non-finite "
+                    + "values");
             IndexRows.Write(IndexRows.PathFor(path), rows);
             if (statistics)
             {
@@ -237,9 +244,6 @@ public static class IndexBuildRun
                 try { FactorFiles.WriteCovariance(IndexPreconditioner.StatsPath(path), onHost); }
                 finally { foreach (var f in onHost) f.Dispose(); }
             }
-            using var all = cat(parts, 0);
-            foreach (var t in parts) t.Dispose(); // the batches' copies: only the concatenation is needed now
-            parts.Clear();
             ShardFile.Write(path, all, header);
         }
         finally

@@ -75,7 +75,10 @@ public static class IndexPreconditioner
     {
         if (!strategy.NeedsAnyFactor) return index.Modules.ToDictionary(m => m, m => new ModuleFactors { Module = m });
         string dir = Path.Combine(index.Dir, Folder), covers = Path.Combine(dir, CoversFile);
-        var node = File.Exists(covers) ? JsonNode.Parse(File.ReadAllText(covers)) : null;
+        if (!File.Exists(covers))
+            throw InputError.MissingFile($"{dir}: no preconditioner ({CoversFile} missing); rerun infra index build "
+                + "(the last task of a segment fits it)", covers);
+        var node = JsonNode.Parse(File.ReadAllText(covers));
         var listed = node?["shards"]?.AsArray().Select(x => x!.ToString()).ToList();
         string fitted = node?["strategy"]?.ToString() ?? "";
         // An EK-FAC fit also holds K-FAC's eigenbasis; any other strategy needs its own fit (a diagonal read from

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using InfraSharp.Storage;
 using InfraSharp.Text;
 using Parquet;
+using Parquet.Schema;
 
 namespace InfraSharp.Index;
 
@@ -23,12 +24,29 @@ public static class IndexRows
             .Write(path);
 
     /// <summary>One string column of a row table, read column-wise (no per-row objects).</summary>
-    public static string[] ReadStrings(string path, string column)
+    public static string[] ReadStrings(string path, string column) =>
+        ReadColumn(path, column, (rg, field) =>
+        {
+            var values = new string?[rg.RowCount];
+            rg.ReadAsync(field, values.AsMemory(), null).AsTask().GetAwaiter().GetResult();
+            return values.Select(v => v ?? "").ToArray();
+        });
+
+    /// <summary>One integer column of a row table (<c>line</c>, <c>tokens</c>).</summary>
+    public static long[] ReadLongs(string path, string column) =>
+        ReadColumn(path, column, (rg, field) =>
+        {
+            var values = new long[rg.RowCount];
+            rg.ReadAsync(field, values.AsMemory(), null).AsTask().GetAwaiter().GetResult();
+            return values;
+        });
+
+    private static T[] ReadColumn<T>(string path, string column, Func<ParquetRowGroupReader, DataField, T[]> read)
     {
         if (!File.Exists(path)) throw InputError.MissingFile($"{path}: row table missing", path);
         using var stream = File.OpenRead(path);
         var reader = ParquetReader.CreateAsync(stream).GetAwaiter().GetResult();
-        var result = new List<string>();
+        var result = new List<T>();
         try
         {
             var field = reader.Schema.GetDataFields().FirstOrDefault(f => f.Name == column)
@@ -36,13 +54,22 @@ public static class IndexRows
             for (int g = 0; g < reader.RowGroupCount; g++)
             {
                 using var rg = reader.OpenRowGroupReader(g);
-                var values = new string?[rg.RowCount];
-                rg.ReadAsync(field, values.AsMemory(), null).AsTask().GetAwaiter().GetResult();
-                result.AddRange(values.Select(v => v ?? ""));
+                result.AddRange(read(rg, field));
             }
         }
         finally { reader.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
         return result.ToArray();
+    }
+
+    /// <summary>
+    /// Every row of the row tables as (id, source file, line), for naming where an id already in the index came from.
+    /// </summary>
+    public static IEnumerable<(string Id, string Source, long Line)> Origins(string path)
+    {
+        var ids = ReadStrings(path, "id");
+        var sources = ReadStrings(path, "source");
+        var lines = ReadLongs(path, "line");
+        return ids.Select((id, i) => (id, sources[i], lines[i]));
     }
 
     /// <summary>

@@ -1,5 +1,3 @@
-using System.Text.RegularExpressions;
-
 namespace InfraSharp.Index;
 
 /// <summary>
@@ -30,7 +28,7 @@ public sealed record ProjectionSpec(string Text)
     {
         "mlp" => module.Contains(".mlp."),
         "attn" or "attention" => module.Contains(".self_attn."),
-        _ => Regex.IsMatch(module, selector),
+        _ => OptionRegex.Parse("--projection-dim", selector).IsMatch(module),
     };
 
     private IEnumerable<(string? Selector, (int? In, int? Out) Dims)> Entries()
@@ -42,6 +40,9 @@ public sealed record ProjectionSpec(string Text)
             string? selector = eq < 0 ? null : raw[..eq].Trim();
             string value = eq < 0 ? raw : raw[(eq + 1)..].Trim();
             if (selector is "") throw Bad($"'{raw}' has no selector before '='");
+            // Parsed here, so that Validate refuses a bad pattern before any run starts.
+            if (selector is not (null or "mlp" or "attn" or "attention"))
+                OptionRegex.Parse("--projection-dim", selector);
             yield return (selector, ParseDims(value, raw));
         }
     }

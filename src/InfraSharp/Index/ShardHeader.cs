@@ -2,11 +2,18 @@ namespace InfraSharp.Index;
 
 /// <summary>
 /// What a shard file says about itself: enough to refuse a shard from another index (model fingerprint,
-/// projection seed and dimensions) and to find every byte (rows, dim, dtype) without any other file.
+/// projection seed and dimensions), to find every byte (rows, dim, dtype) without any other file, and to check them
+/// (the rows per checksum block and the checksum of the block checksums' table).
 /// </summary>
 public sealed record ShardHeader
 {
-    public int Version { get; init; } = 1;
+    /// <summary>
+    /// 2: checksummed (a header checksum, a table of per-block checksums). Version 1 shards (no checksums) are refused
+    /// with a one-line message: rebuilding is the only way to know their bytes are the ones written.
+    /// </summary>
+    public const int FormatVersion = 2;
+
+    public int Version { get; init; } = FormatVersion;
     public required long Rows { get; init; }
     public required int Dim { get; init; }
     /// <summary>
@@ -17,6 +24,10 @@ public sealed record ShardHeader
     /// <summary>The projection dimensions (<see cref="ProjectionSpec"/>) the vectors were drawn with.</summary>
     public required string Projection { get; init; }
     public required string Model { get; init; }
+    /// <summary>Rows per checksum block (a power of two; the last block may be short). Set by the writer.</summary>
+    public int ChecksumRows { get; init; }
+    /// <summary>XXH3-64 of the table of block checksums, 16 hex digits. Set by the writer.</summary>
+    public string? TableChecksum { get; init; }
 
     public int ElementBytes => DType == "float16" ? 2 : 4;
 }

@@ -32,6 +32,10 @@ public sealed class ShardScanner(GradientIndex index)
                 + $"the index holds vectors of dimension {_index.Dimension}");
         int nq = (int)queryVectors.shape[0];
         using var q = queryVectors.to(ScalarType.Float32).cpu().contiguous();
+        // Checked first, so that a non-finite score below can only come from the stored rows.
+        if (ShardFile.FirstNonFiniteRow(q) is long badQuery)
+            throw InputError.Data($"query {badQuery}: its gradient holds NaN or Inf; the model or the query row gives "
+                + "non-finite values");
         Tensor? full = fullScores ? zeros(nq, total, dtype: ScalarType.Float32) : null;
         Tensor? topV = null, topI = null, botV = null, botI = null;
         var clock = Stopwatch.StartNew();
@@ -39,14 +43,19 @@ public sealed class ShardScanner(GradientIndex index)
         var progress = new ProgressLog("scan", (int)Math.Min(int.MaxValue, total));
         foreach (var shard in _index.Shards)
         {
-            for (long s = 0; s < shard.Header.Rows; s += BlockRows)
+            // Whole checksum blocks per step, so that every block read is checked whole (ShardFile.Block).
+            long step = shard.WholeBlocks(BlockRows);
+            for (long s = 0; s < shard.Header.Rows; s += step)
             {
                 using var scope = NewDisposeScope();
-                long n = Math.Min(BlockRows, shard.Header.Rows - s);
-                var stored = shard.Rows(s, n);
+                long n = Math.Min(step, shard.Header.Rows - s);
+                var (stored, scales) = shard.Block(s, n);
                 bytes += stored.numel() * stored.ElementSize + 4 * n;
-                var scores = matmul(q, stored.to(ScalarType.Float32).transpose(0, 1)) * shard.Scales(s, n).unsqueeze(0);
+                var scores = matmul(q, stored.to(ScalarType.Float32).transpose(0, 1)) * scales.unsqueeze(0);
                 long at = offset + s;
+                // A NaN score is neither high nor low, so the row would silently drop out of every top-k: refuse it.
+                // Checked on the [queries, n] scores, a small fraction of the block's work.
+                if (!scores.isfinite().all().item<bool>()) throw NonFinite(shard, s, at, stored, scales, scores);
                 full?.narrow(1, at, n).copy_(scores);
                 Tensor forTop = scores, forBottom = scores;
                 if (include is not null)
@@ -72,6 +81,17 @@ public sealed class ShardScanner(GradientIndex index)
         var bottom = Hits(botV!, botI!, ids, k, largest: false);
         topV!.Dispose(); topI!.Dispose(); botV!.Dispose(); botI!.Dispose();
         return new IndexResult(top, bottom, full, scan);
+    }
+
+    /// <summary>The one-line error for a block whose scores are not all finite, naming the shard, row and id.</summary>
+    private Exception NonFinite(ShardFile shard, long start, long at, Tensor stored, Tensor scales, Tensor scores)
+    {
+        long j = scores.isfinite().all(0).logical_not().nonzero()[0, 0].item<long>();
+        using var row = stored[j].to(ScalarType.Float32) * scales[j];
+        string id = _index.Ids()[(int)(at + j)];
+        string what = row.isfinite().all().item<bool>()
+            ? "gives a non-finite score (its values overflow float32)" : "holds NaN or Inf";
+        return InputError.Data($"{shard.Path}: row {start + j} (id '{id}') {what}; rebuild the index");
     }
 
     /// <summary>

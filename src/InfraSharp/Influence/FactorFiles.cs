@@ -93,7 +93,7 @@ public static class FactorFiles
 
     /// <summary>
     /// Reads a stage file into <paramref name="factors"/>, the matrices onto <paramref name="device"/> (the counts
-    /// stay on the host); a missing module is an error naming it.
+    /// stay on the host); a missing module, or a tensor holding NaN or Inf, is an error naming it.
     /// </summary>
     public static void Read(string path, string stage, IReadOnlyDictionary<string, ModuleFactors> factors, Device? device = null)
     {
@@ -104,6 +104,14 @@ public static class FactorFiles
             if (!st.Entries.ContainsKey(name))
                 throw InputError.Data($"{path}: no factors for module '{module}' (tensor '{name}'); the factors were fitted for other modules");
             var t = st.Read(name);
+            // Checked once here, where the file and module are known: a NaN eigenvalue or lambda would otherwise
+            // flow into every score without an error (NaN compares as neither high nor low).
+            if (t.is_floating_point() && !t.isfinite().all().item<bool>())
+            {
+                t.Dispose();
+                throw InputError.Data($"{path}: tensor '{name}' of module '{module}' holds NaN or Inf; "
+                    + "the factor file is corrupt or was fitted on non-finite values: refit it");
+            }
             if (device is null || device.type == DeviceType.CPU || what.StartsWith("num_")) return t;
             var moved = t.to(device);
             t.Dispose();

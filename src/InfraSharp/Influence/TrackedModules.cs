@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using InfraSharp.Models;
 using InfraSharp.Storage;
 
@@ -20,12 +19,15 @@ public sealed record TrackedModules(string Selector, IReadOnlyList<string> Names
             "all" => all,
             "mlp" => all.Where(n => n.Contains(".mlp.")).ToList(),
             "attn" or "attention" => all.Where(n => n.Contains(".self_attn.")).ToList(),
-            _ => all.Where(n => Regex.IsMatch(n, selector)).ToList(),
+            _ => Matching(all, OptionRegex.Parse("--modules", selector)),
         };
         if (names.Count == 0)
             throw InputError.Argument($"--modules '{selector}' matches no Linear layer (names look like {all[0]})");
         return new TrackedModules(selector, names);
     }
+
+    private static List<string> Matching(List<string> names, System.Text.RegularExpressions.Regex re) =>
+        names.Where(n => re.IsMatch(n)).ToList();
 
     /// <summary>
     /// The <paramref name="k"/> module groups that module partitions process one at a time: contiguous ranges of

@@ -45,7 +45,6 @@ public static class AnalysisRun
         if (set.Q > 1 && queryRows.Count != set.Q)
             throw InputError.Data($"{o.Queries}: its {queryRows.Count} rows are not the {set.Q} queries scored in {o.Scores}");
 
-        var lex = Lexicon.Load(o.Lexicon);
         var analyzer = new AttributionAnalyzer(set, lex) { TopK = o.TopK };
         var trainKeys = GroupKeys.Build(set.Train.Select(t => t.Attributes).ToList(), train.Select(e => e.Length).ToList(), o.GroupBy);
         var queryKeys = GroupKeys.Build(set.Queries.Select(q => q.Attributes).ToList(), set.Queries.Select(_ => 0).ToList(), o.QueryGroupBy);

@@ -96,20 +96,18 @@ public sealed class BpeTokenizer
         var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (k, v) in model["vocab"]!.AsObject()) vocab[k] = v!.GetValue<int>();
         var merges = new Dictionary<(int, int), (int, int)>();
-        int rank = 0;
-        foreach (var m in model["merges"]!.AsArray())
+        var mergeList = model["merges"] as JsonArray
+            ?? throw InputError.Data($"{path}: field 'model.merges' is missing or not an array");
+        for (int rank = 0; rank < mergeList.Count; rank++)
         {
-            string a, b;
-            if (m is JsonArray pair) { a = pair[0]!.GetValue<string>(); b = pair[1]!.GetValue<string>(); }
-            else
-            {
-                string s = m!.GetValue<string>();
-                int sp = s.IndexOf(' ', 1);
-                a = s[..sp]; b = s[(sp + 1)..];
-            }
-            if (vocab.TryGetValue(a, out int ia) && vocab.TryGetValue(b, out int ib) && vocab.TryGetValue(a + b, out int im))
-                merges.TryAdd((ia, ib), (rank, im));
-            rank++;
+            var (a, b) = Merge(path, mergeList[rank], rank);
+            // As Hugging Face's tokenizers does: every merge names two vocabulary tokens whose concatenation is one
+            // too. Skipping such a merge would encode differently from the tokenizer the file was written for.
+            int Id(string token, string what) => vocab.TryGetValue(token, out int id) ? id
+                : throw InputError.Data(
+                    $"{path}: merge {rank} ('{a} {b}'): its {what} '{token}' is not in the vocabulary");
+            int ia = Id(a, "first token"), ib = Id(b, "second token"), im = Id(a + b, "result");
+            merges.TryAdd((ia, ib), (rank, im));
         }
 
         var added = (root["added_tokens"] as JsonArray ?? [])
@@ -133,6 +131,30 @@ public sealed class BpeTokenizer
         }
         return new BpeTokenizer(path, vocab, merges, split, nfc, model["ignore_merges"]?.GetValue<bool>() ?? false,
             added, prefix.ToArray(), suffix.ToArray());
+    }
+
+    /// <summary>
+    /// One entry of <c>model.merges</c>: <c>"a b"</c> (the older format) or <c>["a", "b"]</c>; anything else is an
+    /// error naming the entry, as Hugging Face's tokenizers refuses it.
+    /// </summary>
+    private static (string A, string B) Merge(string path, JsonNode? entry, int rank)
+    {
+        string Bad(string why) => $"{path}: merge {rank} is malformed ({why}); expected \"a b\" or [\"a\", \"b\"]";
+        if (entry is JsonArray pair)
+        {
+            if (pair.Count != 2) throw InputError.Data(Bad($"an array of {pair.Count} elements"));
+            if (pair[0] is not JsonValue x || !x.TryGetValue<string>(out var a)
+                || pair[1] is not JsonValue y || !y.TryGetValue<string>(out var b))
+                throw InputError.Data(Bad("an element is not a string"));
+            return (a, b);
+        }
+        if (entry is not JsonValue v || !v.TryGetValue<string>(out var s))
+            throw InputError.Data(Bad("neither a string nor an array"));
+        // Split at the one space (byte-level tokens spell a space as 'Ġ', so none holds one).
+        var parts = s.Split(' ');
+        if (parts.Length != 2 || parts[0].Length == 0 || parts[1].Length == 0)
+            throw InputError.Data(Bad($"'{s}' is not two tokens separated by one space"));
+        return (parts[0], parts[1]);
     }
 
     private static IEnumerable<JsonObject> Flatten(JsonObject? node, string listField)

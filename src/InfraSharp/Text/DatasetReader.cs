@@ -1,4 +1,6 @@
 using System.Collections;
+using System.IO.Compression;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Parquet.Serialization;
@@ -37,18 +39,75 @@ public static class DatasetReader
         }
     }
 
+    /// <summary>
+    /// The file's lines, decoded as strict UTF-8: an invalid byte is an error naming the line, never a silent
+    /// U+FFFD (which would change the text, its tokens and its fingerprint without a word).
+    /// </summary>
     private static IEnumerable<string> Lines(string path)
     {
-        if (!path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase))
+        using var reader = new StreamReader(Open(path), Strict, detectEncodingFromByteOrderMarks: false);
+        while (true)
         {
-            foreach (var l in File.ReadLines(path)) yield return l;
-            yield break;
+            string? line;
+            try { line = reader.ReadLine(); }
+            catch (DecoderFallbackException)
+            {
+                // The reader decodes a whole buffer at a time, so the line it was on says little: find it.
+                var (at, column, bad) = FirstInvalidUtf8(path);
+                throw new DataRowException(path, at, $"invalid UTF-8 (byte 0x{bad:X2} at byte {column} of the line); "
+                    + "the file must be UTF-8");
+            }
+            if (line is null) yield break;
+            yield return line;
         }
-        using var gz = new System.IO.Compression.GZipStream(File.OpenRead(path), System.IO.Compression.CompressionMode.Decompress);
-        using var r = new StreamReader(gz);
-        string? line;
-        while ((line = r.ReadLine()) is not null) yield return line;
     }
+
+    // With a preamble, so that StreamReader skips a leading BOM (it only writes nothing: the reader never writes).
+    private static readonly UTF8Encoding Strict = new(encoderShouldEmitUTF8Identifier: true, throwOnInvalidBytes: true);
+
+    private static Stream Open(string path)
+    {
+        var file = File.OpenRead(path);
+        if (!path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) return file;
+        return new GZipStream(file, CompressionMode.Decompress);
+    }
+
+    /// <summary>
+    /// The 1-based line (counted as <see cref="StreamReader.ReadLine"/> counts: \n, \r\n or \r), the 1-based byte
+    /// within it and the value of the first byte that is not valid UTF-8. A line break byte is never part of a
+    /// multi-byte sequence, so each line can be checked on its own.
+    /// </summary>
+    internal static (int Line, int Column, byte Byte) FirstInvalidUtf8(string path)
+    {
+        using var s = new BufferedStream(Open(path), 1 << 16);
+        var line = new List<byte>();
+        int number = 1, prev = -1;
+        bool bom = true;
+        (int, int, byte)? Check()
+        {
+            var bytes = line.ToArray();
+            int skip = bom && bytes.AsSpan().StartsWith(Bom) ? Bom.Length : 0;
+            bom = false;
+            int index = -1;
+            try { Strict.GetCharCount(bytes, skip, bytes.Length - skip); }
+            catch (DecoderFallbackException e) { index = skip + Math.Max(0, e.Index); }
+            return index < 0 ? null : (number, index + 1, bytes[Math.Min(index, bytes.Length - 1)]);
+        }
+        for (int b; (b = s.ReadByte()) >= 0; prev = b)
+        {
+            if (b == '\n' && prev == '\r') continue;
+            if (b is '\n' or '\r')
+            {
+                if (Check() is { } found) return found;
+                line.Clear();
+                number++;
+            }
+            else line.Add((byte)b);
+        }
+        return Check() ?? throw new InvalidOperationException($"{path}: the decoder refused bytes that all decode");
+    }
+
+    private static readonly byte[] Bom = [0xEF, 0xBB, 0xBF];
 
     public static IEnumerable<DataRow> ReadParquet(string path)
     {

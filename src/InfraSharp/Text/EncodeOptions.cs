@@ -11,6 +11,11 @@ public sealed record EncodeOptions
     public int? MaxLength { get; init; }
     /// <summary>The model's vocabulary size: token ids and labels outside it (labels other than -100) are an error.</summary>
     public int? VocabSize { get; init; }
+    /// <summary>
+    /// Accept rows that share an id. Off by default: scores, index hits and reports name rows by id. Training turns it
+    /// on, because a curated mix repeats rows (with their ids) to upweight them.
+    /// </summary>
+    public bool AllowRepeatedIds { get; init; }
     /// <summary>Skip bad rows (reported) instead of stopping at the first.</summary>
     public bool SkipBadRows { get; init; }
 }

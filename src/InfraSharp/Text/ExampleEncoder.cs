@@ -21,16 +21,23 @@ public sealed class ExampleEncoder(Tokenizer tokenizer, EncodeOptions? options =
 
     public List<EncodedExample> EncodeFile(string path) => EncodeAll(DatasetReader.Read(path, lenient: Options.SkipBadRows));
 
+    /// <summary>
+    /// Every row encoded; a repeated id is refused (naming both lines) unless
+    /// <see cref="EncodeOptions.AllowRepeatedIds"/>.
+    /// </summary>
     public List<EncodedExample> EncodeAll(IEnumerable<DataRow> rows)
     {
         var list = new List<EncodedExample>();
+        var ids = Options.AllowRepeatedIds ? null : new UniqueIds();
         using var e = rows.GetEnumerator();
         while (true)
         {
             try
             {
                 if (!e.MoveNext()) break;
-                list.Add(Encode(e.Current));
+                var example = Encode(e.Current);
+                ids?.Add(example.Id, example.SourceFile, example.Line);
+                list.Add(example);
             }
             catch (DataRowException ex) when (Options.SkipBadRows)
             {

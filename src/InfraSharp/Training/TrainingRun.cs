@@ -66,6 +66,7 @@ public static class TrainingRun
         var enc = new ExampleEncoder(tok, new EncodeOptions
         {
             LabelAllTokens = args.LabelAll, MaxLength = lm.Config.MaxPositionEmbeddings, VocabSize = lm.Config.VocabSize,
+            AllowRepeatedIds = true, // a curated mix repeats rows to upweight them
         });
         var train = enc.EncodeFile(args.Data);
         if (train.Count == 0) throw InputError.Argument($"--data {args.Data}: the dataset is empty");

@@ -34,7 +34,7 @@ public class BadInputTableTests
     }
 
     /// <summary>Relative path -> SHA-256 of every file under <paramref name="dir"/> (empty when it doesn't exist).</summary>
-    private static SortedDictionary<string, string> Snapshot(string dir)
+    internal static SortedDictionary<string, string> Snapshot(string dir)
     {
         var s = new SortedDictionary<string, string>(StringComparer.Ordinal);
         if (File.Exists(dir)) s[""] = Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(dir)));
