@@ -44,7 +44,7 @@ public static class AnalysisRun
         var queryRows = DatasetReader.Read(o.Queries).ToList();
         if (set.Q > 1 && queryRows.Count != set.Q)
             throw InputError.Data($"{o.Queries}: its {queryRows.Count} rows are not the {set.Q} queries scored in {o.Scores}");
-
+        var lex = Lexicon.Load(o.Lexicon);
         var analyzer = new AttributionAnalyzer(set, lex) { TopK = o.TopK };
         var trainKeys = GroupKeys.Build(set.Train.Select(t => t.Attributes).ToList(), train.Select(e => e.Length).ToList(), o.GroupBy);
         var queryKeys = GroupKeys.Build(set.Queries.Select(q => q.Attributes).ToList(), set.Queries.Select(_ => 0).ToList(), o.QueryGroupBy);

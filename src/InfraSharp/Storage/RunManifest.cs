@@ -78,7 +78,7 @@ public sealed record RunManifest(
     {
         OutputGuard.Folder(dir, "--out", inputs ?? []);
         bool resumed = false, created = !Directory.Exists(dir);
-        if (Claim(dir, Kind) is not JsonObject old) FreshRunFolders.Add(dir, created);
+        if (Claim(dir, Kind) is not JsonObject old) FreshRunFolders.Add(dir, created, new OwnedFiles(Owns));
         else
         {
             AtomicFile.RemoveAbandoned(dir, OwnedBy(old).Owns);

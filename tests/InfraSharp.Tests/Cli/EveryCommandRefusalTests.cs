@@ -87,6 +87,7 @@ public class EveryCommandRefusalTests
                 ["index", "build", "--model", Model, "--train", bad, "--out", Out("ixb")]),
             ["index query"] = new("--index", Out("ixq"),
                 ["index", "query", "--index", empty, "--queries", Queries, "--out", Out("ixq")]),
+            ["index verify"] = new("--index", empty, ["index", "verify", "--index", empty]),
             ["explore"] = new("--port", Out("explore"),
                 ["explore", "--scores", scores, "--train", Train, "--queries", Queries, "--port", "70000"]),
         };

@@ -162,9 +162,9 @@ public class IntegrityTests
         Assert.Contains("train.jsonl:1", line);
         Assert.Contains("NaN or Inf", line);
         Assert.DoesNotContain("   at ", r.Stderr);
-        // Nothing of the shard was written (its row table and statistics come first otherwise).
-        Assert.Empty(Directory.GetFiles(Path.Combine(idx, GradientIndex.ShardFolder), "*.shard*"));
-        Assert.Empty(Directory.GetFiles(Path.Combine(idx, GradientIndex.ShardFolder), "*.parquet"));
+        // Refused on bad input, the new --out is left as it was: absent (no manifest, segments, shard or row table).
+        var left = Directory.Exists(idx) ? Directory.GetFileSystemEntries(idx, "*", SearchOption.AllDirectories) : [];
+        Assert.False(Directory.Exists(idx), string.Join(", ", left));
     }
 
     [Fact]
