@@ -125,4 +125,26 @@ public class EveryCommandRefusalTests
         Assert.True(failures.IsEmpty, $"{failures.Count} of {cases.Count} commands:\n" +
             string.Join("\n", failures.OrderBy(f => f)));
     }
+
+    [Fact]
+    public void ExploreOnAPortInUseIsOneLine()
+    {
+        string root = Fixtures.TempDir(), factors = Path.Combine(root, "factors"), scores = Path.Combine(root, "scores");
+        Assert.Equal(0, InfraProcess.Run(["factors", "--model", Model, "--data", Train, "--out", factors,
+            "--modules", "mlp", "--strategy", "identity"]).ExitCode);
+        Assert.Equal(0, InfraProcess.Run(["scores", "pairwise", "--model", Model, "--factors", factors,
+            "--train", Train, "--queries", Queries, "--out", scores]).ExitCode);
+        var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        try
+        {
+            int port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+            var r = InfraProcess.Run(["explore", "--scores", scores, "--train", Train, "--queries", Queries,
+                "--port", port.ToString()]);
+            Assert.True(r.ExitCode == 2, $"exit {r.ExitCode}: {r.Stderr}");
+            Assert.Contains($"--port {port}", Assert.Single(r.ErrorLines));
+            Assert.DoesNotContain("   at ", r.Stderr);
+        }
+        finally { taken.Stop(); }
+    }
 }

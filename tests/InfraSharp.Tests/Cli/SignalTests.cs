@@ -13,7 +13,7 @@ namespace InfraSharp.Tests.Cli;
 [Trait("Category", "System")]
 public class SignalTests
 {
-    private const int Sigterm = 15;
+    private const int Sigterm = 15, Sigint = 2;
     private static readonly string Model = Fixtures.Model("tiny-llama");
     private static readonly string Queries = Fixtures.Path_("tiny-llama", "queries.jsonl");
 
@@ -48,10 +48,10 @@ public class SignalTests
     }
 
     /// <summary>Sends SIGTERM and returns the exit code and the seconds it took to exit (fails past 10 s).</summary>
-    private static (int Code, double Seconds) Terminate(Process p)
+    private static (int Code, double Seconds) Terminate(Process p, int signal = Sigterm)
     {
         var clock = Stopwatch.StartNew();
-        Assert.Equal(0, Kill(p.Id, Sigterm));
+        Assert.Equal(0, Kill(p.Id, signal));
         bool exited = p.WaitForExit(10_000);
         if (!exited) p.Kill(entireProcessTree: true);
         Assert.True(exited, "still running 10 s after SIGTERM");
@@ -116,9 +116,10 @@ public class SignalTests
         string factors = Path.Combine(root, "factors"), scores = Path.Combine(root, "scores");
         Ok(Factors(train, factors));
         Ok(Scores(train, factors, scores));
-        foreach (bool scoring in new[] { false, true })
+        // SIGTERM idle and while scoring; Ctrl-C (SIGINT) while scoring, which used to end in SIGSEGV.
+        foreach (var (scoring, signal) in new[] { (false, Sigterm), (true, Sigterm), (true, Sigint) })
         {
-            string tmp = Path.Combine(root, scoring ? "tmp-scoring" : "tmp-idle");
+            string tmp = Path.Combine(root, $"tmp-{scoring}-{signal}");
             Directory.CreateDirectory(tmp);
             using var p = Start(["explore", "--scores", scores, "--train", train, "--queries", Queries,
                 "--factors", factors, "--port", "0"], tmp);
@@ -137,8 +138,8 @@ public class SignalTests
                 stateWhenStopped = state!["state"]!.ToString();
                 Assert.True(Directory.Exists(Path.Combine(tmp, "infra-explore")), "the scoring has no temporary folder");
             }
-            var (code, seconds) = Terminate(p);
-            Assert.True(code == 0, $"exit {code} after SIGTERM ({(scoring ? "scoring " + stateWhenStopped : "idle")})");
+            var (code, seconds) = Terminate(p, signal);
+            Assert.True(code == 0, $"exit {code} after signal {signal} ({(scoring ? "scoring " + stateWhenStopped : "idle")})");
             Assert.True(seconds < 10, $"{seconds:F1} s");
             string temp = Path.Combine(tmp, "infra-explore");
             var left = Directory.Exists(temp) ? Directory.GetFileSystemEntries(temp) : [];
