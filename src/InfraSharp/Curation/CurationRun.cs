@@ -38,7 +38,8 @@ public static class CurationRun
         };
         var manifest = new RunManifest("curation", JsonSerializer.SerializeToNode(a, CurationJson.Manifest.CurationRunArguments)!.AsObject(),
             inputs, new JsonObject(), new JsonObject { ["rows_in"] = rows.Count, ["rows_out"] = result.Rows.Count });
-        AtomicFile.WriteAllText(ManifestPath(outFile), manifest.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        AtomicFile.WriteAllText(ManifestPath(outFile),
+            manifest.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         return result;
     }
 

@@ -60,7 +60,8 @@ public static class FactorRun
         manifest = manifest with { Owns = OwnedFiles };
         manifest.Prepare(outDir, options.Overwrite, RunInput.Of(("--model", args.Model), ("--data", args.Data)));
         var fit = args.Fit with { TokensPerBatch = tokens };
-        return new FactorFitter(lm.Model, modules, strategy, fit, lm.PadId) { Cancellation = options.Cancellation }.Fit(train, outDir, options.Partition, null, stage);
+        var fitter = new FactorFitter(lm.Model, modules, strategy, fit, lm.PadId) { Cancellation = options.Cancellation };
+        return fitter.Fit(train, outDir, options.Partition, null, stage);
     }
 
     private static void Validate(FactorRunArguments a)

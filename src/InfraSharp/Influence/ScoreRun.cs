@@ -143,7 +143,8 @@ public static class ScoreRun
                 var scorer = new InfluenceScorer(lm.Model, modules, session.Strategy, factors, score, lm.PadId)
                     { Cancellation = options.Cancellation };
                 if (args.Kind == ScoreKind.Self)
-                    ScoreFiles.RunChunks(outDir, kind, chunks, (s, e) => [KeyValuePair.Create("scores", scorer.SelfScores(trainEx, s, e))], group,
+                    ScoreFiles.RunChunks(outDir, kind, chunks,
+                        (s, e) => [KeyValuePair.Create("scores", scorer.SelfScores(trainEx, s, e))], group,
                         options.Cancellation);
                 else
                 {

@@ -50,8 +50,12 @@ public static class AnalysisRun
         var queryKeys = GroupKeys.Build(set.Queries.Select(q => q.Attributes).ToList(), set.Queries.Select(_ => 0).ToList(), o.QueryGroupBy);
         var snippets = trainRows.Select(r => AttributionAnalyzer.Snippet(r.Fields)).ToList();
         // Every input is read and checked above: a bad one leaves no trace in --out.
-        new RunManifest("analysis", JsonSerializer.SerializeToNode(o, ReportingJson.Manifest.AnalysisRunArguments)!.AsObject(),
-            Inputs: new JsonObject { ["scores"] = Fingerprint.Files([RunManifest.PathIn(o.Scores), Path.Combine(o.Scores, "pairwise.safetensors")]) },
+        new RunManifest("analysis",
+            JsonSerializer.SerializeToNode(o, ReportingJson.Manifest.AnalysisRunArguments)!.AsObject(),
+            Inputs: new JsonObject
+            {
+                ["scores"] = Fingerprint.Files([RunManifest.PathIn(o.Scores), Path.Combine(o.Scores, "pairwise.safetensors")]),
+            },
             Plan: new JsonObject()) { Owns = OwnedFiles }
             .Prepare(outDir, options.Overwrite, RunInput.Of(("--scores", o.Scores), ("--train", o.Train),
                 ("--queries", o.Queries), ("--model", modelDir), ("--lexicon", o.Lexicon), ("--lds", o.Lds)));

@@ -20,7 +20,8 @@ public static class Fingerprint
 
     private static IEnumerable<string> WeightFiles(string modelDir)
     {
-        string index = Path.Combine(modelDir, "model.safetensors.index.json"), single = Path.Combine(modelDir, "model.safetensors");
+        string index = Path.Combine(modelDir, "model.safetensors.index.json");
+        string single = Path.Combine(modelDir, "model.safetensors");
         if (File.Exists(index))
         {
             try

@@ -12,7 +12,7 @@ public static class FreshRunFolders
     private static readonly ConcurrentDictionary<string, (bool Created, OwnedFiles Owned)> Started =
         new(StringComparer.Ordinal);
 
-    /// <summary>Records that <paramref name="dir"/> was new (<paramref name="created"/>) or empty when prepared.</summary>
+    /// <summary>Records that <paramref name="dir"/> was new (<paramref name="created"/>) or empty.</summary>
     internal static void Add(string dir, bool created, OwnedFiles owned) =>
         Started[Path.GetFullPath(dir)] = (created, owned);
 

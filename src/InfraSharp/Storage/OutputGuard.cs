@@ -42,7 +42,8 @@ public static class OutputGuard
         }
         if (Directory.Exists(o)) throw InputError.Argument($"{option} {outFile} is a folder; give a file name");
         if (System.IO.File.Exists(o) && !overwrite)
-            throw InputError.Argument($"{option} {outFile} already exists; use another name, or --overwrite to replace it");
+            throw InputError.Argument(
+                $"{option} {outFile} already exists; use another name, or --overwrite to replace it");
     }
 
     private static string Full(string path) => System.IO.Path.TrimEndingDirectorySeparator(ResolveLinks(path));
@@ -54,9 +55,11 @@ public static class OutputGuard
         try
         {
             var info = new FileInfo(full);
-            if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is { } f) return f.FullName;
+            if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is { } f)
+                return f.FullName;
             var dir = new DirectoryInfo(full);
-            if (dir.LinkTarget is not null && dir.ResolveLinkTarget(returnFinalTarget: true) is { } d) return d.FullName;
+            if (dir.LinkTarget is not null && dir.ResolveLinkTarget(returnFinalTarget: true) is { } d)
+                return d.FullName;
         }
         catch (IOException) { }
         return full;

@@ -9,7 +9,7 @@ namespace InfraSharp.Storage;
 /// </summary>
 public sealed class OwnedFiles
 {
-    /// <summary>What every run folder holds besides its kind's outputs: the manifest, write probes, lock files.</summary>
+    /// <summary>What every run folder holds besides its kind's outputs: manifest, write probes, locks.</summary>
     public static readonly string[] Common = [RunManifest.FileName, ".write-probe-*", "*.lock", ".*.lock"];
 
     private readonly Regex[] _patterns;

@@ -124,7 +124,8 @@ public sealed record RunManifest(
             throw InputError.Argument($"{PathIn(dir)} is not an InfraSharp run manifest; use an empty or new folder");
         string oldKind = old["kind"]!.ToString();
         if (oldKind != kind)
-            throw InputError.Argument($"--out {dir} holds a '{oldKind}' run, not a '{kind}' one; use a folder of its own");
+            throw InputError.Argument(
+                $"--out {dir} holds a '{oldKind}' run, not a '{kind}' one; use a folder of its own");
         return old;
     }
 
@@ -163,7 +164,7 @@ public sealed record RunManifest(
             if (!Directory.EnumerateFileSystemEntries(d).Any()) Directory.Delete(d);
     }
 
-    /// <summary>Every file under <paramref name="dir"/>, relative to it with '/' separators, in ordinal order.</summary>
+    /// <summary>Every file under <paramref name="dir"/>, relative with '/' separators, in ordinal order.</summary>
     private static List<string> FilesIn(string dir) =>
         [.. Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(dir, f).Replace('\\', '/')).Order(StringComparer.Ordinal)];

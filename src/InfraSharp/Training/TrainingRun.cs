@@ -21,7 +21,7 @@ public static class TrainingRun
     /// </summary>
     public const string ArgumentsFile = "training_args.json";
 
-    /// <summary>What a training run writes into its folder: the model, tokenizer, arguments, log, checkpoints.</summary>
+    /// <summary>What a training run writes into its folder: model, tokenizer, arguments, log, checkpoints.</summary>
     public static readonly string[] OwnedFiles =
     [
         "model.safetensors", "model.safetensors.index.json", "model-*-of-*.safetensors", "config.json",

@@ -33,10 +33,12 @@ public class EveryCommandRefusalTests
         string bad = Write("bad.jsonl", good[0] + "\n" + good[1] + "\n{\"messages\": [oops\n");
         string badQueries = Write("bad-queries.jsonl", File.ReadAllLines(Queries)[0] + "\n{not json\n");
         string problems = Write("problems.jsonl",
-            "{\"id\":\"p1\",\"prompt\":\"1+1?\",\"answer\":\"2\"}\n{\"id\":\"p2\",\"prompt\":\"2+2?\",\"answer\":\"4\"}\n" +
+            "{\"id\":\"p1\",\"prompt\":\"1+1?\",\"answer\":\"2\"}\n" +
+            "{\"id\":\"p2\",\"prompt\":\"2+2?\",\"answer\":\"4\"}\n" +
             "{\"id\":\"p3\",\"prompt\":\"3+3?\"\n");
         string humanEval = Path.Combine(Fixtures.Shared, "datasets", "humaneval", "HumanEval.jsonl.gz");
-        string samples = Write("samples.jsonl", "{\"task_id\":\"HumanEval/0\",\"completion\":\"    return False\\n\"}\n{oops\n");
+        string samples = Write("samples.jsonl",
+            "{\"task_id\":\"HumanEval/0\",\"completion\":\"    return False\\n\"}\n{oops\n");
         string synth = Path.Combine(root, "synth");
         Directory.CreateDirectory(synth);
         File.WriteAllText(Path.Combine(synth, "train.jsonl"), "my rows\n");
@@ -62,15 +64,18 @@ public class EveryCommandRefusalTests
                 ["eval", "math", "--model", Model, "--data", problems, "--out", Out("evalm"), "--max-new-tokens", "2"]),
             ["eval code"] = new("samples.jsonl:2", Out("evalc"),
                 ["eval", "code", "--problems", humanEval, "--samples", samples, "--out", Out("evalc")]),
-            ["factors"] = new("bad.jsonl:3", Out("fac"), ["factors", "--model", Model, "--data", bad, "--out", Out("fac")]),
+            ["factors"] = new("bad.jsonl:3", Out("fac"),
+                ["factors", "--model", Model, "--data", bad, "--out", Out("fac")]),
             ["scores pairwise"] = new("bad-queries.jsonl:2", Out("pw"),
-                ["scores", "pairwise", "--model", Model, "--train", Train, "--queries", badQueries, "--out", Out("pw")]),
+                ["scores", "pairwise", "--model", Model, "--train", Train, "--queries", badQueries,
+                 "--out", Out("pw")]),
             ["scores self"] = new("bad.jsonl:3", Out("self"),
                 ["scores", "self", "--model", Model, "--train", bad, "--out", Out("self")]),
             ["merge"] = new("--factors", mine, ["merge", "--factors", mine]),
             ["analyze"] = new("fewer.jsonl", Out("ana"),
                 ["analyze", "--scores", scores, "--train", fewer, "--queries", Queries, "--out", Out("ana")]),
-            ["curate"] = new("bad.jsonl:3", Out("cur"), ["curate", "--data", bad, "--out", Path.Combine(Out("cur"), "c.jsonl")]),
+            ["curate"] = new("bad.jsonl:3", Out("cur"),
+                ["curate", "--data", bad, "--out", Path.Combine(Out("cur"), "c.jsonl")]),
             ["demo"] = new("thesis.tex", mine, ["demo", "--out", mine, "--quick"]),
             ["init"] = new("--tokenizer", Out("init"),
                 ["init", "--shape", "qwen2.5-0.5b", "--out", Out("init"), "--tokenizer", Path.Combine(root, "no-tok")]),
