@@ -13,6 +13,7 @@ public static class CliRunner
     public static int Run(Func<int> body, bool stopOnSigterm = true)
     {
         if (stopOnSigterm) CliSignals.Install();
+        Storage.FreshRunFolders.Track();
         try { return body(); }
         catch (Exception e) when (CliSignals.Stopped(e)) { return CliSignals.StoppedExitCode; }
         catch (Exception e) when (InputError.Is(e, out var inner))

@@ -9,12 +9,18 @@ namespace InfraSharp.Storage;
 /// </summary>
 public static class FreshRunFolders
 {
-    private static readonly ConcurrentDictionary<string, (bool Created, OwnedFiles Owned)> Started =
-        new(StringComparer.Ordinal);
+    // Per invocation (an async flow), so that a command refused in one flow never touches the folders of an
+    // earlier or concurrent command of the same process. Null: nothing is tracked (library callers).
+    private static readonly AsyncLocal<ConcurrentDictionary<string, (bool Created, OwnedFiles Owned)>?> Started = new();
+
+    /// <summary>Starts tracking the run folders prepared from here on in this flow (the CLI, per command).</summary>
+    public static void Track() => Started.Value = new(StringComparer.Ordinal);
 
     /// <summary>Records that <paramref name="dir"/> was new (<paramref name="created"/>) or empty.</summary>
-    internal static void Add(string dir, bool created, OwnedFiles owned) =>
-        Started[Path.GetFullPath(dir)] = (created, owned);
+    internal static void Add(string dir, bool created, OwnedFiles owned)
+    {
+        if (Started.Value is { } started) started[Path.GetFullPath(dir)] = (created, owned);
+    }
 
     /// <summary>
     /// Removes what the run wrote into each recorded folder (the folder too, when this process created it), unless a
@@ -22,9 +28,10 @@ public static class FreshRunFolders
     /// </summary>
     public static void RollBack()
     {
-        foreach (var (dir, (created, owned)) in Started)
+        if (Started.Value is not { } started) return;
+        foreach (var (dir, (created, owned)) in started)
         {
-            Started.TryRemove(dir, out _);
+            started.TryRemove(dir, out _);
             if (!Directory.Exists(dir)) continue;
             var files = Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
                 .Select(f => Path.GetRelativePath(dir, f).Replace('\\', '/')).ToList();
