@@ -18,19 +18,38 @@ public static class AttentionBenchmark
 {
     private static readonly int[] Lengths = [512, 1024, 2048];
 
-    private static ModelConfig Shape(string scope) => scope == "layer"
-        ? new ModelConfig
-        {
-            ModelType = "qwen2", VocabSize = 256, HiddenSize = 896, IntermediateSize = 4864, NumLayers = 1,
-            NumHeads = 14, NumKvHeads = 2, HeadDim = 64, RmsNormEps = 1e-6, RopeTheta = 1e6,
-            TieWordEmbeddings = true, AttentionBias = true,
-        }
-        : new ModelConfig
-        {
-            ModelType = "qwen2", VocabSize = 8192, HiddenSize = 512, IntermediateSize = 1536, NumLayers = 8,
-            NumHeads = 8, NumKvHeads = 2, HeadDim = 64, RmsNormEps = 1e-6, RopeTheta = 1e6,
-            TieWordEmbeddings = true, AttentionBias = true,
-        };
+    private static ModelConfig Shape(string scope) =>
+        scope == "layer"
+            ? new ModelConfig
+            {
+                ModelType = "qwen2",
+                VocabSize = 256,
+                HiddenSize = 896,
+                IntermediateSize = 4864,
+                NumLayers = 1,
+                NumHeads = 14,
+                NumKvHeads = 2,
+                HeadDim = 64,
+                RmsNormEps = 1e-6,
+                RopeTheta = 1e6,
+                TieWordEmbeddings = true,
+                AttentionBias = true,
+            }
+            : new ModelConfig
+            {
+                ModelType = "qwen2",
+                VocabSize = 8192,
+                HiddenSize = 512,
+                IntermediateSize = 1536,
+                NumLayers = 8,
+                NumHeads = 8,
+                NumKvHeads = 2,
+                HeadDim = 64,
+                RmsNormEps = 1e-6,
+                RopeTheta = 1e6,
+                TieWordEmbeddings = true,
+                AttentionBias = true,
+            };
 
     public static void Run()
     {
@@ -44,23 +63,34 @@ public static class AttentionBenchmark
                 double pe = Parse(Child("memory", scope, t, AttentionKernel.Explicit))[0];
                 double pf = Parse(Child("memory", scope, t, AttentionKernel.Auto))[0];
                 var time = Parse(Child("time", scope, t, AttentionKernel.Auto));
-                double te = time[0], tf = time[1], rate = time[2];
+                double te = time[0],
+                    tf = time[1],
+                    rate = time[2];
                 // One float32 [1, H, T, T] tensor per layer, the unit the explicit path's memory grows in.
                 double square = 4.0 * cfg.NumHeads * t * t * cfg.NumLayers / (1 << 20);
-                rows.Add($"| {scope} ({cfg.NumLayers} x {cfg.NumHeads} heads) | {t} | {te:F3} | {tf:F3} " +
-                    $"| {te / tf:F2} | {rate:F0} | {pe:F0} | {pf:F0} | {square:F0} |");
+                rows.Add(
+                    $"| {scope} ({cfg.NumLayers} x {cfg.NumHeads} heads) | {t} | {te:F3} | {tf:F3} "
+                        + $"| {te / tf:F2} | {rate:F0} | {pe:F0} | {pf:F0} | {square:F0} |"
+                );
             }
         }
         double rate1 = MatmulRate.GflopsF32();
-        Console.WriteLine($"threads={get_num_threads()}  f32 matmul 1024^2: {(rate0 + rate1) / 2:F1} GFLOP/s " +
-            $"(before {rate0:F1}, after {rate1:F1})");
-        Console.WriteLine("forward+backward of logits.sum(), batch 1, float32. Time: best of 4, explicit and fused " +
-            "alternating in one process, beside the matmul rate measured in that process just before. Peak: VmHWM " +
-            "growth over the resident set after a warm-up step, in a fresh process per kernel.");
-        Console.WriteLine("| shape | T | explicit s | fused s | explicit/fused | matmul GFLOP/s | explicit peak MiB " +
-            "| fused peak MiB | [H,T,T] f32 x layers MiB |");
+        Console.WriteLine(
+            $"threads={get_num_threads()}  f32 matmul 1024^2: {(rate0 + rate1) / 2:F1} GFLOP/s "
+                + $"(before {rate0:F1}, after {rate1:F1})"
+        );
+        Console.WriteLine(
+            "forward+backward of logits.sum(), batch 1, float32. Time: best of 4, explicit and fused "
+                + "alternating in one process, beside the matmul rate measured in that process just before. Peak: VmHWM "
+                + "growth over the resident set after a warm-up step, in a fresh process per kernel."
+        );
+        Console.WriteLine(
+            "| shape | T | explicit s | fused s | explicit/fused | matmul GFLOP/s | explicit peak MiB "
+                + "| fused peak MiB | [H,T,T] f32 x layers MiB |"
+        );
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
-        foreach (var r in rows) Console.WriteLine(r);
+        foreach (var r in rows)
+            Console.WriteLine(r);
     }
 
     private static double[] Parse(string line) =>
@@ -82,7 +112,8 @@ public static class AttentionBenchmark
         var last = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";
         if (p.ExitCode != 0 || !last.StartsWith("result ", StringComparison.Ordinal))
             throw new InvalidOperationException(
-                $"attention-one {what} {scope} {t} {kernel} failed ({p.ExitCode}): {output}");
+                $"attention-one {what} {scope} {t} {kernel} failed ({p.ExitCode}): {output}"
+            );
         return last;
     }
 
@@ -110,7 +141,8 @@ public static class AttentionBenchmark
             double rate = MatmulRate.GflopsF32();
             Step(AttentionKernel.Explicit);
             Step(AttentionKernel.Auto);
-            double te = double.MaxValue, tf = double.MaxValue;
+            double te = double.MaxValue,
+                tf = double.MaxValue;
             for (int r = 0; r < reps; r++)
             {
                 te = Math.Min(te, Step(AttentionKernel.Explicit));

@@ -20,20 +20,30 @@ public static class ExplorerBenchmark
     {
         Console.WriteLine($"f32 matmul 1024^2 before: {MatmulRate.GflopsF32():F1} GFLOP/s");
         string dir = Path.Combine(Path.GetTempPath(), "infra-explore-bench");
-        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        if (Directory.Exists(dir))
+            Directory.Delete(dir, recursive: true);
         // The generator has a few hundred distinct statements per cell; larger sets repeat rows under new ids.
-        var splits = SyntheticDataset.Generate(new SyntheticDataset.Options
-        {
-            Seed = 7, Size = Math.Min(trainRows, 2000), QueriesPerCell = (queryRows + 9) / 10, EvalPerCell = 0,
-        });
-        var rows = Enumerable.Range(0, trainRows).Select(i =>
-        {
-            var r = (JsonObject)splits.Train[i % splits.Train.Count].DeepClone();
-            r["id"] = $"{r["id"]}-r{i / splits.Train.Count}";
-            return r;
-        }).ToList();
+        var splits = SyntheticDataset.Generate(
+            new SyntheticDataset.Options
+            {
+                Seed = 7,
+                Size = Math.Min(trainRows, 2000),
+                QueriesPerCell = (queryRows + 9) / 10,
+                EvalPerCell = 0,
+            }
+        );
+        var rows = Enumerable
+            .Range(0, trainRows)
+            .Select(i =>
+            {
+                var r = (JsonObject)splits.Train[i % splits.Train.Count].DeepClone();
+                r["id"] = $"{r["id"]}-r{i / splits.Train.Count}";
+                return r;
+            })
+            .ToList();
         SyntheticDataset.Write(dir, splits with { Train = rows, Queries = splits.Queries.Take(queryRows).ToList() });
-        string train = Path.Combine(dir, "train.jsonl"), queries = Path.Combine(dir, "queries.jsonl");
+        string train = Path.Combine(dir, "train.jsonl"),
+            queries = Path.Combine(dir, "queries.jsonl");
         var tok = Tokenizer.Load(model);
         var trainEx = new ExampleEncoder(tok).EncodeFile(train);
         var queryEx = new ExampleEncoder(tok).EncodeFile(queries);
@@ -48,16 +58,28 @@ public static class ExplorerBenchmark
             SafeTensorsFile.Write(Path.Combine(scores, "per_token.safetensors"), [KeyValuePair.Create("scores", pt)]);
         }
         ScoreFiles.WriteExamples(scores, queryEx, trainEx);
-        var manifest = new RunManifest(ScoreRun.KindName(ScoreKind.Pairwise),
-            new JsonObject { ["model"] = Path.GetFullPath(model) }, new JsonObject(), new JsonObject());
+        var manifest = new RunManifest(
+            ScoreRun.KindName(ScoreKind.Pairwise),
+            new JsonObject { ["model"] = Path.GetFullPath(model) },
+            new JsonObject(),
+            new JsonObject()
+        );
         manifest.Write(scores);
         Console.WriteLine($"score folder: {queryEx.Count} queries x {trainEx.Count} training rows x {width} tokens");
 
         var load = Stopwatch.StartNew();
-        var server = ExplorerServer.StartAsync(new ExplorerOptions
-        {
-            Scores = scores, Train = train, Queries = queries, Port = 0,
-        }).GetAwaiter().GetResult();
+        var server = ExplorerServer
+            .StartAsync(
+                new ExplorerOptions
+                {
+                    Scores = scores,
+                    Train = train,
+                    Queries = queries,
+                    Port = 0,
+                }
+            )
+            .GetAwaiter()
+            .GetResult();
         Console.WriteLine($"server start (loads scores and rows): {load.Elapsed.TotalSeconds:F1}s");
         using var http = new HttpClient { BaseAddress = new Uri(server.Url) };
         var views = new (string View, string Path)[]
@@ -81,7 +103,8 @@ public static class ExplorerBenchmark
             {
                 var sw = Stopwatch.StartNew();
                 var body = http.GetByteArrayAsync(path).GetAwaiter().GetResult();
-                if (i > 0) times.Add(sw.Elapsed.TotalMilliseconds); // the first request warms the JIT
+                if (i > 0)
+                    times.Add(sw.Elapsed.TotalMilliseconds); // the first request warms the JIT
                 bytes = body.Length;
             }
             times.Sort();

@@ -29,14 +29,18 @@ public static class IndexBenchmark
         }
         var args = new IndexArguments
         {
-            Model = "(synthetic)", ProjectionDim = $"{dim}", StoreDType = "float16", ShardRows = shardRows
+            Model = "(synthetic)",
+            ProjectionDim = $"{dim}",
+            StoreDType = "float16",
+            ShardRows = shardRows,
         };
-        new RunManifest(GradientIndex.Kind,
+        new RunManifest(
+            GradientIndex.Kind,
             JsonSerializer.SerializeToNode(args, IndexJson.Manifest.IndexArguments)!.AsObject(),
             new JsonObject { ["model"] = "synthetic" },
             new JsonObject { ["dimension"] = dim, ["modules"] = new JsonArray() },
-            new JsonObject { ["note"] = "random N(0,1) vectors written by the benchmark" })
-            .Prepare(dir, overwrite: true);
+            new JsonObject { ["note"] = "random N(0,1) vectors written by the benchmark" }
+        ).Prepare(dir, overwrite: true);
         Directory.CreateDirectory(Path.Combine(dir, GradientIndex.ShardFolder));
         var shards = new List<string>();
         var clock = Stopwatch.StartNew();
@@ -49,26 +53,52 @@ public static class IndexBenchmark
             var v = randn([n, dim], generator: gen);
             var header = new ShardHeader
             {
-                Rows = n, Dim = dim, DType = "float16", ProjectionSeed = 0, Projection = args.ProjectionDim,
-                Model = "synthetic"
+                Rows = n,
+                Dim = dim,
+                DType = "float16",
+                ProjectionSeed = 0,
+                Projection = args.ProjectionDim,
+                Model = "synthetic",
             };
             var path = Path.Combine(dir, rel);
-            IndexRows.Write(IndexRows.PathFor(path), Enumerable.Range(0, (int)n)
-                .Select(i => new EncodedExample($"row-{start + i:D7}", [], [], new JsonObject(), "synthetic",
-                    (int)(start + i + 1))).ToList());
+            IndexRows.Write(
+                IndexRows.PathFor(path),
+                Enumerable
+                    .Range(0, (int)n)
+                    .Select(i => new EncodedExample(
+                        $"row-{start + i:D7}",
+                        [],
+                        [],
+                        new JsonObject(),
+                        "synthetic",
+                        (int)(start + i + 1)
+                    ))
+                    .ToList()
+            );
             ShardFile.Write(path, v, header);
             shards.Add(rel);
             Console.WriteLine($"  shard {j}: {n} rows, {clock.Elapsed.TotalSeconds:F0}s");
         }
-        GradientIndex.WriteSegments(dir, [new IndexSegment
-        {
-            Number = 0, Train = "(synthetic)", Fingerprint = "synthetic", Rows = rows, Partitions = 1, Shards = shards,
-        }]);
+        GradientIndex.WriteSegments(
+            dir,
+            [
+                new IndexSegment
+                {
+                    Number = 0,
+                    Train = "(synthetic)",
+                    Fingerprint = "synthetic",
+                    Rows = rows,
+                    Partitions = 1,
+                    Shards = shards,
+                },
+            ]
+        );
         Console.WriteLine($"wrote {rows} x {dim} float16 in {shards.Count} shards in {clock.Elapsed.TotalSeconds:F0}s");
     }
 
     [DllImport("libc", SetLastError = true)]
     private static extern int posix_fadvise(int fd, long offset, long len, int advice);
+
     private const int DontNeed = 4;
 
     /// <summary>Drops every shard of the index from the page cache (clean pages only; nothing is written).</summary>
@@ -78,13 +108,17 @@ public static class IndexBenchmark
         {
             using var fs = new FileStream(s.Path, FileMode.Open, FileAccess.Read);
             int rc = posix_fadvise((int)fs.SafeFileHandle.DangerousGetHandle(), 0, 0, DontNeed);
-            if (rc != 0) throw new IOException($"posix_fadvise failed on {s.Path}: {rc}");
+            if (rc != 0)
+                throw new IOException($"posix_fadvise failed on {s.Path}: {rc}");
         }
     }
 
     private static long CachedKiB() =>
-        long.Parse(File.ReadLines("/proc/meminfo").First(l => l.StartsWith("Cached:"))
-            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+        long.Parse(
+            File.ReadLines("/proc/meminfo")
+                .First(l => l.StartsWith("Cached:"))
+                .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]
+        );
 
     /// <summary><c>index-latency DIR</c>: cold and warm query latency for 1, 16 and 256 queries.</summary>
     public static void Latency(string dir)
@@ -94,7 +128,8 @@ public static class IndexBenchmark
         using var index = GradientIndex.Open(dir);
         long bytes = index.Shards.Sum(s => new FileInfo(s.Path).Length);
         Console.WriteLine(
-            $"store: {index.Rows} rows x {index.Dimension}, {bytes / 1e9:F2} GB in {index.Shards.Count} shards");
+            $"store: {index.Rows} rows x {index.Dimension}, {bytes / 1e9:F2} GB in {index.Shards.Count} shards"
+        );
         // The disk's cold sequential read rate, on the first shard.
         DropCache(index);
         var sw = Stopwatch.StartNew();
@@ -108,20 +143,24 @@ public static class IndexBenchmark
         _ = index.Ids(); // the id columns are read once per open index, not per query
         var scanner = new ShardScanner(index);
         Console.WriteLine(
-            "| queries | cache | seconds | GB/s | GFLOP/s | of matmul | of disk read | page cache before |");
+            "| queries | cache | seconds | GB/s | GFLOP/s | of matmul | of disk read | page cache before |"
+        );
         Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (int q in new[] { 1, 16, 256 })
         {
             using var queries = randn([q, index.Dimension], generator: new Generator((ulong)q));
             foreach (var cache in new[] { "cold", "warm" })
             {
-                if (cache == "cold") DropCache(index);
+                if (cache == "cold")
+                    DropCache(index);
                 long cached = CachedKiB();
                 var r = scanner.Search(queries, 100);
                 var s = r.Scan;
-                Console.WriteLine($"| {q} | {cache} | {s.Seconds:F2} | {s.GigabytesPerSecond:F2} | "
-                    + $"{s.GflopsPerSecond:F1} | {s.GflopsPerSecond / before:P0} | {s.GigabytesPerSecond / disk:P0} | "
-                    + $"{cached / 1e6:F1} GB |");
+                Console.WriteLine(
+                    $"| {q} | {cache} | {s.Seconds:F2} | {s.GigabytesPerSecond:F2} | "
+                        + $"{s.GflopsPerSecond:F1} | {s.GflopsPerSecond / before:P0} | {s.GigabytesPerSecond / disk:P0} | "
+                        + $"{cached / 1e6:F1} GB |"
+                );
             }
         }
         Console.WriteLine($"f32 matmul 1024^2 after: {MatmulRate.GflopsF32():F1} GFLOP/s");
@@ -137,11 +176,13 @@ public static class IndexBenchmark
     {
         using var index = GradientIndex.Open(dir);
         long bytes = index.Shards.Sum(s => new FileInfo(s.Path).Length);
-        Console.WriteLine($"store: {index.Rows} rows x {index.Dimension}, {bytes / 1e9:F2} GB in {index.Shards.Count} "
-            + "shards");
+        Console.WriteLine(
+            $"store: {index.Rows} rows x {index.Dimension}, {bytes / 1e9:F2} GB in {index.Shards.Count} " + "shards"
+        );
         _ = index.Ids();
         var scanner = new ShardScanner(index);
-        foreach (var s in index.Shards) UncheckedScan(s, randn([1, index.Dimension]), 100); // warm the page cache
+        foreach (var s in index.Shards)
+            UncheckedScan(s, randn([1, index.Dimension]), 100); // warm the page cache
         Console.WriteLine("| queries | checked s | unchecked s | cost |");
         Console.WriteLine("| --- | --- | --- | --- |");
         foreach (int q in new[] { 1, 16 })
@@ -153,10 +194,12 @@ public static class IndexBenchmark
             {
                 ch.Add(scanner.Search(queries, 100).Scan.Seconds);
                 var sw = Stopwatch.StartNew();
-                foreach (var s in index.Shards) UncheckedScan(s, queries, 100);
+                foreach (var s in index.Shards)
+                    UncheckedScan(s, queries, 100);
                 un.Add(sw.Elapsed.TotalSeconds);
             }
-            double c = ch.Min(), u = un.Min();
+            double c = ch.Min(),
+                u = un.Min();
             Console.WriteLine($"| {q} | {c:F2} | {u:F2} | {(c - u) / u:P1} |");
         }
         var hashClock = Stopwatch.StartNew();
@@ -166,7 +209,8 @@ public static class IndexBenchmark
             using var fs = new FileStream(s.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1);
             int n;
             var h = new System.IO.Hashing.XxHash3();
-            while ((n = fs.Read(buffer)) > 0) h.Append(buffer.AsSpan(0, n));
+            while ((n = fs.Read(buffer)) > 0)
+                h.Append(buffer.AsSpan(0, n));
         }
         double rate = bytes / 1e9 / hashClock.Elapsed.TotalSeconds;
         Console.WriteLine($"XXH3-64 over the shard files (read + hash): {rate:F2} GB/s");
@@ -179,14 +223,23 @@ public static class IndexBenchmark
     {
         var h = shard.Header;
         static long Align(long x) => (x + 63) / 64 * 64;
-        long blocks = (h.Rows + h.ChecksumRows - 1) / h.ChecksumRows, table = Align(ShardFile.HeaderBytes + 4 * h.Rows);
+        long blocks = (h.Rows + h.ChecksumRows - 1) / h.ChecksumRows,
+            table = Align(ShardFile.HeaderBytes + 4 * h.Rows);
         long data = Align(table + 8 * blocks);
-        using var map = System.IO.MemoryMappedFiles.MemoryMappedFile.CreateFromFile(shard.Path, FileMode.Open, null, 0,
-            System.IO.MemoryMappedFiles.MemoryMappedFileAccess.Read);
+        using var map = System.IO.MemoryMappedFiles.MemoryMappedFile.CreateFromFile(
+            shard.Path,
+            FileMode.Open,
+            null,
+            0,
+            System.IO.MemoryMappedFiles.MemoryMappedFileAccess.Read
+        );
         void Copy(long offset, Tensor into)
         {
-            using var view = map.CreateViewAccessor(offset, into.numel() * into.ElementSize,
-                System.IO.MemoryMappedFiles.MemoryMappedFileAccess.Read);
+            using var view = map.CreateViewAccessor(
+                offset,
+                into.numel() * into.ElementSize,
+                System.IO.MemoryMappedFiles.MemoryMappedFileAccess.Read
+            );
             view.SafeMemoryMappedViewHandle.ReadSpan((ulong)view.PointerOffset, into.bytes);
         }
         using var q = queries.to(ScalarType.Float32).contiguous();
@@ -213,9 +266,14 @@ public static class IndexBenchmark
     {
         using var x = SafeTensorsFile.Open(a).Read("scores").to(ScalarType.Float64);
         using var y = SafeTensorsFile.Open(b).Read("scores").to(ScalarType.Float64);
-        if (!x.shape.SequenceEqual(y.shape)) throw new ArgumentException($"shapes differ: {a} vs {b}");
-        int nq = (int)x.shape[0], n = (int)x.shape[1], k = Math.Min(top, n);
-        double pearson = 0, spearman = 0, overlap = 0;
+        if (!x.shape.SequenceEqual(y.shape))
+            throw new ArgumentException($"shapes differ: {a} vs {b}");
+        int nq = (int)x.shape[0],
+            n = (int)x.shape[1],
+            k = Math.Min(top, n);
+        double pearson = 0,
+            spearman = 0,
+            overlap = 0;
         for (int q = 0; q < nq; q++)
         {
             var u = x[q].data<double>().ToArray();
@@ -226,6 +284,7 @@ public static class IndexBenchmark
             overlap += Enumerable.Range(0, n).OrderByDescending(i => v[i]).Take(k).Count(tu.Contains) / (double)k;
         }
         Console.WriteLine(
-            $"pearson {pearson / nq:F3} spearman {spearman / nq:F3} top{k}_overlap {overlap / nq:F3} queries {nq}");
+            $"pearson {pearson / nq:F3} spearman {spearman / nq:F3} top{k}_overlap {overlap / nq:F3} queries {nq}"
+        );
     }
 }

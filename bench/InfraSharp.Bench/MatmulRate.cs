@@ -15,13 +15,16 @@ public static class MatmulRate
     public static double Gflops(ScalarType type, int n = 1024, int reps = 20)
     {
         using var scope = NewDisposeScope();
-        var a = randn(n, n).to(type); var b = randn(n, n).to(type);
-        for (int i = 0; i < 3; i++) matmul(a, b).Dispose();
+        var a = randn(n, n).to(type);
+        var b = randn(n, n).to(type);
+        for (int i = 0; i < 3; i++)
+            matmul(a, b).Dispose();
         var best = double.MaxValue;
         for (int r = 0; r < 3; r++)
         {
             var sw = Stopwatch.StartNew();
-            for (int i = 0; i < reps; i++) matmul(a, b).Dispose();
+            for (int i = 0; i < reps; i++)
+                matmul(a, b).Dispose();
             best = Math.Min(best, sw.Elapsed.TotalSeconds / reps);
         }
         return 2.0 * n * n * n / best / 1e9;

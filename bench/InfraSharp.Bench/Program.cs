@@ -8,27 +8,56 @@ public static class Program
         string which = args.Length > 0 ? args[0] : "layer";
         switch (which)
         {
-            case "layer": LayerBenchmark.Run(); return 0;
-            case "influence": InfluenceBenchmark.Run(); return 0;
-            case "attention": AttentionBenchmark.Run(); return 0;
-            case "plan-check": PlannerCheck.Run(args[1], args[2], args.Length > 3 ? args[3] : "ABC"); return 0;
+            case "layer":
+                LayerBenchmark.Run();
+                return 0;
+            case "influence":
+                InfluenceBenchmark.Run();
+                return 0;
+            case "attention":
+                AttentionBenchmark.Run();
+                return 0;
+            case "plan-check":
+                PlannerCheck.Run(args[1], args[2], args.Length > 3 ? args[3] : "ABC");
+                return 0;
             case "matmul":
-                foreach (var t in new[] { TorchSharp.torch.ScalarType.Float32, TorchSharp.torch.ScalarType.BFloat16, TorchSharp.torch.ScalarType.Float64 })
+                foreach (
+                    var t in new[]
+                    {
+                        TorchSharp.torch.ScalarType.Float32,
+                        TorchSharp.torch.ScalarType.BFloat16,
+                        TorchSharp.torch.ScalarType.Float64,
+                    }
+                )
                     Console.WriteLine($"{t} matmul 1024^2: {MatmulRate.Gflops(t):F1} GFLOP/s");
                 return 0;
-            case "index-store": IndexBenchmark.Store(args[1], long.Parse(args[2]), int.Parse(args[3])); return 0;
-            case "index-latency": IndexBenchmark.Latency(args[1]); return 0;
-            case "index-check-cost": IndexBenchmark.CheckCost(args[1]); return 0;
-            case "index-compare": IndexBenchmark.Compare(args[1], args[2], args.Length > 3 ? int.Parse(args[3]) : 100); return 0;
+            case "index-store":
+                IndexBenchmark.Store(args[1], long.Parse(args[2]), int.Parse(args[3]));
+                return 0;
+            case "index-latency":
+                IndexBenchmark.Latency(args[1]);
+                return 0;
+            case "index-check-cost":
+                IndexBenchmark.CheckCost(args[1]);
+                return 0;
+            case "index-compare":
+                IndexBenchmark.Compare(args[1], args[2], args.Length > 3 ? int.Parse(args[3]) : 100);
+                return 0;
             case "explore-latency":
-                ExplorerBenchmark.Run(args[1], args.Length > 2 ? int.Parse(args[2]) : 10_000, args.Length > 3 ? int.Parse(args[3]) : 100);
+                ExplorerBenchmark.Run(
+                    args[1],
+                    args.Length > 2 ? int.Parse(args[2]) : 10_000,
+                    args.Length > 3 ? int.Parse(args[3]) : 100
+                );
                 return 0;
             case "attention-one":
                 var kernel = Enum.Parse<Models.AttentionKernel>(args[4]);
                 AttentionBenchmark.RunOne(args[1], args[2], int.Parse(args[3]), kernel);
                 return 0;
             default:
-                Console.Error.WriteLine("usage: InfraSharp.Bench [layer|influence|attention|matmul|plan-check|index-store|index-latency|index-check-cost|index-compare|explore-latency]");
+                Console.Error.WriteLine(
+                    "usage: InfraSharp.Bench [layer|influence|attention|matmul|plan-check|index-store|index-latency|index-check-cost|index-compare|explore-latency]"
+                );
                 return 2;
         }
     }

@@ -21,7 +21,9 @@ public static class Program
     /// <summary>The whole command tree (also what the tests walk to find every command).</summary>
     public static RootCommand BuildRoot()
     {
-        var root = new RootCommand("InfraSharp: which training data made the model better at math and code (influence functions, Infra method).");
+        var root = new RootCommand(
+            "InfraSharp: which training data made the model better at math and code (influence functions, Infra method)."
+        );
         root.Subcommands.Add(EncodeCommand.Build());
         root.Subcommands.Add(GenerateCommand.Build());
         root.Subcommands.Add(DataCommand.Build());

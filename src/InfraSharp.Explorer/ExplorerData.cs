@@ -8,8 +8,16 @@ namespace InfraSharp.Explorer;
 /// <summary>
 /// One query or training row as the explorer shows it: ids, attributes, prompt, answer, and its tokens' text.
 /// </summary>
-public sealed record ExampleView(int Index, string Id, JsonObject Attributes, string Prompt, string Answer,
-    string[] Tokens, string Source, int Line);
+public sealed record ExampleView(
+    int Index,
+    string Id,
+    JsonObject Attributes,
+    string Prompt,
+    string Answer,
+    string[] Tokens,
+    string Source,
+    int Line
+);
 
 /// <summary>
 /// Everything the explorer serves, loaded once: the score matrices (pairwise, per-token when present), both sides'
@@ -31,42 +39,66 @@ public sealed class ExplorerData
             ?? throw InputError.MissingFile($"--scores {o.Scores}: no manifest.json (not a score folder)", o.Scores);
         if (manifest["kind"]?.ToString() != Influence.ScoreRun.KindName(Influence.ScoreKind.Pairwise))
             throw InputError.Data($"--scores {o.Scores}: not pairwise scores (kind {manifest["kind"]})");
-        string model = o.Model ?? manifest["arguments"]?["model"]?.ToString()
+        string model = o.Model
+            ?? manifest["arguments"]?["model"]?.ToString()
             ?? throw InputError.Data($"--scores {o.Scores}: the manifest names no model; give --model");
         var scores = ScoreSet.Load(o.Scores);
         var tok = Tokenizer.Load(model);
         var train = Views(o.Train, "--train", tok, scores.Train.Select(x => x.Id).ToList());
         var queries = Views(o.Queries, "--queries", tok, scores.Queries.Select(x => x.Id).ToList());
-        var totals = Enumerable.Range(0, scores.Q).Select(q =>
-        {
-            double s = 0;
-            for (int j = 0; j < scores.N; j++) s += scores.Pairwise[q, j];
-            return s;
-        }).ToArray();
+        var totals = Enumerable
+            .Range(0, scores.Q)
+            .Select(q =>
+            {
+                double s = 0;
+                for (int j = 0; j < scores.N; j++)
+                    s += scores.Pairwise[q, j];
+                return s;
+            })
+            .ToArray();
         return new ExplorerData
         {
-            Scores = scores, Queries = queries, Train = train, QueryTotals = totals, ModelDir = model,
+            Scores = scores,
+            Queries = queries,
+            Train = train,
+            QueryTotals = totals,
+            ModelDir = model,
             ScoreManifest = manifest,
         };
     }
 
     private static List<ExampleView> Views(string path, string option, Tokenizer tok, IReadOnlyList<string> ids)
     {
-        if (!File.Exists(path)) throw InputError.MissingFile($"{option} {path}: no such file", path);
+        if (!File.Exists(path))
+            throw InputError.MissingFile($"{option} {path}: no such file", path);
         var encoded = new ExampleEncoder(tok).EncodeFile(path);
         if (!encoded.Select(e => e.Id).SequenceEqual(ids))
             throw InputError.Data(
-                $"{option} {path}: its rows are not those the scores were computed on (ids or order differ)");
+                $"{option} {path}: its rows are not those the scores were computed on (ids or order differ)"
+            );
         var rows = DatasetReader.Read(path).ToList();
-        return encoded.Select((e, i) =>
-        {
-            var f = rows[i].Fields;
-            string[] tokens = e.Text is not null && e.Offsets is not null
-                ? e.Offsets.Select(x => e.Text[x.Start..x.End]).ToArray()
-                : e.InputIds.Select(id => tok.Decode([id])).ToArray();
-            return new ExampleView(i, e.Id, e.Attributes, Message(f, "user", "prompt"),
-                Message(f, "assistant", "completion"), tokens, e.SourceFile, e.Line);
-        }).ToList();
+        return encoded
+            .Select(
+                (e, i) =>
+                {
+                    var f = rows[i].Fields;
+                    string[] tokens =
+                        e.Text is not null && e.Offsets is not null
+                            ? e.Offsets.Select(x => e.Text[x.Start..x.End]).ToArray()
+                            : e.InputIds.Select(id => tok.Decode([id])).ToArray();
+                    return new ExampleView(
+                        i,
+                        e.Id,
+                        e.Attributes,
+                        Message(f, "user", "prompt"),
+                        Message(f, "assistant", "completion"),
+                        tokens,
+                        e.SourceFile,
+                        e.Line
+                    );
+                }
+            )
+            .ToList();
     }
 
     /// <summary>
@@ -76,8 +108,10 @@ public sealed class ExplorerData
     {
         if (row["messages"] is JsonArray messages)
         {
-            var m = role == "user" ? messages.FirstOrDefault(x => x?["role"]?.ToString() == role)
-                : messages.LastOrDefault(x => x?["role"]?.ToString() == role);
+            var m =
+                role == "user"
+                    ? messages.FirstOrDefault(x => x?["role"]?.ToString() == role)
+                    : messages.LastOrDefault(x => x?["role"]?.ToString() == role);
             return m?["content"]?.ToString() ?? "";
         }
         return row[field]?.ToString() ?? row[role == "user" ? "question" : "answer"]?.ToString() ?? "";

@@ -9,37 +9,54 @@ namespace InfraSharp.Explorer;
 /// </summary>
 public sealed class ExplorerQueries(ExplorerData data)
 {
-    public const int MaxPageSize = 200, MaxK = 200;
+    public const int MaxPageSize = 200,
+        MaxK = 200;
     private const int PromptStart = 160;
 
-    public JsonObject Info(bool scoring) => new()
-    {
-        ["queries"] = data.Queries.Count, ["train"] = data.Train.Count,
-        ["per_token"] = data.Scores.PerToken is not null, ["scoring"] = scoring,
-        ["train_attributes"] = Values(data.Train), ["query_attributes"] = Values(data.Queries),
-    };
+    public JsonObject Info(bool scoring) =>
+        new()
+        {
+            ["queries"] = data.Queries.Count,
+            ["train"] = data.Train.Count,
+            ["per_token"] = data.Scores.PerToken is not null,
+            ["scoring"] = scoring,
+            ["train_attributes"] = Values(data.Train),
+            ["query_attributes"] = Values(data.Queries),
+        };
 
     /// <summary>Each short attribute's distinct values (the filters the page offers).</summary>
     private static JsonObject Values(IEnumerable<ExampleView> rows)
     {
         var o = new JsonObject();
-        foreach (var g in rows.SelectMany(r => r.Attributes.Select(kv =>
-                         (kv.Key, Value: ExplorerData.Attribute(r.Attributes, kv.Key))))
-                     .Where(x => x.Value is { Length: <= 40 }).GroupBy(x => x.Key))
+        foreach (
+            var g in rows.SelectMany(r =>
+                    r.Attributes.Select(kv => (kv.Key, Value: ExplorerData.Attribute(r.Attributes, kv.Key)))
+                )
+                .Where(x => x.Value is { Length: <= 40 })
+                .GroupBy(x => x.Key)
+        )
         {
             var values = g.Select(x => x.Value!).Distinct().Order(StringComparer.Ordinal).ToList();
-            if (values.Count <= 20) o[g.Key] = new JsonArray(values.Select(v => (JsonNode)v).ToArray());
+            if (values.Count <= 20)
+                o[g.Key] = new JsonArray(values.Select(v => (JsonNode)v).ToArray());
         }
         return o;
     }
 
-    public JsonObject QueryPage(string? search, IReadOnlyList<(string Key, string Value)> filters, string sort,
-        int page, int size)
+    public JsonObject QueryPage(
+        string? search,
+        IReadOnlyList<(string Key, string Value)> filters,
+        string sort,
+        int page,
+        int size
+    )
     {
         IEnumerable<ExampleView> rows = data.Queries.Where(q => Matches(q, filters));
         if (!string.IsNullOrWhiteSpace(search))
-            rows = rows.Where(q => q.Id.Contains(search, StringComparison.OrdinalIgnoreCase)
-                || q.Prompt.Contains(search, StringComparison.OrdinalIgnoreCase));
+            rows = rows.Where(q =>
+                q.Id.Contains(search, StringComparison.OrdinalIgnoreCase)
+                || q.Prompt.Contains(search, StringComparison.OrdinalIgnoreCase)
+            );
         rows = sort switch
         {
             "total" => rows.OrderByDescending(q => data.QueryTotals[q.Index]),
@@ -49,13 +66,26 @@ public sealed class ExplorerQueries(ExplorerData data)
         var list = rows.ToList();
         return new JsonObject
         {
-            ["total"] = list.Count, ["page"] = page, ["size"] = size,
-            ["items"] = new JsonArray(list.Skip(page * size).Take(size).Select(q => (JsonNode)new JsonObject
-            {
-                ["index"] = q.Index, ["id"] = q.Id, ["prompt"] = Start(q.Prompt),
-                ["attributes"] = q.Attributes.DeepClone(),
-                ["total"] = data.QueryTotals[q.Index], ["correct"] = ExplorerData.Correct(q),
-            }).ToArray()),
+            ["total"] = list.Count,
+            ["page"] = page,
+            ["size"] = size,
+            ["items"] = new JsonArray(
+                list.Skip(page * size)
+                    .Take(size)
+                    .Select(q =>
+                        (JsonNode)
+                            new JsonObject
+                            {
+                                ["index"] = q.Index,
+                                ["id"] = q.Id,
+                                ["prompt"] = Start(q.Prompt),
+                                ["attributes"] = q.Attributes.DeepClone(),
+                                ["total"] = data.QueryTotals[q.Index],
+                                ["correct"] = ExplorerData.Correct(q),
+                            }
+                    )
+                    .ToArray()
+            ),
         };
     }
 
@@ -85,12 +115,21 @@ public sealed class ExplorerQueries(ExplorerData data)
         var pt = data.Scores.PerToken;
         return new JsonObject
         {
-            ["query"] = data.Queries[q].Id, ["train"] = Full(row, data.Scores.Pairwise[q, t]),
+            ["query"] = data.Queries[q].Id,
+            ["train"] = Full(row, data.Scores.Pairwise[q, t]),
             ["per_token"] = pt is not null,
-            ["tokens"] = new JsonArray(row.Tokens.Select((s, i) => (JsonNode)new JsonObject
-            {
-                ["text"] = s, ["score"] = pt is null || i >= pt.GetLength(2) ? null : (double)pt[q, t, i],
-            }).ToArray()),
+            ["tokens"] = new JsonArray(
+                row.Tokens.Select(
+                        (s, i) =>
+                            (JsonNode)
+                                new JsonObject
+                                {
+                                    ["text"] = s,
+                                    ["score"] = pt is null || i >= pt.GetLength(2) ? null : (double)pt[q, t, i],
+                                }
+                    )
+                    .ToArray()
+            ),
         };
     }
 
@@ -98,11 +137,23 @@ public sealed class ExplorerQueries(ExplorerData data)
     public JsonObject TrainRow(int t, int k)
     {
         var qs = Enumerable.Range(0, data.Queries.Count).ToList();
-        JsonArray Q(IEnumerable<int> order) => new(order.Take(k).Select(q => (JsonNode)new JsonObject
-        {
-            ["index"] = q, ["id"] = data.Queries[q].Id, ["prompt"] = Start(data.Queries[q].Prompt),
-            ["attributes"] = data.Queries[q].Attributes.DeepClone(), ["score"] = data.Scores.Pairwise[q, t],
-        }).ToArray());
+        JsonArray Q(IEnumerable<int> order) =>
+            new(
+                order
+                    .Take(k)
+                    .Select(q =>
+                        (JsonNode)
+                            new JsonObject
+                            {
+                                ["index"] = q,
+                                ["id"] = data.Queries[q].Id,
+                                ["prompt"] = Start(data.Queries[q].Prompt),
+                                ["attributes"] = data.Queries[q].Attributes.DeepClone(),
+                                ["score"] = data.Scores.Pairwise[q, t],
+                            }
+                    )
+                    .ToArray()
+            );
         return new JsonObject
         {
             ["train"] = Full(data.Train[t], null),
@@ -112,18 +163,33 @@ public sealed class ExplorerQueries(ExplorerData data)
     }
 
     public JsonArray Rows(IEnumerable<ExampleView> rows, Func<ExampleView, double> score) =>
-        new(rows.Select(t => (JsonNode)new JsonObject
-        {
-            ["index"] = t.Index, ["id"] = t.Id, ["score"] = score(t), ["attributes"] = t.Attributes.DeepClone(),
-            ["prompt"] = Start(t.Prompt), ["answer"] = t.Answer,
-        }).ToArray());
+        new(
+            rows.Select(t =>
+                    (JsonNode)
+                        new JsonObject
+                        {
+                            ["index"] = t.Index,
+                            ["id"] = t.Id,
+                            ["score"] = score(t),
+                            ["attributes"] = t.Attributes.DeepClone(),
+                            ["prompt"] = Start(t.Prompt),
+                            ["answer"] = t.Answer,
+                        }
+                )
+                .ToArray()
+        );
 
-    private static JsonObject Full(ExampleView v, double? score) => new()
-    {
-        ["index"] = v.Index, ["id"] = v.Id, ["prompt"] = v.Prompt, ["answer"] = v.Answer,
-        ["attributes"] = v.Attributes.DeepClone(), ["score"] = score,
-        ["source"] = $"{Path.GetFileName(v.Source)}:{v.Line}",
-    };
+    private static JsonObject Full(ExampleView v, double? score) =>
+        new()
+        {
+            ["index"] = v.Index,
+            ["id"] = v.Id,
+            ["prompt"] = v.Prompt,
+            ["answer"] = v.Answer,
+            ["attributes"] = v.Attributes.DeepClone(),
+            ["score"] = score,
+            ["source"] = $"{Path.GetFileName(v.Source)}:{v.Line}",
+        };
 
     private static string Start(string s) => s.Length <= PromptStart ? s : s[..PromptStart] + "…";
 

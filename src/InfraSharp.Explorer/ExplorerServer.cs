@@ -23,12 +23,16 @@ public sealed class ExplorerServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly NewAnswerScoring _scoring;
     public string Url { get; }
+
     /// <summary>The access token (null on loopback, where none is needed).</summary>
     public string? Token { get; }
 
     private ExplorerServer(WebApplication app, NewAnswerScoring scoring, string url, string? token)
     {
-        _app = app; _scoring = scoring; Url = url; Token = token;
+        _app = app;
+        _scoring = scoring;
+        Url = url;
+        Token = token;
     }
 
     public static async Task<ExplorerServer> StartAsync(ExplorerOptions options)
@@ -38,77 +42,118 @@ public sealed class ExplorerServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k =>
         {
-            if (options.Host == "localhost") k.ListenLocalhost(options.Port);
-            else k.Listen(IPAddress.Parse(options.Host), options.Port);
+            if (options.Host == "localhost")
+                k.ListenLocalhost(options.Port);
+            else
+                k.Listen(IPAddress.Parse(options.Host), options.Port);
         });
         var app = builder.Build();
         string? token = options.IsLoopback ? null : Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         var scoring = new NewAnswerScoring(options, data);
         Map(app, options, data, scoring, token);
-        try { await app.StartAsync(); }
+        try
+        {
+            await app.StartAsync();
+        }
         catch (IOException e)
         {
             // Kestrel's "address already in use" (and a port the system refuses) is the user's to fix.
             await app.DisposeAsync();
             throw InputError.Argument($"--port {options.Port} on {options.Host}: cannot listen ({e.Message})");
         }
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!
+        var address = app
+            .Services.GetRequiredService<IServer>()
+            .Features.Get<IServerAddressesFeature>()!
             .Addresses.First();
         return new ExplorerServer(app, scoring, address, token);
     }
 
-    private static void Map(WebApplication app, ExplorerOptions options, ExplorerData data, NewAnswerScoring scoring,
-        string? token)
+    private static void Map(
+        WebApplication app,
+        ExplorerOptions options,
+        ExplorerData data,
+        NewAnswerScoring scoring,
+        string? token
+    )
     {
         var views = new ExplorerQueries(data);
         if (token is not null)
-            app.Use(async (ctx, next) =>
-            {
-                string? query = ctx.Request.Query["token"].FirstOrDefault();
-                string? given = query ?? ctx.Request.Headers["X-Infra-Token"].FirstOrDefault()
-                    ?? ctx.Request.Cookies[TokenCookie];
-                if (given is null || !CryptographicOperations.FixedTimeEquals(System.Text.Encoding.UTF8.GetBytes(given),
-                        System.Text.Encoding.UTF8.GetBytes(token)))
+            app.Use(
+                async (ctx, next) =>
                 {
-                    ctx.Response.StatusCode = 401;
-                    await ctx.Response.WriteAsync(
-                        "an access token is required (?token=... or the X-Infra-Token header)");
-                    return;
-                }
-                // The page's own assets load without a query string: a valid token in the URL also sets a cookie
-                // that only this site's requests carry.
-                if (query is not null)
-                    ctx.Response.Cookies.Append(TokenCookie, token, new CookieOptions
+                    string? query = ctx.Request.Query["token"].FirstOrDefault();
+                    string? given = query
+                        ?? ctx.Request.Headers["X-Infra-Token"].FirstOrDefault()
+                        ?? ctx.Request.Cookies[TokenCookie];
+                    if (
+                        given is null
+                        || !CryptographicOperations.FixedTimeEquals(
+                            System.Text.Encoding.UTF8.GetBytes(given),
+                            System.Text.Encoding.UTF8.GetBytes(token)
+                        )
+                    )
                     {
-                        HttpOnly = true, SameSite = SameSiteMode.Strict, Path = "/",
-                    });
-                await next();
-            });
-        else
-            app.Use(async (ctx, next) =>
-            {
-                // On loopback, answer only requests addressed to loopback: a page elsewhere that rebinds its own
-                // name to 127.0.0.1 (DNS rebinding) sends its own Host header and is refused.
-                string host = ctx.Request.Host.Host;
-                if (host is not ("127.0.0.1" or "localhost" or "[::1]" or "::1"))
-                {
-                    ctx.Response.StatusCode = 400;
-                    await ctx.Response.WriteAsync(
-                        $"unexpected Host header: the explorer answers on {options.Host} only");
-                    return;
+                        ctx.Response.StatusCode = 401;
+                        await ctx.Response.WriteAsync(
+                            "an access token is required (?token=... or the X-Infra-Token header)"
+                        );
+                        return;
+                    }
+                    // The page's own assets load without a query string: a valid token in the URL also sets a cookie
+                    // that only this site's requests carry.
+                    if (query is not null)
+                        ctx.Response.Cookies.Append(
+                            TokenCookie,
+                            token,
+                            new CookieOptions
+                            {
+                                HttpOnly = true,
+                                SameSite = SameSiteMode.Strict,
+                                Path = "/",
+                            }
+                        );
+                    await next();
                 }
-                await next();
-            });
-        app.Use(async (ctx, next) =>
-        {
-            // The page loads nothing from elsewhere and runs only its own script.
-            ctx.Response.Headers["Content-Security-Policy"] =
-                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:";
-            ctx.Response.Headers["X-Content-Type-Options"] = "nosniff";
-            try { await next(); }
-            catch (BadRequestException e) { await Error(ctx, 400, e.Message); }
-            catch (Exception e) when (InputError.Is(e, out var inner)) { await Error(ctx, 400, inner.Message); }
-        });
+            );
+        else
+            app.Use(
+                async (ctx, next) =>
+                {
+                    // On loopback, answer only requests addressed to loopback: a page elsewhere that rebinds its own
+                    // name to 127.0.0.1 (DNS rebinding) sends its own Host header and is refused.
+                    string host = ctx.Request.Host.Host;
+                    if (host is not ("127.0.0.1" or "localhost" or "[::1]" or "::1"))
+                    {
+                        ctx.Response.StatusCode = 400;
+                        await ctx.Response.WriteAsync(
+                            $"unexpected Host header: the explorer answers on {options.Host} only"
+                        );
+                        return;
+                    }
+                    await next();
+                }
+            );
+        app.Use(
+            async (ctx, next) =>
+            {
+                // The page loads nothing from elsewhere and runs only its own script.
+                ctx.Response.Headers["Content-Security-Policy"] =
+                    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:";
+                ctx.Response.Headers["X-Content-Type-Options"] = "nosniff";
+                try
+                {
+                    await next();
+                }
+                catch (BadRequestException e)
+                {
+                    await Error(ctx, 400, e.Message);
+                }
+                catch (Exception e) when (InputError.Is(e, out var inner))
+                {
+                    await Error(ctx, 400, inner.Message);
+                }
+            }
+        );
 
         app.MapGet("/", () => Asset("index.html", "text/html; charset=utf-8"));
         app.MapGet("/app.js", () => Asset("app.js", "text/javascript; charset=utf-8"));
@@ -119,21 +164,43 @@ public sealed class ExplorerServer : IAsyncDisposable
         {
             var p = new Params(r.Query);
             string sort = p.Choice("sort", "index", ["index", "total", "correct"]);
-            return Json(views.QueryPage(r.Query["search"].FirstOrDefault(), p.Filters(), sort,
-                p.Int("page", 0, 0, 1_000_000), p.Int("size", 20, 1, ExplorerQueries.MaxPageSize)));
+            return Json(
+                views.QueryPage(
+                    r.Query["search"].FirstOrDefault(),
+                    p.Filters(),
+                    sort,
+                    p.Int("page", 0, 0, 1_000_000),
+                    p.Int("size", 20, 1, ExplorerQueries.MaxPageSize)
+                )
+            );
         });
         app.MapGet("/api/queries/{q}", (string q, HttpRequest r) =>
         {
             var p = new Params(r.Query);
-            return Json(views.Influence(Params.Index(q, "query", data.Queries.Count),
-                p.Int("k", 10, 1, ExplorerQueries.MaxK), p.Filters()));
+            return Json(
+                views.Influence(
+                    Params.Index(q, "query", data.Queries.Count),
+                    p.Int("k", 10, 1, ExplorerQueries.MaxK),
+                    p.Filters()
+                )
+            );
         });
         app.MapGet("/api/queries/{q}/tokens/{t}", (string q, string t) =>
-            Json(views.Tokens(Params.Index(q, "query", data.Queries.Count),
-                Params.Index(t, "training row", data.Train.Count))));
+            Json(
+                views.Tokens(
+                    Params.Index(q, "query", data.Queries.Count),
+                    Params.Index(t, "training row", data.Train.Count)
+                )
+            )
+        );
         app.MapGet("/api/train/{t}", (string t, HttpRequest r) =>
-            Json(views.TrainRow(Params.Index(t, "training row", data.Train.Count),
-                new Params(r.Query).Int("k", 10, 1, ExplorerQueries.MaxK))));
+            Json(
+                views.TrainRow(
+                    Params.Index(t, "training row", data.Train.Count),
+                    new Params(r.Query).Int("k", 10, 1, ExplorerQueries.MaxK)
+                )
+            )
+        );
         app.MapGet("/api/tables", () => Json(AnalysisTables(options)));
         app.MapGet("/api/score", () => Json(scoring.State()));
         app.MapPost("/api/score", async (HttpRequest r) =>
@@ -144,19 +211,32 @@ public sealed class ExplorerServer : IAsyncDisposable
             if (!r.HasJsonContentType())
                 return Results.Json(new { error = "the body must be application/json" }, statusCode: 415);
             JsonObject? body;
-            try { body = await System.Text.Json.JsonSerializer.DeserializeAsync<JsonObject>(r.Body); }
-            catch (System.Text.Json.JsonException) { body = null; }
-            string? prompt = body?["prompt"]?.ToString(), answer = body?["answer"]?.ToString();
+            try
+            {
+                body = await System.Text.Json.JsonSerializer.DeserializeAsync<JsonObject>(r.Body);
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                body = null;
+            }
+            string? prompt = body?["prompt"]?.ToString(),
+                answer = body?["answer"]?.ToString();
             if (string.IsNullOrWhiteSpace(prompt) || string.IsNullOrWhiteSpace(answer))
-                return Results.Json(new { error = "the body must be JSON with a non-empty prompt and answer" },
-                    statusCode: 400);
+                return Results.Json(
+                    new { error = "the body must be JSON with a non-empty prompt and answer" },
+                    statusCode: 400
+                );
             if (prompt.Length + answer.Length > 20_000)
-                return Results.Json(new { error = "prompt and answer are limited to 20,000 characters" },
-                    statusCode: 400);
+                return Results.Json(
+                    new { error = "prompt and answer are limited to 20,000 characters" },
+                    statusCode: 400
+                );
             int? run = scoring.TryStart(prompt, answer, 10);
             if (run is null)
-                return Results.Json(new { error = "a scoring run is already in progress; one runs at a time" },
-                    statusCode: 429);
+                return Results.Json(
+                    new { error = "a scoring run is already in progress; one runs at a time" },
+                    statusCode: 429
+                );
             return Results.Json(new { state = "running", run }, statusCode: 202);
         });
     }
@@ -189,15 +269,22 @@ public sealed class ExplorerServer : IAsyncDisposable
         foreach (var name in new[] { "example_level", "sequence_level", "token_level" })
         {
             string path = Path.Combine(dir, name + ".csv");
-            if (!File.Exists(path)) continue;
+            if (!File.Exists(path))
+                continue;
             var table = Storage.CsvTable.Read(path);
-            tables.Add(new JsonObject
-            {
-                ["name"] = name,
-                ["columns"] = new JsonArray(table.Header.Select(c => (JsonNode)c).ToArray()),
-                ["rows"] = new JsonArray(table.Rows.Take(500).Select(r =>
-                    (JsonNode)new JsonArray(r.Select(c => (JsonNode)c).ToArray())).ToArray()),
-            });
+            tables.Add(
+                new JsonObject
+                {
+                    ["name"] = name,
+                    ["columns"] = new JsonArray(table.Header.Select(c => (JsonNode)c).ToArray()),
+                    ["rows"] = new JsonArray(
+                        table
+                            .Rows.Take(500)
+                            .Select(r => (JsonNode)new JsonArray(r.Select(c => (JsonNode)c).ToArray()))
+                            .ToArray()
+                    ),
+                }
+            );
         }
         return new JsonObject { ["folder"] = dir, ["tables"] = tables };
     }

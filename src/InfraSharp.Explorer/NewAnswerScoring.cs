@@ -33,7 +33,8 @@ public sealed class NewAnswerScoring(ExplorerOptions options, ExplorerData data)
         lock (_gate)
         {
             var s = (JsonObject)_state.DeepClone();
-            if (_clock is not null) s["elapsed"] = Math.Round(_clock.Elapsed.TotalSeconds, 1);
+            if (_clock is not null)
+                s["elapsed"] = Math.Round(_clock.Elapsed.TotalSeconds, 1);
             return s;
         }
     }
@@ -48,34 +49,53 @@ public sealed class NewAnswerScoring(ExplorerOptions options, ExplorerData data)
         int run;
         lock (_gate)
         {
-            if (_state["state"]?.ToString() == "running" || _stop.IsCancellationRequested) return null;
+            if (_state["state"]?.ToString() == "running" || _stop.IsCancellationRequested)
+                return null;
             run = ++_runs;
-            _state = new JsonObject { ["state"] = "running", ["stage"] = "starting", ["run"] = run };
+            _state = new JsonObject
+            {
+                ["state"] = "running",
+                ["stage"] = "starting",
+                ["run"] = run,
+            };
             _clock = Stopwatch.StartNew();
         }
-        lock (_gate) _running = Task.Run(() =>
-        {
-            try
+        lock (_gate)
+            _running = Task.Run(() =>
             {
-                var result = Score(prompt, answer, k);
-                lock (_gate) { _state = result; _state["state"] = "done"; _state["run"] = run; _clock!.Stop(); }
-            }
-            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-            {
-                lock (_gate) { _state = new JsonObject { ["state"] = "cancelled", ["run"] = run }; _clock!.Stop(); }
-            }
-            catch (Exception e)
-            {
-                lock (_gate)
+                try
                 {
-                    _state = new JsonObject
+                    var result = Score(prompt, answer, k);
+                    lock (_gate)
                     {
-                        ["state"] = "failed", ["error"] = e.Message.ReplaceLineEndings(" "), ["run"] = run
-                    };
-                    _clock!.Stop();
+                        _state = result;
+                        _state["state"] = "done";
+                        _state["run"] = run;
+                        _clock!.Stop();
+                    }
                 }
-            }
-        });
+                catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+                {
+                    lock (_gate)
+                    {
+                        _state = new JsonObject { ["state"] = "cancelled", ["run"] = run };
+                        _clock!.Stop();
+                    }
+                }
+                catch (Exception e)
+                {
+                    lock (_gate)
+                    {
+                        _state = new JsonObject
+                        {
+                            ["state"] = "failed",
+                            ["error"] = e.Message.ReplaceLineEndings(" "),
+                            ["run"] = run,
+                        };
+                        _clock!.Stop();
+                    }
+                }
+            });
         return run;
     }
 
@@ -87,17 +107,26 @@ public sealed class NewAnswerScoring(ExplorerOptions options, ExplorerData data)
     {
         _stop.Cancel();
         Task running;
-        lock (_gate) running = _running;
-        try { running.Wait(wait ?? TimeSpan.FromSeconds(30)); }
+        lock (_gate)
+            running = _running;
+        try
+        {
+            running.Wait(wait ?? TimeSpan.FromSeconds(30));
+        }
         catch (AggregateException) { }
-        try { if (Directory.Exists(_temp)) Directory.Delete(_temp, recursive: true); }
+        try
+        {
+            if (Directory.Exists(_temp))
+                Directory.Delete(_temp, recursive: true);
+        }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
     }
 
     private void Stage(string stage)
     {
-        lock (_gate) _state["stage"] = stage;
+        lock (_gate)
+            _state["stage"] = stage;
     }
 
     private JsonObject Score(string prompt, string answer, int k)
@@ -112,7 +141,8 @@ public sealed class NewAnswerScoring(ExplorerOptions options, ExplorerData data)
                 ["id"] = "new-answer",
                 ["messages"] = new JsonArray(
                     new JsonObject { ["role"] = "user", ["content"] = prompt },
-                    new JsonObject { ["role"] = "assistant", ["content"] = answer }),
+                    new JsonObject { ["role"] = "assistant", ["content"] = answer }
+                ),
             };
             File.WriteAllText(queries, row.ToJsonString() + "\n");
             double[] scores = options.Index is not null ? FromIndex(queries, dir) : FromFactors(queries, dir);
@@ -122,14 +152,21 @@ public sealed class NewAnswerScoring(ExplorerOptions options, ExplorerData data)
             {
                 ["proponents"] = q.Rows(
                     order.OrderByDescending(j => scores[j]).ThenBy(j => j).Take(k).Select(j => data.Train[j]),
-                    t => scores[t.Index]),
-                ["opponents"] = q.Rows(order.OrderBy(j => scores[j]).ThenBy(j => j).Take(k).Select(j => data.Train[j]),
-                    t => scores[t.Index]),
+                    t => scores[t.Index]
+                ),
+                ["opponents"] = q.Rows(
+                    order.OrderBy(j => scores[j]).ThenBy(j => j).Take(k).Select(j => data.Train[j]),
+                    t => scores[t.Index]
+                ),
             };
         }
         finally
         {
-            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (IOException) { }
         }
     }
 
@@ -142,7 +179,10 @@ public sealed class NewAnswerScoring(ExplorerOptions options, ExplorerData data)
             ?? throw InputError.Data($"--scores {options.Scores}: no arguments in its manifest");
         var args = saved with
         {
-            Model = data.ModelDir, Factors = options.Factors, Train = options.Train, Queries = queries,
+            Model = data.ModelDir,
+            Factors = options.Factors,
+            Train = options.Train,
+            Queries = queries,
             Score = saved.Score with { PerToken = false, QueryRank = 0, AggregateQueries = false },
         };
         Stage("scoring the training set");
@@ -154,18 +194,28 @@ public sealed class NewAnswerScoring(ExplorerOptions options, ExplorerData data)
     private double[] FromIndex(string queries, string dir)
     {
         Stage("querying the index");
-        var measurement = data.ScoreManifest["arguments"]?["score"]?["measurement"]?.ToString() == "loss"
-            ? Measurement.Loss : Measurement.MeanLogProb;
-        IndexQueryRun.Run(new IndexQueryRunArguments
-        {
-            Index = options.Index!, Model = data.ModelDir, Queries = queries, FullScores = true, TopK = 1,
-            Measurement = measurement,
-        }, Path.Combine(dir, "index"));
+        var measurement =
+            data.ScoreManifest["arguments"]?["score"]?["measurement"]?.ToString() == "loss"
+                ? Measurement.Loss
+                : Measurement.MeanLogProb;
+        IndexQueryRun.Run(
+            new IndexQueryRunArguments
+            {
+                Index = options.Index!,
+                Model = data.ModelDir,
+                Queries = queries,
+                FullScores = true,
+                TopK = 1,
+                Measurement = measurement,
+            },
+            Path.Combine(dir, "index")
+        );
         using var t = SafeTensorsFile.Open(Path.Combine(dir, "index", "scores.safetensors")).Read("scores");
         using (var index = GradientIndex.Open(options.Index!))
             if (!index.Ids().SequenceEqual(data.Train.Select(x => x.Id)))
                 throw InputError.Data(
-                    $"--index {options.Index}: its rows are not the training rows of --train {options.Train}");
+                    $"--index {options.Index}: its rows are not the training rows of --train {options.Train}"
+                );
         return t.to(TorchSharp.torch.ScalarType.Float64).contiguous().data<double>().ToArray();
     }
 }

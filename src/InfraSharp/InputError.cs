@@ -11,7 +11,8 @@ public static class InputError
 {
     private const string Mark = "InfraSharp.InputError";
 
-    public static T Flag<T>(T e) where T : Exception
+    public static T Flag<T>(T e)
+        where T : Exception
     {
         e.Data[Mark] = true;
         return e;
@@ -21,14 +22,19 @@ public static class InputError
     public static bool Is(Exception e, out Exception inner)
     {
         inner = e;
-        while (inner is AggregateException { InnerExceptions.Count: 1 } a) inner = a.InnerExceptions[0];
+        while (inner is AggregateException { InnerExceptions.Count: 1 } a)
+            inner = a.InnerExceptions[0];
         return inner.Data.Contains(Mark);
     }
 
     public static ArgumentException Argument(string message) => Flag(new ArgumentException(message));
+
     public static InvalidDataException Data(string message) => Flag(new InvalidDataException(message));
+
     public static NotSupportedException Unsupported(string message) => Flag(new NotSupportedException(message));
+
     public static FileNotFoundException MissingFile(string message, string? path = null) =>
         Flag(new FileNotFoundException(message, path));
+
     public static InvalidOperationException Invalid(string message) => Flag(new InvalidOperationException(message));
 }

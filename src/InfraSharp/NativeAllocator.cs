@@ -11,7 +11,8 @@ namespace InfraSharp;
 /// </summary>
 public static class NativeAllocator
 {
-    private const int MmapThreshold = -3, ArenaMax = -8;
+    private const int MmapThreshold = -3,
+        ArenaMax = -8;
 
     [DllImport("libc", EntryPoint = "mallopt")]
     private static extern int Mallopt(int param, int value);
@@ -20,7 +21,8 @@ public static class NativeAllocator
 
     public static void Configure()
     {
-        if (_configured || !OperatingSystem.IsLinux()) return;
+        if (_configured || !OperatingSystem.IsLinux())
+            return;
         _configured = true;
         try
         {

@@ -10,7 +10,10 @@ public static class OptionRegex
 {
     public static Regex Parse(string option, string pattern)
     {
-        try { return new Regex(pattern, RegexOptions.CultureInvariant); }
+        try
+        {
+            return new Regex(pattern, RegexOptions.CultureInvariant);
+        }
         catch (ArgumentException e)
         {
             throw InputError.Argument($"{option} '{pattern}': not a valid regular expression ({e.Message})");

@@ -16,17 +16,22 @@ public sealed class ProgressLog(string what, int total, TimeSpan? every = null)
 
     public void Report(int done, string? extra = null, bool force = false)
     {
-        if (Quiet) return;
+        if (Quiet)
+            return;
         var now = DateTime.UtcNow;
-        if (!force && done < total && now - _last < _every) return;
+        if (!force && done < total && now - _last < _every)
+            return;
         _last = now;
         double s = (now - _started).TotalSeconds;
         string eta = done > 0 && done < total ? $", eta {s / done * (total - done):F0}s" : "";
-        Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {what}: {done}/{total} ({100.0 * done / Math.Max(1, total):F0}%, {s:F1}s{eta}){(extra is null ? "" : "  " + extra)}");
+        Console.Error.WriteLine(
+            $"[{DateTime.Now:HH:mm:ss}] {what}: {done}/{total} ({100.0 * done / Math.Max(1, total):F0}%, {s:F1}s{eta}){(extra is null ? "" : "  " + extra)}"
+        );
     }
 
     public static void Line(string message)
     {
-        if (!Quiet) Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");
+        if (!Quiet)
+            Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");
     }
 }

@@ -15,14 +15,19 @@ public static class Fixtures
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null)
         {
-            if (File.Exists(Path.Combine(dir.FullName, "InfraSharp.slnx"))) return Path.Combine(dir.FullName, "tests", "data");
+            if (File.Exists(Path.Combine(dir.FullName, "InfraSharp.slnx")))
+                return Path.Combine(dir.FullName, "tests", "data");
             dir = dir.Parent;
         }
-        throw new DirectoryNotFoundException("the repository root (InfraSharp.slnx) was not found above " + AppContext.BaseDirectory);
+        throw new DirectoryNotFoundException(
+            "the repository root (InfraSharp.slnx) was not found above " + AppContext.BaseDirectory
+        );
     }
 
     public static string Path_(params string[] parts) => Path.Combine([Shared, "fixtures", .. parts]);
+
     public static string Model(string name) => Path_(name, "model");
+
     public static string Bf16(string name) => Path_(name, "model-bf16-sharded");
 
     public static IEnumerable<JsonObject> Jsonl(string path) =>

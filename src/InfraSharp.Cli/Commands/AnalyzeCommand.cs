@@ -12,32 +12,87 @@ public static class AnalyzeCommand
         var train = CliOptions.Path("--train", "The training rows that were scored");
         var queries = CliOptions.Path("--queries", "The query rows that were scored");
         var output = CliOptions.Path("--out", "Output folder: CSV/Parquet tables, summary.md, report.html");
-        var groupBy = new Option<string>("--group-by") { DefaultValueFactory = _ => "domain,difficulty", Description = "Training attributes to group by (any row field, or length_bucket)" };
-        var qGroupBy = new Option<string>("--query-group-by") { DefaultValueFactory = _ => "domain", Description = "Query attributes to group by" };
-        var lexicon = CliOptions.OptionalPath("--lexicon", "JSON lexicon of step tags and token categories (default built in)");
-        var model = CliOptions.OptionalPath("--model", "Model/tokenizer folder (default: the one in the scores' manifest)");
+        var groupBy = new Option<string>("--group-by")
+        {
+            DefaultValueFactory = _ => "domain,difficulty",
+            Description = "Training attributes to group by (any row field, or length_bucket)",
+        };
+        var qGroupBy = new Option<string>("--query-group-by")
+        {
+            DefaultValueFactory = _ => "domain",
+            Description = "Query attributes to group by",
+        };
+        var lexicon = CliOptions.OptionalPath(
+            "--lexicon",
+            "JSON lexicon of step tags and token categories (default built in)"
+        );
+        var model = CliOptions.OptionalPath(
+            "--model",
+            "Model/tokenizer folder (default: the one in the scores' manifest)"
+        );
         var topK = CliOptions.Int("--top-k", "Proponents and opponents kept per query", 5);
-        var heat = new Option<string?>("--heatmap-query") { Description = "Query id whose most influential training examples get token heatmaps" };
-        var noCf = new Option<bool>("--no-counterfactual") { Description = "Skip rescoring the examples without their exploratory steps" };
-        var lds = CliOptions.OptionalPath("--lds", "An infra validate lds folder whose table and scatterplots the report includes");
+        var heat = new Option<string?>("--heatmap-query")
+        {
+            Description = "Query id whose most influential training examples get token heatmaps",
+        };
+        var noCf = new Option<bool>("--no-counterfactual")
+        {
+            Description = "Skip rescoring the examples without their exploratory steps",
+        };
+        var lds = CliOptions.OptionalPath(
+            "--lds",
+            "An infra validate lds folder whose table and scatterplots the report includes"
+        );
         var overwrite = CliOptions.Overwrite();
         var device = CliOptions.Device();
-        var cmd = new Command("analyze", "Influence by data attribute, reasoning step and token; writes tables and a self-contained report.html.")
-        { scores, train, queries, output, groupBy, qGroupBy, lexicon, model, topK, heat, noCf, lds, overwrite, device };
-        cmd.SetAction(p => CliRunner.Run(() =>
+        var cmd = new Command(
+            "analyze",
+            "Influence by data attribute, reasoning step and token; writes tables and a self-contained report.html."
+        )
         {
-            var r = AnalysisRun.Run(new AnalysisRunArguments
+            scores,
+            train,
+            queries,
+            output,
+            groupBy,
+            qGroupBy,
+            lexicon,
+            model,
+            topK,
+            heat,
+            noCf,
+            lds,
+            overwrite,
+            device,
+        };
+        cmd.SetAction(p =>
+            CliRunner.Run(() =>
             {
-                Scores = p.GetValue(scores)!, Train = p.GetValue(train)!, Queries = p.GetValue(queries)!,
-                GroupBy = Split(p.GetValue(groupBy)!), QueryGroupBy = Split(p.GetValue(qGroupBy)!), Lexicon = p.GetValue(lexicon),
-                Model = p.GetValue(model), TopK = p.GetValue(topK), HeatmapQuery = p.GetValue(heat), Counterfactual = !p.GetValue(noCf),
-                Lds = p.GetValue(lds),
-            }, p.GetValue(output)!, new() { Overwrite = p.GetValue(overwrite), Device = p.GetValue(device)! });
-            Console.WriteLine(AnalysisWriter.CrossTableMarkdown(r));
-            return 0;
-        }));
+                var r = AnalysisRun.Run(
+                    new AnalysisRunArguments
+                    {
+                        Scores = p.GetValue(scores)!,
+                        Train = p.GetValue(train)!,
+                        Queries = p.GetValue(queries)!,
+                        GroupBy = Split(p.GetValue(groupBy)!),
+                        QueryGroupBy = Split(p.GetValue(qGroupBy)!),
+                        Lexicon = p.GetValue(lexicon),
+                        Model = p.GetValue(model),
+                        TopK = p.GetValue(topK),
+                        HeatmapQuery = p.GetValue(heat),
+                        Counterfactual = !p.GetValue(noCf),
+                        Lds = p.GetValue(lds),
+                    },
+                    p.GetValue(output)!,
+                    new() { Overwrite = p.GetValue(overwrite), Device = p.GetValue(device)! }
+                );
+                Console.WriteLine(AnalysisWriter.CrossTableMarkdown(r));
+                return 0;
+            })
+        );
         return cmd;
     }
 
-    private static string[] Split(string s) => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    private static string[] Split(string s) =>
+        s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }

@@ -12,10 +12,17 @@ public static class CliRunner
     /// </summary>
     public static int Run(Func<int> body, bool stopOnSigterm = true)
     {
-        if (stopOnSigterm) CliSignals.Install();
+        if (stopOnSigterm)
+            CliSignals.Install();
         Storage.FreshRunFolders.Track();
-        try { return body(); }
-        catch (Exception e) when (CliSignals.Stopped(e)) { return CliSignals.StoppedExitCode; }
+        try
+        {
+            return body();
+        }
+        catch (Exception e) when (CliSignals.Stopped(e))
+        {
+            return CliSignals.StoppedExitCode;
+        }
         catch (Exception e) when (InputError.Is(e, out var inner))
         {
             Storage.FreshRunFolders.RollBack();

@@ -25,15 +25,24 @@ public static class CliSignals
 
     public static void Install()
     {
-        if (_registration is not null || OperatingSystem.IsWindows()) return;
+        if (_registration is not null || OperatingSystem.IsWindows())
+            return;
         _registration = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
         {
             c.Cancel = true;
             Console.Error.WriteLine("infra: SIGTERM: stopping; rerun the same command to resume");
             Source.Cancel();
             // A run blocked in native code or between checks is ended hard (its folder is as after kill -9).
-            var hard = new Thread(() => { Thread.Sleep(Grace); Console.Error.Flush(); ExitNow(ExitCode); })
-                { IsBackground = true, Name = "SIGTERM grace" };
+            var hard = new Thread(() =>
+            {
+                Thread.Sleep(Grace);
+                Console.Error.Flush();
+                ExitNow(ExitCode);
+            })
+            {
+                IsBackground = true,
+                Name = "SIGTERM grace",
+            };
             hard.Start();
         });
     }

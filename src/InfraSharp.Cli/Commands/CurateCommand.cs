@@ -12,27 +12,75 @@ public static class CurateCommand
         var output = CliOptions.Path("--out", "Curated rows (JSONL, every field kept, plus 'weight')");
         var strategy = CliOptions.Enum("--strategy", "Curation strategy", CurationStrategy.FlipDifficulty);
         var mode = CliOptions.Enum("--mode", "replace (draw rows) or weight (weight every row)", CurationMode.Replace);
-        var flip = new Option<string>("--flip") { DefaultValueFactory = _ => "math:up,code:down", Description = "flip-difficulty: direction per domain (up, down, keep)" };
-        var strength = CliOptions.Double("--strength", "flip-difficulty: exponent of the level multipliers", 1.0, 0, exclusiveMin: true);
+        var flip = new Option<string>("--flip")
+        {
+            DefaultValueFactory = _ => "math:up,code:down",
+            Description = "flip-difficulty: direction per domain (up, down, keep)",
+        };
+        var strength = CliOptions.Double(
+            "--strength",
+            "flip-difficulty: exponent of the level multipliers",
+            1.0,
+            0,
+            exclusiveMin: true
+        );
         var scores = CliOptions.OptionalPath("--scores", "influence-top: score folder of the target queries");
         var fraction = CliOptions.Double("--fraction", "influence-top: fraction kept", 0.5, 0, 1, exclusiveMin: true);
-        var analysis = CliOptions.OptionalPath("--analysis", "attribute-influence: folder of infra analyze (example_level.parquet)");
-        var temperature = CliOptions.Double("--temperature", "influence-top (weight) / attribute-influence: larger moves less", 1.0, 0, exclusiveMin: true);
+        var analysis = CliOptions.OptionalPath(
+            "--analysis",
+            "attribute-influence: folder of infra analyze (example_level.parquet)"
+        );
+        var temperature = CliOptions.Double(
+            "--temperature",
+            "influence-top (weight) / attribute-influence: larger moves less",
+            1.0,
+            0,
+            exclusiveMin: true
+        );
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0, Description = "Seed of the draws" };
         var overwrite = CliOptions.Overwrite();
-        var cmd = new Command("curate", "Reweight or reselect the SFT mix: flip task difficulty (the Infra rule), or follow measured influence.")
-        { data, output, strategy, mode, flip, strength, scores, fraction, analysis, temperature, seed, overwrite };
-        cmd.SetAction(p => CliRunner.Run(() =>
+        var cmd = new Command(
+            "curate",
+            "Reweight or reselect the SFT mix: flip task difficulty (the Infra rule), or follow measured influence."
+        )
         {
-            var result = CurationRun.Run(new CurationRunArguments
+            data,
+            output,
+            strategy,
+            mode,
+            flip,
+            strength,
+            scores,
+            fraction,
+            analysis,
+            temperature,
+            seed,
+            overwrite,
+        };
+        cmd.SetAction(p =>
+            CliRunner.Run(() =>
             {
-                Data = p.GetValue(data)!, Strategy = p.GetValue(strategy), Mode = p.GetValue(mode), Flip = p.GetValue(flip)!,
-                Strength = p.GetValue(strength), Scores = p.GetValue(scores), Fraction = p.GetValue(fraction),
-                Analysis = p.GetValue(analysis), Temperature = p.GetValue(temperature), Seed = p.GetValue(seed),
-            }, p.GetValue(output)!, new Storage.RunOptions { Overwrite = p.GetValue(overwrite) });
-            Console.WriteLine(result.Summary);
-            return 0;
-        }));
+                var result = CurationRun.Run(
+                    new CurationRunArguments
+                    {
+                        Data = p.GetValue(data)!,
+                        Strategy = p.GetValue(strategy),
+                        Mode = p.GetValue(mode),
+                        Flip = p.GetValue(flip)!,
+                        Strength = p.GetValue(strength),
+                        Scores = p.GetValue(scores),
+                        Fraction = p.GetValue(fraction),
+                        Analysis = p.GetValue(analysis),
+                        Temperature = p.GetValue(temperature),
+                        Seed = p.GetValue(seed),
+                    },
+                    p.GetValue(output)!,
+                    new Storage.RunOptions { Overwrite = p.GetValue(overwrite) }
+                );
+                Console.WriteLine(result.Summary);
+                return 0;
+            })
+        );
         return cmd;
     }
 }

@@ -17,41 +17,70 @@ public static class InitCommand
         var output = CliOptions.Path("--out", "Model folder to write");
         var seed = CliOptions.Long("--seed", "Seed of the random weights", 0);
         var dtype = CliOptions.Enum("--dtype", "Dtype of the stored weights", ComputeDType.BFloat16);
-        var tokenizer = CliOptions.OptionalPath("--tokenizer", "Folder with tokenizer.json and tokenizer_config.json " +
-            "(default: the built-in Qwen2.5 tokenizer)");
+        var tokenizer = CliOptions.OptionalPath(
+            "--tokenizer",
+            "Folder with tokenizer.json and tokenizer_config.json " + "(default: the built-in Qwen2.5 tokenizer)"
+        );
         var overwrite = CliOptions.Overwrite();
-        var cmd = new Command("init", "Write a randomly initialised checkpoint of a released model's shape (bf16, with tokenizer).")
-        { shape, output, seed, dtype, tokenizer, overwrite };
-        cmd.SetAction(p => CliRunner.Run(() =>
+        var cmd = new Command(
+            "init",
+            "Write a randomly initialised checkpoint of a released model's shape (bf16, with tokenizer)."
+        )
         {
-            string outDir = p.GetValue(output)!;
-            var config = KnownShapes.Get(p.GetValue(shape)!);
-            string? given = p.GetValue(tokenizer);
-            // A folder of its own, like every run's: new, empty, or an earlier init (then --overwrite replaces it).
-            var manifest = new RunManifest("init", new System.Text.Json.Nodes.JsonObject
+            shape,
+            output,
+            seed,
+            dtype,
+            tokenizer,
+            overwrite,
+        };
+        cmd.SetAction(p =>
+            CliRunner.Run(() =>
             {
-                ["shape"] = p.GetValue(shape), ["seed"] = p.GetValue(seed), ["dtype"] = p.GetValue(dtype).ToString(),
-                ["tokenizer"] = given is null ? "built-in qwen2.5" : Path.GetFullPath(given),
-            }, new System.Text.Json.Nodes.JsonObject(), new System.Text.Json.Nodes.JsonObject())
-            { Owns = Training.TrainingRun.OwnedFiles };
-            if (RunManifest.Claim(outDir, manifest.Kind) is not null && !p.GetValue(overwrite))
-                throw InputError.Argument($"--out {outDir} already holds a model; use another folder, or --overwrite");
-            manifest.Prepare(outDir, overwrite: true, RunInput.Of(("--tokenizer", given)));
-            string tokDir = given ?? BuiltInTokenizer();
-            try
-            {
-                if (given is not null) LoadedModel.RequireFolder(given, "--tokenizer");
-                ProgressLog.Line($"initialising {p.GetValue(shape)} ({config.ParameterShapes().Sum(s => s.Shape.Aggregate(1L, (a, b) => a * b)) / 1e6:F0}M parameters)");
-                using var model = CausalLM.Initialize(config, p.GetValue(seed), p.GetValue(dtype).ToScalarType());
-                CheckpointWriter.Save(model, outDir, tokDir, bf16: p.GetValue(dtype) == ComputeDType.BFloat16);
-                Console.Error.WriteLine($"wrote {outDir}");
-            }
-            finally
-            {
-                if (given is null) Directory.Delete(tokDir, recursive: true);
-            }
-            return 0;
-        }));
+                string outDir = p.GetValue(output)!;
+                var config = KnownShapes.Get(p.GetValue(shape)!);
+                string? given = p.GetValue(tokenizer);
+                // A folder of its own, like every run's: new, empty, or an earlier init (then --overwrite replaces it).
+                var manifest = new RunManifest(
+                    "init",
+                    new System.Text.Json.Nodes.JsonObject
+                    {
+                        ["shape"] = p.GetValue(shape),
+                        ["seed"] = p.GetValue(seed),
+                        ["dtype"] = p.GetValue(dtype).ToString(),
+                        ["tokenizer"] = given is null ? "built-in qwen2.5" : Path.GetFullPath(given),
+                    },
+                    new System.Text.Json.Nodes.JsonObject(),
+                    new System.Text.Json.Nodes.JsonObject()
+                )
+                {
+                    Owns = Training.TrainingRun.OwnedFiles,
+                };
+                if (RunManifest.Claim(outDir, manifest.Kind) is not null && !p.GetValue(overwrite))
+                    throw InputError.Argument(
+                        $"--out {outDir} already holds a model; use another folder, or --overwrite"
+                    );
+                manifest.Prepare(outDir, overwrite: true, RunInput.Of(("--tokenizer", given)));
+                string tokDir = given ?? BuiltInTokenizer();
+                try
+                {
+                    if (given is not null)
+                        LoadedModel.RequireFolder(given, "--tokenizer");
+                    ProgressLog.Line(
+                        $"initialising {p.GetValue(shape)} ({config.ParameterShapes().Sum(s => s.Shape.Aggregate(1L, (a, b) => a * b)) / 1e6:F0}M parameters)"
+                    );
+                    using var model = CausalLM.Initialize(config, p.GetValue(seed), p.GetValue(dtype).ToScalarType());
+                    CheckpointWriter.Save(model, outDir, tokDir, bf16: p.GetValue(dtype) == ComputeDType.BFloat16);
+                    Console.Error.WriteLine($"wrote {outDir}");
+                }
+                finally
+                {
+                    if (given is null)
+                        Directory.Delete(tokDir, recursive: true);
+                }
+                return 0;
+            })
+        );
         return cmd;
     }
 

@@ -1,15 +1,43 @@
 namespace InfraSharp.Attribution;
 
 /// <summary>The tables <c>infra analyze</c> produces (one record type per file).</summary>
-public sealed record ExampleLevelRow(string QueryGroup, string TrainGroup, Statistics.Summary Stats, double MeanRaw, string Normalization);
+public sealed record ExampleLevelRow(
+    string QueryGroup,
+    string TrainGroup,
+    Statistics.Summary Stats,
+    double MeanRaw,
+    string Normalization
+);
 
-public sealed record TopExampleRow(string QueryId, string QueryGroup, string Kind, int Rank, string TrainId, string TrainGroup, double Score, double Normalized, string Snippet);
+public sealed record TopExampleRow(
+    string QueryId,
+    string QueryGroup,
+    string Kind,
+    int Rank,
+    string TrainId,
+    string TrainGroup,
+    double Score,
+    double Normalized,
+    string Snippet
+);
 
 public sealed record SequenceRow(string QueryGroup, string Tag, Statistics.Summary Stats);
 
-public sealed record CounterfactualRow(string QueryGroup, double MeanWith, double MeanWithout, Statistics.Summary Change);
+public sealed record CounterfactualRow(
+    string QueryGroup,
+    double MeanWith,
+    double MeanWithout,
+    Statistics.Summary Change
+);
 
-public sealed record TokenRow(string QueryGroup, string Token, string Category, int Count, double Mean, double ShareTop1Pct);
+public sealed record TokenRow(
+    string QueryGroup,
+    string Token,
+    string Category,
+    int Count,
+    double Mean,
+    double ShareTop1Pct
+);
 
 public sealed record TokenCategoryRow(string QueryGroup, string Category, Statistics.Summary Stats);
 
@@ -27,6 +55,7 @@ public sealed record AnalysisResult
     public List<CounterfactualRow> Counterfactual { get; init; } = [];
     public List<TokenRow> TokenLevel { get; init; } = [];
     public List<TokenCategoryRow> TokenCategories { get; init; } = [];
+
     /// <summary>For the chosen query: its id and the most influential training examples' token heatmaps.</summary>
     public (string QueryId, List<TokenHeat> Examples)? Heatmaps { get; init; }
 }

@@ -15,22 +15,26 @@ public sealed class Lexicon
     public IReadOnlyList<(string Category, HashSet<string> Tokens)> TokenCategories { get; }
 
     public const string Default = """
-    {
-      "step_tags": {
-        "exploration": ["wait", "alternatively", "let me check", "let me re-check", "double-check", "double check", "verify", "hmm", "check", "going backwards", "which matches", "as expected"],
-        "conclusion": ["the answer is", "\\boxed", "so the answer", "therefore", "this function solves", "in total", "now."],
-        "computation": ["=", "+", "*", " / ", " - "],
-        "setup": ["let's", "step by step", "i will write", "starts with"]
-      },
-      "token_categories": {
-        "logic": ["therefore", "so", "because", "thus", "wait", "then", "since", "hence", "alternatively", "but", "if", "check", "yes", "let"],
-        "syntax": ["def", "return", ":", "(", ")", "[", "]", "(x", "):", "for", "in", "if", "elif", "else", "while", "=", "==", "+=", "<indent>", "<newline>", "```", "python"],
-        "number": ["<digit>"]
-      }
-    }
-    """;
+        {
+          "step_tags": {
+            "exploration": ["wait", "alternatively", "let me check", "let me re-check", "double-check", "double check", "verify", "hmm", "check", "going backwards", "which matches", "as expected"],
+            "conclusion": ["the answer is", "\\boxed", "so the answer", "therefore", "this function solves", "in total", "now."],
+            "computation": ["=", "+", "*", " / ", " - "],
+            "setup": ["let's", "step by step", "i will write", "starts with"]
+          },
+          "token_categories": {
+            "logic": ["therefore", "so", "because", "thus", "wait", "then", "since", "hence", "alternatively", "but", "if", "check", "yes", "let"],
+            "syntax": ["def", "return", ":", "(", ")", "[", "]", "(x", "):", "for", "in", "if", "elif", "else", "while", "=", "==", "+=", "<indent>", "<newline>", "```", "python"],
+            "number": ["<digit>"]
+          }
+        }
+        """;
 
-    private Lexicon(List<(string, Regex)> tags, List<(string, HashSet<string>)> cats) { StepTags = tags; TokenCategories = cats; }
+    private Lexicon(List<(string, Regex)> tags, List<(string, HashSet<string>)> cats)
+    {
+        StepTags = tags;
+        TokenCategories = cats;
+    }
 
     public static Lexicon Load(string? path)
     {
@@ -40,28 +44,39 @@ public sealed class Lexicon
             throw InputError.MissingFile($"--lexicon {path}: no such file", path);
         string json = path is null ? Default : File.ReadAllText(path);
         JsonObject o;
-        try { o = JsonNode.Parse(json) as JsonObject ?? throw InputError.Data($"{path}: a lexicon is a JSON object"); }
-        catch (System.Text.Json.JsonException e) { throw InputError.Data($"{path}: lexicon is not valid JSON: {e.Message}"); }
+        try
+        {
+            o = JsonNode.Parse(json) as JsonObject ?? throw InputError.Data($"{path}: a lexicon is a JSON object");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw InputError.Data($"{path}: lexicon is not valid JSON: {e.Message}");
+        }
         var tags = new List<(string, Regex)>();
         string name = path ?? "lexicon";
-        var stepTags = o["step_tags"] as JsonObject
+        var stepTags =
+            o["step_tags"] as JsonObject
             ?? throw InputError.Data($"{name}: field 'step_tags' is missing or not an object");
         foreach (var (tag, list) in stepTags)
         {
-            var alts = Strings(path, $"step_tags.{tag}", list).Select(p =>
-            {
-                string e = Regex.Escape(p.ToLowerInvariant());
-                bool wordStart = char.IsLetterOrDigit(p[0]), wordEnd = char.IsLetterOrDigit(p[^1]);
-                return (wordStart ? @"\b" : "") + e + (wordEnd ? @"\b" : "");
-            });
+            var alts = Strings(path, $"step_tags.{tag}", list)
+                .Select(p =>
+                {
+                    string e = Regex.Escape(p.ToLowerInvariant());
+                    bool wordStart = char.IsLetterOrDigit(p[0]),
+                        wordEnd = char.IsLetterOrDigit(p[^1]);
+                    return (wordStart ? @"\b" : "") + e + (wordEnd ? @"\b" : "");
+                });
             tags.Add((tag, new Regex(string.Join("|", alts), RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)));
         }
         var cats = new List<(string, HashSet<string>)>();
-        var categories = o["token_categories"] as JsonObject
+        var categories =
+            o["token_categories"] as JsonObject
             ?? throw InputError.Data($"{name}: field 'token_categories' is missing or not an object");
         foreach (var (cat, list) in categories)
-            cats.Add((cat, Strings(path, $"token_categories.{cat}", list).Select(x => x.ToLowerInvariant())
-                .ToHashSet()));
+            cats.Add(
+                (cat, Strings(path, $"token_categories.{cat}", list).Select(x => x.ToLowerInvariant()).ToHashSet())
+            );
         return new Lexicon(tags, cats);
     }
 
@@ -69,23 +84,31 @@ public sealed class Lexicon
     private static IEnumerable<string> Strings(string? path, string field, JsonNode? list)
     {
         var bad = InputError.Data($"{path ?? "lexicon"}: field '{field}' must be an array of non-empty strings");
-        if (list is not JsonArray a) throw bad;
+        if (list is not JsonArray a)
+            throw bad;
         return a.Select(x => x is JsonValue v && v.TryGetValue<string>(out var s) && s.Length > 0 ? s : throw bad)
             .ToList();
     }
 
     public string TagStep(string text, bool isCode)
     {
-        if (isCode) return "code";
-        foreach (var (tag, re) in StepTags) if (re.IsMatch(text)) return tag;
+        if (isCode)
+            return "code";
+        foreach (var (tag, re) in StepTags)
+            if (re.IsMatch(text))
+                return tag;
         return "other";
     }
 
     /// <summary>A token's display key: its text trimmed, or &lt;indent&gt; / &lt;newline&gt; / &lt;space&gt; for whitespace.</summary>
     public static string TokenKey(string token)
     {
-        if (token.Length > 0 && token.All(c => c == '\n' || c == '\r')) return "<newline>";
-        if (token.Length > 0 && token.All(char.IsWhiteSpace)) return token.Contains('\n') ? "<newline>" : token.Length >= 2 ? "<indent>" : "<space>";
+        if (token.Length > 0 && token.All(c => c == '\n' || c == '\r'))
+            return "<newline>";
+        if (token.Length > 0 && token.All(char.IsWhiteSpace))
+            return token.Contains('\n') ? "<newline>"
+                : token.Length >= 2 ? "<indent>"
+                : "<space>";
         return token.Trim();
     }
 
@@ -94,8 +117,10 @@ public sealed class Lexicon
         string k = key.ToLowerInvariant();
         foreach (var (cat, set) in TokenCategories)
         {
-            if (set.Contains(k)) return cat;
-            if (set.Contains("<digit>") && k.Length > 0 && k.All(char.IsDigit)) return cat;
+            if (set.Contains(k))
+                return cat;
+            if (set.Contains("<digit>") && k.Length > 0 && k.All(char.IsDigit))
+                return cat;
         }
         return "other";
     }

@@ -10,7 +10,8 @@ public sealed record ScoreSet(
     double[,] Pairwise,
     float[,,]? PerToken,
     IReadOnlyList<(string Id, JsonObject Attributes)> Queries,
-    IReadOnlyList<(string Id, JsonObject Attributes)> Train)
+    IReadOnlyList<(string Id, JsonObject Attributes)> Train
+)
 {
     public int Q => Pairwise.GetLength(0);
     public int N => Pairwise.GetLength(1);
@@ -19,12 +20,18 @@ public sealed record ScoreSet(
     {
         var (queries, train) = ScoreFiles.ReadExamples(dir);
         string pw = Path.Combine(dir, "pairwise.safetensors");
-        if (!File.Exists(pw)) throw InputError.MissingFile($"{dir}: no pairwise.safetensors (run infra scores pairwise, and merge partitions)", pw);
+        if (!File.Exists(pw))
+            throw InputError.MissingFile(
+                $"{dir}: no pairwise.safetensors (run infra scores pairwise, and merge partitions)",
+                pw
+            );
         using var scope = NewDisposeScope();
         var p = SafeTensorsFile.Open(pw).Read("scores").to(ScalarType.Float64);
-        if (p.shape[1] != train.Count) throw InputError.Data($"{pw}: {p.shape[1]} columns, but {train.Count} training rows in examples.json");
+        if (p.shape[1] != train.Count)
+            throw InputError.Data($"{pw}: {p.shape[1]} columns, but {train.Count} training rows in examples.json");
         var pairwise = ToArray2(p);
-        if (p.shape[0] == 1 && queries.Count != 1) queries = [("aggregate", new JsonObject { ["domain"] = "all" })];
+        if (p.shape[0] == 1 && queries.Count != 1)
+            queries = [("aggregate", new JsonObject { ["domain"] = "all" })];
         float[,,]? perToken = null;
         string pt = Path.Combine(dir, "per_token.safetensors");
         if (File.Exists(pt))

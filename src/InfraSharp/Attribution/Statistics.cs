@@ -9,7 +9,8 @@ public static class Statistics
 
     public static double Median(IReadOnlyList<double> xs)
     {
-        if (xs.Count == 0) return double.NaN;
+        if (xs.Count == 0)
+            return double.NaN;
         var s = xs.OrderBy(x => x).ToArray();
         return s.Length % 2 == 1 ? s[s.Length / 2] : 0.5 * (s[s.Length / 2 - 1] + s[s.Length / 2]);
     }
@@ -17,23 +18,32 @@ public static class Statistics
     /// <summary>Percentile q in [0,1] with linear interpolation between order statistics (numpy's default).</summary>
     public static double Percentile(double[] sorted, double q)
     {
-        if (sorted.Length == 0) return double.NaN;
+        if (sorted.Length == 0)
+            return double.NaN;
         double pos = q * (sorted.Length - 1);
-        int lo = (int)Math.Floor(pos), hi = (int)Math.Ceiling(pos);
+        int lo = (int)Math.Floor(pos),
+            hi = (int)Math.Ceiling(pos);
         return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
     }
 
     /// <summary>95% CI of the mean: 2.5th and 97.5th percentiles of the means of resamples with replacement.</summary>
-    public static (double Low, double High) BootstrapMeanCi(IReadOnlyList<double> xs, int resamples = 2000, int seed = 0)
+    public static (double Low, double High) BootstrapMeanCi(
+        IReadOnlyList<double> xs,
+        int resamples = 2000,
+        int seed = 0
+    )
     {
-        if (xs.Count == 0) return (double.NaN, double.NaN);
-        if (xs.Count == 1) return (xs[0], xs[0]);
+        if (xs.Count == 0)
+            return (double.NaN, double.NaN);
+        if (xs.Count == 1)
+            return (xs[0], xs[0]);
         var rng = new Random(seed);
         var means = new double[resamples];
         for (int r = 0; r < resamples; r++)
         {
             double s = 0;
-            for (int i = 0; i < xs.Count; i++) s += xs[rng.Next(xs.Count)];
+            for (int i = 0; i < xs.Count; i++)
+                s += xs[rng.Next(xs.Count)];
             means[r] = s / xs.Count;
         }
         Array.Sort(means);

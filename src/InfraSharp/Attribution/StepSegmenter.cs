@@ -25,7 +25,8 @@ public static partial class StepSegmenter
         var steps = new List<Step>();
         for (int k = 0; k < starts.Count; k++)
         {
-            int s = starts[k].Start, e = k + 1 < starts.Count ? starts[k + 1].Start : text.Length;
+            int s = starts[k].Start,
+                e = k + 1 < starts.Count ? starts[k + 1].Start : text.Length;
             steps.Add(new Step(s, e, text[s..e].Trim(), starts[k].IsCode));
         }
         return steps;
@@ -33,13 +34,18 @@ public static partial class StepSegmenter
 
     private static void AddProse(string text, int from, int to, List<(int, bool)> starts)
     {
-        if (to <= from) return;
+        if (to <= from)
+            return;
         string part = text[from..to];
         foreach (Match m in Sentence().Matches(part))
-            if (m.Value.Trim().Length > 0) starts.Add((from + m.Index + (m.Value.Length - m.Value.TrimStart().Length), false));
+            if (m.Value.Trim().Length > 0)
+                starts.Add((from + m.Index + (m.Value.Length - m.Value.TrimStart().Length), false));
     }
 
-    [GeneratedRegex(@"```.*?(?:```|$)", RegexOptions.Singleline)] private static partial Regex Fence();
+    [GeneratedRegex(@"```.*?(?:```|$)", RegexOptions.Singleline)]
+    private static partial Regex Fence();
+
     // A sentence: up to a line break, or up to . ! ? followed by space and a capital letter.
-    [GeneratedRegex(@"[^\n]+?(?:[.!?](?=\s+[A-Z])|(?=\n)|$)|\n+", RegexOptions.Multiline)] private static partial Regex Sentence();
+    [GeneratedRegex(@"[^\n]+?(?:[.!?](?=\s+[A-Z])|(?=\n)|$)|\n+", RegexOptions.Multiline)]
+    private static partial Regex Sentence();
 }

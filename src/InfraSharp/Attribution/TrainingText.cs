@@ -12,6 +12,7 @@ public sealed class TrainingText
     public required EncodedExample Example { get; init; }
     public required string Text { get; init; }
     public required string[] TokenStrings { get; init; }
+
     /// <summary>Steps of all responses, with the token indices (label positions) each one owns.</summary>
     public required List<(StepSegmenter.Step Step, List<int> Tokens)> Steps { get; init; }
 
@@ -21,7 +22,9 @@ public sealed class TrainingText
     public static TrainingText Build(EncodedExample e, Tokenizer tok)
     {
         if (e.Text is null || e.Offsets is null)
-            throw InputError.Argument($"{e.SourceFile}:{e.Line}: example '{e.Id}' has no text (pre-tokenized rows can't be split into steps)");
+            throw InputError.Argument(
+                $"{e.SourceFile}:{e.Line}: example '{e.Id}' has no text (pre-tokenized rows can't be split into steps)"
+            );
         var strings = e.InputIds.Select(id => tok.Decode([id])).ToArray();
         var steps = new List<(StepSegmenter.Step, List<int>)>();
         var prompt = Enumerable.Range(0, e.Length).Where(k => e.Labels[k] == EncodedExample.IgnoreIndex).ToList();
@@ -29,15 +32,22 @@ public sealed class TrainingText
         int j = 0;
         while (j < e.Length)
         {
-            if (e.Labels[j] == EncodedExample.IgnoreIndex) { j++; continue; }
+            if (e.Labels[j] == EncodedExample.IgnoreIndex)
+            {
+                j++;
+                continue;
+            }
             int first = j;
-            while (j < e.Length && e.Labels[j] != EncodedExample.IgnoreIndex) j++;
+            while (j < e.Length && e.Labels[j] != EncodedExample.IgnoreIndex)
+                j++;
             int last = j - 1;
             // The run's content ends where its closing special token starts (if it has one).
             bool closes = tok.Bpe.IsSpecial(e.InputIds[last]);
-            int cStart = e.Offsets[first].Start, cEnd = closes ? e.Offsets[last].Start : e.Offsets[last].End;
+            int cStart = e.Offsets[first].Start,
+                cEnd = closes ? e.Offsets[last].Start : e.Offsets[last].End;
             var local = StepSegmenter.Split(e.Text[cStart..cEnd]);
-            if (local.Count == 0) local = [new StepSegmenter.Step(0, cEnd - cStart, "", false)];
+            if (local.Count == 0)
+                local = [new StepSegmenter.Step(0, cEnd - cStart, "", false)];
             var owned = local.Select(_ => new List<int>()).ToList();
             for (int k = first; k <= last; k++)
             {
@@ -51,6 +61,12 @@ public sealed class TrainingText
                 steps.Add((st with { Start = st.Start + cStart, End = st.End + cStart }, owned[s]));
             }
         }
-        return new TrainingText { Example = e, Text = e.Text, TokenStrings = strings, Steps = steps };
+        return new TrainingText
+        {
+            Example = e,
+            Text = e.Text,
+            TokenStrings = strings,
+            Steps = steps,
+        };
     }
 }

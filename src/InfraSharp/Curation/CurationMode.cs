@@ -5,6 +5,9 @@ namespace InfraSharp.Curation;
 /// <summary>How a curation is applied: by drawing rows (replace) or by weighting every row (weight).</summary>
 public enum CurationMode
 {
-    [JsonStringEnumMemberName("replace")] Replace,
-    [JsonStringEnumMemberName("weight")] Weight,
+    [JsonStringEnumMemberName("replace")]
+    Replace,
+
+    [JsonStringEnumMemberName("weight")]
+    Weight,
 }

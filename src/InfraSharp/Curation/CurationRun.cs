@@ -22,12 +22,17 @@ public static class CurationRun
         var reads = RunInput.Of(("--data", a.Data), ("--scores", a.Scores), ("--analysis", a.Analysis)).ToList();
         OutputGuard.File(outFile, "--out", options.Overwrite, reads);
         OutputGuard.File(ManifestPath(outFile), "--out", options.Overwrite, reads);
-        if (!File.Exists(a.Data)) throw InputError.MissingFile($"--data {a.Data}: no such file", a.Data);
-        if (!(a.Strength > 0 && double.IsFinite(a.Strength))) throw InputError.Argument($"--strength must be > 0 (got {a.Strength})");
-        if (!(a.Temperature > 0 && double.IsFinite(a.Temperature))) throw InputError.Argument($"--temperature must be > 0 (got {a.Temperature})");
-        if (a.Fraction is not (> 0 and <= 1)) throw InputError.Argument($"--fraction must be in (0, 1] (got {a.Fraction})");
+        if (!File.Exists(a.Data))
+            throw InputError.MissingFile($"--data {a.Data}: no such file", a.Data);
+        if (!(a.Strength > 0 && double.IsFinite(a.Strength)))
+            throw InputError.Argument($"--strength must be > 0 (got {a.Strength})");
+        if (!(a.Temperature > 0 && double.IsFinite(a.Temperature)))
+            throw InputError.Argument($"--temperature must be > 0 (got {a.Temperature})");
+        if (a.Fraction is not (> 0 and <= 1))
+            throw InputError.Argument($"--fraction must be in (0, 1] (got {a.Fraction})");
         var rows = DatasetReader.Read(a.Data).Select(r => r.Fields).ToList();
-        if (rows.Count == 0) throw InputError.Argument($"--data {a.Data}: the dataset is empty");
+        if (rows.Count == 0)
+            throw InputError.Argument($"--data {a.Data}: the dataset is empty");
         OutputFolder.ForFile(outFile);
         var result = Apply(a, rows);
         JsonlFile.Write(outFile, result.Rows);
@@ -36,10 +41,17 @@ public static class CurationRun
             ["data"] = Fingerprint.Files([a.Data]),
             ["scores"] = a.Scores is null ? null : Fingerprint.Files([Path.Combine(a.Scores, "pairwise.safetensors")]),
         };
-        var manifest = new RunManifest("curation", JsonSerializer.SerializeToNode(a, CurationJson.Manifest.CurationRunArguments)!.AsObject(),
-            inputs, new JsonObject(), new JsonObject { ["rows_in"] = rows.Count, ["rows_out"] = result.Rows.Count });
-        AtomicFile.WriteAllText(ManifestPath(outFile),
-            manifest.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        var manifest = new RunManifest(
+            "curation",
+            JsonSerializer.SerializeToNode(a, CurationJson.Manifest.CurationRunArguments)!.AsObject(),
+            inputs,
+            new JsonObject(),
+            new JsonObject { ["rows_in"] = rows.Count, ["rows_out"] = result.Rows.Count }
+        );
+        AtomicFile.WriteAllText(
+            ManifestPath(outFile),
+            manifest.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n"
+        );
         return result;
     }
 
@@ -47,13 +59,24 @@ public static class CurationRun
     public static string ManifestPath(string outFile) => outFile + ".manifest.json";
 
     /// <summary>The strategy applied to rows in memory (what the demo and the run share).</summary>
-    public static CurationResult Apply(CurationRunArguments a, IReadOnlyList<JsonObject> rows) => a.Strategy switch
-    {
-        CurationStrategy.FlipDifficulty => FlipDifficulty.Apply(rows, a.Mode, a.Flip, a.Strength, a.Seed),
-        CurationStrategy.InfluenceTop => InfluenceTop.Apply(rows,
-            ScoreSet.Load(a.Scores ?? throw InputError.Argument("influence-top needs --scores")), a.Fraction, a.Mode, a.Temperature),
-        CurationStrategy.AttributeInfluence => AttributeInfluence.Apply(rows,
-            a.Analysis ?? throw InputError.Argument("attribute-influence needs --analysis"), a.Mode, a.Temperature, a.Seed),
-        _ => throw new ArgumentOutOfRangeException(nameof(a), a.Strategy, "unknown curation strategy"),
-    };
+    public static CurationResult Apply(CurationRunArguments a, IReadOnlyList<JsonObject> rows) =>
+        a.Strategy switch
+        {
+            CurationStrategy.FlipDifficulty => FlipDifficulty.Apply(rows, a.Mode, a.Flip, a.Strength, a.Seed),
+            CurationStrategy.InfluenceTop => InfluenceTop.Apply(
+                rows,
+                ScoreSet.Load(a.Scores ?? throw InputError.Argument("influence-top needs --scores")),
+                a.Fraction,
+                a.Mode,
+                a.Temperature
+            ),
+            CurationStrategy.AttributeInfluence => AttributeInfluence.Apply(
+                rows,
+                a.Analysis ?? throw InputError.Argument("attribute-influence needs --analysis"),
+                a.Mode,
+                a.Temperature,
+                a.Seed
+            ),
+            _ => throw new ArgumentOutOfRangeException(nameof(a), a.Strategy, "unknown curation strategy"),
+        };
 }

@@ -22,24 +22,43 @@ public static class FlipDifficulty
         return map;
     }
 
-    public static CurationResult Apply(IReadOnlyList<System.Text.Json.Nodes.JsonObject> rows, CurationMode mode, string flip = "math:up,code:down", double strength = 1.0, int seed = 0)
+    public static CurationResult Apply(
+        IReadOnlyList<System.Text.Json.Nodes.JsonObject> rows,
+        CurationMode mode,
+        string flip = "math:up,code:down",
+        double strength = 1.0,
+        int seed = 0
+    )
     {
         var map = ParseMapping(flip);
-        var levels = rows.GroupBy(LevelDistribution.Domain).ToDictionary(g => g.Key, g => g.Select(LevelDistribution.Level).Distinct().Order().ToList());
+        var levels = rows.GroupBy(LevelDistribution.Domain)
+            .ToDictionary(g => g.Key, g => g.Select(LevelDistribution.Level).Distinct().Order().ToList());
         foreach (var r in rows)
-            if (r["difficulty"] is null) throw InputError.Argument($"row '{r["id"]}' has no 'difficulty' to flip");
+            if (r["difficulty"] is null)
+                throw InputError.Argument($"row '{r["id"]}' has no 'difficulty' to flip");
         double Multiplier(string group)
         {
             var parts = group.Split('|');
-            string domain = parts[0]; int level = int.Parse(parts[1], CultureInfo.InvariantCulture);
+            string domain = parts[0];
+            int level = int.Parse(parts[1], CultureInfo.InvariantCulture);
             string dir = map.GetValueOrDefault(domain, "keep");
-            if (dir == "keep") return 1.0;
+            if (dir == "keep")
+                return 1.0;
             var ls = levels[domain];
             int rank = ls.IndexOf(level) + 1;
             return Math.Pow(dir == "up" ? rank : ls.Count + 1 - rank, strength);
         }
-        var result = Reweighting.Apply(rows, r => $"{LevelDistribution.Domain(r)}|{LevelDistribution.Level(r)}", Multiplier, LevelDistribution.Domain, mode, seed);
-        string summary = $"flip-difficulty ({flip}, strength {strength}, {mode.ToString().ToLowerInvariant()}): level distribution before and after\n\n" + LevelDistribution.Table(rows, result);
+        var result = Reweighting.Apply(
+            rows,
+            r => $"{LevelDistribution.Domain(r)}|{LevelDistribution.Level(r)}",
+            Multiplier,
+            LevelDistribution.Domain,
+            mode,
+            seed
+        );
+        string summary =
+            $"flip-difficulty ({flip}, strength {strength}, {mode.ToString().ToLowerInvariant()}): level distribution before and after\n\n"
+            + LevelDistribution.Table(rows, result);
         return new CurationResult(result, summary);
     }
 }

@@ -30,7 +30,8 @@ internal static class BoundedProcess
         var stdout = new Capture(cap, keepTail: false);
         // The classified outcome is the last line of stderr, so stderr keeps its tail.
         var stderr = new Capture(cap, keepTail: true);
-        Stream outPipe = p.StandardOutput.BaseStream, errPipe = p.StandardError.BaseStream;
+        Stream outPipe = p.StandardOutput.BaseStream,
+            errPipe = p.StandardError.BaseStream;
         StreamWriter inPipe = p.StandardInput;
         var readers = new[]
         {
@@ -46,7 +47,8 @@ internal static class BoundedProcess
             p.WaitForExit(ExitGrace);
         }
         var draining = Stopwatch.StartNew();
-        foreach (var r in readers) r.Join(TimeSpan.FromTicks(Math.Max(0, (DrainGrace - draining.Elapsed).Ticks)));
+        foreach (var r in readers)
+            r.Join(TimeSpan.FromTicks(Math.Max(0, (DrainGrace - draining.Elapsed).Ticks)));
         int exitCode = p.HasExited ? p.ExitCode : -1;
         return new ProcessOutcome(timedOut, exitCode, stdout.Text(), stderr.Text());
     }
@@ -62,12 +64,18 @@ internal static class BoundedProcess
     {
         try
         {
-            if (text is not null) stdin.BaseStream.Write(new UTF8Encoding(false).GetBytes(text));
+            if (text is not null)
+                stdin.BaseStream.Write(new UTF8Encoding(false).GetBytes(text));
         }
         catch (IOException) { } // the program exited, or closed its stdin, before reading everything
         finally
         {
-            try { stdin.Dispose(); } catch (IOException) { } catch (ObjectDisposedException) { }
+            try
+            {
+                stdin.Dispose();
+            }
+            catch (IOException) { }
+            catch (ObjectDisposedException) { }
         }
     }
 
@@ -77,7 +85,8 @@ internal static class BoundedProcess
         try
         {
             int n;
-            while ((n = from.Read(buffer)) > 0) into.Append(buffer.AsSpan(0, n));
+            while ((n = from.Read(buffer)) > 0)
+                into.Append(buffer.AsSpan(0, n));
         }
         catch (IOException) { }
         finally
@@ -89,7 +98,10 @@ internal static class BoundedProcess
 
     private static void Kill(Process p)
     {
-        try { p.Kill(entireProcessTree: true); }
+        try
+        {
+            p.Kill(entireProcessTree: true);
+        }
         catch (InvalidOperationException) { } // already exited
         catch (Win32Exception) { }
         catch (AggregateException) { } // some of the tree had exited meanwhile
@@ -106,15 +118,21 @@ internal static class BoundedProcess
         {
             lock (_gate)
             {
-                if (!keepTail) data = data[..Math.Min(data.Length, cap - _length)];
-                else if (data.Length >= cap) { data = data[^cap..]; _length = 0; }
+                if (!keepTail)
+                    data = data[..Math.Min(data.Length, cap - _length)];
+                else if (data.Length >= cap)
+                {
+                    data = data[^cap..];
+                    _length = 0;
+                }
                 else if (_length + data.Length > cap)
                 {
                     int drop = _length + data.Length - cap;
                     Array.Copy(_bytes, drop, _bytes, 0, _length - drop);
                     _length -= drop;
                 }
-                if (data.Length == 0) return;
+                if (data.Length == 0)
+                    return;
                 if (_length + data.Length > _bytes.Length)
                     Array.Resize(ref _bytes, Math.Min(cap, Math.Max(_bytes.Length * 2, _length + data.Length)));
                 data.CopyTo(_bytes.AsSpan(_length));
@@ -124,7 +142,8 @@ internal static class BoundedProcess
 
         public string Text()
         {
-            lock (_gate) return Encoding.UTF8.GetString(_bytes, 0, _length);
+            lock (_gate)
+                return Encoding.UTF8.GetString(_bytes, 0, _length);
         }
     }
 }

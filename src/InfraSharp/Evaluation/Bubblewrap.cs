@@ -22,10 +22,18 @@ internal static class Bubblewrap
     /// writing a host path is refused as such rather than quietly landing in the sandbox.
     /// </summary>
     public static readonly string[] Writable =
-        [WorkDir, "/dev/shm", "/dev/null", "/dev/stdout", "/dev/stderr", "/dev/fd"];
+    [
+        WorkDir,
+        "/dev/shm",
+        "/dev/null",
+        "/dev/stdout",
+        "/dev/stderr",
+        "/dev/fd",
+    ];
 
     // tmpfs sizes: room for scratch files, small enough that parallel runs cannot eat the host's memory.
-    private const long WorkBytes = 64L << 20, ShmBytes = 16L << 20;
+    private const long WorkBytes = 64L << 20,
+        ShmBytes = 16L << 20;
 
     // The kernel does not enforce RLIMIT_NPROC for a real uid of 0, and bwrap started by root maps the sandbox's
     // uid back onto root; so as root we drop to nobody before bwrap runs. Its own user namespace then counts
@@ -34,7 +42,13 @@ internal static class Bubblewrap
 
     // Besides /usr, what python3 and the dynamic loader read from /etc; the rest of /etc stays out of sight.
     private static readonly string[] EtcFiles =
-        ["/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/alternatives"];
+    [
+        "/etc/ld.so.cache",
+        "/etc/ld.so.conf",
+        "/etc/ld.so.conf.d",
+        "/etc/localtime",
+        "/etc/alternatives",
+    ];
 
     /// <summary>bwrap is started as nobody (we run as root), so the program's folder must be world-readable.</summary>
     public static bool DropsRoot => Environment.IsPrivilegedProcess;
@@ -58,8 +72,13 @@ internal static class Bubblewrap
             foreach (var a in new[] { $"--reuid={NobodyId}", $"--regid={NobodyId}", "--clear-groups", "--", bwrap })
                 args.Add(a);
         }
-        else psi.FileName = bwrap;
-        void Add(params string[] a) { foreach (var x in a) args.Add(x); }
+        else
+            psi.FileName = bwrap;
+        void Add(params string[] a)
+        {
+            foreach (var x in a)
+                args.Add(x);
+        }
 
         // --unshare-user is implied by --unshare-all where possible, but --disable-userns needs it said.
         Add("--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session");
@@ -69,10 +88,13 @@ internal static class Bubblewrap
         {
             // Merged-/usr systems have these as links into /usr; elsewhere they are directories of their own.
             var info = new FileInfo(top);
-            if (info.LinkTarget is string target) Add("--symlink", target, top);
-            else if (Directory.Exists(top)) Add("--ro-bind", top, top);
+            if (info.LinkTarget is string target)
+                Add("--symlink", target, top);
+            else if (Directory.Exists(top))
+                Add("--ro-bind", top, top);
         }
-        foreach (var etc in EtcFiles) Add("--ro-bind-try", etc, etc);
+        foreach (var etc in EtcFiles)
+            Add("--ro-bind-try", etc, etc);
         Add("--proc", "/proc", "--dev", "/dev");
         Add("--size", ShmBytes.ToString(), "--tmpfs", "/dev/shm");
         Add("--ro-bind", hostBox, BoxDir);
@@ -85,7 +107,8 @@ internal static class Bubblewrap
         Add("--setenv", "USER", "sandbox", "--setenv", "LOGNAME", "sandbox");
         Add("--setenv", "PYTHONDONTWRITEBYTECODE", "1", "--setenv", "PYTHONHASHSEED", "0");
         Add("--");
-        foreach (var a in command) args.Add(a);
+        foreach (var a in command)
+            args.Add(a);
         psi.Environment.Clear();
         return psi;
     }

@@ -6,15 +6,24 @@ public sealed class CodeGrader(PythonSandbox sandbox)
     public (ExecutionResult Result, string Program) Grade(CodeProblem problem, string completion)
     {
         string code = problem.Program(completion);
-        if (string.IsNullOrWhiteSpace(code)) return (new ExecutionResult(false, ExecutionResult.NoCode, "no code in the completion"), code);
+        if (string.IsNullOrWhiteSpace(code))
+            return (new ExecutionResult(false, ExecutionResult.NoCode, "no code in the completion"), code);
         if (problem.IoCases.Count > 0)
         {
             foreach (var (input, expected) in problem.IoCases)
             {
                 var (r, stdout) = sandbox.Run(code, input, stdinStdout: true);
-                if (!r.Passed) return (r, code);
+                if (!r.Passed)
+                    return (r, code);
                 if (Canon(stdout) != Canon(expected))
-                    return (new ExecutionResult(false, ExecutionResult.WrongAnswer, $"stdout differs for input {Short(input)}"), code);
+                    return (
+                        new ExecutionResult(
+                            false,
+                            ExecutionResult.WrongAnswer,
+                            $"stdout differs for input {Short(input)}"
+                        ),
+                        code
+                    );
             }
             return (new ExecutionResult(true, ExecutionResult.Ok, ""), code);
         }

@@ -12,7 +12,14 @@ namespace InfraSharp.Evaluation;
 /// </summary>
 public sealed record EvalSummary(IReadOnlyList<EvalSummary.Group> Groups, int[] Ks)
 {
-    public sealed record Group(string Domain, string Difficulty, int Problems, int Samples, double Accuracy, IReadOnlyDictionary<int, double> PassAtK);
+    public sealed record Group(
+        string Domain,
+        string Difficulty,
+        int Problems,
+        int Samples,
+        double Accuracy,
+        IReadOnlyDictionary<int, double> PassAtK
+    );
 
     public static EvalSummary Compute(IReadOnlyList<SampleResult> results)
     {
@@ -22,10 +29,16 @@ public sealed record EvalSummary(IReadOnlyList<EvalSummary.Group> Groups, int[] 
         void Add(string domain, string diff, IEnumerable<SampleResult> rs)
         {
             var list = rs.ToList();
-            if (list.Count == 0) return;
+            if (list.Count == 0)
+                return;
             var byProblem = list.GroupBy(r => r.ProblemId).ToList();
-            var pass = ks.ToDictionary(k => k, k => byProblem.Average(g => PassAtK.Estimate(g.Count(), g.Count(r => r.Correct), k)));
-            groups.Add(new Group(domain, diff, byProblem.Count, list.Count, list.Average(r => r.Correct ? 1.0 : 0.0), pass));
+            var pass = ks.ToDictionary(
+                k => k,
+                k => byProblem.Average(g => PassAtK.Estimate(g.Count(), g.Count(r => r.Correct), k))
+            );
+            groups.Add(
+                new Group(domain, diff, byProblem.Count, list.Count, list.Average(r => r.Correct ? 1.0 : 0.0), pass)
+            );
         }
         Add("all", "all", results);
         foreach (var d in results.GroupBy(r => r.Domain).OrderBy(g => g.Key, StringComparer.Ordinal))
@@ -37,29 +50,48 @@ public sealed record EvalSummary(IReadOnlyList<EvalSummary.Group> Groups, int[] 
         return new EvalSummary(groups, ks);
     }
 
-    public JsonObject ToJson() => new()
-    {
-        ["ks"] = new JsonArray(Ks.Select(k => (JsonNode)k).ToArray()),
-        ["groups"] = new JsonArray(Groups.Select(g => (JsonNode)new JsonObject
+    public JsonObject ToJson() =>
+        new()
         {
-            ["domain"] = g.Domain, ["difficulty"] = g.Difficulty, ["problems"] = g.Problems, ["samples"] = g.Samples,
-            ["accuracy"] = g.Accuracy,
-            ["pass_at_k"] = new JsonObject(g.PassAtK.Select(kv => KeyValuePair.Create($"pass@{kv.Key}", (JsonNode?)kv.Value))),
-        }).ToArray()),
-    };
+            ["ks"] = new JsonArray(Ks.Select(k => (JsonNode)k).ToArray()),
+            ["groups"] = new JsonArray(
+                Groups
+                    .Select(g =>
+                        (JsonNode)
+                            new JsonObject
+                            {
+                                ["domain"] = g.Domain,
+                                ["difficulty"] = g.Difficulty,
+                                ["problems"] = g.Problems,
+                                ["samples"] = g.Samples,
+                                ["accuracy"] = g.Accuracy,
+                                ["pass_at_k"] = new JsonObject(
+                                    g.PassAtK.Select(kv => KeyValuePair.Create($"pass@{kv.Key}", (JsonNode?)kv.Value))
+                                ),
+                            }
+                    )
+                    .ToArray()
+            ),
+        };
 
     public string ToMarkdown()
     {
         var sb = new StringBuilder();
         sb.Append("| domain | difficulty | problems | samples | accuracy |");
-        foreach (var k in Ks) sb.Append($" pass@{k} |");
+        foreach (var k in Ks)
+            sb.Append($" pass@{k} |");
         sb.Append("\n|---|---|---|---|---|");
-        foreach (var _ in Ks) sb.Append("---|");
+        foreach (var _ in Ks)
+            sb.Append("---|");
         sb.Append('\n');
         foreach (var g in Groups)
         {
-            sb.Append(CultureInfo.InvariantCulture, $"| {g.Domain} | {g.Difficulty} | {g.Problems} | {g.Samples} | {g.Accuracy * 100:F1}% |");
-            foreach (var k in Ks) sb.Append(CultureInfo.InvariantCulture, $" {g.PassAtK[k] * 100:F1}% |");
+            sb.Append(
+                CultureInfo.InvariantCulture,
+                $"| {g.Domain} | {g.Difficulty} | {g.Problems} | {g.Samples} | {g.Accuracy * 100:F1}% |"
+            );
+            foreach (var k in Ks)
+                sb.Append(CultureInfo.InvariantCulture, $" {g.PassAtK[k] * 100:F1}% |");
             sb.Append('\n');
         }
         return sb.ToString();
@@ -69,7 +101,10 @@ public sealed record EvalSummary(IReadOnlyList<EvalSummary.Group> Groups, int[] 
     {
         Directory.CreateDirectory(outDir);
         JsonlFile.Write(Path.Combine(outDir, "results.jsonl"), results.Select(r => r.ToJson()));
-        AtomicFile.WriteAllText(Path.Combine(outDir, "summary.json"), ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        AtomicFile.WriteAllText(
+            Path.Combine(outDir, "summary.json"),
+            ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n"
+        );
         AtomicFile.WriteAllText(Path.Combine(outDir, "summary.md"), ToMarkdown());
     }
 }

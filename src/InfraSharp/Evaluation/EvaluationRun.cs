@@ -20,8 +20,10 @@ public static class EvaluationRun
         options ??= new RunOptions();
         var args = arguments.Normalized();
         args.Validate();
-        if (args.Domain == EvalDomain.Code && !args.UnsafeNoSandbox) RequirePython();
-        if (args.Model is not null) LoadedModel.RequireFolder(args.Model, "--model");
+        if (args.Domain == EvalDomain.Code && !args.UnsafeNoSandbox)
+            RequirePython();
+        if (args.Model is not null)
+            LoadedModel.RequireFolder(args.Model, "--model");
         var inputs = new JsonObject
         {
             ["problems"] = args.Problems is null ? null : Fingerprint.Files([args.Problems]),
@@ -37,45 +39,68 @@ public static class EvaluationRun
             problems = DatasetReader.Read(p).ToList();
             Evaluator.ById(problems);
         }
-        else problems = Evaluator.ProblemsOfSamples(DatasetReader.Read(args.Samples!), args.Domain);
+        else
+            problems = Evaluator.ProblemsOfSamples(DatasetReader.Read(args.Samples!), args.Domain);
         foreach (var row in problems)
         {
-            if (args.Domain == EvalDomain.Math) Evaluator.GoldAnswer(row);
-            else CodeProblem.FromRow(row.Fields, row.Where);
+            if (args.Domain == EvalDomain.Math)
+                Evaluator.GoldAnswer(row);
+            else
+                CodeProblem.FromRow(row.Fields, row.Where);
         }
 
-        new RunManifest($"eval_{args.Domain.ToString().ToLowerInvariant()}",
-            JsonSerializer.SerializeToNode(args, EvaluationJson.Manifest.EvaluationRunArguments)!.AsObject(), inputs,
-            new JsonObject()) { Owns = OwnedFiles }
-            .Prepare(outDir, options.Overwrite, RunInput.Of(("--model", args.Model), ("--problems", args.Problems),
-                ("--samples", args.Samples)));
+        new RunManifest(
+            $"eval_{args.Domain.ToString().ToLowerInvariant()}",
+            JsonSerializer.SerializeToNode(args, EvaluationJson.Manifest.EvaluationRunArguments)!.AsObject(),
+            inputs,
+            new JsonObject()
+        )
+        {
+            Owns = OwnedFiles,
+        }.Prepare(
+            outDir,
+            options.Overwrite,
+            RunInput.Of(("--model", args.Model), ("--problems", args.Problems), ("--samples", args.Samples))
+        );
 
         if (completions is null)
         {
             using var lm = LoadedModel.Load(args.Model!, args.DType, options.Device);
             completions = Generate(lm, problems, args.Sampling);
         }
-        var results = args.Domain == EvalDomain.Math
-            ? Evaluator.GradeMath(problems, completions)
-            : Evaluator.GradeCode(problems, completions, Limits(args), args.Parallel);
+        var results =
+            args.Domain == EvalDomain.Math
+                ? Evaluator.GradeMath(problems, completions)
+                : Evaluator.GradeCode(problems, completions, Limits(args), args.Parallel);
         var summary = EvalSummary.Compute(results);
         summary.Write(outDir, results);
         return summary;
     }
 
-    public static SandboxLimits Limits(EvaluationRunArguments args) => new()
-    {
-        WallTime = TimeSpan.FromSeconds(args.TimeoutSeconds), MemoryBytes = (long)args.MemoryMb << 20,
-        AllowUnsandboxed = args.UnsafeNoSandbox,
-    };
+    public static SandboxLimits Limits(EvaluationRunArguments args) =>
+        new()
+        {
+            WallTime = TimeSpan.FromSeconds(args.TimeoutSeconds),
+            MemoryBytes = (long)args.MemoryMb << 20,
+            AllowUnsandboxed = args.UnsafeNoSandbox,
+        };
 
     /// <summary>Greedy (or sampled) completions of every problem with a loaded model.</summary>
-    public static List<Evaluator.Completion> Generate(LoadedModel lm, IReadOnlyList<DataRow> problems, SamplingSettings s)
+    public static List<Evaluator.Completion> Generate(
+        LoadedModel lm,
+        IReadOnlyList<DataRow> problems,
+        SamplingSettings s
+    )
     {
         var opts = new GenerationOptions
         {
-            MaxNewTokens = s.MaxNewTokens, Greedy = s.Temperature is null, Temperature = s.Temperature ?? 1.0, TopP = s.TopP,
-            Seed = s.Seed, StopTokenIds = TextGenerator.StopTokens(lm.Folder, lm.Model.Config, lm.Tokenizer.EosId), PadTokenId = lm.PadId,
+            MaxNewTokens = s.MaxNewTokens,
+            Greedy = s.Temperature is null,
+            Temperature = s.Temperature ?? 1.0,
+            TopP = s.TopP,
+            Seed = s.Seed,
+            StopTokenIds = TextGenerator.StopTokens(lm.Folder, lm.Model.Config, lm.Tokenizer.EosId),
+            PadTokenId = lm.PadId,
         };
         return Evaluator.Complete(lm.Model, lm.Tokenizer, problems, opts, s.SamplesPerProblem, s.BatchSize);
     }
@@ -84,7 +109,11 @@ public static class EvaluationRun
     private static void RequirePython()
     {
         var path = Environment.GetEnvironmentVariable("PATH") ?? "";
-        bool found = path.Split(':', StringSplitOptions.RemoveEmptyEntries).Any(d => File.Exists(Path.Combine(d, "python3")));
-        if (!found) throw InputError.MissingFile("python3 was not found on PATH (code samples are executed with it); install python3");
+        bool found = path.Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Any(d => File.Exists(Path.Combine(d, "python3")));
+        if (!found)
+            throw InputError.MissingFile(
+                "python3 was not found on PATH (code samples are executed with it); install python3"
+            );
     }
 }

@@ -5,8 +5,11 @@ namespace InfraSharp.Evaluation;
 /// <summary>Which grader an evaluation uses.</summary>
 public enum EvalDomain
 {
-    [JsonStringEnumMemberName("math")] Math,
-    [JsonStringEnumMemberName("code")] Code,
+    [JsonStringEnumMemberName("math")]
+    Math,
+
+    [JsonStringEnumMemberName("code")]
+    Code,
 }
 
 /// <summary>How samples are generated when a model is given (greedy unless a temperature is set).</summary>
@@ -27,43 +30,68 @@ public sealed record SamplingSettings
 public sealed record EvaluationRunArguments
 {
     public EvalDomain Domain { get; init; } = EvalDomain.Math;
+
     /// <summary>Problem rows (math: with <c>answer</c>; code: HumanEval form or prose with tests).</summary>
     public string? Problems { get; init; }
     public string? Model { get; init; }
+
     /// <summary>Rows with a completion per sample, instead of a model.</summary>
     public string? Samples { get; init; }
     public SamplingSettings Sampling { get; init; } = new();
+
     /// <summary>The model's compute dtype while generating.</summary>
     [JsonPropertyName("dtype")]
     public Models.ComputeDType DType { get; init; } = Models.ComputeDType.Float32;
     public double TimeoutSeconds { get; init; } = 10;
     public int MemoryMb { get; init; } = 1024;
+
     /// <summary>Samples executed at once (0: the CPU count).</summary>
     public int Parallel { get; init; }
+
     /// <summary>Run model-written code without the bubblewrap sandbox (only python3's own limits): never the default.</summary>
     public bool UnsafeNoSandbox { get; init; }
 
-    public EvaluationRunArguments Normalized() => this with
-    {
-        Problems = Problems is null ? null : Path.GetFullPath(Problems), Model = Model is null ? null : Path.GetFullPath(Model),
-        Samples = Samples is null ? null : Path.GetFullPath(Samples),
-    };
+    public EvaluationRunArguments Normalized() =>
+        this with
+        {
+            Problems = Problems is null ? null : Path.GetFullPath(Problems),
+            Model = Model is null ? null : Path.GetFullPath(Model),
+            Samples = Samples is null ? null : Path.GetFullPath(Samples),
+        };
 
     public void Validate()
     {
         var s = Sampling;
-        if (s.SamplesPerProblem < 1) throw InputError.Argument($"--n must be at least 1 (got {s.SamplesPerProblem})");
-        if (s.MaxNewTokens < 1) throw InputError.Argument($"--max-new-tokens must be at least 1 (got {s.MaxNewTokens})");
-        if (s.BatchSize < 1) throw InputError.Argument($"--batch-size must be at least 1 (got {s.BatchSize})");
-        if (s.Temperature is double t && !(t > 0 && double.IsFinite(t))) throw InputError.Argument($"--temperature must be > 0 (got {t})");
-        if (!(s.TopP > 0 && s.TopP <= 1)) throw InputError.Argument($"--top-p must be in (0, 1] (got {s.TopP})");
-        if (s.Temperature is null && s.SamplesPerProblem > 1) throw InputError.Argument("--n > 1 needs --temperature (greedy gives one sample)");
-        if (!(TimeoutSeconds > 0 && double.IsFinite(TimeoutSeconds))) throw InputError.Argument($"--timeout must be > 0 seconds (got {TimeoutSeconds})");
-        if (MemoryMb < 16) throw InputError.Argument($"--memory-mb must be at least 16 (got {MemoryMb})");
-        if (Parallel < 0) throw InputError.Argument($"--parallel must be 0 (CPU count) or more (got {Parallel})");
+        if (s.SamplesPerProblem < 1)
+            throw InputError.Argument($"--n must be at least 1 (got {s.SamplesPerProblem})");
+        if (s.MaxNewTokens < 1)
+            throw InputError.Argument($"--max-new-tokens must be at least 1 (got {s.MaxNewTokens})");
+        if (s.BatchSize < 1)
+            throw InputError.Argument($"--batch-size must be at least 1 (got {s.BatchSize})");
+        if (s.Temperature is double t && !(t > 0 && double.IsFinite(t)))
+            throw InputError.Argument($"--temperature must be > 0 (got {t})");
+        if (!(s.TopP > 0 && s.TopP <= 1))
+            throw InputError.Argument($"--top-p must be in (0, 1] (got {s.TopP})");
+        if (s.Temperature is null && s.SamplesPerProblem > 1)
+            throw InputError.Argument("--n > 1 needs --temperature (greedy gives one sample)");
+        if (!(TimeoutSeconds > 0 && double.IsFinite(TimeoutSeconds)))
+            throw InputError.Argument($"--timeout must be > 0 seconds (got {TimeoutSeconds})");
+        if (MemoryMb < 16)
+            throw InputError.Argument($"--memory-mb must be at least 16 (got {MemoryMb})");
+        if (Parallel < 0)
+            throw InputError.Argument($"--parallel must be 0 (CPU count) or more (got {Parallel})");
         if (Samples is null && (Model is null || Problems is null))
-            throw InputError.Argument(Domain == EvalDomain.Math ? "give --model and --data, or --samples" : "give --model or --samples");
-        foreach (var (path, option) in new[] { (Problems, Domain == EvalDomain.Math ? "--data" : "--problems"), (Samples, "--samples") })
-            if (path is not null && !File.Exists(path)) throw InputError.MissingFile($"{option} {path}: no such file", path);
+            throw InputError.Argument(
+                Domain == EvalDomain.Math ? "give --model and --data, or --samples" : "give --model or --samples"
+            );
+        foreach (
+            var (path, option) in new[]
+            {
+                (Problems, Domain == EvalDomain.Math ? "--data" : "--problems"),
+                (Samples, "--samples"),
+            }
+        )
+            if (path is not null && !File.Exists(path))
+                throw InputError.MissingFile($"{option} {path}: no such file", path);
     }
 }

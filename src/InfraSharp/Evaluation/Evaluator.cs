@@ -10,19 +10,33 @@ public static class Evaluator
     public sealed record Completion(string ProblemId, int SampleIndex, string Text);
 
     /// <summary>n completions per problem row, batched with the KV cache.</summary>
-    public static List<Completion> Complete(CausalLM model, Tokenizer tok, IReadOnlyList<DataRow> problems,
-        GenerationOptions options, int samplesPerProblem, int batchSize)
+    public static List<Completion> Complete(
+        CausalLM model,
+        Tokenizer tok,
+        IReadOnlyList<DataRow> problems,
+        GenerationOptions options,
+        int samplesPerProblem,
+        int batchSize
+    )
     {
         if (options.Greedy && samplesPerProblem > 1)
             throw InputError.Argument("greedy decoding gives one sample per problem; use sampling for n > 1");
-        var prompts = new List<int[]>(); var keys = new List<(string, int)>();
+        var prompts = new List<int[]>();
+        var keys = new List<(string, int)>();
         foreach (var row in problems)
         {
             var ids = PromptBuilder.PromptIds(tok, row);
-            for (int s = 0; s < samplesPerProblem; s++) { prompts.Add(ids); keys.Add((ProblemId(row), s)); }
+            for (int s = 0; s < samplesPerProblem; s++)
+            {
+                prompts.Add(ids);
+                keys.Add((ProblemId(row), s));
+            }
         }
         var outs = TextGenerator.GenerateBatched(model, prompts, options, batchSize, "generate");
-        return outs.Select((o, i) => new Completion(keys[i].Item1, keys[i].Item2, tok.Decode(o, skipSpecialTokens: true))).ToList();
+        return outs.Select(
+                (o, i) => new Completion(keys[i].Item1, keys[i].Item2, tok.Decode(o, skipSpecialTokens: true))
+            )
+            .ToList();
     }
 
     public static string ProblemId(DataRow row) =>
@@ -39,10 +53,12 @@ public static class Evaluator
         {
             string id = ProblemId(row);
             if (byId.TryGetValue(id, out var first))
-                throw InputError.Data(first.File == row.File
-                    ? $"{row.File}: problem id '{id}' is on line {first.Line} and again on line {row.Line}; " +
-                        "problem ids must be unique"
-                    : $"problem id '{id}' is in {first.Where} and again in {row.Where}; problem ids must be unique");
+                throw InputError.Data(
+                    first.File == row.File
+                        ? $"{row.File}: problem id '{id}' is on line {first.Line} and again on line {row.Line}; "
+                            + "problem ids must be unique"
+                        : $"problem id '{id}' is in {first.Where} and again in {row.Where}; problem ids must be unique"
+                );
             byId[id] = row;
         }
         return byId;
@@ -55,9 +71,10 @@ public static class Evaluator
     /// </summary>
     public static List<DataRow> ProblemsOfSamples(IEnumerable<DataRow> rows, EvalDomain domain)
     {
-        string[] graded = domain == EvalDomain.Math
-            ? ["answer"]
-            : ["prompt", "test", "entry_point", "test_cases", "inputs", "outputs"];
+        string[] graded =
+            domain == EvalDomain.Math
+                ? ["answer"]
+                : ["prompt", "test", "entry_point", "test_cases", "inputs", "outputs"];
         var first = new Dictionary<string, DataRow>();
         var problems = new List<DataRow>();
         foreach (var row in rows)
@@ -71,8 +88,10 @@ public static class Evaluator
             }
             foreach (var field in graded)
                 if (!JsonNode.DeepEquals(f.Fields[field], row.Fields[field]))
-                    throw InputError.Data($"{row.File}: the rows of problem '{id}' on lines {f.Line} and {row.Line} " +
-                        $"differ in '{field}'");
+                    throw InputError.Data(
+                        $"{row.File}: the rows of problem '{id}' on lines {f.Line} and {row.Line} "
+                            + $"differ in '{field}'"
+                    );
         }
         return problems;
     }
@@ -82,42 +101,80 @@ public static class Evaluator
     public static List<SampleResult> GradeMath(IReadOnlyList<DataRow> problems, IReadOnlyList<Completion> completions)
     {
         var byId = ById(problems);
-        return completions.Select(c =>
-        {
-            if (!byId.TryGetValue(c.ProblemId, out var row)) throw InputError.Data($"completion for unknown problem '{c.ProblemId}'");
-            var gold = GoldAnswer(row);
-            var ex = MathAnswer.Extract(c.Text);
-            bool ok = MathAnswer.Equivalent(ex.Answer, gold);
-            return new SampleResult(c.ProblemId, c.SampleIndex, row.Fields["domain"]?.ToString() ?? "math", Difficulty(row.Fields),
-                c.Text, ex.Answer, ok, ok ? "correct" : ex.Answer is null ? "no_answer" : "wrong_answer");
-        }).ToList();
+        return completions
+            .Select(c =>
+            {
+                if (!byId.TryGetValue(c.ProblemId, out var row))
+                    throw InputError.Data($"completion for unknown problem '{c.ProblemId}'");
+                var gold = GoldAnswer(row);
+                var ex = MathAnswer.Extract(c.Text);
+                bool ok = MathAnswer.Equivalent(ex.Answer, gold);
+                return new SampleResult(
+                    c.ProblemId,
+                    c.SampleIndex,
+                    row.Fields["domain"]?.ToString() ?? "math",
+                    Difficulty(row.Fields),
+                    c.Text,
+                    ex.Answer,
+                    ok,
+                    ok ? "correct"
+                        : ex.Answer is null ? "no_answer"
+                        : "wrong_answer"
+                );
+            })
+            .ToList();
     }
 
     /// <summary>The reference answer: <c>answer</c> (GSM8K's worked answers reduce to their #### value).</summary>
     public static string GoldAnswer(DataRow row)
     {
-        string answer = row.Fields["answer"]?.ToString() ?? throw new DataRowException(row.File, row.Line, "missing field 'answer'");
+        string answer = row.Fields["answer"]?.ToString()
+            ?? throw new DataRowException(row.File, row.Line, "missing field 'answer'");
         return answer.Contains("####") ? MathAnswer.Extract(answer).Answer! : answer;
     }
 
-    public static List<SampleResult> GradeCode(IReadOnlyList<DataRow> problems, IReadOnlyList<Completion> completions,
-        SandboxLimits? limits = null, int parallelism = 0)
+    public static List<SampleResult> GradeCode(
+        IReadOnlyList<DataRow> problems,
+        IReadOnlyList<Completion> completions,
+        SandboxLimits? limits = null,
+        int parallelism = 0
+    )
     {
-        var byId = ById(problems).ToDictionary(
-            kv => kv.Key, kv => (Row: kv.Value, Problem: CodeProblem.FromRow(kv.Value.Fields, kv.Value.Where)));
+        var byId = ById(problems)
+            .ToDictionary(
+                kv => kv.Key,
+                kv => (Row: kv.Value, Problem: CodeProblem.FromRow(kv.Value.Fields, kv.Value.Where))
+            );
         var grader = new CodeGrader(new PythonSandbox(limits));
         var results = new SampleResult[completions.Count];
         var progress = new ProgressLog("execute", completions.Count);
         int done = 0;
-        Parallel.For(0, completions.Count, new ParallelOptions { MaxDegreeOfParallelism = parallelism > 0 ? parallelism : Math.Max(2, Environment.ProcessorCount) }, i =>
-        {
-            var c = completions[i];
-            if (!byId.TryGetValue(c.ProblemId, out var p)) throw InputError.Data($"sample for unknown problem '{c.ProblemId}'");
-            var (r, code) = grader.Grade(p.Problem, c.Text);
-            results[i] = new SampleResult(c.ProblemId, c.SampleIndex, p.Row.Fields["domain"]?.ToString() ?? "code", Difficulty(p.Row.Fields),
-                c.Text, code, r.Passed, r.Passed ? r.Reason : $"{r.Reason}: {r.Detail}".TrimEnd(' ', ':'));
-            progress.Report(Interlocked.Increment(ref done));
-        });
+        Parallel.For(
+            0,
+            completions.Count,
+            new ParallelOptions
+            {
+                MaxDegreeOfParallelism = parallelism > 0 ? parallelism : Math.Max(2, Environment.ProcessorCount),
+            },
+            i =>
+            {
+                var c = completions[i];
+                if (!byId.TryGetValue(c.ProblemId, out var p))
+                    throw InputError.Data($"sample for unknown problem '{c.ProblemId}'");
+                var (r, code) = grader.Grade(p.Problem, c.Text);
+                results[i] = new SampleResult(
+                    c.ProblemId,
+                    c.SampleIndex,
+                    p.Row.Fields["domain"]?.ToString() ?? "code",
+                    Difficulty(p.Row.Fields),
+                    c.Text,
+                    code,
+                    r.Passed,
+                    r.Passed ? r.Reason : $"{r.Reason}: {r.Detail}".TrimEnd(' ', ':')
+                );
+                progress.Report(Interlocked.Increment(ref done));
+            }
+        );
         return results.ToList();
     }
 
@@ -125,12 +182,17 @@ public static class Evaluator
     public static List<Completion> ReadSamples(string path)
     {
         var counts = new Dictionary<string, int>();
-        return DatasetReader.Read(path).Select(r =>
-        {
-            string id = ProblemId(r);
-            string text = r.Fields["completion"]?.GetValue<string>() ?? throw new DataRowException(r.File, r.Line, "missing field 'completion'");
-            int n = counts.GetValueOrDefault(id); counts[id] = n + 1;
-            return new Completion(id, n, text);
-        }).ToList();
+        return DatasetReader
+            .Read(path)
+            .Select(r =>
+            {
+                string id = ProblemId(r);
+                string text = r.Fields["completion"]?.GetValue<string>()
+                    ?? throw new DataRowException(r.File, r.Line, "missing field 'completion'");
+                int n = counts.GetValueOrDefault(id);
+                counts[id] = n + 1;
+                return new Completion(id, n, text);
+            })
+            .ToList();
     }
 }

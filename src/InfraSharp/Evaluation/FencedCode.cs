@@ -8,8 +8,11 @@ public static partial class FencedCode
     public static string? Extract(string text)
     {
         var blocks = Block().Matches(text);
-        if (blocks.Count == 0) return null;
-        var py = blocks.FirstOrDefault(b => b.Groups[1].Value.Trim().ToLowerInvariant() is "python" or "py" or "python3");
+        if (blocks.Count == 0)
+            return null;
+        var py = blocks.FirstOrDefault(b =>
+            b.Groups[1].Value.Trim().ToLowerInvariant() is "python" or "py" or "python3"
+        );
         return (py ?? blocks[0]).Groups[2].Value;
     }
 

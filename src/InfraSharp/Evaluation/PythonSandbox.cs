@@ -26,7 +26,8 @@ public sealed class PythonSandbox
 
     private readonly string? _bwrap;
 
-    public PythonSandbox(SandboxLimits? limits = null) : this(limits, Bubblewrap.Find("bwrap")) { }
+    public PythonSandbox(SandboxLimits? limits = null)
+        : this(limits, Bubblewrap.Find("bwrap")) { }
 
     /// <summary>With a given bwrap (null: none), so that tests can see the refusal on a machine that has one.</summary>
     internal PythonSandbox(SandboxLimits? limits, string? bwrap)
@@ -53,11 +54,18 @@ public sealed class PythonSandbox
     /// (<paramref name="stdinStdout"/>, judged by its output) may end with <c>sys.exit(0)</c>.
     /// </summary>
     public (ExecutionResult Result, string Stdout) Run(
-        string program, string? stdin = null, bool stdinStdout = false) =>
-        Execute(_bwrap, Limits, program, stdin, stdinStdout);
+        string program,
+        string? stdin = null,
+        bool stdinStdout = false
+    ) => Execute(_bwrap, Limits, program, stdin, stdinStdout);
 
     private static (ExecutionResult Result, string Stdout) Execute(
-        string? bwrap, SandboxLimits limits, string program, string? stdin, bool stdinStdout)
+        string? bwrap,
+        SandboxLimits limits,
+        string program,
+        string? stdin,
+        bool stdinStdout
+    )
     {
         // The verdict is accepted only with this run's nonce, which reaches the harness's supervisor and never the
         // program (see SandboxHarness).
@@ -73,13 +81,25 @@ public sealed class PythonSandbox
             ProcessStartInfo psi;
             if (bwrap is not null)
             {
-                if (Bubblewrap.DropsRoot) ShareWithNobody(box.FullName, programFile, harnessFile);
+                if (Bubblewrap.DropsRoot)
+                    ShareWithNobody(box.FullName, programFile, harnessFile);
                 string inside = Bubblewrap.BoxDir;
-                psi = Bubblewrap.StartInfo(bwrap, box.FullName, Harness(Path.Combine(inside, "harness.py"),
-                    Path.Combine(inside, "program.py"), limits, cpu, limits.MaxProcesses, Bubblewrap.Writable,
-                    stdinStdout));
+                psi = Bubblewrap.StartInfo(
+                    bwrap,
+                    box.FullName,
+                    Harness(
+                        Path.Combine(inside, "harness.py"),
+                        Path.Combine(inside, "program.py"),
+                        limits,
+                        cpu,
+                        limits.MaxProcesses,
+                        Bubblewrap.Writable,
+                        stdinStdout
+                    )
+                );
             }
-            else psi = Unsandboxed(box.FullName, harnessFile, programFile, limits, cpu, stdinStdout);
+            else
+                psi = Unsandboxed(box.FullName, harnessFile, programFile, limits, cpu, stdinStdout);
 
             var run = BoundedProcess.Run(psi, nonce + "\n" + stdin, limits.WallTime, limits.MaxOutputBytes);
             if (run.TimedOut)
@@ -91,25 +111,62 @@ public sealed class PythonSandbox
         }
         finally
         {
-            try { box.Delete(recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            try
+            {
+                box.Delete(recursive: true);
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
         }
     }
 
-    private static List<string> Harness(string harness, string program, SandboxLimits limits, int cpu, int nproc,
-        IEnumerable<string> writable, bool stdinStdout) =>
-        ["python3", "-I", harness, program, limits.MemoryBytes.ToString(), cpu.ToString(), nproc.ToString(),
-            MaxFileBytes.ToString(), string.Join(':', writable), stdinStdout ? "1" : "0"];
+    private static List<string> Harness(
+        string harness,
+        string program,
+        SandboxLimits limits,
+        int cpu,
+        int nproc,
+        IEnumerable<string> writable,
+        bool stdinStdout
+    ) =>
+        [
+            "python3",
+            "-I",
+            harness,
+            program,
+            limits.MemoryBytes.ToString(),
+            cpu.ToString(),
+            nproc.ToString(),
+            MaxFileBytes.ToString(),
+            string.Join(':', writable),
+            stdinStdout ? "1" : "0",
+        ];
 
     // The old, unconfined path. No RLIMIT_NPROC: outside a user namespace it would count all the user's processes.
-    private static ProcessStartInfo Unsandboxed(string dir, string harness, string program, SandboxLimits limits,
-        int cpu, bool stdinStdout)
+    private static ProcessStartInfo Unsandboxed(
+        string dir,
+        string harness,
+        string program,
+        SandboxLimits limits,
+        int cpu,
+        bool stdinStdout
+    )
     {
         var psi = new ProcessStartInfo { WorkingDirectory = dir, UseShellExecute = false };
-        var command = Harness(harness, program, limits, cpu, nproc: 0, [dir, "/tmp", "/dev/null", "/dev/shm"],
-            stdinStdout);
-        if (CanUnshare.Value) command.InsertRange(0, ["unshare", "-n"]);
+        var command = Harness(
+            harness,
+            program,
+            limits,
+            cpu,
+            nproc: 0,
+            [dir, "/tmp", "/dev/null", "/dev/shm"],
+            stdinStdout
+        );
+        if (CanUnshare.Value)
+            command.InsertRange(0, ["unshare", "-n"]);
         psi.FileName = command[0];
-        foreach (var a in command.Skip(1)) psi.ArgumentList.Add(a);
+        foreach (var a in command.Skip(1))
+            psi.ArgumentList.Add(a);
         psi.Environment.Clear();
         psi.Environment["PATH"] = "/usr/local/bin:/usr/bin:/bin";
         psi.Environment["HOME"] = dir;
@@ -127,17 +184,22 @@ public sealed class PythonSandbox
             var r = BoundedProcess.Run(psi, null, TimeSpan.FromSeconds(5), 4096);
             return !r.TimedOut && r.ExitCode == 0;
         }
-        catch (Win32Exception) { return false; }
+        catch (Win32Exception)
+        {
+            return false;
+        }
     });
 
     // bwrap runs as nobody when we are root; the temporary folder is created private to us.
     private static void ShareWithNobody(string dir, params string[] files)
     {
-        if (OperatingSystem.IsWindows()) return; // no bwrap there anyway
+        if (OperatingSystem.IsWindows())
+            return; // no bwrap there anyway
         const UnixFileMode read = UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
         const UnixFileMode exec = UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
         File.SetUnixFileMode(dir, read | exec | UnixFileMode.UserWrite);
-        foreach (var f in files) File.SetUnixFileMode(f, read | UnixFileMode.UserWrite);
+        foreach (var f in files)
+            File.SetUnixFileMode(f, read | UnixFileMode.UserWrite);
     }
 
     /// <summary>Null when a trivial program runs and passes under <paramref name="bwrap"/>, else why not.</summary>
@@ -147,7 +209,8 @@ public sealed class PythonSandbox
         try
         {
             var (r, stdout) = Execute(bwrap, limits, "import sys\nsys.stdout.write('ok')\n", null, false);
-            if (r.Passed && stdout == "ok") return null;
+            if (r.Passed && stdout == "ok")
+                return null;
             string detail = r.Detail.ReplaceLineEndings(" ");
             return $"{bwrap} failed a probe run: {r.Reason} {(detail.Length > 200 ? detail[..200] : detail)}".Trim();
         }
@@ -172,7 +235,8 @@ public sealed class PythonSandbox
             int end = line.IndexOf('\n');
             line = (end < 0 ? line : line[..end]).Trim();
             int sp = line.IndexOf(' ');
-            string kind = sp < 0 ? line : line[..sp], detail = sp < 0 ? "" : line[(sp + 1)..];
+            string kind = sp < 0 ? line : line[..sp],
+                detail = sp < 0 ? "" : line[(sp + 1)..];
             if (kind == ExecutionResult.Ok && exitCode != 0)
                 return new ExecutionResult(false, ExecutionResult.RuntimeError, $"exit code {exitCode} after passing");
             return new ExecutionResult(kind == ExecutionResult.Ok, kind, detail);
@@ -181,10 +245,16 @@ public sealed class PythonSandbox
         // by the program, the only other process that may signal it); every way the program itself can end, a
         // signal or the memory limit included, the supervisor reports.
         string tail = (stderr.Length > 300 ? stderr[^300..] : stderr).Trim();
-        if (tail.StartsWith("bwrap:", StringComparison.Ordinal) || tail.Contains("\nbwrap:", StringComparison.Ordinal)
-            || tail.StartsWith("setpriv:", StringComparison.Ordinal))
+        if (
+            tail.StartsWith("bwrap:", StringComparison.Ordinal)
+            || tail.Contains("\nbwrap:", StringComparison.Ordinal)
+            || tail.StartsWith("setpriv:", StringComparison.Ordinal)
+        )
             return new ExecutionResult(false, ExecutionResult.SandboxError, tail);
-        return new ExecutionResult(false, ExecutionResult.RuntimeError,
-            $"the harness ended without a verdict (exit code {exitCode}): {tail}".Trim().TrimEnd(':'));
+        return new ExecutionResult(
+            false,
+            ExecutionResult.RuntimeError,
+            $"the harness ended without a verdict (exit code {exitCode}): {tail}".Trim().TrimEnd(':')
+        );
     }
 }

@@ -11,7 +11,8 @@ public sealed record SampleResult(
     string Completion,
     string? Extracted,
     bool Correct,
-    string Reason)
+    string Reason
+)
 {
     public JsonObject ToJson()
     {
@@ -23,8 +24,16 @@ public sealed record SampleResult(
             ["difficulty"] = Difficulty,
             ["completion"] = Completion,
         };
-        if (Domain == "code") { o["code"] = Extracted; o["passed"] = Correct; }
-        else { o["extracted_answer"] = Extracted; o["correct"] = Correct; }
+        if (Domain == "code")
+        {
+            o["code"] = Extracted;
+            o["passed"] = Correct;
+        }
+        else
+        {
+            o["extracted_answer"] = Extracted;
+            o["correct"] = Correct;
+        }
         o["reason"] = Reason;
         return o;
     }

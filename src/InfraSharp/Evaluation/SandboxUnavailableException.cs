@@ -7,9 +7,11 @@ namespace InfraSharp.Evaluation;
 /// </summary>
 public sealed class SandboxUnavailableException : InvalidOperationException
 {
-    public SandboxUnavailableException(string reason) : base(
-        $"refusing to run untrusted code: the bubblewrap sandbox (bwrap) is unavailable ({reason}); install "
-        + "bubblewrap, or pass --unsafe-no-sandbox to run it without isolation")
+    public SandboxUnavailableException(string reason)
+        : base(
+            $"refusing to run untrusted code: the bubblewrap sandbox (bwrap) is unavailable ({reason}); install "
+                + "bubblewrap, or pass --unsafe-no-sandbox to run it without isolation"
+        )
     {
         Reason = reason;
         InputError.Flag(this);

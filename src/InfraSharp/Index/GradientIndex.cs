@@ -15,7 +15,9 @@ public sealed class GradientIndex : IDisposable
 
     /// <summary>What an index build writes into its folder: shards, row tables, segments, the preconditioner.</summary>
     public static readonly string[] OwnedFiles = ["shards/**", "segments.json", "preconditioner/**"];
-    public const string SegmentsFile = "segments.json", ShardFolder = "shards", LockFile = "index.lock";
+    public const string SegmentsFile = "segments.json",
+        ShardFolder = "shards",
+        LockFile = "index.lock";
 
     public required string Dir { get; init; }
     public required IndexArguments Arguments { get; init; }
@@ -23,6 +25,7 @@ public sealed class GradientIndex : IDisposable
     public required int Dimension { get; init; }
     public required IReadOnlyList<string> Modules { get; init; }
     public required IReadOnlyList<IndexSegment> Segments { get; init; }
+
     /// <summary>The shards of every complete segment, in row order.</summary>
     public required IReadOnlyList<ShardFile> Shards { get; init; }
     public long Rows => Shards.Sum(s => s.Header.Rows);
@@ -33,26 +36,35 @@ public sealed class GradientIndex : IDisposable
     public static List<IndexSegment> ReadSegments(string dir)
     {
         string path = SegmentsPath(dir);
-        if (!File.Exists(path)) return [];
+        if (!File.Exists(path))
+            return [];
         try
         {
             return JsonSerializer.Deserialize(File.ReadAllText(path), IndexJson.Manifest.ListIndexSegment)
                 ?? throw new JsonException("null");
         }
-        catch (JsonException e) { throw InputError.Data($"{path}: corrupt segment list ({e.Message})"); }
+        catch (JsonException e)
+        {
+            throw InputError.Data($"{path}: corrupt segment list ({e.Message})");
+        }
     }
 
     public static void WriteSegments(string dir, List<IndexSegment> segments) =>
-        AtomicFile.WriteAllText(SegmentsPath(dir),
-            JsonSerializer.Serialize(segments, IndexJson.Manifest.ListIndexSegment) + "\n");
+        AtomicFile.WriteAllText(
+            SegmentsPath(dir),
+            JsonSerializer.Serialize(segments, IndexJson.Manifest.ListIndexSegment) + "\n"
+        );
 
     /// <summary>The arguments an index folder was built with, from its manifest (refusing other folders).</summary>
     public static (IndexArguments Arguments, JsonObject Manifest) ReadManifest(string dir, string option = "--index")
     {
-        if (!Directory.Exists(dir)) throw InputError.MissingFile($"{option} {dir}: no such folder", dir);
+        if (!Directory.Exists(dir))
+            throw InputError.MissingFile($"{option} {dir}: no such folder", dir);
         var m = RunManifest.Read(dir)
-            ?? throw InputError.MissingFile($"{option} {dir}: no manifest.json (not an index)",
-                RunManifest.PathIn(dir));
+            ?? throw InputError.MissingFile(
+                $"{option} {dir}: no manifest.json (not an index)",
+                RunManifest.PathIn(dir)
+            );
         if (m["kind"]?.ToString() != Kind)
             throw InputError.Data($"{option} {dir}: manifest.json is not a gradient index's (kind '{m["kind"]}')");
         var args = m["arguments"].Deserialize(IndexJson.Manifest.IndexArguments)
@@ -73,25 +85,32 @@ public sealed class GradientIndex : IDisposable
         try
         {
             foreach (var seg in segments.Where(s => s.Complete))
-                foreach (var rel in seg.Shards)
-                {
-                    var shard = ShardFile.Open(Path.Combine(dir, rel));
-                    shards.Add(shard);
-                    Check(shard, args, model, dim);
-                }
+            foreach (var rel in seg.Shards)
+            {
+                var shard = ShardFile.Open(Path.Combine(dir, rel));
+                shards.Add(shard);
+                Check(shard, args, model, dim);
+            }
         }
         catch
         {
-            foreach (var s in shards) s.Dispose();
+            foreach (var s in shards)
+                s.Dispose();
             throw;
         }
         if (shards.Count == 0)
             throw InputError.Data(
-                $"{option} {dir}: no complete segment yet (a build task is still running or was stopped)");
+                $"{option} {dir}: no complete segment yet (a build task is still running or was stopped)"
+            );
         return new GradientIndex
         {
-            Dir = dir, Arguments = args, ModelFingerprint = model, Dimension = dim, Modules = modules,
-            Segments = segments, Shards = shards,
+            Dir = dir,
+            Arguments = args,
+            ModelFingerprint = model,
+            Dimension = dim,
+            Modules = modules,
+            Segments = segments,
+            Shards = shards,
         };
     }
 
@@ -99,15 +118,16 @@ public sealed class GradientIndex : IDisposable
     public static void Check(ShardFile shard, IndexArguments args, string model, int dim)
     {
         var h = shard.Header;
-        string? why = h.Model != model
-                ? $"was written for another model ({Short(h.Model)}, the index's is {Short(model)})"
+        string? why =
+            h.Model != model ? $"was written for another model ({Short(h.Model)}, the index's is {Short(model)})"
             : h.ProjectionSeed != args.Seed ? $"has projection seed {h.ProjectionSeed}, the index's is {args.Seed}"
             : h.Projection != args.ProjectionDim
                 ? $"has projection '{h.Projection}', the index's is '{args.ProjectionDim}'"
             : h.Dim != dim ? $"has dimension {h.Dim}, the index's is {dim}"
             : h.DType != args.StoreDType ? $"stores {h.DType}, the index stores {args.StoreDType}"
             : null;
-        if (why is not null) throw InputError.Data($"{shard.Path}: this shard {why}; it belongs to another index");
+        if (why is not null)
+            throw InputError.Data($"{shard.Path}: this shard {why}; it belongs to another index");
     }
 
     private static string Short(string fingerprint) => fingerprint.Length > 12 ? fingerprint[..12] : fingerprint;
@@ -118,6 +138,7 @@ public sealed class GradientIndex : IDisposable
 
     public void Dispose()
     {
-        foreach (var s in Shards) s.Dispose();
+        foreach (var s in Shards)
+            s.Dispose();
     }
 }

@@ -26,6 +26,7 @@ public sealed class GradientProjection : IDisposable
     private readonly Dictionary<string, (Tensor? In, Tensor? Out)> _matrices = [];
     public long Seed { get; }
     public IReadOnlyList<ModuleShape> Shapes { get; }
+
     /// <summary>Length of an example's vector: Σ over modules of k_out·k_in, modules in tracking order.</summary>
     public int Dimension => Shapes.Sum(s => s.Size);
 
@@ -46,19 +47,27 @@ public sealed class GradientProjection : IDisposable
         return ((int)w.shape[1] + bias, (int)w.shape[0]);
     }
 
-    public static GradientProjection Create(CausalLM model, IReadOnlyList<string> modules, ProjectionSpec spec,
-        long seed)
+    public static GradientProjection Create(
+        CausalLM model,
+        IReadOnlyList<string> modules,
+        ProjectionSpec spec,
+        long seed
+    )
     {
-        var shapes = modules.Select(m =>
-        {
-            var (i, o) = Widths(model, m);
-            var (ki, ko) = spec.Resolve(m, i, o);
-            return new ModuleShape(m, i, o, ki, ko);
-        }).ToList();
+        var shapes = modules
+            .Select(m =>
+            {
+                var (i, o) = Widths(model, m);
+                var (ki, ko) = spec.Resolve(m, i, o);
+                return new ModuleShape(m, i, o, ki, ko);
+            })
+            .ToList();
         var p = new GradientProjection(seed, shapes);
         foreach (var s in shapes)
-            p._matrices[s.Module] = (Draw(seed, s.Module, "in", s.KIn, s.InWidth, model.Device),
-                Draw(seed, s.Module, "out", s.KOut, s.OutWidth, model.Device));
+            p._matrices[s.Module] = (
+                Draw(seed, s.Module, "in", s.KIn, s.InWidth, model.Device),
+                Draw(seed, s.Module, "out", s.KOut, s.OutWidth, model.Device)
+            );
         return p;
     }
 
@@ -67,7 +76,8 @@ public sealed class GradientProjection : IDisposable
     /// </summary>
     private static Tensor? Draw(long seed, string module, string side, int? k, int width, Device device)
     {
-        if (k is not int rows) return null;
+        if (k is not int rows)
+            return null;
         var h = SHA256.HashData(Encoding.UTF8.GetBytes($"{seed}\0{module}\0{side}"));
         long s = BitConverter.ToInt64(h, 0) & long.MaxValue;
         using var gen = new Generator((ulong)s);
@@ -93,7 +103,13 @@ public sealed class GradientProjection : IDisposable
             a[s.Module] = pin is null ? am : matmul(am, pin.to(am.dtype).transpose(0, 1));
             g[s.Module] = pout is null ? gm : matmul(gm, pout.to(gm.dtype).transpose(0, 1));
         }
-        return new BatchGradients { A = a, G = g, Mask = bg.Mask, Lengths = bg.Lengths };
+        return new BatchGradients
+        {
+            A = a,
+            G = g,
+            Mask = bg.Mask,
+            Lengths = bg.Lengths,
+        };
     }
 
     /// <summary>
@@ -103,15 +119,17 @@ public sealed class GradientProjection : IDisposable
     public Tensor Vectors(BatchGradients projected)
     {
         using var scope = NewDisposeScope();
-        var parts = Shapes.Select(s => projected.PerExample(s.Module).to(ScalarType.Float32)
-            .reshape(projected.Lengths.Length, -1)).ToList();
+        var parts = Shapes
+            .Select(s => projected.PerExample(s.Module).to(ScalarType.Float32).reshape(projected.Lengths.Length, -1))
+            .ToList();
         return cat(parts, 1).MoveToOuterDisposeScope();
     }
 
     /// <summary>Splits vectors [N, Dimension] back into per-module [N, k_out, k_in] views.</summary>
     public IEnumerable<(ModuleShape Shape, Tensor Gradient)> Split(Tensor vectors)
     {
-        long offset = 0, n = vectors.shape[0];
+        long offset = 0,
+            n = vectors.shape[0];
         foreach (var s in Shapes)
         {
             yield return (s, vectors.narrow(1, offset, s.Size).reshape(n, s.Out, s.In));
@@ -121,7 +139,11 @@ public sealed class GradientProjection : IDisposable
 
     public void Dispose()
     {
-        foreach (var (i, o) in _matrices.Values) { i?.Dispose(); o?.Dispose(); }
+        foreach (var (i, o) in _matrices.Values)
+        {
+            i?.Dispose();
+            o?.Dispose();
+        }
         _matrices.Clear();
     }
 }

@@ -12,22 +12,29 @@ public sealed record IndexArguments
 {
     public required string Model { get; init; }
     public string Modules { get; init; } = "mlp";
+
     /// <summary>See <see cref="ProjectionSpec"/>: <c>16</c>, <c>full</c>, <c>8:32</c>, <c>mlp=16,attn=8</c>.</summary>
     public string ProjectionDim { get; init; } = ProjectionSpec.Default;
+
     /// <summary>
     /// <c>none</c>, or a strategy of the registry (<c>kfac</c>, <c>ekfac</c>, <c>diagonal</c>) fitted in the projected
     /// space.
     /// </summary>
     public string Precondition { get; init; } = "ekfac";
+
     /// <summary>A factor folder of the same model whose covariances are projected instead of re-estimated.</summary>
     public string? Factors { get; init; }
+
     /// <summary>Seed of the projection matrices.</summary>
     public long Seed { get; init; }
+
     /// <summary><c>float16</c> (half the bytes; rows scaled by their largest magnitude) or <c>float32</c>.</summary>
     public string StoreDType { get; init; } = "float16";
+
     /// <summary>Rows per shard file (a shard ends at the first batch boundary at or past it).</summary>
     public int ShardRows { get; init; } = 65_536;
     public int TokensPerBatch { get; init; } = 4096;
+
     [JsonPropertyName("dtype")]
     public ComputeDType DType { get; init; } = ComputeDType.Float32;
 
@@ -35,9 +42,12 @@ public sealed record IndexArguments
     public string StrategyName =>
         Precondition.Equals("none", StringComparison.OrdinalIgnoreCase) ? "identity" : Precondition;
 
-    public IndexArguments Normalized() => this with
-    {
-        Model = Path.GetFullPath(Model), Factors = Factors is null ? null : Path.GetFullPath(Factors),
-        Precondition = Precondition.ToLowerInvariant(), StoreDType = StoreDType.ToLowerInvariant(),
-    };
+    public IndexArguments Normalized() =>
+        this with
+        {
+            Model = Path.GetFullPath(Model),
+            Factors = Factors is null ? null : Path.GetFullPath(Factors),
+            Precondition = Precondition.ToLowerInvariant(),
+            StoreDType = StoreDType.ToLowerInvariant(),
+        };
 }

@@ -37,47 +37,66 @@ public static class IndexBuildRun
         var exact = ix.Factors is null ? null : FactorRun.Open(ix.Factors);
         if (exact is not null && exact.ModelFingerprint != lm.Fingerprint)
             throw InputError.Data(
-                $"--factors {ix.Factors}: these factors were fitted for another model than {ix.Model}");
+                $"--factors {ix.Factors}: these factors were fitted for another model than {ix.Model}"
+            );
         if (exact is not null && !strategy.NeedsCovariance)
             throw InputError.Argument($"--factors: the {strategy.Name} preconditioner uses no covariances to project");
         using var projection = GradientProjection.Create(lm.Model, modules.Names, spec, ix.Seed);
 
-        var manifest = new RunManifest(GradientIndex.Kind,
+        var manifest = new RunManifest(
+            GradientIndex.Kind,
             Arguments: JsonSerializer.SerializeToNode(ix, IndexJson.Manifest.IndexArguments)!.AsObject(),
             Inputs: new JsonObject
             {
-                ["model"] = lm.Fingerprint, ["tokenizer"] = lm.TokenizerFingerprint,
+                ["model"] = lm.Fingerprint,
+                ["tokenizer"] = lm.TokenizerFingerprint,
                 ["factors"] = exact?.RunFingerprint,
             },
             Plan: new JsonObject
             {
                 ["dimension"] = projection.Dimension,
                 ["modules"] = new JsonArray(modules.Names.Select(n => (JsonNode)n).ToArray()),
-                ["shapes"] = new JsonArray(projection.Shapes.Select(s => (JsonNode)new JsonObject
-                {
-                    ["module"] = s.Module, ["in"] = s.InWidth, ["out"] = s.OutWidth, ["k_in"] = s.In, ["k_out"] = s.Out,
-                }).ToArray()),
+                ["shapes"] = new JsonArray(
+                    projection
+                        .Shapes.Select(s =>
+                            (JsonNode)
+                                new JsonObject
+                                {
+                                    ["module"] = s.Module,
+                                    ["in"] = s.InWidth,
+                                    ["out"] = s.OutWidth,
+                                    ["k_in"] = s.In,
+                                    ["k_out"] = s.Out,
+                                }
+                        )
+                        .ToArray()
+                ),
             },
             Info: new JsonObject
             {
                 ["sign"] = Sign,
                 ["vector"] = "per module, P_out·G·P_inᵀ flattened row-major, modules in plan order",
-            });
+            }
+        );
         manifest = manifest with { Owns = GradientIndex.OwnedFiles };
         var inputs = RunInput.Of(("--model", ix.Model), ("--train", args.Train), ("--factors", ix.Factors)).ToList();
         OutputGuard.Folder(outDir, "--out", inputs);
         if (args.Append && RunManifest.Read(outDir) is null)
             throw InputError.Argument(
-                $"--append: {outDir} holds no index to append to; build it first (without --append)");
+                $"--append: {outDir} holds no index to append to; build it first (without --append)"
+            );
         var train = lm.Encode(args.Train);
         if (options.Overwrite && !args.Append && RunManifest.Read(outDir) is not null)
         {
             // The data is not in the manifest (segments grow by appending), so starting over is explicit here. Give
             // --overwrite to one task only: the others of a partitioned build would delete each other's shards.
             string fp = ExampleFingerprint.Of(train);
-            if (RunManifest.Read(outDir) is { } old && RunManifest.IsRunManifest(old)
+            if (
+                RunManifest.Read(outDir) is { } old
+                && RunManifest.IsRunManifest(old)
                 && old["kind"]?.ToString() == GradientIndex.Kind
-                && GradientIndex.ReadSegments(outDir).Any(s => s.Fingerprint != fp))
+                && GradientIndex.ReadSegments(outDir).Any(s => s.Fingerprint != fp)
+            )
                 manifest.RemoveRun(outDir, old, "(an index of other data)");
         }
         manifest.Prepare(outDir, options.Overwrite && !args.Append, inputs);
@@ -88,13 +107,18 @@ public static class IndexBuildRun
         var batches = TokenBatches.Plan(train, 0, train.Count, ix.TokensPerBatch).ToList();
         if (part.Count > batches.Count)
             throw InputError.Argument(
-                $"--partition {part}: only {batches.Count} batches to share; use at most {batches.Count} partitions");
+                $"--partition {part}: only {batches.Count} batches to share; use at most {batches.Count} partitions"
+            );
         var (b0, b1) = part.Range(batches.Count);
         var shards = ShardPlan(batches.Skip(b0).Take(b1 - b0).ToList(), ix.ShardRows);
         var header = new ShardHeader
         {
-            Rows = 0, Dim = projection.Dimension, DType = ix.StoreDType, ProjectionSeed = ix.Seed,
-            Projection = ix.ProjectionDim, Model = lm.Fingerprint,
+            Rows = 0,
+            Dim = projection.Dimension,
+            DType = ix.StoreDType,
+            ProjectionSeed = ix.Seed,
+            Projection = ix.ProjectionDim,
+            Model = lm.Fingerprint,
         };
         int rowsHere = shards.Sum(s => s.Sum(b => b.Count));
         var progress = new ProgressLog($"index segment {segment.Number}{(part.IsWhole ? "" : " " + part)}", rowsHere);
@@ -107,20 +131,33 @@ public static class IndexBuildRun
             string path = Path.Combine(outDir, rel);
             int rows = shards[j].Sum(b => b.Count);
             if (!File.Exists(path))
-                WriteShard(lm, modules, projection, strategy.NeedsCovariance && exact is null, train, shards[j],
-                    path, header with { Rows = rows });
+                WriteShard(
+                    lm,
+                    modules,
+                    projection,
+                    strategy.NeedsCovariance && exact is null,
+                    train,
+                    shards[j],
+                    path,
+                    header with
+                    {
+                        Rows = rows,
+                    }
+                );
             done += rows;
             progress.Report(done);
         }
-        AtomicFile.WriteAllText(DoneMarker(outDir, segment.Number, part),
-            new JsonArray(names.Select(n => (JsonNode)n).ToArray()).ToJsonString() + "\n");
+        AtomicFile.WriteAllText(
+            DoneMarker(outDir, segment.Number, part),
+            new JsonArray(names.Select(n => (JsonNode)n).ToArray()).ToJsonString() + "\n"
+        );
         bool complete = FinishSegment(outDir, segment.Number, strategy, projection, exact);
         double seconds = clock.Elapsed.TotalSeconds;
         string message = complete
             ? $"index {outDir}: segment {segment.Number} complete "
-              + $"({train.Count} rows, dimension {projection.Dimension})"
+                + $"({train.Count} rows, dimension {projection.Dimension})"
             : $"index {outDir}: partition {part} of segment {segment.Number} written; "
-              + "the last partition to finish lists the segment and fits the preconditioner";
+                + "the last partition to finish lists the segment and fits the preconditioner";
         return new Result(complete, message, rowsHere, projection.Dimension, seconds);
     }
 
@@ -130,11 +167,13 @@ public static class IndexBuildRun
         new ProjectionSpec(ix.ProjectionDim).Validate();
         if (ix.StoreDType is not ("float16" or "float32"))
             throw InputError.Argument($"--store-dtype must be float16 or float32 (got {ix.StoreDType})");
-        if (ix.ShardRows < 1) throw InputError.Argument($"--shard-rows must be at least 1 (got {ix.ShardRows})");
+        if (ix.ShardRows < 1)
+            throw InputError.Argument($"--shard-rows must be at least 1 (got {ix.ShardRows})");
         if (ix.TokensPerBatch < 1)
             throw InputError.Argument($"--tokens-per-batch must be at least 1 (got {ix.TokensPerBatch})");
         InfluenceStrategy.Get(ix.StrategyName);
-        if (!File.Exists(a.Train)) throw InputError.MissingFile($"--train {a.Train}: no such file", a.Train);
+        if (!File.Exists(a.Train))
+            throw InputError.MissingFile($"--train {a.Train}: no such file", a.Train);
         if (ix.Factors is not null && !Directory.Exists(ix.Factors))
             throw InputError.MissingFile($"--factors {ix.Factors}: no such folder", ix.Factors);
     }
@@ -151,9 +190,15 @@ public static class IndexBuildRun
         {
             current.Add(b);
             rows += b.Count;
-            if (rows >= shardRows) { shards.Add(current); current = []; rows = 0; }
+            if (rows >= shardRows)
+            {
+                shards.Add(current);
+                current = [];
+                rows = 0;
+            }
         }
-        if (current.Count > 0) shards.Add(current);
+        if (current.Count > 0)
+            shards.Add(current);
         return shards;
     }
 
@@ -167,8 +212,12 @@ public static class IndexBuildRun
     /// The segment this training file is (resuming a build, or another partition of it), or a new one: a new
     /// segment needs <c>--append</c> once the index holds data, and its ids must be new to the index.
     /// </summary>
-    private static IndexSegment RegisterSegment(IndexBuildRunArguments args, string dir, List<EncodedExample> train,
-        Partition part)
+    private static IndexSegment RegisterSegment(
+        IndexBuildRunArguments args,
+        string dir,
+        List<EncodedExample> train,
+        Partition part
+    )
     {
         string fp = ExampleFingerprint.Of(train);
         using var held = FileLock.Acquire(Path.Combine(dir, GradientIndex.LockFile));
@@ -177,23 +226,32 @@ public static class IndexBuildRun
         if (same is not null)
         {
             if (same.Partitions != part.Count)
-                throw InputError.Argument($"--partition {part}: segment {same.Number} ({same.Train}) is being built in "
-                    + $"{same.Partitions} partitions; use i/{same.Partitions}");
+                throw InputError.Argument(
+                    $"--partition {part}: segment {same.Number} ({same.Train}) is being built in "
+                        + $"{same.Partitions} partitions; use i/{same.Partitions}"
+                );
             return same;
         }
         if (segments.Count > 0 && !args.Append)
-            throw InputError.Argument($"{dir} already indexes {segments[0].Train}; use --append to add {args.Train}, "
-                + "or --overwrite to start over");
+            throw InputError.Argument(
+                $"{dir} already indexes {segments[0].Train}; use --append to add {args.Train}, "
+                    + "or --overwrite to start over"
+            );
         // The encoder refused ids repeated within the file; here the ids of the rows already indexed join them.
         var ids = new UniqueIds();
         foreach (var seg in segments.Where(s => s.Complete))
-            foreach (var rel in seg.Shards)
-                foreach (var (id, source, line) in IndexRows.Origins(IndexRows.PathFor(Path.Combine(dir, rel))))
-                    ids.Add(id, source, line);
-        foreach (var e in train) ids.Add(e.Id, e.SourceFile, e.Line, " (already in the index)");
+        foreach (var rel in seg.Shards)
+        foreach (var (id, source, line) in IndexRows.Origins(IndexRows.PathFor(Path.Combine(dir, rel))))
+            ids.Add(id, source, line);
+        foreach (var e in train)
+            ids.Add(e.Id, e.SourceFile, e.Line, " (already in the index)");
         var segment = new IndexSegment
         {
-            Number = segments.Count, Train = args.Train, Fingerprint = fp, Rows = train.Count, Partitions = part.Count,
+            Number = segments.Count,
+            Train = args.Train,
+            Fingerprint = fp,
+            Rows = train.Count,
+            Partitions = part.Count,
         };
         segments.Add(segment);
         GradientIndex.WriteSegments(dir, segments);
@@ -205,9 +263,16 @@ public static class IndexBuildRun
     /// preconditioner with covariances) the projected covariance sums of the shard's tokens kept beside it.
     /// The row table and statistics are written first: the shard file itself marks the shard complete.
     /// </summary>
-    private static void WriteShard(LoadedModel lm, TrackedModules modules, GradientProjection projection,
-        bool statistics, List<EncodedExample> train, List<(int Start, int Count)> batches, string path,
-        ShardHeader header)
+    private static void WriteShard(
+        LoadedModel lm,
+        TrackedModules modules,
+        GradientProjection projection,
+        bool statistics,
+        List<EncodedExample> train,
+        List<(int Start, int Count)> batches,
+        string path,
+        ShardHeader header
+    )
     {
         var rows = batches.SelectMany(b => train.Skip(b.Start).Take(b.Count)).ToList();
         var parts = new List<Tensor>();
@@ -217,39 +282,60 @@ public static class IndexBuildRun
             foreach (var (s, n) in batches)
             {
                 using var scope = NewDisposeScope();
-                var bg = BatchGradients.Compute(lm.Model, train.Skip(s).Take(n).ToList(), modules.Names,
-                    padId: lm.PadId);
+                var bg = BatchGradients.Compute(
+                    lm.Model,
+                    train.Skip(s).Take(n).ToList(),
+                    modules.Names,
+                    padId: lm.PadId
+                );
                 var p = projection.Apply(bg);
                 // The index's covariances are the factor fitter's, over the projected a and g.
-                if (statistics) FactorFitter.AccumulateCovariance(p, stats);
+                if (statistics)
+                    FactorFitter.AccumulateCovariance(p, stats);
                 parts.Add(projection.Vectors(p).cpu().DetachFromDisposeScope());
             }
             using var all = cat(parts, 0);
-            foreach (var t in parts) t.Dispose(); // the batches' copies: only the concatenation is needed now
+            foreach (var t in parts)
+                t.Dispose(); // the batches' copies: only the concatenation is needed now
             parts.Clear();
             // Before anything of the shard is written, naming the training row: a non-finite vector would score NaN
             // and drop out of every query's top-k without a word.
             if (ShardFile.FirstNonFiniteRow(all) is long bad)
-                throw InputError.Data($"{path}: row {bad} ({rows[(int)bad].SourceFile}:{rows[(int)bad].Line}, id "
-                    + $"'{rows[(int)bad].Id}') has a gradient holding NaN or Inf; the model or row gives non-finite "
-                    + "values");
+                throw InputError.Data(
+                    $"{path}: row {bad} ({rows[(int)bad].SourceFile}:{rows[(int)bad].Line}, id "
+                        + $"'{rows[(int)bad].Id}') has a gradient holding NaN or Inf; the model or row gives non-finite "
+                        + "values"
+                );
             IndexRows.Write(IndexRows.PathFor(path), rows);
             if (statistics)
             {
-                var onHost = stats.Values.Select(f => new ModuleFactors
+                var onHost = stats
+                    .Values.Select(f => new ModuleFactors
+                    {
+                        Module = f.Module,
+                        ActivationCovarianceSum = f.ActivationCovarianceSum!.cpu(),
+                        GradientCovarianceSum = f.GradientCovarianceSum!.cpu(),
+                        Tokens = f.Tokens,
+                    })
+                    .ToList();
+                try
                 {
-                    Module = f.Module, ActivationCovarianceSum = f.ActivationCovarianceSum!.cpu(),
-                    GradientCovarianceSum = f.GradientCovarianceSum!.cpu(), Tokens = f.Tokens,
-                }).ToList();
-                try { FactorFiles.WriteCovariance(IndexPreconditioner.StatsPath(path), onHost); }
-                finally { foreach (var f in onHost) f.Dispose(); }
+                    FactorFiles.WriteCovariance(IndexPreconditioner.StatsPath(path), onHost);
+                }
+                finally
+                {
+                    foreach (var f in onHost)
+                        f.Dispose();
+                }
             }
             ShardFile.Write(path, all, header);
         }
         finally
         {
-            foreach (var t in parts) t.Dispose();
-            foreach (var f in stats.Values) f.Dispose();
+            foreach (var t in parts)
+                t.Dispose();
+            foreach (var f in stats.Values)
+                f.Dispose();
         }
     }
 
@@ -257,16 +343,25 @@ public static class IndexBuildRun
     /// Once every partition of the segment has written its marker: lists the segment's shards in partition order
     /// and refits the preconditioner over all complete segments. Under the index's lock, so exactly one task does it.
     /// </summary>
-    private static bool FinishSegment(string dir, int number, InfluenceStrategy strategy, GradientProjection projection,
-        FactorRun.Folder? exact)
+    private static bool FinishSegment(
+        string dir,
+        int number,
+        InfluenceStrategy strategy,
+        GradientProjection projection,
+        FactorRun.Folder? exact
+    )
     {
         using var held = FileLock.Acquire(Path.Combine(dir, GradientIndex.LockFile));
         var segments = GradientIndex.ReadSegments(dir);
         var seg = segments[number];
-        if (seg.Complete) return true;
-        var markers = Enumerable.Range(0, seg.Partitions)
-            .Select(i => DoneMarker(dir, number, new Partition(i, seg.Partitions))).ToList();
-        if (!markers.All(File.Exists)) return false;
+        if (seg.Complete)
+            return true;
+        var markers = Enumerable
+            .Range(0, seg.Partitions)
+            .Select(i => DoneMarker(dir, number, new Partition(i, seg.Partitions)))
+            .ToList();
+        if (!markers.All(File.Exists))
+            return false;
         var shards = markers
             .SelectMany(m => JsonNode.Parse(File.ReadAllText(m))!.AsArray().Select(x => x!.ToString()))
             .ToList();
@@ -276,12 +371,15 @@ public static class IndexBuildRun
         var files = new List<ShardFile>();
         try
         {
-            foreach (var rel in all) files.Add(ShardFile.Open(Path.Combine(dir, rel)));
-            if (strategy.NeedsAnyFactor) IndexPreconditioner.Fit(dir, strategy, projection, files, exact);
+            foreach (var rel in all)
+                files.Add(ShardFile.Open(Path.Combine(dir, rel)));
+            if (strategy.NeedsAnyFactor)
+                IndexPreconditioner.Fit(dir, strategy, projection, files, exact);
         }
         finally
         {
-            foreach (var f in files) f.Dispose();
+            foreach (var f in files)
+                f.Dispose();
         }
         GradientIndex.WriteSegments(dir, segments);
         return true;

@@ -11,5 +11,9 @@ public sealed record IndexBuildRunArguments
     public bool Append { get; init; }
 
     public IndexBuildRunArguments Normalized() =>
-        this with { Index = Index.Normalized(), Train = Path.GetFullPath(Train) };
+        this with
+        {
+            Index = Index.Normalized(),
+            Train = Path.GetFullPath(Train),
+        };
 }

@@ -14,35 +14,57 @@ namespace InfraSharp.Index;
 /// </summary>
 public static class IndexPreconditioner
 {
-    public const string Folder = "preconditioner", CoversFile = "covers.json";
+    public const string Folder = "preconditioner",
+        CoversFile = "covers.json";
 
     public static string StatsPath(string shardPath) => Path.ChangeExtension(shardPath, ".stats.safetensors");
 
     /// <summary>Fits and writes the preconditioner over the given shards (a no-op for the identity).</summary>
-    public static void Fit(string indexDir, InfluenceStrategy strategy, GradientProjection projection,
-        IReadOnlyList<ShardFile> shards, FactorRun.Folder? exact)
+    public static void Fit(
+        string indexDir,
+        InfluenceStrategy strategy,
+        GradientProjection projection,
+        IReadOnlyList<ShardFile> shards,
+        FactorRun.Folder? exact
+    )
     {
         // Written into a folder of its own and swapped into place, so that a reader never mixes an old eigenbasis
         // with new eigenvalues: it sees the old preconditioner, the new one, or (for an instant) none.
-        string final = Path.Combine(indexDir, Folder), dir = AtomicFile.TemporaryName(final);
+        string final = Path.Combine(indexDir, Folder),
+            dir = AtomicFile.TemporaryName(final);
         Directory.CreateDirectory(dir);
         var factors = projection.Shapes.ToDictionary(s => s.Module, s => new ModuleFactors { Module = s.Module });
         try
         {
             if (strategy.NeedsCovariance)
             {
-                if (exact is null) SumStatistics(shards, factors);
-                else ProjectExact(exact, projection, factors);
+                if (exact is null)
+                    SumStatistics(shards, factors);
+                else
+                    ProjectExact(exact, projection, factors);
                 FactorFiles.WriteCovariance(FactorFiles.StagePath(dir, FactorFiles.Covariance), factors.Values);
                 foreach (var f in factors.Values)
                 {
                     using var scope = NewDisposeScope();
-                    (f.ActivationEigenvalues, f.ActivationEigenvectors) =
-                        EigenBasis.Decompose(f.ActivationCovariance, f.Module, "activation");
-                    (f.GradientEigenvalues, f.GradientEigenvectors) =
-                        EigenBasis.Decompose(f.GradientCovariance, f.Module, "gradient");
-                    foreach (var t in new[] { f.ActivationEigenvalues, f.ActivationEigenvectors,
-                                              f.GradientEigenvalues, f.GradientEigenvectors })
+                    (f.ActivationEigenvalues, f.ActivationEigenvectors) = EigenBasis.Decompose(
+                        f.ActivationCovariance,
+                        f.Module,
+                        "activation"
+                    );
+                    (f.GradientEigenvalues, f.GradientEigenvectors) = EigenBasis.Decompose(
+                        f.GradientCovariance,
+                        f.Module,
+                        "gradient"
+                    );
+                    foreach (
+                        var t in new[]
+                        {
+                            f.ActivationEigenvalues,
+                            f.ActivationEigenvectors,
+                            f.GradientEigenvalues,
+                            f.GradientEigenvectors,
+                        }
+                    )
                         t.MoveToOuterDisposeScope();
                 }
                 FactorFiles.WriteEigen(FactorFiles.StagePath(dir, FactorFiles.Eigen), factors.Values);
@@ -59,36 +81,49 @@ public static class IndexPreconditioner
             };
             AtomicFile.WriteAllText(Path.Combine(dir, CoversFile), covers.ToJsonString() + "\n");
             string old = final + $".old-{Guid.NewGuid():N}";
-            if (Directory.Exists(final)) Directory.Move(final, old);
+            if (Directory.Exists(final))
+                Directory.Move(final, old);
             Directory.Move(dir, final);
-            if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
+            if (Directory.Exists(old))
+                Directory.Delete(old, recursive: true);
         }
         finally
         {
-            foreach (var f in factors.Values) f.Dispose();
-            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+            foreach (var f in factors.Values)
+                f.Dispose();
+            if (Directory.Exists(dir))
+                Directory.Delete(dir, recursive: true);
         }
     }
 
     /// <summary>Loads the preconditioner, refusing one fitted over other shards than the index now lists.</summary>
     public static Dictionary<string, ModuleFactors> Load(GradientIndex index, InfluenceStrategy strategy, Device device)
     {
-        if (!strategy.NeedsAnyFactor) return index.Modules.ToDictionary(m => m, m => new ModuleFactors { Module = m });
-        string dir = Path.Combine(index.Dir, Folder), covers = Path.Combine(dir, CoversFile);
+        if (!strategy.NeedsAnyFactor)
+            return index.Modules.ToDictionary(m => m, m => new ModuleFactors { Module = m });
+        string dir = Path.Combine(index.Dir, Folder),
+            covers = Path.Combine(dir, CoversFile);
         if (!File.Exists(covers))
-            throw InputError.MissingFile($"{dir}: no preconditioner ({CoversFile} missing); rerun infra index build "
-                + "(the last task of a segment fits it)", covers);
+            throw InputError.MissingFile(
+                $"{dir}: no preconditioner ({CoversFile} missing); rerun infra index build "
+                    + "(the last task of a segment fits it)",
+                covers
+            );
         var node = JsonNode.Parse(File.ReadAllText(covers));
         var listed = node?["shards"]?.AsArray().Select(x => x!.ToString()).ToList();
         string fitted = node?["strategy"]?.ToString() ?? "";
         // An EK-FAC fit also holds K-FAC's eigenbasis; any other strategy needs its own fit (a diagonal read from
         // EK-FAC's eigenvalue matrix would divide by eigenvalues of another basis).
         if (fitted != strategy.Name && !(fitted == "ekfac" && strategy.Name == "kfac"))
-            throw InputError.Argument($"--precondition {strategy.Name}: the index's preconditioner is {fitted}; "
-                + "query with it (an ekfac index also serves kfac and none), or build an index for it");
+            throw InputError.Argument(
+                $"--precondition {strategy.Name}: the index's preconditioner is {fitted}; "
+                    + "query with it (an ekfac index also serves kfac and none), or build an index for it"
+            );
         if (listed is null || !listed.SequenceEqual(index.Shards.Select(s => Path.GetFileName(s.Path))))
-            throw InputError.Data($"{dir}: the preconditioner does not cover the index's shards; "
-                + "rerun infra index build (it refits when the last task of a segment finishes)");
+            throw InputError.Data(
+                $"{dir}: the preconditioner does not cover the index's shards; "
+                    + "rerun infra index build (it refits when the last task of a segment finishes)"
+            );
         return FactorFitter.Load(dir, index.Modules, strategy, device);
     }
 
@@ -111,21 +146,26 @@ public static class IndexPreconditioner
             }
             finally
             {
-                foreach (var f in here.Values) f.Dispose();
+                foreach (var f in here.Values)
+                    f.Dispose();
             }
         }
     }
 
     private static Tensor Add(Tensor? acc, Tensor x)
     {
-        if (acc is null) return x.to(ScalarType.Float64).clone().DetachFromDisposeScope();
+        if (acc is null)
+            return x.to(ScalarType.Float64).clone().DetachFromDisposeScope();
         acc.add_(x.to(ScalarType.Float64));
         return acc;
     }
 
     /// <summary>The exact factors' covariances C, projected as P·C·Pᵀ (a side kept whole is taken as is).</summary>
-    private static void ProjectExact(FactorRun.Folder exact, GradientProjection projection,
-        Dictionary<string, ModuleFactors> factors)
+    private static void ProjectExact(
+        FactorRun.Folder exact,
+        GradientProjection projection,
+        Dictionary<string, ModuleFactors> factors
+    )
     {
         var read = factors.Keys.ToDictionary(m => m, m => new ModuleFactors { Module = m });
         try
@@ -138,7 +178,8 @@ public static class IndexPreconditioner
                 var r = read[m];
                 Tensor Project(Tensor c, Tensor? p)
                 {
-                    if (p is null) return c.to(ScalarType.Float64);
+                    if (p is null)
+                        return c.to(ScalarType.Float64);
                     var p64 = p.cpu().to(ScalarType.Float64);
                     return matmul(matmul(p64, c.to(ScalarType.Float64)), p64.transpose(0, 1));
                 }
@@ -149,7 +190,8 @@ public static class IndexPreconditioner
         }
         finally
         {
-            foreach (var f in read.Values) f.Dispose();
+            foreach (var f in read.Values)
+                f.Dispose();
         }
     }
 
@@ -157,8 +199,12 @@ public static class IndexPreconditioner
     /// The eigenvalue matrix from the stored projected gradients: the mean over rows of (Q_Sᵀ G' Q_A)² (EK-FAC) or
     /// of G'² (diagonal), streamed shard by shard in blocks.
     /// </summary>
-    private static void LambdaFromStore(InfluenceStrategy strategy, GradientProjection projection,
-        IReadOnlyList<ShardFile> shards, Dictionary<string, ModuleFactors> factors)
+    private static void LambdaFromStore(
+        InfluenceStrategy strategy,
+        GradientProjection projection,
+        IReadOnlyList<ShardFile> shards,
+        Dictionary<string, ModuleFactors> factors
+    )
     {
         const int block = 4096;
         var progress = new ProgressLog("preconditioner eigenvalues", (int)shards.Sum(s => s.Header.Rows));
@@ -174,8 +220,10 @@ public static class IndexPreconditioner
                     var f = factors[shape.Module];
                     var x = g.to(ScalarType.Float64);
                     if (strategy.Lambda == LambdaKind.EigenCorrected)
-                        x = matmul(matmul(f.GradientEigenvectors!.to(ScalarType.Float64).transpose(0, 1), x),
-                            f.ActivationEigenvectors!.to(ScalarType.Float64));
+                        x = matmul(
+                            matmul(f.GradientEigenvectors!.to(ScalarType.Float64).transpose(0, 1), x),
+                            f.ActivationEigenvectors!.to(ScalarType.Float64)
+                        );
                     var stat = x.pow(2).sum(dim: 0);
                     f.LambdaSum = Add(f.LambdaSum, stat);
                     f.Examples += n;

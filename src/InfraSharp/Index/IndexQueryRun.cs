@@ -15,14 +15,19 @@ public static class IndexQueryRun
 {
     public const string Kind = "index_query";
 
-    public sealed record Result(int Queries, long Rows, IReadOnlyList<(string Stage, double Seconds)> Stages,
-        ScanStats Scan);
+    public sealed record Result(
+        int Queries,
+        long Rows,
+        IReadOnlyList<(string Stage, double Seconds)> Stages,
+        ScanStats Scan
+    );
 
     public static Result Run(IndexQueryRunArguments arguments, string outDir, RunOptions? options = null)
     {
         options ??= new RunOptions();
         var args = arguments.Normalized();
-        if (args.TopK < 1) throw InputError.Argument($"--top-k must be at least 1 (got {args.TopK})");
+        if (args.TopK < 1)
+            throw InputError.Argument($"--top-k must be at least 1 (got {args.TopK})");
         if (!File.Exists(args.Queries))
             throw InputError.MissingFile($"--queries {args.Queries}: no such file", args.Queries);
         var filters = IndexRows.ParseFilters(args.Filters);
@@ -34,8 +39,11 @@ public static class IndexQueryRun
             ProgressLog.Line($"{name}: {clock.Elapsed.TotalSeconds:F2}s");
             clock.Restart();
         }
-        OutputGuard.Folder(outDir, "--out",
-            RunInput.Of(("--index", args.Index), ("--queries", args.Queries), ("--model", args.Model)));
+        OutputGuard.Folder(
+            outDir,
+            "--out",
+            RunInput.Of(("--index", args.Index), ("--queries", args.Queries), ("--model", args.Model))
+        );
         RunManifest.Claim(outDir, Kind);
         using var searcher = IndexSearcher.Open(args.Index, args.Model, options.Device, args.Precondition);
         OutputFolder.Create(outDir);
@@ -46,21 +54,31 @@ public static class IndexQueryRun
         Stage("query gradients");
         var result = searcher.Search(vectors, args.TopK, include, args.FullScores);
         Stage("scan");
-        var lines = queries.Select((q, i) => new JsonObject
-        {
-            ["query_id"] = q.Id,
-            ["top_ids"] = Ids(result.Top[i]), ["top_scores"] = Scores(result.Top[i]),
-            ["bottom_ids"] = Ids(result.Bottom[i]), ["bottom_scores"] = Scores(result.Bottom[i]),
-        }.ToJsonString());
+        var lines = queries.Select(
+            (q, i) =>
+                new JsonObject
+                {
+                    ["query_id"] = q.Id,
+                    ["top_ids"] = Ids(result.Top[i]),
+                    ["top_scores"] = Scores(result.Top[i]),
+                    ["bottom_ids"] = Ids(result.Bottom[i]),
+                    ["bottom_scores"] = Scores(result.Bottom[i]),
+                }.ToJsonString()
+        );
         AtomicFile.WriteAllLines(Path.Combine(outDir, "top.jsonl"), lines);
         if (result.Scores is not null)
         {
             try
             {
-                SafeTensorsFile.Write(Path.Combine(outDir, "scores.safetensors"),
-                    [KeyValuePair.Create("scores", result.Scores)]);
+                SafeTensorsFile.Write(
+                    Path.Combine(outDir, "scores.safetensors"),
+                    [KeyValuePair.Create("scores", result.Scores)]
+                );
             }
-            finally { result.Scores.Dispose(); }
+            finally
+            {
+                result.Scores.Dispose();
+            }
         }
         var manifest = new JsonObject
         {
@@ -79,8 +97,10 @@ public static class IndexQueryRun
                 ["row_ids_sha256"] = RowIdsFingerprint(searcher.Index.Ids()),
             },
         };
-        AtomicFile.WriteAllText(RunManifest.PathIn(outDir),
-            manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        AtomicFile.WriteAllText(
+            RunManifest.PathIn(outDir),
+            manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n"
+        );
         Stage("write");
         return new Result(queries.Count, searcher.Index.Rows, stages, result.Scan);
     }
@@ -88,5 +108,6 @@ public static class IndexQueryRun
     public static string RowIdsFingerprint(IEnumerable<string> ids) => Fingerprint.Text(string.Join("\n", ids));
 
     private static JsonArray Ids(IReadOnlyList<IndexHit> hits) => new(hits.Select(h => (JsonNode)h.Id).ToArray());
+
     private static JsonArray Scores(IReadOnlyList<IndexHit> hits) => new(hits.Select(h => (JsonNode)h.Score).ToArray());
 }

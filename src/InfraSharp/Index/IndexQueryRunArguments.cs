@@ -7,24 +7,30 @@ public sealed record IndexQueryRunArguments
 {
     public required string Index { get; init; }
     public required string Queries { get; init; }
+
     /// <summary>The model folder; by default the one the index was built from (its fingerprint is checked).</summary>
     public string? Model { get; init; }
     public int TopK { get; init; } = 100;
+
     /// <summary><c>key=value</c> conditions on the training rows' attributes, all of which must hold.</summary>
     public IReadOnlyList<string> Filters { get; init; } = [];
     public bool FullScores { get; init; }
     public Measurement Measurement { get; init; } = Measurement.Loss;
+
     /// <summary>
     /// Another preconditioner than the index's, among those its fitted factors serve (an <c>ekfac</c> index also
     /// serves <c>kfac</c> and <c>none</c>); null: the index's own.
     /// </summary>
     public string? Precondition { get; init; }
+
     /// <summary>Added to the eigenvalues before inversion; null: 0.1 × their mean per module.</summary>
     public double? Damping { get; init; }
 
-    public IndexQueryRunArguments Normalized() => this with
-    {
-        Index = Path.GetFullPath(Index), Queries = Path.GetFullPath(Queries),
-        Model = Model is null ? null : Path.GetFullPath(Model),
-    };
+    public IndexQueryRunArguments Normalized() =>
+        this with
+        {
+            Index = Path.GetFullPath(Index),
+            Queries = Path.GetFullPath(Queries),
+            Model = Model is null ? null : Path.GetFullPath(Model),
+        };
 }

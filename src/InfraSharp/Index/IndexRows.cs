@@ -24,8 +24,7 @@ public static class IndexRows
             .Write(path);
 
     /// <summary>One string column of a row table, read column-wise (no per-row objects).</summary>
-    public static string[] ReadStrings(string path, string column) =>
-        ReadColumn(path, column, (rg, field) =>
+    public static string[] ReadStrings(string path, string column) => ReadColumn(path, column, (rg, field) =>
         {
             var values = new string?[rg.RowCount];
             rg.ReadAsync(field, values.AsMemory(), null).AsTask().GetAwaiter().GetResult();
@@ -33,8 +32,7 @@ public static class IndexRows
         });
 
     /// <summary>One integer column of a row table (<c>line</c>, <c>tokens</c>).</summary>
-    public static long[] ReadLongs(string path, string column) =>
-        ReadColumn(path, column, (rg, field) =>
+    public static long[] ReadLongs(string path, string column) => ReadColumn(path, column, (rg, field) =>
         {
             var values = new long[rg.RowCount];
             rg.ReadAsync(field, values.AsMemory(), null).AsTask().GetAwaiter().GetResult();
@@ -43,7 +41,8 @@ public static class IndexRows
 
     private static T[] ReadColumn<T>(string path, string column, Func<ParquetRowGroupReader, DataField, T[]> read)
     {
-        if (!File.Exists(path)) throw InputError.MissingFile($"{path}: row table missing", path);
+        if (!File.Exists(path))
+            throw InputError.MissingFile($"{path}: row table missing", path);
         using var stream = File.OpenRead(path);
         var reader = ParquetReader.CreateAsync(stream).GetAwaiter().GetResult();
         var result = new List<T>();
@@ -57,7 +56,10 @@ public static class IndexRows
                 result.AddRange(read(rg, field));
             }
         }
-        finally { reader.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
+        finally
+        {
+            reader.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
         return result.ToArray();
     }
 
@@ -78,11 +80,13 @@ public static class IndexRows
     public static bool[] Matches(string path, IReadOnlyList<(string Key, string Value)> filters)
     {
         var attrs = ReadStrings(path, "attributes");
-        return attrs.Select(a =>
-        {
-            var o = JsonNode.Parse(a) as JsonObject;
-            return filters.All(f => o?[f.Key] is JsonNode n && Text(n) == f.Value);
-        }).ToArray();
+        return attrs
+            .Select(a =>
+            {
+                var o = JsonNode.Parse(a) as JsonObject;
+                return filters.All(f => o?[f.Key] is JsonNode n && Text(n) == f.Value);
+            })
+            .ToArray();
     }
 
     private static string Text(JsonNode n) =>
@@ -90,10 +94,13 @@ public static class IndexRows
 
     /// <summary>Parses <c>key=value</c> filters, refusing a malformed one with the option's name.</summary>
     public static List<(string Key, string Value)> ParseFilters(IEnumerable<string> filters) =>
-        filters.Select(f =>
-        {
-            int eq = f.IndexOf('=');
-            if (eq <= 0) throw InputError.Argument($"--filter {f}: expected key=value (for example domain=math)");
-            return (f[..eq].Trim(), f[(eq + 1)..].Trim());
-        }).ToList();
+        filters
+            .Select(f =>
+            {
+                int eq = f.IndexOf('=');
+                if (eq <= 0)
+                    throw InputError.Argument($"--filter {f}: expected key=value (for example domain=math)");
+                return (f[..eq].Trim(), f[(eq + 1)..].Trim());
+            })
+            .ToList();
 }

@@ -16,8 +16,12 @@ public sealed record ScanStats(long Rows, long Bytes, double Seconds, double Flo
 }
 
 /// <summary>A query's strongest proponents (highest scores first) and opponents (lowest first).</summary>
-public sealed record IndexResult(IReadOnlyList<IndexHit>[] Top, IReadOnlyList<IndexHit>[] Bottom, Tensor? Scores,
-    ScanStats Scan);
+public sealed record IndexResult(
+    IReadOnlyList<IndexHit>[] Top,
+    IReadOnlyList<IndexHit>[] Bottom,
+    Tensor? Scores,
+    ScanStats Scan
+);
 
 /// <summary>
 /// An open index with its model, projection and preconditioner: what <c>infra index query</c> and the explorer
@@ -36,17 +40,30 @@ public sealed class IndexSearcher : IDisposable
     /// <summary>Rows converted and multiplied per step: 8,192 rows of d = 4,096 are 64 MiB of float16.</summary>
     public int BlockRows { get; init; } = 8192;
 
-    private IndexSearcher(GradientIndex index, LoadedModel model, InfluenceStrategy strategy,
-        GradientProjection projection, Dictionary<string, ModuleFactors> factors)
+    private IndexSearcher(
+        GradientIndex index,
+        LoadedModel model,
+        InfluenceStrategy strategy,
+        GradientProjection projection,
+        Dictionary<string, ModuleFactors> factors
+    )
     {
-        Index = index; Model = model; Strategy = strategy; _projection = projection; _factors = factors;
+        Index = index;
+        Model = model;
+        Strategy = strategy;
+        _projection = projection;
+        _factors = factors;
     }
 
     /// <summary>
     /// Opens the index and its model (by default the folder it was built from; the fingerprint must match).
     /// </summary>
-    public static IndexSearcher Open(string indexDir, string? model = null, string device = ComputeDevice.Cpu,
-        string? precondition = null)
+    public static IndexSearcher Open(
+        string indexDir,
+        string? model = null,
+        string device = ComputeDevice.Cpu,
+        string? precondition = null
+    )
     {
         var index = GradientIndex.Open(indexDir);
         LoadedModel? lm = null;
@@ -55,15 +72,26 @@ public sealed class IndexSearcher : IDisposable
             string folder = model ?? index.Arguments.Model;
             lm = LoadedModel.Load(folder, index.Arguments.DType, device);
             if (lm.Fingerprint != index.ModelFingerprint)
-                throw InputError.Data($"--model {folder}: not the model the index {indexDir} was built from "
-                    + $"({index.Arguments.Model}); rebuild the index for it");
-            var strategy = InfluenceStrategy.Get(precondition is null ? index.Arguments.StrategyName
-                : (index.Arguments with { Precondition = precondition }).StrategyName);
-            var projection = GradientProjection.Create(lm.Model, index.Modules,
-                new ProjectionSpec(index.Arguments.ProjectionDim), index.Arguments.Seed);
+                throw InputError.Data(
+                    $"--model {folder}: not the model the index {indexDir} was built from "
+                        + $"({index.Arguments.Model}); rebuild the index for it"
+                );
+            var strategy = InfluenceStrategy.Get(
+                precondition is null
+                    ? index.Arguments.StrategyName
+                    : (index.Arguments with { Precondition = precondition }).StrategyName
+            );
+            var projection = GradientProjection.Create(
+                lm.Model,
+                index.Modules,
+                new ProjectionSpec(index.Arguments.ProjectionDim),
+                index.Arguments.Seed
+            );
             if (projection.Dimension != index.Dimension)
-                throw InputError.Data($"{indexDir}: the projection gives dimension {projection.Dimension}, "
-                    + $"the index has {index.Dimension}");
+                throw InputError.Data(
+                    $"{indexDir}: the projection gives dimension {projection.Dimension}, "
+                        + $"the index has {index.Dimension}"
+                );
             try
             {
                 var factors = IndexPreconditioner.Load(index, strategy, lm.Model.Device);
@@ -84,29 +112,43 @@ public sealed class IndexSearcher : IDisposable
     }
 
     /// <summary>Projected, preconditioned query gradients [Q, dimension] (float32, on the model's device).</summary>
-    public Tensor QueryVectors(IReadOnlyList<EncodedExample> queries, Measurement measurement = Measurement.Loss,
-        double? damping = null)
+    public Tensor QueryVectors(
+        IReadOnlyList<EncodedExample> queries,
+        Measurement measurement = Measurement.Loss,
+        double? damping = null
+    )
     {
-        if (queries.Count == 0) throw InputError.Argument("no query examples");
+        if (queries.Count == 0)
+            throw InputError.Argument("no query examples");
         var parts = new List<Tensor>();
         try
         {
             foreach (var (s, n) in TokenBatches.Plan(queries, 0, queries.Count, Index.Arguments.TokensPerBatch))
             {
                 using var scope = NewDisposeScope();
-                var bg = BatchGradients.Compute(Model.Model, queries.Skip(s).Take(n).ToList(), Index.Modules,
-                    measurement: measurement, padId: Model.PadId);
+                var bg = BatchGradients.Compute(
+                    Model.Model,
+                    queries.Skip(s).Take(n).ToList(),
+                    Index.Modules,
+                    measurement: measurement,
+                    padId: Model.PadId
+                );
                 var p = _projection.Apply(bg);
-                var modules = _projection.Shapes.Select(shape =>
-                    Strategy.Precondition(p.PerExample(shape.Module), _factors[shape.Module], damping ?? Damping(shape))
-                        .reshape(n, -1)).ToList();
+                var modules = _projection
+                    .Shapes.Select(shape =>
+                        Strategy
+                            .Precondition(p.PerExample(shape.Module), _factors[shape.Module], damping ?? Damping(shape))
+                            .reshape(n, -1)
+                    )
+                    .ToList();
                 parts.Add(cat(modules, 1).DetachFromDisposeScope());
             }
             return cat(parts, 0);
         }
         finally
         {
-            foreach (var t in parts) t.Dispose();
+            foreach (var t in parts)
+                t.Dispose();
         }
     }
 
@@ -121,7 +163,8 @@ public sealed class IndexSearcher : IDisposable
     {
         using var scope = NewDisposeScope();
         var lambda = Strategy.EigenvalueMatrix(_factors[shape.Module]);
-        if (lambda is null) return null;
+        if (lambda is null)
+            return null;
         return 0.1 * lambda.to(ScalarType.Float64).sum().item<double>() / ((double)shape.InWidth * shape.OutWidth);
     }
 
@@ -131,12 +174,14 @@ public sealed class IndexSearcher : IDisposable
 
     /// <summary>Which rows satisfy every <c>key=value</c> filter, in index order; null when there are none.</summary>
     public bool[]? RowFilter(IReadOnlyList<(string Key, string Value)> filters) =>
-        filters.Count == 0 ? null
+        filters.Count == 0
+            ? null
             : Index.Shards.SelectMany(s => IndexRows.Matches(IndexRows.PathFor(s.Path), filters)).ToArray();
 
     public void Dispose()
     {
-        foreach (var f in _factors.Values) f.Dispose();
+        foreach (var f in _factors.Values)
+            f.Dispose();
         _projection.Dispose();
         Model.Dispose();
         Index.Dispose();

@@ -8,10 +8,12 @@ public sealed record IndexSegment
 {
     public required int Number { get; init; }
     public required string Train { get; init; }
+
     /// <summary>The encoded rows' fingerprint: a rerun with the same data resumes this segment.</summary>
     public required string Fingerprint { get; init; }
     public required long Rows { get; init; }
     public required int Partitions { get; init; }
+
     /// <summary>
     /// Shard files (relative to the index folder), in row order; empty until every partition is written.
     /// </summary>

@@ -25,7 +25,9 @@ public static class IndexVerifier
     {
         var clock = Stopwatch.StartNew();
         using var index = GradientIndex.Open(dir);
-        long rows = 0, blocks = 0, bytes = 0;
+        long rows = 0,
+            blocks = 0,
+            bytes = 0;
         var progress = new ProgressLog("verify", (int)Math.Min(int.MaxValue, index.Rows));
         foreach (var shard in index.Shards)
         {
@@ -42,8 +44,10 @@ public static class IndexVerifier
                 long n = Math.Min(step, shard.Header.Rows - s);
                 var (stored, scales) = shard.Block(s, n); // checks the blocks' checksums
                 if (ShardFile.FirstNonFiniteStoredRow(stored, scales) is long bad)
-                    throw InputError.Data($"{shard.Path}: row {s + bad} (id '{index.Ids()[(int)(rows + s + bad)]}') "
-                        + "holds NaN or Inf; rebuild the index");
+                    throw InputError.Data(
+                        $"{shard.Path}: row {s + bad} (id '{index.Ids()[(int)(rows + s + bad)]}') "
+                            + "holds NaN or Inf; rebuild the index"
+                    );
                 progress.Report((int)Math.Min(int.MaxValue, rows + s + n));
             }
             rows += shard.Header.Rows;
@@ -53,7 +57,8 @@ public static class IndexVerifier
         if (preconditioner)
         {
             var strategy = InfluenceStrategy.Get(index.Arguments.StrategyName);
-            foreach (var f in IndexPreconditioner.Load(index, strategy, CPU).Values) f.Dispose();
+            foreach (var f in IndexPreconditioner.Load(index, strategy, CPU).Values)
+                f.Dispose();
         }
         return new Result(index.Shards.Count, rows, blocks, bytes, clock.Elapsed.TotalSeconds);
     }

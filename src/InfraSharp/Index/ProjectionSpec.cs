@@ -17,29 +17,33 @@ public sealed record ProjectionSpec(string Text)
     {
         (int? In, int? Out) dims = (null, null);
         foreach (var (selector, value) in Entries())
-            if (selector is null || Matches(selector, module)) dims = value;
+            if (selector is null || Matches(selector, module))
+                dims = value;
         return (dims.In is int i && i < inWidth ? i : null, dims.Out is int o && o < outWidth ? o : null);
     }
 
     /// <summary>Throws the one-line error for a malformed spec (called when a run's arguments are validated).</summary>
     public void Validate() => _ = Entries().ToList();
 
-    private static bool Matches(string selector, string module) => selector switch
-    {
-        "mlp" => module.Contains(".mlp."),
-        "attn" or "attention" => module.Contains(".self_attn."),
-        _ => OptionRegex.Parse("--projection-dim", selector).IsMatch(module),
-    };
+    private static bool Matches(string selector, string module) =>
+        selector switch
+        {
+            "mlp" => module.Contains(".mlp."),
+            "attn" or "attention" => module.Contains(".self_attn."),
+            _ => OptionRegex.Parse("--projection-dim", selector).IsMatch(module),
+        };
 
     private IEnumerable<(string? Selector, (int? In, int? Out) Dims)> Entries()
     {
-        if (string.IsNullOrWhiteSpace(Text)) throw Bad("empty");
+        if (string.IsNullOrWhiteSpace(Text))
+            throw Bad("empty");
         foreach (var raw in Text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
             int eq = raw.IndexOf('=');
             string? selector = eq < 0 ? null : raw[..eq].Trim();
             string value = eq < 0 ? raw : raw[(eq + 1)..].Trim();
-            if (selector is "") throw Bad($"'{raw}' has no selector before '='");
+            if (selector is "")
+                throw Bad($"'{raw}' has no selector before '='");
             // Parsed here, so that Validate refuses a bad pattern before any run starts.
             if (selector is not (null or "mlp" or "attn" or "attention"))
                 OptionRegex.Parse("--projection-dim", selector);
@@ -49,9 +53,11 @@ public sealed record ProjectionSpec(string Text)
 
     private (int? In, int? Out) ParseDims(string value, string entry)
     {
-        if (value.Equals("full", StringComparison.OrdinalIgnoreCase)) return (null, null);
+        if (value.Equals("full", StringComparison.OrdinalIgnoreCase))
+            return (null, null);
         var parts = value.Split(':');
-        if (parts.Length is < 1 or > 2) throw Bad($"'{entry}' is not K, IN:OUT or full");
+        if (parts.Length is < 1 or > 2)
+            throw Bad($"'{entry}' is not K, IN:OUT or full");
         int Dim(string s) =>
             int.TryParse(s, out int k) && k >= 1 ? k : throw Bad($"'{entry}': '{s}' is not a dimension >= 1");
         int a = Dim(parts[0]);

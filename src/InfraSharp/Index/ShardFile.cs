@@ -23,6 +23,7 @@ public sealed class ShardFile : IDisposable
 {
     public const int HeaderBytes = 4096;
     private const int HeaderSumAt = HeaderBytes - 8;
+
     /// <summary>At most this many bytes of rows per checksum block (and at most 1,024 rows).</summary>
     private const long BlockBytesLimit = 16L << 20;
     private static readonly byte[] Magic = "INFRAIDX"u8.ToArray();
@@ -34,14 +35,22 @@ public sealed class ShardFile : IDisposable
 
     private ShardFile(string path, ShardHeader header, MemoryMappedFile map, ulong[] sums)
     {
-        Path = path; Header = header; _map = map; _sums = sums;
+        Path = path;
+        Header = header;
+        _map = map;
+        _sums = sums;
     }
 
     private static long Align(long x) => (x + 63) / 64 * 64;
+
     private static long ScalesOffset => HeaderBytes;
+
     private static long Blocks(ShardHeader h) => (h.Rows + h.ChecksumRows - 1) / h.ChecksumRows;
+
     private static long TableOffset(ShardHeader h) => Align(HeaderBytes + 4 * h.Rows);
+
     private static long DataOffset(ShardHeader h) => Align(TableOffset(h) + 8 * Blocks(h));
+
     public static long ExpectedLength(ShardHeader h) => DataOffset(h) + h.Rows * h.Dim * h.ElementBytes;
 
     /// <summary>Number of checksum blocks.</summary>
@@ -54,7 +63,8 @@ public sealed class ShardFile : IDisposable
     private static int ChecksumRowsFor(long rowBytes)
     {
         int rows = 1024;
-        while (rows > 1 && rows * rowBytes > BlockBytesLimit) rows /= 2;
+        while (rows > 1 && rows * rowBytes > BlockBytesLimit)
+            rows /= 2;
         return rows;
     }
 
@@ -72,9 +82,11 @@ public sealed class ShardFile : IDisposable
             throw InputError.Data($"{path}: row {bad} holds NaN or Inf; the model or data gives non-finite gradients");
         header = header with
         {
-            Version = ShardHeader.FormatVersion, ChecksumRows = ChecksumRowsFor((long)header.Dim * header.ElementBytes),
+            Version = ShardHeader.FormatVersion,
+            ChecksumRows = ChecksumRowsFor((long)header.Dim * header.ElementBytes),
         };
-        Tensor scales, data;
+        Tensor scales,
+            data;
         if (header.DType == "float16")
         {
             var max = v.abs().amax([1L]);
@@ -90,19 +102,23 @@ public sealed class ShardFile : IDisposable
         var hash = new XxHash3();
         for (long b = 0; b < sums.LongLength; b++)
         {
-            long s = b * header.ChecksumRows, n = Math.Min(header.ChecksumRows, header.Rows - s);
+            long s = b * header.ChecksumRows,
+                n = Math.Min(header.ChecksumRows, header.Rows - s);
             sums[b] = BlockSum(hash, scales.narrow(0, s, n), data.narrow(0, s, n));
         }
         var table = MemoryMarshal.AsBytes(sums.AsSpan()).ToArray(); // little-endian, as every supported CPU
         header = header with { TableChecksum = XxHash3.HashToUInt64(table).ToString("x16") };
         var json = JsonSerializer.SerializeToUtf8Bytes(header, IndexJson.Manifest.ShardHeader);
-        if (json.Length > HeaderSumAt - 12) throw new InvalidOperationException("shard header too long");
+        if (json.Length > HeaderSumAt - 12)
+            throw new InvalidOperationException("shard header too long");
         var head = new byte[HeaderBytes];
         Magic.CopyTo(head, 0);
         BinaryPrimitives.WriteInt32LittleEndian(head.AsSpan(8), json.Length);
         json.CopyTo(head, 12);
-        BinaryPrimitives.WriteUInt64LittleEndian(head.AsSpan(HeaderSumAt),
-            XxHash3.HashToUInt64(head.AsSpan(0, HeaderSumAt)));
+        BinaryPrimitives.WriteUInt64LittleEndian(
+            head.AsSpan(HeaderSumAt),
+            XxHash3.HashToUInt64(head.AsSpan(0, HeaderSumAt))
+        );
         AtomicFile.Write(path, s =>
         {
             s.Write(head);
@@ -127,7 +143,8 @@ public sealed class ShardFile : IDisposable
     {
         using var scope = NewDisposeScope();
         var finite = vectors.isfinite().all(1);
-        if (finite.all().item<bool>()) return null;
+        if (finite.all().item<bool>())
+            return null;
         return finite.logical_not().nonzero()[0, 0].item<long>();
     }
 
@@ -146,9 +163,11 @@ public sealed class ShardFile : IDisposable
             rows.bytes.CopyTo(bits.bytes);
             bad = bits.bitwise_and(0x7C00).eq(0x7C00).any(1);
         }
-        else bad = rows.isfinite().logical_not().any(1);
+        else
+            bad = rows.isfinite().logical_not().any(1);
         bad = bad.logical_or(scales.isfinite().logical_not());
-        if (!bad.any().item<bool>()) return null;
+        if (!bad.any().item<bool>())
+            return null;
         return bad.nonzero()[0, 0].item<long>();
     }
 
@@ -156,7 +175,8 @@ public sealed class ShardFile : IDisposable
     private static void WriteLarge(Stream s, Tensor t)
     {
         using var flat = t.view(-1);
-        long per = (1L << 30) / t.ElementSize, n = flat.shape[0];
+        long per = (1L << 30) / t.ElementSize,
+            n = flat.shape[0];
         for (long i = 0; i < n; i += per)
         {
             using var piece = flat.narrow(0, i, Math.Min(per, n - i));
@@ -170,7 +190,8 @@ public sealed class ShardFile : IDisposable
     /// </summary>
     public static ShardFile Open(string path)
     {
-        if (!File.Exists(path)) throw InputError.MissingFile($"{path}: shard file missing", path);
+        if (!File.Exists(path))
+            throw InputError.MissingFile($"{path}: shard file missing", path);
         var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
         MemoryMappedFile? map = null;
         try
@@ -179,7 +200,8 @@ public sealed class ShardFile : IDisposable
             int got = fs.ReadAtLeast(head, HeaderBytes, throwOnEndOfStream: false);
             if (got < 12 || !head.AsSpan(0, 8).SequenceEqual(Magic))
                 throw InputError.Data(
-                    $"{path}: not a gradient index shard ({(got < 12 ? "truncated header" : "bad magic")})");
+                    $"{path}: not a gradient index shard ({(got < 12 ? "truncated header" : "bad magic")})"
+                );
             int len = BinaryPrimitives.ReadInt32LittleEndian(head.AsSpan(8));
             if (len <= 0 || len > HeaderSumAt - 12 || got < 12 + len)
                 throw InputError.Data($"{path}: truncated or corrupt shard header");
@@ -189,14 +211,21 @@ public sealed class ShardFile : IDisposable
                 header = JsonSerializer.Deserialize(head.AsSpan(12, len), IndexJson.Manifest.ShardHeader)
                     ?? throw new JsonException("null");
             }
-            catch (JsonException e) { throw InputError.Data($"{path}: corrupt shard header ({e.Message})"); }
+            catch (JsonException e)
+            {
+                throw InputError.Data($"{path}: corrupt shard header ({e.Message})");
+            }
             if (header.Version != ShardHeader.FormatVersion)
-                throw InputError.Data($"{path}: shard format version {header.Version}; this InfraSharp reads "
-                    + $"version {ShardHeader.FormatVersion} (checksummed shards): rebuild the index "
-                    + "(infra index build --overwrite)");
-            if (got < HeaderBytes
+                throw InputError.Data(
+                    $"{path}: shard format version {header.Version}; this InfraSharp reads "
+                        + $"version {ShardHeader.FormatVersion} (checksummed shards): rebuild the index "
+                        + "(infra index build --overwrite)"
+                );
+            if (
+                got < HeaderBytes
                 || BinaryPrimitives.ReadUInt64LittleEndian(head.AsSpan(HeaderSumAt))
-                   != XxHash3.HashToUInt64(head.AsSpan(0, HeaderSumAt)))
+                    != XxHash3.HashToUInt64(head.AsSpan(0, HeaderSumAt))
+            )
                 throw InputError.Data($"{path}: the shard header fails its checksum: the shard is corrupt");
             if (header.DType is not ("float16" or "float32"))
                 throw InputError.Data($"{path}: unknown shard dtype '{header.DType}'");
@@ -204,15 +233,26 @@ public sealed class ShardFile : IDisposable
                 throw InputError.Data($"{path}: corrupt shard header (rows, dimension or checksum fields)");
             long expect = ExpectedLength(header);
             if (fs.Length != expect)
-                throw InputError.Data($"{path}: truncated shard: {fs.Length} bytes, its header ({header.Rows} rows × "
-                    + $"{header.Dim} {header.DType}) needs {expect}");
-            map = MemoryMappedFile.CreateFromFile(fs, null, 0, MemoryMappedFileAccess.Read,
-                HandleInheritability.None, leaveOpen: false);
+                throw InputError.Data(
+                    $"{path}: truncated shard: {fs.Length} bytes, its header ({header.Rows} rows × "
+                        + $"{header.Dim} {header.DType}) needs {expect}"
+                );
+            map = MemoryMappedFile.CreateFromFile(
+                fs,
+                null,
+                0,
+                MemoryMappedFileAccess.Read,
+                HandleInheritability.None,
+                leaveOpen: false
+            );
             var sums = new ulong[Blocks(header)];
             if (sums.Length > 0)
             {
-                using var view = map.CreateViewAccessor(TableOffset(header), 8 * sums.LongLength,
-                    MemoryMappedFileAccess.Read);
+                using var view = map.CreateViewAccessor(
+                    TableOffset(header),
+                    8 * sums.LongLength,
+                    MemoryMappedFileAccess.Read
+                );
                 view.ReadArray(0, sums, 0, sums.Length);
             }
             if (XxHash3.HashToUInt64(MemoryMarshal.AsBytes(sums.AsSpan())).ToString("x16") != header.TableChecksum)
@@ -221,8 +261,10 @@ public sealed class ShardFile : IDisposable
         }
         catch
         {
-            if (map is not null) map.Dispose();
-            else fs.Dispose();
+            if (map is not null)
+                map.Dispose();
+            else
+                fs.Dispose();
             throw;
         }
     }
@@ -243,12 +285,19 @@ public sealed class ShardFile : IDisposable
     public (Tensor Rows, Tensor Scales) Block(long start, long count)
     {
         long cr = Header.ChecksumRows;
-        if (start < 0 || count < 0 || start + count > Header.Rows || start % cr != 0
-            || (count % cr != 0 && start + count != Header.Rows))
+        if (
+            start < 0
+            || count < 0
+            || start + count > Header.Rows
+            || start % cr != 0
+            || (count % cr != 0 && start + count != Header.Rows)
+        )
             throw new ArgumentException($"rows [{start}, {start + count}) are not whole checksum blocks of {cr} rows");
         var scales = empty(count, dtype: ScalarType.Float32);
-        var rows = empty([count, Header.Dim],
-            dtype: Header.DType == "float16" ? ScalarType.Float16 : ScalarType.Float32);
+        var rows = empty(
+            [count, Header.Dim],
+            dtype: Header.DType == "float16" ? ScalarType.Float16 : ScalarType.Float32
+        );
         try
         {
             Copy(ScalesOffset + 4 * start, scales);
@@ -256,12 +305,15 @@ public sealed class ShardFile : IDisposable
             var hash = new XxHash3();
             for (long i = 0; i < count; i += cr)
             {
-                long n = Math.Min(cr, count - i), b = (start + i) / cr;
+                long n = Math.Min(cr, count - i),
+                    b = (start + i) / cr;
                 using var s = scales.narrow(0, i, n);
                 using var r = rows.narrow(0, i, n);
                 if (BlockSum(hash, s, r) != _sums[b])
-                    throw InputError.Data($"{Path}: block {b} (rows {start + i}-{start + i + n - 1}) fails its "
-                        + "checksum: the shard is corrupt; rebuild the index");
+                    throw InputError.Data(
+                        $"{Path}: block {b} (rows {start + i}-{start + i + n - 1}) fails its "
+                            + "checksum: the shard is corrupt; rebuild the index"
+                    );
             }
             return (rows, scales);
         }
@@ -276,15 +328,20 @@ public sealed class ShardFile : IDisposable
     private void Copy(long offset, Tensor into)
     {
         long bytes = into.numel() * into.ElementSize;
-        if (bytes == 0) return;
+        if (bytes == 0)
+            return;
         using var flat = into.view(-1);
-        long per = (1L << 30) / into.ElementSize, n = flat.shape[0];
+        long per = (1L << 30) / into.ElementSize,
+            n = flat.shape[0];
         for (long i = 0; i < n; i += per)
         {
             long k = Math.Min(per, n - i);
             using var piece = flat.narrow(0, i, k);
-            using var view = _map.CreateViewAccessor(offset + i * into.ElementSize, k * into.ElementSize,
-                MemoryMappedFileAccess.Read);
+            using var view = _map.CreateViewAccessor(
+                offset + i * into.ElementSize,
+                k * into.ElementSize,
+                MemoryMappedFileAccess.Read
+            );
             view.SafeMemoryMappedViewHandle.ReadSpan((ulong)view.PointerOffset, piece.bytes);
         }
     }
@@ -295,17 +352,21 @@ public sealed class ShardFile : IDisposable
     /// </summary>
     public bool PaddingIsZero()
     {
-        foreach (var (from, to) in new[]
-                 {
-                     (HeaderBytes + 4 * Header.Rows, TableOffset(Header)),
-                     (TableOffset(Header) + 8 * BlockCount, DataOffset(Header)),
-                 })
+        foreach (
+            var (from, to) in new[]
+            {
+                (HeaderBytes + 4 * Header.Rows, TableOffset(Header)),
+                (TableOffset(Header) + 8 * BlockCount, DataOffset(Header)),
+            }
+        )
         {
-            if (to == from) continue;
+            if (to == from)
+                continue;
             var gap = new byte[to - from];
             using var view = _map.CreateViewAccessor(from, gap.Length, MemoryMappedFileAccess.Read);
             view.ReadArray(0, gap, 0, gap.Length);
-            if (gap.Any(b => b != 0)) return false;
+            if (gap.Any(b => b != 0))
+                return false;
         }
         return true;
     }

@@ -16,16 +16,20 @@ public sealed record ShardHeader
     public int Version { get; init; } = FormatVersion;
     public required long Rows { get; init; }
     public required int Dim { get; init; }
+
     /// <summary>
     /// <c>float16</c> (each row scaled by its largest magnitude, the scale kept as float32) or <c>float32</c>.
     /// </summary>
     public required string DType { get; init; }
     public required long ProjectionSeed { get; init; }
+
     /// <summary>The projection dimensions (<see cref="ProjectionSpec"/>) the vectors were drawn with.</summary>
     public required string Projection { get; init; }
     public required string Model { get; init; }
+
     /// <summary>Rows per checksum block (a power of two; the last block may be short). Set by the writer.</summary>
     public int ChecksumRows { get; init; }
+
     /// <summary>XXH3-64 of the table of block checksums, 16 hex digits. Set by the writer.</summary>
     public string? TableChecksum { get; init; }
 

@@ -22,24 +22,33 @@ public sealed class ShardScanner(GradientIndex index)
     /// </summary>
     public IndexResult Search(Tensor queryVectors, int k, bool[]? include = null, bool fullScores = false)
     {
-        if (k < 1) throw InputError.Argument($"--top-k must be at least 1 (got {k})");
+        if (k < 1)
+            throw InputError.Argument($"--top-k must be at least 1 (got {k})");
         long total = _index.Rows;
         if (include is not null && include.LongLength != total)
             throw new ArgumentException($"the row filter has {include.Length} entries, the index {total} rows");
         // Checked here: a width mismatch inside matmul would abort the process, not throw.
         if (queryVectors.dim() != 2 || queryVectors.shape[1] != _index.Dimension)
-            throw new ArgumentException($"query vectors of shape [{string.Join(", ", queryVectors.shape)}]; "
-                + $"the index holds vectors of dimension {_index.Dimension}");
+            throw new ArgumentException(
+                $"query vectors of shape [{string.Join(", ", queryVectors.shape)}]; "
+                    + $"the index holds vectors of dimension {_index.Dimension}"
+            );
         int nq = (int)queryVectors.shape[0];
         using var q = queryVectors.to(ScalarType.Float32).cpu().contiguous();
         // Checked first, so that a non-finite score below can only come from the stored rows.
         if (ShardFile.FirstNonFiniteRow(q) is long badQuery)
-            throw InputError.Data($"query {badQuery}: its gradient holds NaN or Inf; the model or the query row gives "
-                + "non-finite values");
+            throw InputError.Data(
+                $"query {badQuery}: its gradient holds NaN or Inf; the model or the query row gives "
+                    + "non-finite values"
+            );
         Tensor? full = fullScores ? zeros(nq, total, dtype: ScalarType.Float32) : null;
-        Tensor? topV = null, topI = null, botV = null, botI = null;
+        Tensor? topV = null,
+            topI = null,
+            botV = null,
+            botI = null;
         var clock = Stopwatch.StartNew();
-        long bytes = 0, offset = 0;
+        long bytes = 0,
+            offset = 0;
         var progress = new ProgressLog("scan", (int)Math.Min(int.MaxValue, total));
         foreach (var shard in _index.Shards)
         {
@@ -55,9 +64,11 @@ public sealed class ShardScanner(GradientIndex index)
                 long at = offset + s;
                 // A NaN score is neither high nor low, so the row would silently drop out of every top-k: refuse it.
                 // Checked on the [queries, n] scores, a small fraction of the block's work.
-                if (!scores.isfinite().all().item<bool>()) throw NonFinite(shard, s, at, stored, scales, scores);
+                if (!scores.isfinite().all().item<bool>())
+                    throw NonFinite(shard, s, at, stored, scales, scores);
                 full?.narrow(1, at, n).copy_(scores);
-                Tensor forTop = scores, forBottom = scores;
+                Tensor forTop = scores,
+                    forBottom = scores;
                 if (include is not null)
                 {
                     var keep = tensor(include.AsSpan((int)at, (int)n).ToArray()).unsqueeze(0);
@@ -79,7 +90,10 @@ public sealed class ShardScanner(GradientIndex index)
         var ids = _index.Ids();
         var top = Hits(topV!, topI!, ids, k, largest: true);
         var bottom = Hits(botV!, botI!, ids, k, largest: false);
-        topV!.Dispose(); topI!.Dispose(); botV!.Dispose(); botI!.Dispose();
+        topV!.Dispose();
+        topI!.Dispose();
+        botV!.Dispose();
+        botI!.Dispose();
         return new IndexResult(top, bottom, full, scan);
     }
 
@@ -90,15 +104,22 @@ public sealed class ShardScanner(GradientIndex index)
         using var row = stored[j].to(ScalarType.Float32) * scales[j];
         string id = _index.Ids()[(int)(at + j)];
         string what = row.isfinite().all().item<bool>()
-            ? "gives a non-finite score (its values overflow float32)" : "holds NaN or Inf";
+            ? "gives a non-finite score (its values overflow float32)"
+            : "holds NaN or Inf";
         return InputError.Data($"{shard.Path}: row {start + j} (id '{id}') {what}; rebuild the index");
     }
 
     /// <summary>
     /// The running best k joined with a block's best k, cut back to k (outside the block's dispose scope).
     /// </summary>
-    private static (Tensor Values, Tensor Indices) Merge(Tensor? values, Tensor? indices, Tensor v, Tensor i, int k,
-        bool largest)
+    private static (Tensor Values, Tensor Indices) Merge(
+        Tensor? values,
+        Tensor? indices,
+        Tensor v,
+        Tensor i,
+        int k,
+        bool largest
+    )
     {
         var av = values is null ? v : cat([values, v], 1);
         var ai = indices is null ? i : cat([indices, i], 1);
@@ -113,19 +134,27 @@ public sealed class ShardScanner(GradientIndex index)
     /// <summary>
     /// Each query's k best candidates, best first; equal scores in row order (so results are reproducible).
     /// </summary>
-    private static IReadOnlyList<IndexHit>[] Hits(Tensor values, Tensor indices, IReadOnlyList<string> ids, int k,
-        bool largest)
+    private static IReadOnlyList<IndexHit>[] Hits(
+        Tensor values,
+        Tensor indices,
+        IReadOnlyList<string> ids,
+        int k,
+        bool largest
+    )
     {
-        int nq = (int)values.shape[0], m = (int)values.shape[1];
+        int nq = (int)values.shape[0],
+            m = (int)values.shape[1];
         var v = values.to(ScalarType.Float64).contiguous().data<double>().ToArray();
         var r = indices.contiguous().data<long>().ToArray();
-        return Enumerable.Range(0, nq).Select(q =>
-        {
-            var finite = Enumerable.Range(q * m, m).Where(j => double.IsFinite(v[j]));
-            var order = largest ? finite.OrderByDescending(j => v[j]) : finite.OrderBy(j => v[j]);
-            return (IReadOnlyList<IndexHit>)order.ThenBy(j => r[j]).Take(k)
-                .Select(j => new IndexHit(r[j], ids[(int)r[j]], v[j])).ToList();
-        }).ToArray();
+        return Enumerable
+            .Range(0, nq)
+            .Select(q =>
+            {
+                var finite = Enumerable.Range(q * m, m).Where(j => double.IsFinite(v[j]));
+                var order = largest ? finite.OrderByDescending(j => v[j]) : finite.OrderBy(j => v[j]);
+                return (IReadOnlyList<IndexHit>)
+                    order.ThenBy(j => r[j]).Take(k).Select(j => new IndexHit(r[j], ids[(int)r[j]], v[j])).ToList();
+            })
+            .ToArray();
     }
-
 }

@@ -13,9 +13,14 @@ public static class EigenBasis
         using var scope = NewDisposeScope();
         var c = covariance.to(ScalarType.Float64);
         if (!c.isfinite().all().item<bool>())
-            throw InputError.Data($"module '{module}': the {which} covariance holds NaN or Inf; the model or data produced non-finite values");
+            throw InputError.Data(
+                $"module '{module}': the {which} covariance holds NaN or Inf; the model or data produced non-finite values"
+            );
         c = (c + c.transpose(0, 1)) * 0.5;
         var (values, vectors) = linalg.eigh(c);
-        return (values.to(ScalarType.Float32).MoveToOuterDisposeScope(), vectors.to(ScalarType.Float32).MoveToOuterDisposeScope());
+        return (
+            values.to(ScalarType.Float32).MoveToOuterDisposeScope(),
+            vectors.to(ScalarType.Float32).MoveToOuterDisposeScope()
+        );
     }
 }

@@ -7,15 +7,19 @@ public sealed record FactorArguments
     public FisherMode Fisher { get; init; } = FisherMode.Empirical;
     public string Modules { get; init; } = "all";
     public long Seed { get; init; }
+
     /// <summary>Fit on at most this many examples (0: all).</summary>
     public int MaxExamples { get; init; }
+
     /// <summary>Padded tokens per batch (batch size x longest sequence).</summary>
     public int TokensPerBatch { get; init; } = 4096;
+
     /// <summary>
     /// Groups of modules fitted one at a time (a pass over the data each), so that only one group's statistics
     /// are resident; the factors are identical for any count, and so are the files' contents, split per group.
     /// </summary>
     public int ModulePartitions { get; init; } = 1;
+
     /// <summary>Dtype the captured activations and gradients are cast to before covariances and lambdas are formed.</summary>
     [System.Text.Json.Serialization.JsonPropertyName("statistics_dtype")]
     public Models.ComputeDType StatisticsDType { get; init; } = Models.ComputeDType.Float32;

@@ -15,7 +15,9 @@ namespace InfraSharp.Influence;
 /// </summary>
 public static class FactorFiles
 {
-    public const string Covariance = "covariance", Eigen = "eigen", Lambda = "lambda";
+    public const string Covariance = "covariance",
+        Eigen = "eigen",
+        Lambda = "lambda";
 
     /// <summary>The file of a stage, or of one module group of it (none or a whole group: the single file).</summary>
     public static string StagePath(string dir, string stage, Partition? group = null) =>
@@ -24,7 +26,8 @@ public static class FactorFiles
     public static string PartitionPath(string dir, string stage, Partition p, Partition? group = null) =>
         Path.Combine(dir, "partitions", $"{stage}-{p.FileTag}{GroupSuffix(group)}.safetensors");
 
-    private static string GroupSuffix(Partition? group) => group is null || group.IsWhole ? "" : ".modules-" + group.FileTag;
+    private static string GroupSuffix(Partition? group) =>
+        group is null || group.IsWhole ? "" : ".modules-" + group.FileTag;
 
     /// <summary>Whether every module group's file of the stage is written.</summary>
     public static bool StageComplete(string dir, string stage, int groups) =>
@@ -34,17 +37,32 @@ public static class FactorFiles
     public static List<string> StageFiles(string dir, string stage)
     {
         string single = StagePath(dir, stage);
-        if (File.Exists(single)) return [single];
-        var groups = Directory.Exists(dir) ? Directory.GetFiles(dir, stage + ".modules-*-of-*.safetensors").Order(StringComparer.Ordinal).ToList() : [];
-        if (groups.Count == 0) throw InputError.MissingFile($"{dir}: stage '{stage}' is missing (not fitted, or partitions not merged)", single);
+        if (File.Exists(single))
+            return [single];
+        var groups = Directory.Exists(dir)
+            ? Directory.GetFiles(dir, stage + ".modules-*-of-*.safetensors").Order(StringComparer.Ordinal).ToList()
+            : [];
+        if (groups.Count == 0)
+            throw InputError.MissingFile(
+                $"{dir}: stage '{stage}' is missing (not fitted, or partitions not merged)",
+                single
+            );
         int k = int.Parse(Path.GetFileNameWithoutExtension(groups[0]).Split("-of-")[^1]);
-        if (groups.Count != k) throw InputError.MissingFile($"{dir}: {groups.Count} of the {k} module groups of stage '{stage}' are written", single);
+        if (groups.Count != k)
+            throw InputError.MissingFile(
+                $"{dir}: {groups.Count} of the {k} module groups of stage '{stage}' are written",
+                single
+            );
         return groups;
     }
 
     /// <summary>Reads a stage's factors of <paramref name="factors"/>' modules from whichever of its files hold them.</summary>
-    public static void ReadStage(string dir, string stage, IReadOnlyDictionary<string, ModuleFactors> factors,
-        Device? device = null)
+    public static void ReadStage(
+        string dir,
+        string stage,
+        IReadOnlyDictionary<string, ModuleFactors> factors,
+        Device? device = null
+    )
     {
         var files = StageFiles(dir, stage);
         if (files.Count == 1)
@@ -57,62 +75,91 @@ public static class FactorFiles
         {
             var here = SafeTensorsFile.Open(file).Entries.Keys.Select(ModuleOf).ToHashSet();
             var mine = left.Where(kv => here.Contains(kv.Key)).ToDictionary();
-            if (mine.Count == 0) continue;
+            if (mine.Count == 0)
+                continue;
             Read(file, stage, mine, device);
-            foreach (var m in mine.Keys) left.Remove(m);
+            foreach (var m in mine.Keys)
+                left.Remove(m);
         }
         if (left.Count > 0)
-            throw InputError.Data($"{dir}: no '{stage}' factors for module '{left.Keys.First()}'; the factors were fitted for other modules");
+            throw InputError.Data(
+                $"{dir}: no '{stage}' factors for module '{left.Keys.First()}'; the factors were fitted for other modules"
+            );
     }
 
     private static string ModuleOf(string tensorName) => tensorName[..tensorName.LastIndexOf('.')];
 
     public static void WriteCovariance(string path, IEnumerable<ModuleFactors> fs) =>
-        SafeTensorsFile.Write(path, fs.SelectMany(f => new[]
-        {
-            KeyValuePair.Create(f.Module + ".activation_covariance", f.ActivationCovarianceSum!),
-            KeyValuePair.Create(f.Module + ".gradient_covariance", f.GradientCovarianceSum!),
-            KeyValuePair.Create(f.Module + ".num_tokens", tensor(new[] { f.Tokens })),
-        }));
+        SafeTensorsFile.Write(
+            path,
+            fs.SelectMany(f =>
+                new[]
+                {
+                    KeyValuePair.Create(f.Module + ".activation_covariance", f.ActivationCovarianceSum!),
+                    KeyValuePair.Create(f.Module + ".gradient_covariance", f.GradientCovarianceSum!),
+                    KeyValuePair.Create(f.Module + ".num_tokens", tensor(new[] { f.Tokens })),
+                }
+            )
+        );
 
     public static void WriteEigen(string path, IEnumerable<ModuleFactors> fs) =>
-        SafeTensorsFile.Write(path, fs.SelectMany(f => new[]
-        {
-            KeyValuePair.Create(f.Module + ".activation_eigenvalues", f.ActivationEigenvalues!),
-            KeyValuePair.Create(f.Module + ".activation_eigenvectors", f.ActivationEigenvectors!),
-            KeyValuePair.Create(f.Module + ".gradient_eigenvalues", f.GradientEigenvalues!),
-            KeyValuePair.Create(f.Module + ".gradient_eigenvectors", f.GradientEigenvectors!),
-        }));
+        SafeTensorsFile.Write(
+            path,
+            fs.SelectMany(f =>
+                new[]
+                {
+                    KeyValuePair.Create(f.Module + ".activation_eigenvalues", f.ActivationEigenvalues!),
+                    KeyValuePair.Create(f.Module + ".activation_eigenvectors", f.ActivationEigenvectors!),
+                    KeyValuePair.Create(f.Module + ".gradient_eigenvalues", f.GradientEigenvalues!),
+                    KeyValuePair.Create(f.Module + ".gradient_eigenvectors", f.GradientEigenvectors!),
+                }
+            )
+        );
 
     public static void WriteLambda(string path, IEnumerable<ModuleFactors> fs) =>
-        SafeTensorsFile.Write(path, fs.SelectMany(f => new[]
-        {
-            KeyValuePair.Create(f.Module + ".lambda", f.LambdaSum!),
-            KeyValuePair.Create(f.Module + ".num_examples", tensor(new[] { f.Examples })),
-        }));
+        SafeTensorsFile.Write(
+            path,
+            fs.SelectMany(f =>
+                new[]
+                {
+                    KeyValuePair.Create(f.Module + ".lambda", f.LambdaSum!),
+                    KeyValuePair.Create(f.Module + ".num_examples", tensor(new[] { f.Examples })),
+                }
+            )
+        );
 
     /// <summary>
     /// Reads a stage file into <paramref name="factors"/>, the matrices onto <paramref name="device"/> (the counts
     /// stay on the host); a missing module, or a tensor holding NaN or Inf, is an error naming it.
     /// </summary>
-    public static void Read(string path, string stage, IReadOnlyDictionary<string, ModuleFactors> factors, Device? device = null)
+    public static void Read(
+        string path,
+        string stage,
+        IReadOnlyDictionary<string, ModuleFactors> factors,
+        Device? device = null
+    )
     {
         var st = SafeTensorsFile.Open(path);
         Tensor Get(string module, string what)
         {
             string name = module + "." + what;
             if (!st.Entries.ContainsKey(name))
-                throw InputError.Data($"{path}: no factors for module '{module}' (tensor '{name}'); the factors were fitted for other modules");
+                throw InputError.Data(
+                    $"{path}: no factors for module '{module}' (tensor '{name}'); the factors were fitted for other modules"
+                );
             var t = st.Read(name);
             // Checked once here, where the file and module are known: a NaN eigenvalue or lambda would otherwise
             // flow into every score without an error (NaN compares as neither high nor low).
             if (t.is_floating_point() && !t.isfinite().all().item<bool>())
             {
                 t.Dispose();
-                throw InputError.Data($"{path}: tensor '{name}' of module '{module}' holds NaN or Inf; "
-                    + "the factor file is corrupt or was fitted on non-finite values: refit it");
+                throw InputError.Data(
+                    $"{path}: tensor '{name}' of module '{module}' holds NaN or Inf; "
+                        + "the factor file is corrupt or was fitted on non-finite values: refit it"
+                );
             }
-            if (device is null || device.type == DeviceType.CPU || what.StartsWith("num_")) return t;
+            if (device is null || device.type == DeviceType.CPU || what.StartsWith("num_"))
+                return t;
             var moved = t.to(device);
             t.Dispose();
             return moved;
@@ -152,31 +199,46 @@ public static class FactorFiles
     private static bool Merge(string dir, string stage, bool requireAll)
     {
         string pdir = Path.Combine(dir, "partitions");
-        if (!Directory.Exists(pdir)) return false;
+        if (!Directory.Exists(pdir))
+            return false;
         // Files of one module group (or of the whole module list) are summed into that group's stage file.
-        var byGroup = Directory.GetFiles(pdir, stage + "-*-of-*.safetensors").Order(StringComparer.Ordinal)
-            .GroupBy(f => Path.GetFileNameWithoutExtension(f).Split(".modules-") is { Length: 2 } parts ? parts[1] : "");
+        var byGroup = Directory
+            .GetFiles(pdir, stage + "-*-of-*.safetensors")
+            .Order(StringComparer.Ordinal)
+            .GroupBy(f =>
+                Path.GetFileNameWithoutExtension(f).Split(".modules-") is { Length: 2 } parts ? parts[1] : ""
+            );
         bool merged = false;
         foreach (var g in byGroup)
         {
             var group = g.Key.Length == 0 ? null : ParseTag(g.Key);
             string target = StagePath(dir, stage, group);
-            if (File.Exists(target)) continue;
+            if (File.Exists(target))
+                continue;
             var files = g.ToList();
-            int n = ParseTag(Path.GetFileNameWithoutExtension(files[0]).Split(".modules-")[0][(stage.Length + 1)..]).Count;
+            int n = ParseTag(
+                Path.GetFileNameWithoutExtension(files[0]).Split(".modules-")[0][(stage.Length + 1)..]
+            ).Count;
             if (files.Count != n)
             {
-                if (!requireAll) continue;
-                var present = files.Select(f => ParseTag(Path.GetFileNameWithoutExtension(f).Split(".modules-")[0][(stage.Length + 1)..]).Index).ToHashSet();
+                if (!requireAll)
+                    continue;
+                var present = files
+                    .Select(f =>
+                        ParseTag(Path.GetFileNameWithoutExtension(f).Split(".modules-")[0][(stage.Length + 1)..]).Index
+                    )
+                    .ToHashSet();
                 var missing = Enumerable.Range(0, n).Where(i => !present.Contains(i)).Select(i => $"{i}/{n}");
                 string which = group is null ? "" : $" (module group {group})";
-                throw InputError.Data($"{pdir}: '{stage}' partitions {string.Join(", ", missing)}{which} are missing; run them first");
+                throw InputError.Data(
+                    $"{pdir}: '{stage}' partitions {string.Join(", ", missing)}{which} are missing; run them first"
+                );
             }
             using var scope = NewDisposeScope();
             var sums = new SortedDictionary<string, Tensor>(StringComparer.Ordinal);
             foreach (var f in files)
-                foreach (var (name, t) in SafeTensorsFile.ReadAll(f))
-                    sums[name] = sums.TryGetValue(name, out var acc) ? acc + t : t;
+            foreach (var (name, t) in SafeTensorsFile.ReadAll(f))
+                sums[name] = sums.TryGetValue(name, out var acc) ? acc + t : t;
             SafeTensorsFile.Write(target, sums);
             merged = true;
         }
@@ -194,9 +256,14 @@ public static class FactorFiles
     public static string MergeAll(string dir)
     {
         var merged = new[] { Covariance, Eigen, Lambda }.Where(stage => MergePartitions(dir, stage)).ToList();
-        return merged.Count == 0 ? $"{dir}: nothing to merge" : $"merged {string.Join(", ", merged)} partitions in {dir}";
+        return merged.Count == 0
+            ? $"{dir}: nothing to merge"
+            : $"merged {string.Join(", ", merged)} partitions in {dir}";
     }
 
     public static void WriteManifest(string dir, JsonObject manifest) =>
-        AtomicFile.WriteAllText(Path.Combine(dir, "manifest.json"), manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        AtomicFile.WriteAllText(
+            Path.Combine(dir, "manifest.json"),
+            manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n"
+        );
 }

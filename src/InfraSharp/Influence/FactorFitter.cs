@@ -14,7 +14,13 @@ namespace InfraSharp.Influence;
 /// i/n of a stage's own axis: of the global batch plan for the data stages (covariance, lambda), of the module
 /// list for the eigen stage; the slices are merged (<see cref="FactorFiles.MergePartitions"/>) once all exist.
 /// </summary>
-public sealed class FactorFitter(CausalLM model, TrackedModules modules, InfluenceStrategy strategy, FactorArguments args, int padId = 0)
+public sealed class FactorFitter(
+    CausalLM model,
+    TrackedModules modules,
+    InfluenceStrategy strategy,
+    FactorArguments args,
+    int padId = 0
+)
 {
     /// <summary>
     /// Checked before every batch and every module's eigendecomposition: a cancelled fit stops there, and what it
@@ -34,12 +40,19 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
     private IReadOnlyList<(Partition Group, List<string> Names)> Groups() =>
         modules.Groups(args.ModulePartitions).Select(g => (g.Group, g.Modules.Names.ToList())).ToList();
 
-    public Result Fit(IReadOnlyList<EncodedExample> data, string outDir, Partition partition, JsonObject? manifest = null,
-        FactorStage stage = FactorStage.All)
+    public Result Fit(
+        IReadOnlyList<EncodedExample> data,
+        string outDir,
+        Partition partition,
+        JsonObject? manifest = null,
+        FactorStage stage = FactorStage.All
+    )
     {
-        if (data.Count == 0) throw InputError.Argument("no training examples to fit factors on (empty dataset)");
+        if (data.Count == 0)
+            throw InputError.Argument("no training examples to fit factors on (empty dataset)");
         Directory.CreateDirectory(outDir);
-        if (manifest is not null) FactorFiles.WriteManifest(outDir, manifest);
+        if (manifest is not null)
+            FactorFiles.WriteManifest(outDir, manifest);
         var groups = Groups();
         int k = groups.Count;
         if (strategy.NeedsCovariance)
@@ -48,23 +61,48 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
             bool eigenDone = FactorFiles.StageComplete(outDir, FactorFiles.Eigen, k);
             if (stage is FactorStage.Covariance || stage is FactorStage.All && !eigenDone)
             {
-                var r = DataStage(FactorFiles.Covariance, data, outDir, partition, groups, AccumulateCovariance, FactorFiles.WriteCovariance);
-                if (r is not null) return r;
+                var r = DataStage(
+                    FactorFiles.Covariance,
+                    data,
+                    outDir,
+                    partition,
+                    groups,
+                    AccumulateCovariance,
+                    FactorFiles.WriteCovariance
+                );
+                if (r is not null)
+                    return r;
             }
             if (stage == FactorStage.Covariance)
                 return new Result(true, $"covariance stage complete in {outDir}") { StageSeconds = _stageSeconds };
-            if (stage == FactorStage.Eigen) return EigenSlice(outDir, partition, groups);
-            if (stage == FactorStage.All) EnsureEigen(outDir, groups);
+            if (stage == FactorStage.Eigen)
+                return EigenSlice(outDir, partition, groups);
+            if (stage == FactorStage.All)
+                EnsureEigen(outDir, groups);
             if (!FactorFiles.StageComplete(outDir, FactorFiles.Eigen, k))
-                throw InputError.MissingFile($"{outDir}: the eigen stage is not complete; run infra factors --stage eigen first",
-                    FactorFiles.StagePath(outDir, FactorFiles.Eigen));
+                throw InputError.MissingFile(
+                    $"{outDir}: the eigen stage is not complete; run infra factors --stage eigen first",
+                    FactorFiles.StagePath(outDir, FactorFiles.Eigen)
+                );
         }
         else if (stage is FactorStage.Covariance or FactorStage.Eigen)
-            return new Result(true, $"{strategy.Name} has no {stage.ToString().ToLowerInvariant()} stage") { StageSeconds = _stageSeconds };
+            return new Result(true, $"{strategy.Name} has no {stage.ToString().ToLowerInvariant()} stage")
+            {
+                StageSeconds = _stageSeconds,
+            };
         if (strategy.Lambda != LambdaKind.None)
         {
-            var r = DataStage(FactorFiles.Lambda, data, outDir, partition, groups, AccumulateLambda, FactorFiles.WriteLambda);
-            if (r is not null) return r;
+            var r = DataStage(
+                FactorFiles.Lambda,
+                data,
+                outDir,
+                partition,
+                groups,
+                AccumulateLambda,
+                FactorFiles.WriteLambda
+            );
+            if (r is not null)
+                return r;
         }
         return new Result(true, $"factors for {strategy.Name} complete in {outDir}") { StageSeconds = _stageSeconds };
     }
@@ -75,13 +113,15 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
     /// </summary>
     private void EnsureEigen(string outDir, IReadOnlyList<(Partition Group, List<string> Names)> groups)
     {
-        if (FactorFiles.StageComplete(outDir, FactorFiles.Eigen, groups.Count)) return;
+        if (FactorFiles.StageComplete(outDir, FactorFiles.Eigen, groups.Count))
+            return;
         using var held = FileLock.Acquire(Path.Combine(outDir, "eigen.lock"));
         FactorFiles.MergePartitionsIfComplete(outDir, FactorFiles.Eigen);
         foreach (var (group, names) in groups)
         {
             string target = FactorFiles.StagePath(outDir, FactorFiles.Eigen, group);
-            if (!File.Exists(target)) WriteEigen(outDir, names, target);
+            if (!File.Exists(target))
+                WriteEigen(outDir, names, target);
         }
     }
 
@@ -89,31 +129,55 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
     /// The eigen stage for one share of the modules: without module partitions a range i/n of the module list
     /// (merged once all are written); with K module partitions, group i of K (its own file, nothing to merge).
     /// </summary>
-    private Result EigenSlice(string outDir, Partition partition, IReadOnlyList<(Partition Group, List<string> Names)> groups)
+    private Result EigenSlice(
+        string outDir,
+        Partition partition,
+        IReadOnlyList<(Partition Group, List<string> Names)> groups
+    )
     {
         int k = groups.Count;
-        if (FactorFiles.StageComplete(outDir, FactorFiles.Eigen, k)) return new Result(true, $"eigen stage already complete in {outDir}");
+        if (FactorFiles.StageComplete(outDir, FactorFiles.Eigen, k))
+            return new Result(true, $"eigen stage already complete in {outDir}");
         if (k > 1)
         {
             if (!partition.IsWhole && partition.Count != k)
-                throw InputError.Argument($"--partition {partition}: with --module-partitions {k} the eigen stage is split by module group: use i/{k}");
+                throw InputError.Argument(
+                    $"--partition {partition}: with --module-partitions {k} the eigen stage is split by module group: use i/{k}"
+                );
             foreach (var (group, names) in groups.Where(g => partition.IsWhole || g.Group.Index == partition.Index))
             {
                 string path = FactorFiles.StagePath(outDir, FactorFiles.Eigen, group);
-                if (!File.Exists(path)) WriteEigen(outDir, names, path);
+                if (!File.Exists(path))
+                    WriteEigen(outDir, names, path);
             }
             bool done = FactorFiles.StageComplete(outDir, FactorFiles.Eigen, k);
-            return new Result(done, done ? $"eigen stage complete in {outDir}" : $"eigen module group {partition} written") { StageSeconds = _stageSeconds };
+            return new Result(
+                done,
+                done ? $"eigen stage complete in {outDir}" : $"eigen module group {partition} written"
+            )
+            {
+                StageSeconds = _stageSeconds,
+            };
         }
         if (partition.Count > modules.Names.Count)
-            throw InputError.Argument($"--partition {partition}: the eigen stage has only {modules.Names.Count} modules to share");
+            throw InputError.Argument(
+                $"--partition {partition}: the eigen stage has only {modules.Names.Count} modules to share"
+            );
         var (m0, m1) = partition.Range(modules.Names.Count);
         string eigenPath = FactorFiles.StagePath(outDir, FactorFiles.Eigen);
         string target = partition.IsWhole ? eigenPath : FactorFiles.PartitionPath(outDir, FactorFiles.Eigen, partition);
-        if (!File.Exists(target)) WriteEigen(outDir, modules.Names.Skip(m0).Take(m1 - m0).ToList(), target);
+        if (!File.Exists(target))
+            WriteEigen(outDir, modules.Names.Skip(m0).Take(m1 - m0).ToList(), target);
         bool complete = partition.IsWhole || FactorFiles.MergePartitionsIfComplete(outDir, FactorFiles.Eigen);
-        return new Result(complete, complete ? $"eigen stage complete in {outDir}"
-            : $"eigen partition {partition} written (modules {m0}-{m1 - 1}); the stage is merged when all are") { StageSeconds = _stageSeconds };
+        return new Result(
+            complete,
+            complete
+                ? $"eigen stage complete in {outDir}"
+                : $"eigen partition {partition} written (modules {m0}-{m1 - 1}); the stage is merged when all are"
+        )
+        {
+            StageSeconds = _stageSeconds,
+        };
     }
 
     /// <summary>
@@ -132,11 +196,31 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
                 Cancellation.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
                 var f = new ModuleFactors { Module = name };
-                FactorFiles.ReadStage(outDir, FactorFiles.Covariance, new Dictionary<string, ModuleFactors> { [name] = f },
-                    model.Device);
-                (f.ActivationEigenvalues, f.ActivationEigenvectors) = EigenBasis.Decompose(f.ActivationCovariance, name, "activation");
-                (f.GradientEigenvalues, f.GradientEigenvectors) = EigenBasis.Decompose(f.GradientCovariance, name, "gradient");
-                foreach (var t in new[] { f.ActivationEigenvalues, f.ActivationEigenvectors, f.GradientEigenvalues, f.GradientEigenvectors })
+                FactorFiles.ReadStage(
+                    outDir,
+                    FactorFiles.Covariance,
+                    new Dictionary<string, ModuleFactors> { [name] = f },
+                    model.Device
+                );
+                (f.ActivationEigenvalues, f.ActivationEigenvectors) = EigenBasis.Decompose(
+                    f.ActivationCovariance,
+                    name,
+                    "activation"
+                );
+                (f.GradientEigenvalues, f.GradientEigenvectors) = EigenBasis.Decompose(
+                    f.GradientCovariance,
+                    name,
+                    "gradient"
+                );
+                foreach (
+                    var t in new[]
+                    {
+                        f.ActivationEigenvalues,
+                        f.ActivationEigenvectors,
+                        f.GradientEigenvalues,
+                        f.GradientEigenvectors,
+                    }
+                )
                     t.MoveToOuterDisposeScope();
                 f.ActivationCovarianceSum = f.GradientCovarianceSum = null; // disposed with the scope
                 done.Add(f);
@@ -146,7 +230,8 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
         }
         finally
         {
-            foreach (var f in done) f.Dispose();
+            foreach (var f in done)
+                f.Dispose();
         }
         _stageSeconds[FactorFiles.Eigen] = _stageSeconds.GetValueOrDefault(FactorFiles.Eigen) + sw.Elapsed.TotalSeconds;
     }
@@ -156,38 +241,59 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
     /// result written before the next starts (so a killed run resumes at the group it was in); returns a result
     /// when the run must stop here (a partition's slice is done).
     /// </summary>
-    private Result? DataStage(string stage, IReadOnlyList<EncodedExample> data, string outDir, Partition partition,
+    private Result? DataStage(
+        string stage,
+        IReadOnlyList<EncodedExample> data,
+        string outDir,
+        Partition partition,
         IReadOnlyList<(Partition Group, List<string> Names)> groups,
-        Action<BatchGradients, Dictionary<string, ModuleFactors>> accumulate, Action<string, IEnumerable<ModuleFactors>> write)
+        Action<BatchGradients, Dictionary<string, ModuleFactors>> accumulate,
+        Action<string, IEnumerable<ModuleFactors>> write
+    )
     {
         int k = groups.Count;
         // A partition finishing the set merges it, so the next run finds the stage file.
-        if (!FactorFiles.StageComplete(outDir, stage, k)) FactorFiles.MergePartitionsIfComplete(outDir, stage);
-        if (FactorFiles.StageComplete(outDir, stage, k)) return null;
+        if (!FactorFiles.StageComplete(outDir, stage, k))
+            FactorFiles.MergePartitionsIfComplete(outDir, stage);
+        if (FactorFiles.StageComplete(outDir, stage, k))
+            return null;
         var (start, end) = TokenBatches.PartitionRange(data, partition, args.TokensPerBatch);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         foreach (var (group, names) in groups)
         {
-            string target = partition.IsWhole ? FactorFiles.StagePath(outDir, stage, group)
+            string target = partition.IsWhole
+                ? FactorFiles.StagePath(outDir, stage, group)
                 : FactorFiles.PartitionPath(outDir, stage, partition, group);
-            if (File.Exists(target)) continue;
+            if (File.Exists(target))
+                continue;
             var factors = names.ToDictionary(m => m, m => new ModuleFactors { Module = m });
             try
             {
                 // The lambda stage rotates into the eigenbases of this group's modules only.
                 if (stage == FactorFiles.Lambda && strategy.NeedsCovariance)
                     FactorFiles.ReadStage(outDir, FactorFiles.Eigen, factors, model.Device);
-                string what = $"{stage}{(partition.IsWhole ? "" : " " + partition)}{(k > 1 ? $" modules {group}" : "")}";
+                string what =
+                    $"{stage}{(partition.IsWhole ? "" : " " + partition)}{(k > 1 ? $" modules {group}" : "")}";
                 var progress = new ProgressLog(what, end - start);
                 foreach (var (s, n) in TokenBatches.Plan(data, start, end, args.TokensPerBatch))
                 {
                     Cancellation.ThrowIfCancellationRequested();
                     using var scope = NewDisposeScope();
                     var chunk = data.Skip(s).Take(n).ToList();
-                    long[]? seeds = args.Fisher == FisherMode.Sampled
-                        ? Enumerable.Range(s, n).Select(i => args.Seed * 1_000_003L + i).ToArray() : null;
-                    var bg = BatchGradients.Compute(model, chunk, names, args.Fisher, seeds, Measurement.Loss, padId,
-                        args.StatisticsDType);
+                    long[]? seeds =
+                        args.Fisher == FisherMode.Sampled
+                            ? Enumerable.Range(s, n).Select(i => args.Seed * 1_000_003L + i).ToArray()
+                            : null;
+                    var bg = BatchGradients.Compute(
+                        model,
+                        chunk,
+                        names,
+                        args.Fisher,
+                        seeds,
+                        Measurement.Loss,
+                        padId,
+                        args.StatisticsDType
+                    );
                     accumulate(bg, factors);
                     progress.Report(s + n - start);
                 }
@@ -195,15 +301,22 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
             }
             finally
             {
-                foreach (var f in factors.Values) f.Dispose();
+                foreach (var f in factors.Values)
+                    f.Dispose();
             }
         }
         _stageSeconds[stage] = clock.Elapsed.TotalSeconds;
-        if (partition.IsWhole) return null;
+        if (partition.IsWhole)
+            return null;
         // The last partition to finish merges the stage (each partition stops after its slice of one stage).
-        bool merged = FactorFiles.MergePartitionsIfComplete(outDir, stage) && FactorFiles.StageComplete(outDir, stage, k);
-        return new Result(false, merged ? $"{stage} partition {partition} written and the stage merged; run the next stage"
-            : $"{stage} partition {partition} written; the last of the {partition.Count} to finish merges the stage");
+        bool merged =
+            FactorFiles.MergePartitionsIfComplete(outDir, stage) && FactorFiles.StageComplete(outDir, stage, k);
+        return new Result(
+            false,
+            merged
+                ? $"{stage} partition {partition} written and the stage merged; run the next stage"
+                : $"{stage} partition {partition} written; the last of the {partition.Count} to finish merges the stage"
+        );
     }
 
     /// <summary>
@@ -213,7 +326,8 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
     private static Tensor Add(Tensor? acc, Tensor x)
     {
         // The sum belongs to its ModuleFactors (disposed with it), not to the batch's dispose scope.
-        if (acc is null) return x.detach().to(ScalarType.Float64).DetachFromDisposeScope();
+        if (acc is null)
+            return x.detach().to(ScalarType.Float64).DetachFromDisposeScope();
         acc.add_(x.to(ScalarType.Float64));
         return acc;
     }
@@ -248,15 +362,20 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
                 var ar = matmul(bg.A[m], f.ActivationEigenvectors!.to(bg.A[m].dtype));
                 stat = einsum("bto,bti->boi", gr, ar).pow(2).sum(dim: 0);
             }
-            else stat = bg.PerExample(m).pow(2).sum(dim: 0);
+            else
+                stat = bg.PerExample(m).pow(2).sum(dim: 0);
             f.LambdaSum = Add(f.LambdaSum, stat);
             f.Examples += bg.Lengths.Length;
         }
     }
 
     /// <summary>Loads every factor stage the strategy needs from a finished factor folder.</summary>
-    public static Dictionary<string, ModuleFactors> Load(string dir, IReadOnlyList<string> modules, InfluenceStrategy strategy,
-        Device? device = null)
+    public static Dictionary<string, ModuleFactors> Load(
+        string dir,
+        IReadOnlyList<string> modules,
+        InfluenceStrategy strategy,
+        Device? device = null
+    )
     {
         var factors = modules.ToDictionary(m => m, m => new ModuleFactors { Module = m });
         // Scoring needs the eigenbases and eigenvalue matrices only: the covariances (the largest factor files,
@@ -274,7 +393,12 @@ public sealed class FactorFitter(CausalLM model, TrackedModules modules, Influen
 
     public static IEnumerable<string> Stages(InfluenceStrategy s)
     {
-        if (s.NeedsCovariance) { yield return FactorFiles.Covariance; yield return FactorFiles.Eigen; }
-        if (s.Lambda != LambdaKind.None) yield return FactorFiles.Lambda;
+        if (s.NeedsCovariance)
+        {
+            yield return FactorFiles.Covariance;
+            yield return FactorFiles.Eigen;
+        }
+        if (s.Lambda != LambdaKind.None)
+            yield return FactorFiles.Lambda;
     }
 }

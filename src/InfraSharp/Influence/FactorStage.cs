@@ -9,8 +9,15 @@ namespace InfraSharp.Influence;
 /// </summary>
 public enum FactorStage
 {
-    [JsonStringEnumMemberName("all")] All,
-    [JsonStringEnumMemberName("covariance")] Covariance,
-    [JsonStringEnumMemberName("eigen")] Eigen,
-    [JsonStringEnumMemberName("lambda")] Lambda,
+    [JsonStringEnumMemberName("all")]
+    All,
+
+    [JsonStringEnumMemberName("covariance")]
+    Covariance,
+
+    [JsonStringEnumMemberName("eigen")]
+    Eigen,
+
+    [JsonStringEnumMemberName("lambda")]
+    Lambda,
 }

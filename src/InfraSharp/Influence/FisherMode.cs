@@ -8,6 +8,9 @@ namespace InfraSharp.Influence;
 /// </summary>
 public enum FisherMode
 {
-    [JsonStringEnumMemberName("empirical")] Empirical,
-    [JsonStringEnumMemberName("sampled")] Sampled,
+    [JsonStringEnumMemberName("empirical")]
+    Empirical,
+
+    [JsonStringEnumMemberName("sampled")]
+    Sampled,
 }

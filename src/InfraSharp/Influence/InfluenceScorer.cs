@@ -10,8 +10,14 @@ namespace InfraSharp.Influence;
 /// preconditioner. Only the query side is preconditioned, once; training gradients stream through in
 /// token-budgeted batches and are used as Σ_t g_t a_tᵀ, which also splits a score over the training tokens.
 /// </summary>
-public sealed class InfluenceScorer(CausalLM model, TrackedModules modules, InfluenceStrategy strategy,
-    IReadOnlyDictionary<string, ModuleFactors> factors, ScoreArguments args, int padId = 0)
+public sealed class InfluenceScorer(
+    CausalLM model,
+    TrackedModules modules,
+    InfluenceStrategy strategy,
+    IReadOnlyDictionary<string, ModuleFactors> factors,
+    ScoreArguments args,
+    int padId = 0
+)
 {
     /// <summary>Checked before every batch: a cancelled scorer stops between batches.</summary>
     public CancellationToken Cancellation { get; init; }
@@ -24,7 +30,8 @@ public sealed class InfluenceScorer(CausalLM model, TrackedModules modules, Infl
     /// </summary>
     public PreconditionedQueries PrepareQueries(IReadOnlyList<EncodedExample> queries)
     {
-        if (queries.Count == 0) throw InputError.Argument("no query examples");
+        if (queries.Count == 0)
+            throw InputError.Argument("no query examples");
         bool factorEarly = args.QueryRank > 0 && !args.AggregateQueries;
         var full = modules.Names.ToDictionary(m => m, _ => new List<Tensor>());
         var lowRank = modules.Names.ToDictionary(m => m, _ => new List<(Tensor U, Tensor V)>());
@@ -34,8 +41,14 @@ public sealed class InfluenceScorer(CausalLM model, TrackedModules modules, Infl
         {
             Cancellation.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
-            var bg = BatchGradients.Compute(model, queries.Skip(s).Take(n).ToList(), modules.Names, measurement: args.Measurement,
-                padId: padId, statistics: args.StatisticsDType);
+            var bg = BatchGradients.Compute(
+                model,
+                queries.Skip(s).Take(n).ToList(),
+                modules.Names,
+                measurement: args.Measurement,
+                padId: padId,
+                statistics: args.StatisticsDType
+            );
             foreach (var m in modules.Names)
             {
                 using var moduleScope = NewDisposeScope();
@@ -45,7 +58,8 @@ public sealed class InfluenceScorer(CausalLM model, TrackedModules modules, Infl
                     var (u, v) = RandomizedSvd.Factor(p, args.QueryRank, args.Seed + s);
                     lowRank[m].Add((u.DetachFromDisposeScope(), v.DetachFromDisposeScope()));
                 }
-                else full[m].Add(p.DetachFromDisposeScope());
+                else
+                    full[m].Add(p.DetachFromDisposeScope());
             }
             done += n;
             progress.Report(done);
@@ -57,44 +71,69 @@ public sealed class InfluenceScorer(CausalLM model, TrackedModules modules, Infl
             using var scope = NewDisposeScope();
             if (factorEarly)
             {
-                pq.LowRank[m] = (cat(lowRank[m].Select(x => x.U).ToList(), 0).DetachFromDisposeScope(),
-                    cat(lowRank[m].Select(x => x.V).ToList(), 0).DetachFromDisposeScope());
-                foreach (var (u, v) in lowRank[m]) { u.Dispose(); v.Dispose(); }
+                pq.LowRank[m] = (
+                    cat(lowRank[m].Select(x => x.U).ToList(), 0).DetachFromDisposeScope(),
+                    cat(lowRank[m].Select(x => x.V).ToList(), 0).DetachFromDisposeScope()
+                );
+                foreach (var (u, v) in lowRank[m])
+                {
+                    u.Dispose();
+                    v.Dispose();
+                }
                 continue;
             }
             var all = cat(full[m], 0);
-            foreach (var t in full[m]) t.Dispose();
-            if (args.AggregateQueries) all = all.mean([0L], keepdim: true);
+            foreach (var t in full[m])
+                t.Dispose();
+            if (args.AggregateQueries)
+                all = all.mean([0L], keepdim: true);
             if (args.QueryRank > 0)
             {
                 var (u, v) = RandomizedSvd.Factor(all, args.QueryRank, args.Seed);
                 pq.LowRank[m] = (u.DetachFromDisposeScope(), v.DetachFromDisposeScope());
             }
-            else pq.Full[m] = all.DetachFromDisposeScope();
+            else
+                pq.Full[m] = all.DetachFromDisposeScope();
         }
         return pq;
     }
 
     /// <summary>Pairwise scores [Q, n] of training examples [start, start+n), and per-token scores [Q, n, T] when asked.</summary>
-    public (Tensor Pairwise, Tensor? PerToken) ScoreTraining(PreconditionedQueries pq, IReadOnlyList<EncodedExample> train, int start, int end, int tokenWidth)
+    public (Tensor Pairwise, Tensor? PerToken) ScoreTraining(
+        PreconditionedQueries pq,
+        IReadOnlyList<EncodedExample> train,
+        int start,
+        int end,
+        int tokenWidth
+    )
     {
-        var pairwise = new List<Tensor>(); var perToken = new List<Tensor>();
+        var pairwise = new List<Tensor>();
+        var perToken = new List<Tensor>();
         foreach (var (s, n) in TokenBatches.Plan(train, start, end, args.TokensPerBatch))
         {
             Cancellation.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
-            var bg = BatchGradients.Compute(model, train.Skip(s).Take(n).ToList(), modules.Names, padId: padId,
-                statistics: args.StatisticsDType);
+            var bg = BatchGradients.Compute(
+                model,
+                train.Skip(s).Take(n).ToList(),
+                modules.Names,
+                padId: padId,
+                statistics: args.StatisticsDType
+            );
             long t = bg.Mask.shape[1];
             Tensor pw = zeros(pq.Count, n, dtype: ScalarType.Float32, device: model.Device);
-            Tensor? pt = args.PerToken || pq.IsLowRank ? zeros(pq.Count, n, t, dtype: ScalarType.Float32, device: model.Device) : null;
+            Tensor? pt =
+                args.PerToken || pq.IsLowRank
+                    ? zeros(pq.Count, n, t, dtype: ScalarType.Float32, device: model.Device)
+                    : null;
             foreach (var m in modules.Names)
             {
                 // One module's temporaries at a time (its per-example gradients are [n, out, in]).
                 using var moduleScope = NewDisposeScope();
                 // Products with the float32 query side are float32; bfloat16 statistics only narrow the capture
                 // and the per-example gradients.
-                var a = bg.A[m].to(ScalarType.Float32); var g = bg.G[m].to(ScalarType.Float32);
+                var a = bg.A[m].to(ScalarType.Float32);
+                var g = bg.G[m].to(ScalarType.Float32);
                 if (pq.IsLowRank)
                 {
                     var (u, v) = pq.LowRank[m];
@@ -111,7 +150,9 @@ public sealed class InfluenceScorer(CausalLM model, TrackedModules modules, Infl
                     {
                         // Position t contributes g_tᵀ P(G_q) a_t: one matmul of all positions' inputs with a block
                         // of queries' preconditioned gradients, then a dot with the output gradients.
-                        long bt = n * t, outDim = pg.shape[1], inDim = pg.shape[2];
+                        long bt = n * t,
+                            outDim = pg.shape[1],
+                            inDim = pg.shape[2];
                         // Project whichever side is wider onto the narrower one, so the intermediate is [bt, q, min(in, out)].
                         bool viaInputs = inDim <= outDim;
                         long narrow = Math.Min(inDim, outDim);
@@ -123,22 +164,32 @@ public sealed class InfluenceScorer(CausalLM model, TrackedModules modules, Infl
                             int qn = Math.Min(block, pq.Count - q0);
                             var pgb = pg.narrow(0, q0, qn);
                             // viaInputs: g·PG -> [bt, qn, in]; else a·PGᵀ -> [bt, qn, out].
-                            var mat = viaInputs ? pgb.permute(1, 0, 2).reshape(outDim, qn * inDim) : pgb.permute(2, 0, 1).reshape(inDim, qn * outDim);
+                            var mat = viaInputs
+                                ? pgb.permute(1, 0, 2).reshape(outDim, qn * inDim)
+                                : pgb.permute(2, 0, 1).reshape(inDim, qn * outDim);
                             var projected = matmul(wide, mat).reshape(bt, qn, narrow);
-                            var contrib = (projected * other).sum([-1L]);             // [bt, qn]
+                            var contrib = (projected * other).sum([-1L]); // [bt, qn]
                             pt!.narrow(0, q0, qn).add_(contrib.transpose(0, 1).reshape(qn, n, t));
                         }
                     }
                 }
             }
-            if (pq.IsLowRank) pw = pt!.sum([-1L]);
+            if (pq.IsLowRank)
+                pw = pt!.sum([-1L]);
             pairwise.Add(pw.MoveToOuterDisposeScope());
-            if (args.PerToken) perToken.Add(nn.functional.pad(pt!, [0, tokenWidth - t]).MoveToOuterDisposeScope());
+            if (args.PerToken)
+                perToken.Add(nn.functional.pad(pt!, [0, tokenWidth - t]).MoveToOuterDisposeScope());
         }
         var pwAll = cat(pairwise, 1);
-        foreach (var x in pairwise) x.Dispose();
+        foreach (var x in pairwise)
+            x.Dispose();
         Tensor? ptAll = null;
-        if (args.PerToken) { ptAll = cat(perToken, 1); foreach (var x in perToken) x.Dispose(); }
+        if (args.PerToken)
+        {
+            ptAll = cat(perToken, 1);
+            foreach (var x in perToken)
+                x.Dispose();
+        }
         return (pwAll, ptAll);
     }
 
@@ -150,8 +201,13 @@ public sealed class InfluenceScorer(CausalLM model, TrackedModules modules, Infl
         {
             Cancellation.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
-            var bg = BatchGradients.Compute(model, train.Skip(s).Take(n).ToList(), modules.Names, padId: padId,
-                statistics: args.StatisticsDType);
+            var bg = BatchGradients.Compute(
+                model,
+                train.Skip(s).Take(n).ToList(),
+                modules.Names,
+                padId: padId,
+                statistics: args.StatisticsDType
+            );
             var total = zeros(n, dtype: ScalarType.Float32, device: model.Device);
             foreach (var m in modules.Names)
             {
@@ -162,7 +218,8 @@ public sealed class InfluenceScorer(CausalLM model, TrackedModules modules, Infl
             parts.Add(total.MoveToOuterDisposeScope());
         }
         var all = cat(parts, 0);
-        foreach (var p in parts) p.Dispose();
+        foreach (var p in parts)
+            p.Dispose();
         return all;
     }
 }

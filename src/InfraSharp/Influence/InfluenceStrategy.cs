@@ -7,8 +7,10 @@ public enum LambdaKind
 {
     /// <summary>None: the strategy has no eigenvalue matrix (identity) or derives it (K-FAC).</summary>
     None,
+
     /// <summary>Mean over examples of G_e² elementwise (diagonal Fisher).</summary>
     Diagonal,
+
     /// <summary>Mean over examples of (Q_Gᵀ G_e Q_A)² (EK-FAC's corrected eigenvalues).</summary>
     EigenCorrected,
 }
@@ -31,6 +33,7 @@ public abstract class InfluenceStrategy
 
     /// <summary>Rotates G [N, out, in] into the basis where the eigenvalue matrix is diagonal, and back.</summary>
     protected virtual Tensor ToBasis(Tensor g, ModuleFactors f) => g;
+
     protected virtual Tensor FromBasis(Tensor g, ModuleFactors f) => g;
 
     /// <summary>
@@ -40,7 +43,8 @@ public abstract class InfluenceStrategy
     public Tensor Precondition(Tensor g, ModuleFactors f, double? damping, ScalarType precision = ScalarType.Float32)
     {
         var lambda = EigenvalueMatrix(f);
-        if (lambda is null) return g.to(ScalarType.Float32); // preconditioned gradients are float32 for every strategy
+        if (lambda is null)
+            return g.to(ScalarType.Float32); // preconditioned gradients are float32 for every strategy
         using var scope = NewDisposeScope();
         var l64 = lambda.to(ScalarType.Float64);
         // The heuristic stays a device tensor: no host round trip per batch.
@@ -51,7 +55,10 @@ public abstract class InfluenceStrategy
         return FromBasis(rotated.to(precision), f).to(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 
-    public static readonly IReadOnlyDictionary<string, InfluenceStrategy> Registry = new Dictionary<string, InfluenceStrategy>
+    public static readonly IReadOnlyDictionary<string, InfluenceStrategy> Registry = new Dictionary<
+        string,
+        InfluenceStrategy
+    >
     {
         ["identity"] = new IdentityStrategy(),
         ["diagonal"] = new DiagonalStrategy(),
@@ -60,7 +67,8 @@ public abstract class InfluenceStrategy
     };
 
     public static InfluenceStrategy Get(string name) =>
-        Registry.TryGetValue(name.ToLowerInvariant(), out var s) ? s
+        Registry.TryGetValue(name.ToLowerInvariant(), out var s)
+            ? s
             : throw InputError.Argument($"unknown strategy '{name}' (known: {string.Join(", ", Registry.Keys)})");
 }
 
@@ -70,6 +78,7 @@ public sealed class IdentityStrategy : InfluenceStrategy
     public override string Name => "identity";
     public override bool NeedsCovariance => false;
     public override LambdaKind Lambda => LambdaKind.None;
+
     public override Tensor? EigenvalueMatrix(ModuleFactors f) => null;
 }
 
@@ -79,6 +88,7 @@ public sealed class DiagonalStrategy : InfluenceStrategy
     public override string Name => "diagonal";
     public override bool NeedsCovariance => false;
     public override LambdaKind Lambda => LambdaKind.Diagonal;
+
     public override Tensor? EigenvalueMatrix(ModuleFactors f) => f.Lambda;
 }
 
@@ -104,5 +114,6 @@ public sealed class EkfacStrategy : KfacStrategy
 {
     public override string Name => "ekfac";
     public override LambdaKind Lambda => LambdaKind.EigenCorrected;
+
     public override Tensor? EigenvalueMatrix(ModuleFactors f) => f.Lambda;
 }

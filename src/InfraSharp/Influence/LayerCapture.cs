@@ -14,6 +14,7 @@ public sealed class LayerCapture(IReadOnlyCollection<string> modules) : ILinearO
     public Dictionary<string, Tensor> Outputs { get; } = new();
 
     public bool Tracks(string module) => _modules.Contains(module);
+
     public bool NeedsOutputGradients => true;
 
     public Tensor Observe(string module, Tensor input, Tensor output)

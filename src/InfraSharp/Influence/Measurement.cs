@@ -10,6 +10,9 @@ namespace InfraSharp.Influence;
 /// </summary>
 public enum Measurement
 {
-    [JsonStringEnumMemberName("loss")] Loss,
-    [JsonStringEnumMemberName("mean-logprob")] MeanLogProb,
+    [JsonStringEnumMemberName("loss")]
+    Loss,
+
+    [JsonStringEnumMemberName("mean-logprob")]
+    MeanLogProb,
 }

@@ -22,18 +22,24 @@ public sealed record MemoryPlan
 {
     public required PlanArguments Arguments { get; init; }
     public required IReadOnlyList<StagePlan> Stages { get; init; }
+
     [JsonPropertyName("peak_bytes")]
     public long PeakBytes => Stages.Max(s => s.PeakBytes);
+
     [JsonPropertyName("module_partitions")]
     public required int ModulePartitions { get; init; }
+
     [JsonPropertyName("tokens_per_batch")]
     public required int TokensPerBatch { get; init; }
+
     /// <summary>Tensor bytes of the factor files the factors run writes (safetensors headers excluded).</summary>
     [JsonPropertyName("factors_disk_bytes")]
     public required long FactorsDiskBytes { get; init; }
+
     /// <summary>Tensor bytes of the final score files (pairwise, per-token when asked is not planned here).</summary>
     [JsonPropertyName("scores_disk_bytes")]
     public required long ScoresDiskBytes { get; init; }
+
     [JsonPropertyName("fits")]
     public bool Fits => Arguments.MaxMemoryBytes is not long max || PeakBytes <= max;
 

@@ -26,8 +26,18 @@ public sealed class ModuleFactors : IDisposable
 
     public void Dispose()
     {
-        foreach (var t in new[] { ActivationCovarianceSum, GradientCovarianceSum, ActivationEigenvectors, ActivationEigenvalues,
-                     GradientEigenvectors, GradientEigenvalues, LambdaSum })
+        foreach (
+            var t in new[]
+            {
+                ActivationCovarianceSum,
+                GradientCovarianceSum,
+                ActivationEigenvectors,
+                ActivationEigenvalues,
+                GradientEigenvectors,
+                GradientEigenvalues,
+                LambdaSum,
+            }
+        )
             t?.Dispose();
     }
 }

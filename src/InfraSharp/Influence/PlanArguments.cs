@@ -8,19 +8,25 @@ public sealed record PlanArguments
 {
     public string Modules { get; init; } = "all";
     public string Strategy { get; init; } = "ekfac";
+
     /// <summary>Padded tokens per batch: the most the plan may use (it lowers it to fit a memory bound).</summary>
     public int TokensPerBatch { get; init; } = 4096;
+
     /// <summary>Tokens of the longest sequence: a batch holds at least one; per-example tensors count batch/length.</summary>
     public int SequenceLength { get; init; } = 512;
+
     /// <summary>Training examples the factors are fitted on and scored (for FLOPs and disk; 0: per batch only).</summary>
     public int Examples { get; init; }
     public int Queries { get; init; }
     public int QueryRank { get; init; }
+
     /// <summary>Module groups; null: the fewest that fit <see cref="MaxMemoryBytes"/> (1 without a bound).</summary>
     public int? ModulePartitions { get; init; }
     public int ChunkSize { get; init; } = 256;
+
     [JsonPropertyName("dtype")]
     public ComputeDType DType { get; init; } = ComputeDType.Float32;
+
     [JsonPropertyName("statistics_dtype")]
     public ComputeDType StatisticsDType { get; init; } = ComputeDType.Float32;
     public long? MaxMemoryBytes { get; init; }

@@ -15,7 +15,12 @@ public sealed class PreconditionedQueries : IDisposable
 
     public void Dispose()
     {
-        foreach (var t in Full.Values) t.Dispose();
-        foreach (var (u, v) in LowRank.Values) { u.Dispose(); v.Dispose(); }
+        foreach (var t in Full.Values)
+            t.Dispose();
+        foreach (var (u, v) in LowRank.Values)
+        {
+            u.Dispose();
+            v.Dispose();
+        }
     }
 }

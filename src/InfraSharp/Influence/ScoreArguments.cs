@@ -6,23 +6,29 @@ public sealed record ScoreArguments
     /// <summary>Added to the eigenvalue matrix before inversion; null: 0.1 x its mean per module (heuristic).</summary>
     public double? Damping { get; init; }
     public Measurement Measurement { get; init; } = Measurement.Loss;
+
     /// <summary>Treat the whole query set as one target (the mean of the queries' measurements).</summary>
     public bool AggregateQueries { get; init; }
     public bool PerToken { get; init; }
+
     /// <summary>Keep each preconditioned query gradient as a rank-R factorisation (0: full).</summary>
     public int QueryRank { get; init; }
     public int TokensPerBatch { get; init; } = 4096;
+
     /// <summary>Training examples per resumable chunk.</summary>
     public int ChunkSize { get; init; } = 256;
     public long Seed { get; init; }
+
     /// <summary>
     /// Groups of modules scored one at a time (a pass over the data each): only one group's factors and
     /// preconditioned query gradients are resident; the scores are the same for any count (sums over modules).
     /// </summary>
     public int ModulePartitions { get; init; } = 1;
+
     /// <summary>Dtype the captured activations and gradients are cast to before per-example gradients are formed.</summary>
     [System.Text.Json.Serialization.JsonPropertyName("statistics_dtype")]
     public Models.ComputeDType StatisticsDType { get; init; } = Models.ComputeDType.Float32;
+
     /// <summary>Dtype of the eigenbasis rotations in the preconditioner (float32, or float64 for exactness checks).</summary>
     public TorchSharp.torch.ScalarType Precision { get; init; } = TorchSharp.torch.ScalarType.Float32;
 }

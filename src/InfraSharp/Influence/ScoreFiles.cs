@@ -14,24 +14,43 @@ namespace InfraSharp.Influence;
 /// </summary>
 public static class ScoreFiles
 {
-    public static string ChunkPath(string dir, string kind, int start, int end) => Path.Combine(dir, "chunks", $"{kind}-{start:D9}-{end:D9}.safetensors");
+    public static string ChunkPath(string dir, string kind, int start, int end) =>
+        Path.Combine(dir, "chunks", $"{kind}-{start:D9}-{end:D9}.safetensors");
 
-    public static void WriteExamples(string dir, IReadOnlyList<EncodedExample> queries, IReadOnlyList<EncodedExample> train)
+    public static void WriteExamples(
+        string dir,
+        IReadOnlyList<EncodedExample> queries,
+        IReadOnlyList<EncodedExample> train
+    )
     {
-        JsonArray Rows(IEnumerable<EncodedExample> xs) => new(xs.Select(e => (JsonNode)new JsonObject
-        {
-            ["id"] = e.Id, ["length"] = e.Length, ["attributes"] = e.Attributes.DeepClone(),
-        }).ToArray());
+        JsonArray Rows(IEnumerable<EncodedExample> xs) =>
+            new(
+                xs.Select(e =>
+                        (JsonNode)
+                            new JsonObject
+                            {
+                                ["id"] = e.Id,
+                                ["length"] = e.Length,
+                                ["attributes"] = e.Attributes.DeepClone(),
+                            }
+                    )
+                    .ToArray()
+            );
         var o = new JsonObject { ["queries"] = Rows(queries), ["train"] = Rows(train) };
         AtomicFile.WriteAllText(Path.Combine(dir, "examples.json"), o.ToJsonString(JsonlFile.Options));
     }
 
-    public static (List<(string Id, JsonObject Attributes)> Queries, List<(string Id, JsonObject Attributes)> Train) ReadExamples(string dir)
+    public static (
+        List<(string Id, JsonObject Attributes)> Queries,
+        List<(string Id, JsonObject Attributes)> Train
+    ) ReadExamples(string dir)
     {
         string p = Path.Combine(dir, "examples.json");
-        if (!File.Exists(p)) throw InputError.MissingFile($"{dir}: no examples.json (not a score folder)", p);
+        if (!File.Exists(p))
+            throw InputError.MissingFile($"{dir}: no examples.json (not a score folder)", p);
         var o = JsonNode.Parse(File.ReadAllText(p))!.AsObject();
-        List<(string, JsonObject)> Read(string k) => o[k]!.AsArray().Select(x => (x!["id"]!.GetValue<string>(), x["attributes"]!.AsObject())).ToList();
+        List<(string, JsonObject)> Read(string k) =>
+            o[k]!.AsArray().Select(x => (x!["id"]!.GetValue<string>(), x["attributes"]!.AsObject())).ToList();
         return (Read("queries"), Read("train"));
     }
 
@@ -44,13 +63,20 @@ public static class ScoreFiles
     /// sums over modules, computed one group at a time so that only its factors and query gradients are resident)
     /// each group writes its share of a chunk, and the last group adds the shares into the chunk file.
     /// </summary>
-    public static void RunChunks(string dir, string kind, IReadOnlyList<(int Start, int End)> chunks,
-        Func<int, int, IEnumerable<KeyValuePair<string, Tensor>>> compute, Partition? group = null,
-        CancellationToken cancel = default)
+    public static void RunChunks(
+        string dir,
+        string kind,
+        IReadOnlyList<(int Start, int End)> chunks,
+        Func<int, int, IEnumerable<KeyValuePair<string, Tensor>>> compute,
+        Partition? group = null,
+        CancellationToken cancel = default
+    )
     {
-        if (chunks.Count == 0) return;
+        if (chunks.Count == 0)
+            return;
         group ??= Partition.Whole;
-        int start = chunks[0].Start, end = chunks[^1].End;
+        int start = chunks[0].Start,
+            end = chunks[^1].End;
         var progress = new ProgressLog($"{kind} scores{(group.IsWhole ? "" : $" modules {group}")}", end - start);
         foreach (var (s, e) in chunks)
         {
@@ -61,17 +87,23 @@ public static class ScoreFiles
             {
                 using var scope = NewDisposeScope();
                 var result = compute(s, e).ToList();
-                if (group.IsWhole) SafeTensorsFile.Write(path, result);
-                else if (group.Index < group.Count - 1) SafeTensorsFile.Write(mine, result);
+                if (group.IsWhole)
+                    SafeTensorsFile.Write(path, result);
+                else if (group.Index < group.Count - 1)
+                    SafeTensorsFile.Write(mine, result);
                 else
                 {
-                    var others = Enumerable.Range(0, group.Count - 1).Select(g => GroupChunkPath(dir, kind, s, e, new Partition(g, group.Count))).ToList();
+                    var others = Enumerable
+                        .Range(0, group.Count - 1)
+                        .Select(g => GroupChunkPath(dir, kind, s, e, new Partition(g, group.Count)))
+                        .ToList();
                     var sums = result.ToDictionary(kv => kv.Key, kv => kv.Value);
                     foreach (var other in others)
-                        foreach (var (name, t) in SafeTensorsFile.ReadAll(other))
-                            sums[name] = sums[name] + t;
+                    foreach (var (name, t) in SafeTensorsFile.ReadAll(other))
+                        sums[name] = sums[name] + t;
                     SafeTensorsFile.Write(path, sums);
-                    foreach (var other in others) File.Delete(other);
+                    foreach (var other in others)
+                        File.Delete(other);
                 }
             }
             progress.Report(e - start);
@@ -86,35 +118,50 @@ public static class ScoreFiles
     {
         string cdir = Path.Combine(dir, "chunks");
         var chunks = (Directory.Exists(cdir) ? Directory.GetFiles(cdir, kind + "-*.safetensors") : [])
-            .Select(f => { var p = Path.GetFileNameWithoutExtension(f).Split('-'); return (Start: int.Parse(p[1]), End: int.Parse(p[2]), File: f); })
-            .OrderBy(c => c.Start).ToList();
+            .Select(f =>
+            {
+                var p = Path.GetFileNameWithoutExtension(f).Split('-');
+                return (Start: int.Parse(p[1]), End: int.Parse(p[2]), File: f);
+            })
+            .OrderBy(c => c.Start)
+            .ToList();
         int covered = 0;
         foreach (var c in chunks)
         {
             if (c.Start != covered)
             {
-                string msg = $"{dir}: {kind} scores for training examples [{covered}, {c.Start}) are missing; run the partitions that cover them";
-                if (throwIfIncomplete) throw InputError.Data(msg);
+                string msg =
+                    $"{dir}: {kind} scores for training examples [{covered}, {c.Start}) are missing; run the partitions that cover them";
+                if (throwIfIncomplete)
+                    throw InputError.Data(msg);
                 return false;
             }
             covered = c.End;
         }
         if (covered != trainCount)
         {
-            string msg = $"{dir}: {kind} scores cover {covered} of {trainCount} training examples; run the missing partitions";
-            if (throwIfIncomplete) throw InputError.Data(msg);
+            string msg =
+                $"{dir}: {kind} scores cover {covered} of {trainCount} training examples; run the missing partitions";
+            if (throwIfIncomplete)
+                throw InputError.Data(msg);
             return false;
         }
         var files = chunks.Select(c => SafeTensorsFile.Open(c.File)).ToList();
         if (kind == "self")
         {
-            SafeTensorsFile.Write(Path.Combine(dir, "self.safetensors"), [KeyValuePair.Create("scores", cat(files.Select(f => f.Read("scores")).ToList(), 0))]);
+            SafeTensorsFile.Write(
+                Path.Combine(dir, "self.safetensors"),
+                [KeyValuePair.Create("scores", cat(files.Select(f => f.Read("scores")).ToList(), 0))]
+            );
             return true;
         }
         var pairwise = cat(files.Select(f => f.Read("scores")).ToList(), 1);
         SafeTensorsFile.Write(Path.Combine(dir, "pairwise.safetensors"), [KeyValuePair.Create("scores", pairwise)]);
         if (files[0].Entries.ContainsKey("per_token"))
-            SafeTensorsFile.Write(Path.Combine(dir, "per_token.safetensors"), [KeyValuePair.Create("scores", cat(files.Select(f => f.Read("per_token")).ToList(), 1))]);
+            SafeTensorsFile.Write(
+                Path.Combine(dir, "per_token.safetensors"),
+                [KeyValuePair.Create("scores", cat(files.Select(f => f.Read("per_token")).ToList(), 1))]
+            );
         WriteLongTable(dir, pairwise);
         return true;
     }
@@ -123,8 +170,10 @@ public static class ScoreFiles
     public static void WriteLongTable(string dir, Tensor pairwise)
     {
         var (queries, train) = ReadExamples(dir);
-        int q = (int)pairwise.shape[0], n = (int)pairwise.shape[1];
-        if (n != train.Count) throw InputError.Data($"{dir}: scores have {n} columns, examples.json lists {train.Count} training rows");
+        int q = (int)pairwise.shape[0],
+            n = (int)pairwise.shape[1];
+        if (n != train.Count)
+            throw InputError.Data($"{dir}: scores have {n} columns, examples.json lists {train.Count} training rows");
         var scores = pairwise.to(ScalarType.Float64).contiguous().data<double>().ToArray();
         var qIds = q == queries.Count ? queries : [("aggregate", new JsonObject())];
         var table = new ParquetTable();
@@ -132,14 +181,27 @@ public static class ScoreFiles
         table.Add("train_id", Enumerable.Range(0, q * n).Select(i => (string?)train[i % n].Id).ToArray());
         table.Add("score", scores);
         foreach (var key in qIds.SelectMany(x => x.Attributes.Select(kv => kv.Key)).Distinct().Where(k => !IsBulky(k)))
-            table.Add("query_" + key, Enumerable.Range(0, q * n).Select(i => Str(qIds[i / n].Attributes[key])).ToArray());
+            table.Add(
+                "query_" + key,
+                Enumerable.Range(0, q * n).Select(i => Str(qIds[i / n].Attributes[key])).ToArray()
+            );
         foreach (var key in train.SelectMany(x => x.Attributes.Select(kv => kv.Key)).Distinct().Where(k => !IsBulky(k)))
-            table.Add("train_" + key, Enumerable.Range(0, q * n).Select(i => Str(train[i % n].Attributes[key])).ToArray());
+            table.Add(
+                "train_" + key,
+                Enumerable.Range(0, q * n).Select(i => Str(train[i % n].Attributes[key])).ToArray()
+            );
         table.Write(Path.Combine(dir, "pairwise.parquet"));
     }
 
     private static bool IsBulky(string key) => key is "id" or "test" or "canonical_solution" or "entry_point";
-    private static string? Str(JsonNode? n) => n switch { null => null, JsonValue v when v.TryGetValue<string>(out var s) => s, _ => n.ToJsonString() };
+
+    private static string? Str(JsonNode? n) =>
+        n switch
+        {
+            null => null,
+            JsonValue v when v.TryGetValue<string>(out var s) => s,
+            _ => n.ToJsonString(),
+        };
 
     /// <summary>Assembles the chunks of every kind present; refuses (naming the missing range) while any is missing.</summary>
     public static string MergeAll(string dir)
@@ -147,8 +209,10 @@ public static class ScoreFiles
         int n = ReadExamples(dir).Train.Count;
         string chunks = Path.Combine(dir, "chunks");
         var kinds = new[] { "pairwise", "self" }
-            .Where(k => Directory.Exists(chunks) && Directory.GetFiles(chunks, k + "-*").Length > 0).ToList();
-        foreach (var kind in kinds) Assemble(dir, kind, n, throwIfIncomplete: true);
+            .Where(k => Directory.Exists(chunks) && Directory.GetFiles(chunks, k + "-*").Length > 0)
+            .ToList();
+        foreach (var kind in kinds)
+            Assemble(dir, kind, n, throwIfIncomplete: true);
         return kinds.Count == 0 ? $"{dir}: nothing to merge" : $"assembled {string.Join(", ", kinds)} scores in {dir}";
     }
 }

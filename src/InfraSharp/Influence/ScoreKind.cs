@@ -5,6 +5,9 @@ namespace InfraSharp.Influence;
 /// <summary>Which scores a run computes: queries x training examples, or each training example's self-influence.</summary>
 public enum ScoreKind
 {
-    [JsonStringEnumMemberName("pairwise")] Pairwise,
-    [JsonStringEnumMemberName("self")] Self,
+    [JsonStringEnumMemberName("pairwise")]
+    Pairwise,
+
+    [JsonStringEnumMemberName("self")]
+    Self,
 }

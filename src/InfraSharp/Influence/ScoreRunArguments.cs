@@ -8,24 +8,31 @@ public sealed record ScoreRunArguments
 {
     public ScoreKind Kind { get; init; } = ScoreKind.Pairwise;
     public required string Model { get; init; }
+
     /// <summary>Factor folder; not needed for the identity strategy.</summary>
     public string? Factors { get; init; }
     public required string Train { get; init; }
+
     /// <summary>Query rows (pairwise scores only).</summary>
     public string? Queries { get; init; }
+
     /// <summary>Override of the factors' strategy (one whose factors are present).</summary>
     public string? Strategy { get; init; }
     public ScoreArguments Score { get; init; } = new();
+
     /// <summary>The model's compute dtype (weights cast once at load; a bf16 checkpoint is not widened for bfloat16).</summary>
     [System.Text.Json.Serialization.JsonPropertyName("dtype")]
     public Models.ComputeDType DType { get; init; } = Models.ComputeDType.Float32;
+
     /// <summary>A memory bound in bytes that sets the tokens per batch.</summary>
     public long? MaxMemoryBytes { get; init; }
 
-    public ScoreRunArguments Normalized() => this with
-    {
-        Model = Path.GetFullPath(Model), Train = Path.GetFullPath(Train),
-        Factors = Factors is null ? null : Path.GetFullPath(Factors),
-        Queries = Queries is null ? null : Path.GetFullPath(Queries),
-    };
+    public ScoreRunArguments Normalized() =>
+        this with
+        {
+            Model = Path.GetFullPath(Model),
+            Train = Path.GetFullPath(Train),
+            Factors = Factors is null ? null : Path.GetFullPath(Factors),
+            Queries = Queries is null ? null : Path.GetFullPath(Queries),
+        };
 }

@@ -35,14 +35,19 @@ public sealed record TrackedModules(string Selector, IReadOnlyList<string> Names
     /// </summary>
     public IReadOnlyList<(Partition Group, TrackedModules Modules)> Groups(int k)
     {
-        if (k < 1) throw InputError.Argument($"--module-partitions must be at least 1 (got {k})");
-        if (k > Names.Count) throw InputError.Argument($"--module-partitions {k}: only {Names.Count} modules to share");
-        return Enumerable.Range(0, k).Select(g =>
-        {
-            var group = new Partition(g, k);
-            var (m0, m1) = group.Range(Names.Count);
-            return (group, this with { Names = Names.Skip(m0).Take(m1 - m0).ToList() });
-        }).ToList();
+        if (k < 1)
+            throw InputError.Argument($"--module-partitions must be at least 1 (got {k})");
+        if (k > Names.Count)
+            throw InputError.Argument($"--module-partitions {k}: only {Names.Count} modules to share");
+        return Enumerable
+            .Range(0, k)
+            .Select(g =>
+            {
+                var group = new Partition(g, k);
+                var (m0, m1) = group.Range(Names.Count);
+                return (group, this with { Names = Names.Skip(m0).Take(m1 - m0).ToList() });
+            })
+            .ToList();
     }
 
     /// <summary>The short name inside a layer (<c>mlp.up_proj</c>) of a full module name.</summary>

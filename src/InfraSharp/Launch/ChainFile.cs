@@ -12,7 +12,9 @@ public static class ChainFile
     {
         var o = new JsonObject
         {
-            ["steps"] = new JsonArray(stages.Select(s => (JsonNode)new JsonObject { ["name"] = s.Name, ["tasks"] = s.Tasks }).ToArray()),
+            ["steps"] = new JsonArray(
+                stages.Select(s => (JsonNode)new JsonObject { ["name"] = s.Name, ["tasks"] = s.Tasks }).ToArray()
+            ),
         };
         AtomicFile.WriteAllText(PathIn(outDir), o.ToJsonString(new() { WriteIndented = true }) + "\n");
     }
@@ -20,7 +22,8 @@ public static class ChainFile
     public static List<(string Name, int Tasks)> Read(string outDir)
     {
         string path = PathIn(outDir);
-        if (!File.Exists(path)) throw InputError.MissingFile($"{outDir}: no launch/chain.json (not a launched folder)", path);
+        if (!File.Exists(path))
+            throw InputError.MissingFile($"{outDir}: no launch/chain.json (not a launched folder)", path);
         var o = JsonFile.ReadObject(path);
         return o["steps"]?.AsArray().Select(s => (s!["name"]!.ToString(), s["tasks"]!.GetValue<int>())).ToList()
             ?? throw InputError.Data($"{path}: missing field 'steps'");

@@ -42,15 +42,19 @@ public static class KubernetesManifests
         var r = a.Resources;
         // Kubernetes gives the pod its index but not the count: auto/N.
         var args = stage.Arguments.Select(x => x == "auto" ? $"auto/{stage.Tasks}" : x);
-        string script = $"status={SlurmScripts.Quote(TaskStatusFiles.Folder(a.Out, stage.Name))}; i=$JOB_COMPLETION_INDEX\n"
+        string script =
+            $"status={SlurmScripts.Quote(TaskStatusFiles.Folder(a.Out, stage.Name))}; i=$JOB_COMPLETION_INDEX\n"
             + TaskStatusFiles.Wrapper($"{a.InfraCommand} {string.Join(' ', args.Select(SlurmScripts.Quote))}");
         var limits = new Dictionary<string, object> { ["memory"] = Memory(r.Memory) };
-        if (r.Gpus > 0) limits["nvidia.com/gpu"] = r.Gpus;
+        if (r.Gpus > 0)
+            limits["nvidia.com/gpu"] = r.Gpus;
         var metadata = new Dictionary<string, object>
         {
-            ["name"] = JobName(stage.Name), ["labels"] = new Dictionary<string, object> { ["app"] = "infrasharp", ["step"] = stage.Name },
+            ["name"] = JobName(stage.Name),
+            ["labels"] = new Dictionary<string, object> { ["app"] = "infrasharp", ["step"] = stage.Name },
         };
-        if (k.Namespace is not null) metadata["namespace"] = k.Namespace;
+        if (k.Namespace is not null)
+            metadata["namespace"] = k.Namespace;
         return new Dictionary<string, object>
         {
             ["apiVersion"] = "batch/v1",
@@ -64,7 +68,10 @@ public static class KubernetesManifests
                 ["backoffLimitPerIndex"] = k.BackoffLimitPerIndex,
                 ["template"] = new Dictionary<string, object>
                 {
-                    ["metadata"] = new Dictionary<string, object> { ["labels"] = new Dictionary<string, object> { ["app"] = "infrasharp", ["step"] = stage.Name } },
+                    ["metadata"] = new Dictionary<string, object>
+                    {
+                        ["labels"] = new Dictionary<string, object> { ["app"] = "infrasharp", ["step"] = stage.Name },
+                    },
                     ["spec"] = new Dictionary<string, object>
                     {
                         ["restartPolicy"] = "Never",
@@ -80,14 +87,16 @@ public static class KubernetesManifests
                                 {
                                     new Dictionary<string, object>
                                     {
-                                        ["name"] = "OMP_NUM_THREADS", ["value"] = r.Cpus.ToString(CultureInfo.InvariantCulture),
+                                        ["name"] = "OMP_NUM_THREADS",
+                                        ["value"] = r.Cpus.ToString(CultureInfo.InvariantCulture),
                                     },
                                 },
                                 ["resources"] = new Dictionary<string, object>
                                 {
                                     ["requests"] = new Dictionary<string, object>
                                     {
-                                        ["cpu"] = r.Cpus.ToString(CultureInfo.InvariantCulture), ["memory"] = Memory(r.Memory),
+                                        ["cpu"] = r.Cpus.ToString(CultureInfo.InvariantCulture),
+                                        ["memory"] = Memory(r.Memory),
                                     },
                                     ["limits"] = limits,
                                 },
@@ -112,12 +121,15 @@ public static class KubernetesManifests
     }
 
     /// <summary>Slurm's 16G as Kubernetes' 16Gi (a bare number or an Ki/Mi/Gi quantity is kept).</summary>
-    public static string Memory(string m) => m.Length > 1 && "KMGT".Contains(m[^1]) && char.IsDigit(m[^2]) ? m + "i" : m;
+    public static string Memory(string m) =>
+        m.Length > 1 && "KMGT".Contains(m[^1]) && char.IsDigit(m[^2]) ? m + "i" : m;
 
     private static string Driver(KubernetesOptions k, IReadOnlyList<ChainStage> stages, IReadOnlyList<string> files)
     {
         string ns = k.Namespace is null ? "" : $" -n {SlurmScripts.Quote(k.Namespace)}";
-        var sb = new StringBuilder("#!/usr/bin/env bash\n# Applies the chain's Indexed Jobs in order; each starts when the one before has completed.\nset -euo pipefail\n");
+        var sb = new StringBuilder(
+            "#!/usr/bin/env bash\n# Applies the chain's Indexed Jobs in order; each starts when the one before has completed.\nset -euo pipefail\n"
+        );
         sb.Append("cd \"$(dirname \"$0\")\"\n");
         for (int i = 0; i < stages.Count; i++)
         {
@@ -126,8 +138,12 @@ public static class KubernetesManifests
             // kubectl wait for completion, while watching for the Failed condition: a failed step stops the chain.
             sb.Append($"kubectl{ns} wait --for=condition=complete --timeout=-1s job/{job} & w=$!\n");
             sb.Append($"while kill -0 $w 2>/dev/null; do\n");
-            sb.Append($"  if kubectl{ns} get job/{job} -o jsonpath='{{.status.conditions[?(@.type==\"Failed\")].status}}' | grep -q True; then\n");
-            sb.Append($"    kill $w; echo \"{job} failed; see infra launch status\" >&2; exit 1\n  fi\n  sleep 10\ndone\nwait $w\n");
+            sb.Append(
+                $"  if kubectl{ns} get job/{job} -o jsonpath='{{.status.conditions[?(@.type==\"Failed\")].status}}' | grep -q True; then\n"
+            );
+            sb.Append(
+                $"    kill $w; echo \"{job} failed; see infra launch status\" >&2; exit 1\n  fi\n  sleep 10\ndone\nwait $w\n"
+            );
         }
         return sb.ToString();
     }

@@ -4,11 +4,14 @@ namespace InfraSharp.Launch;
 public sealed record KubernetesOptions
 {
     public required string Image { get; init; }
+
     /// <summary>PersistentVolumeClaim mounted in every pod (ReadWriteMany: all tasks write the same folder).</summary>
     public required string Claim { get; init; }
+
     /// <summary>Where the claim is mounted; the model, data and output paths are given as the pods see them.</summary>
     public string MountPath { get; init; } = "/shared";
     public string? Namespace { get; init; }
+
     /// <summary>Retries of one index before it counts as failed (the others go on).</summary>
     public int BackoffLimitPerIndex { get; init; } = 2;
 }

@@ -15,17 +15,22 @@ public sealed record LaunchArguments
     public int DataPartitions { get; init; } = 1;
     public string Device { get; init; } = "cpu";
     public LaunchResources Resources { get; init; } = new();
+
     /// <summary>How a node runs <c>infra</c> (default: the same executable that writes the job files).</summary>
     public required string InfraCommand { get; init; }
 
     public void Validate()
     {
-        if (DataPartitions < 1) throw InputError.Argument($"--data-partitions must be at least 1 (got {DataPartitions})");
+        if (DataPartitions < 1)
+            throw InputError.Argument($"--data-partitions must be at least 1 (got {DataPartitions})");
         if (Factors.Fit.ModulePartitions < 1)
             throw InputError.Argument($"--module-partitions must be at least 1 (got {Factors.Fit.ModulePartitions})");
-        if (!File.Exists(Factors.Data)) throw InputError.MissingFile($"--data {Factors.Data}: no such file", Factors.Data);
-        if (!Directory.Exists(Factors.Model)) throw InputError.MissingFile($"--model {Factors.Model}: no such folder", Factors.Model);
-        if (Scores?.Queries is string q && !File.Exists(q)) throw InputError.MissingFile($"--queries {q}: no such file", q);
+        if (!File.Exists(Factors.Data))
+            throw InputError.MissingFile($"--data {Factors.Data}: no such file", Factors.Data);
+        if (!Directory.Exists(Factors.Model))
+            throw InputError.MissingFile($"--model {Factors.Model}: no such folder", Factors.Model);
+        if (Scores?.Queries is string q && !File.Exists(q))
+            throw InputError.MissingFile($"--queries {q}: no such file", q);
         CheckOutput();
     }
 
@@ -34,6 +39,9 @@ public sealed record LaunchArguments
     /// given, so this holds for a pod's paths too).
     /// </summary>
     public void CheckOutput() =>
-        Storage.OutputGuard.Folder(Out, "--out",
-            Storage.RunInput.Of(("--model", Factors.Model), ("--data", Factors.Data), ("--queries", Scores?.Queries)));
+        Storage.OutputGuard.Folder(
+            Out,
+            "--out",
+            Storage.RunInput.Of(("--model", Factors.Model), ("--data", Factors.Data), ("--queries", Scores?.Queries))
+        );
 }

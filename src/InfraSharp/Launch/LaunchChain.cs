@@ -16,23 +16,48 @@ public static class LaunchChain
     {
         var fit = a.Factors.Fit;
         var strategy = InfluenceStrategy.Get(fit.Strategy);
-        string factors = Path.Combine(a.Out, "factors"), scores = Path.Combine(a.Out, "scores");
+        string factors = Path.Combine(a.Out, "factors"),
+            scores = Path.Combine(a.Out, "scores");
         var factorArgs = new List<string>
         {
-            "factors", "--model", a.Factors.Model, "--device", a.Device, "--dtype", Name(a.Factors.DType),
-            "--data", a.Factors.Data, "--out", factors, "--strategy", fit.Strategy, "--fisher", Name(fit.Fisher),
-            "--modules", fit.Modules, "--seed", I(fit.Seed), "--max-examples", I(fit.MaxExamples),
-            "--module-partitions", I(fit.ModulePartitions), "--statistics-dtype", Name(fit.StatisticsDType),
+            "factors",
+            "--model",
+            a.Factors.Model,
+            "--device",
+            a.Device,
+            "--dtype",
+            Name(a.Factors.DType),
+            "--data",
+            a.Factors.Data,
+            "--out",
+            factors,
+            "--strategy",
+            fit.Strategy,
+            "--fisher",
+            Name(fit.Fisher),
+            "--modules",
+            fit.Modules,
+            "--seed",
+            I(fit.Seed),
+            "--max-examples",
+            I(fit.MaxExamples),
+            "--module-partitions",
+            I(fit.ModulePartitions),
+            "--statistics-dtype",
+            Name(fit.StatisticsDType),
         };
-        if (a.Factors.MaxMemoryBytes is long fm) factorArgs.AddRange(["--max-memory", I(fm)]);
-        else factorArgs.AddRange(["--tokens-per-batch", I(fit.TokensPerBatch)]);
+        if (a.Factors.MaxMemoryBytes is long fm)
+            factorArgs.AddRange(["--max-memory", I(fm)]);
+        else
+            factorArgs.AddRange(["--tokens-per-batch", I(fit.TokensPerBatch)]);
         // Data stages take their share of the batches, the eigen stage its module group, from the scheduler.
         List<string> Factor(string stage) =>
             [.. factorArgs, "--stage", stage, stage == "eigen" ? "--module-partition" : "--partition", "auto"];
         var merge = new List<string> { "merge", "--factors", factors };
 
         var stages = new List<ChainStage>();
-        int n = a.DataPartitions, k = fit.ModulePartitions;
+        int n = a.DataPartitions,
+            k = fit.ModulePartitions;
         if (strategy.NeedsCovariance)
         {
             stages.Add(new("covariance", n, Factor("covariance")));
@@ -49,21 +74,51 @@ public static class LaunchChain
             var sc = s.Score;
             var scoreArgs = new List<string>
             {
-                "scores", s.Kind == ScoreKind.Self ? "self" : "pairwise", "--model", s.Model, "--device", a.Device,
-                "--dtype", Name(s.DType), "--train", s.Train, "--out", scores, "--chunk-size", I(sc.ChunkSize),
-                "--module-partitions", I(sc.ModulePartitions), "--statistics-dtype", Name(sc.StatisticsDType),
-                "--partition", "auto",
+                "scores",
+                s.Kind == ScoreKind.Self ? "self" : "pairwise",
+                "--model",
+                s.Model,
+                "--device",
+                a.Device,
+                "--dtype",
+                Name(s.DType),
+                "--train",
+                s.Train,
+                "--out",
+                scores,
+                "--chunk-size",
+                I(sc.ChunkSize),
+                "--module-partitions",
+                I(sc.ModulePartitions),
+                "--statistics-dtype",
+                Name(sc.StatisticsDType),
+                "--partition",
+                "auto",
             };
-            if (strategy.NeedsAnyFactor) scoreArgs.AddRange(["--factors", factors]);
-            else scoreArgs.AddRange(["--strategy", strategy.Name]);
-            if (sc.Damping is double d) scoreArgs.AddRange(["--damping", d.ToString("R", CultureInfo.InvariantCulture)]);
-            if (s.MaxMemoryBytes is long sm) scoreArgs.AddRange(["--max-memory", I(sm)]);
-            else scoreArgs.AddRange(["--tokens-per-batch", I(sc.TokensPerBatch)]);
+            if (strategy.NeedsAnyFactor)
+                scoreArgs.AddRange(["--factors", factors]);
+            else
+                scoreArgs.AddRange(["--strategy", strategy.Name]);
+            if (sc.Damping is double d)
+                scoreArgs.AddRange(["--damping", d.ToString("R", CultureInfo.InvariantCulture)]);
+            if (s.MaxMemoryBytes is long sm)
+                scoreArgs.AddRange(["--max-memory", I(sm)]);
+            else
+                scoreArgs.AddRange(["--tokens-per-batch", I(sc.TokensPerBatch)]);
             if (s.Kind == ScoreKind.Pairwise)
             {
-                scoreArgs.AddRange(["--queries", s.Queries!, "--query-rank", I(sc.QueryRank), "--measurement", Name(sc.Measurement)]);
-                if (sc.PerToken) scoreArgs.Add("--per-token");
-                if (sc.AggregateQueries) scoreArgs.Add("--aggregate-queries");
+                scoreArgs.AddRange([
+                    "--queries",
+                    s.Queries!,
+                    "--query-rank",
+                    I(sc.QueryRank),
+                    "--measurement",
+                    Name(sc.Measurement),
+                ]);
+                if (sc.PerToken)
+                    scoreArgs.Add("--per-token");
+                if (sc.AggregateQueries)
+                    scoreArgs.Add("--aggregate-queries");
             }
             stages.Add(new("scores", n, scoreArgs));
             stages.Add(new("merge-scores", 1, ["merge", "--scores", scores]));
@@ -74,7 +129,13 @@ public static class LaunchChain
     private static string I(long v) => v.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>An enum as the CLI and the manifests spell it.</summary>
-    private static string Name<T>(T v) where T : struct, Enum =>
-        typeof(T).GetField(v.ToString())!.GetCustomAttributes(typeof(System.Text.Json.Serialization.JsonStringEnumMemberNameAttribute), false)
-            .Cast<System.Text.Json.Serialization.JsonStringEnumMemberNameAttribute>().FirstOrDefault()?.Name ?? v.ToString().ToLowerInvariant();
+    private static string Name<T>(T v)
+        where T : struct, Enum =>
+        typeof(T)
+            .GetField(v.ToString())!
+            .GetCustomAttributes(typeof(System.Text.Json.Serialization.JsonStringEnumMemberNameAttribute), false)
+            .Cast<System.Text.Json.Serialization.JsonStringEnumMemberNameAttribute>()
+            .FirstOrDefault()
+            ?.Name
+        ?? v.ToString().ToLowerInvariant();
 }

@@ -8,10 +8,16 @@ namespace InfraSharp.Launch;
 /// </summary>
 public sealed record LaunchStatus(IReadOnlyList<LaunchStatus.Step> Steps)
 {
-    public sealed record Step(string Name, int Tasks, IReadOnlyList<int> Done, IReadOnlyList<int> Running,
-        IReadOnlyList<(int Task, string Error)> Failed)
+    public sealed record Step(
+        string Name,
+        int Tasks,
+        IReadOnlyList<int> Done,
+        IReadOnlyList<int> Running,
+        IReadOnlyList<(int Task, string Error)> Failed
+    )
     {
-        public IEnumerable<int> Missing => Enumerable.Range(0, Tasks).Except(Done).Except(Running).Except(Failed.Select(f => f.Task));
+        public IEnumerable<int> Missing =>
+            Enumerable.Range(0, Tasks).Except(Done).Except(Running).Except(Failed.Select(f => f.Task));
     }
 
     public static readonly TimeSpan HeartbeatAge = TimeSpan.FromMinutes(1);
@@ -20,7 +26,10 @@ public sealed record LaunchStatus(IReadOnlyList<LaunchStatus.Step> Steps)
     public bool AnyFailed => Steps.Any(s => s.Failed.Count > 0);
 
     /// <summary>0 when the chain is complete, 1 when a task failed, 3 while work remains.</summary>
-    public int ExitCode => Complete ? 0 : AnyFailed ? 1 : 3;
+    public int ExitCode =>
+        Complete ? 0
+        : AnyFailed ? 1
+        : 3;
 
     public static LaunchStatus Read(string outDir)
     {
@@ -28,13 +37,20 @@ public sealed record LaunchStatus(IReadOnlyList<LaunchStatus.Step> Steps)
         foreach (var (name, tasks) in ChainFile.Read(outDir))
         {
             string dir = TaskStatusFiles.Folder(outDir, name);
-            var done = new List<int>(); var running = new List<int>(); var failed = new List<(int, string)>();
+            var done = new List<int>();
+            var running = new List<int>();
+            var failed = new List<(int, string)>();
             for (int i = 0; i < tasks; i++)
             {
                 string f = Path.Combine(dir, $"{i}");
-                if (File.Exists(f + ".done")) done.Add(i);
-                else if (File.Exists(f + ".failed")) failed.Add((i, File.ReadAllText(f + ".failed").Trim()));
-                else if (File.Exists(f + ".running") && DateTime.UtcNow - File.GetLastWriteTimeUtc(f + ".running") < HeartbeatAge)
+                if (File.Exists(f + ".done"))
+                    done.Add(i);
+                else if (File.Exists(f + ".failed"))
+                    failed.Add((i, File.ReadAllText(f + ".failed").Trim()));
+                else if (
+                    File.Exists(f + ".running")
+                    && DateTime.UtcNow - File.GetLastWriteTimeUtc(f + ".running") < HeartbeatAge
+                )
                     running.Add(i);
             }
             steps.Add(new Step(name, tasks, done, running, failed));
@@ -47,14 +63,24 @@ public sealed record LaunchStatus(IReadOnlyList<LaunchStatus.Step> Steps)
         var sb = new StringBuilder();
         foreach (var s in Steps)
         {
-            string state = s.Done.Count == s.Tasks ? "done" : s.Failed.Count > 0 ? "FAILED" : s.Running.Count > 0 ? "running" : "waiting";
-            sb.Append($"{s.Name,-18} {state,-8} done {s.Done.Count}/{s.Tasks}");
-            if (s.Running.Count > 0) sb.Append($", running {string.Join(",", s.Running)}");
-            if (s.Missing.Any() && s.Done.Count > 0) sb.Append($", missing {string.Join(",", s.Missing)}");
+            string state =
+                s.Done.Count == s.Tasks ? "done"
+                : s.Failed.Count > 0 ? "FAILED"
+                : s.Running.Count > 0 ? "running"
+                : "waiting";
+            sb.Append($"{s.Name, -18} {state, -8} done {s.Done.Count}/{s.Tasks}");
+            if (s.Running.Count > 0)
+                sb.Append($", running {string.Join(",", s.Running)}");
+            if (s.Missing.Any() && s.Done.Count > 0)
+                sb.Append($", missing {string.Join(",", s.Missing)}");
             sb.Append('\n');
-            foreach (var (task, error) in s.Failed) sb.Append($"  task {task}: {error}\n");
+            foreach (var (task, error) in s.Failed)
+                sb.Append($"  task {task}: {error}\n");
         }
-        string verdict = Complete ? "complete" : AnyFailed ? "a task failed" : "work remains";
+        string verdict =
+            Complete ? "complete"
+            : AnyFailed ? "a task failed"
+            : "work remains";
         return sb.Append(verdict).ToString();
     }
 }

@@ -39,7 +39,8 @@ public static class SlurmScripts
     private static void MakeExecutable(string path)
     {
         // Slurm runs on Unix; elsewhere the scripts are only written (to copy to a cluster).
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
     }
 
     /// <summary>Runs <c>submit.sh</c> (sbatch must be on PATH); returns its lines: script and job id.</summary>
@@ -59,7 +60,9 @@ public static class SlurmScripts
     private static string Submit(IReadOnlyList<string> scripts)
     {
         var sb = new StringBuilder();
-        sb.Append("#!/usr/bin/env bash\n# Submits the chain in order; each step starts when the one before has succeeded.\nset -euo pipefail\n");
+        sb.Append(
+            "#!/usr/bin/env bash\n# Submits the chain in order; each step starts when the one before has succeeded.\nset -euo pipefail\n"
+        );
         sb.Append("prev=\"\"\n");
         foreach (var s in scripts)
         {
@@ -81,12 +84,16 @@ public static class SlurmScripts
         Line($"--cpus-per-task={r.Cpus}");
         Line($"--mem={r.Memory}");
         Line($"--time={r.Time}");
-        if (r.Gpus > 0) Line($"--gres=gpu:{r.Gpus}");
-        if (r.Queue is not null) Line($"--partition={r.Queue}");
-        if (r.Account is not null) Line($"--account={r.Account}");
+        if (r.Gpus > 0)
+            Line($"--gres=gpu:{r.Gpus}");
+        if (r.Queue is not null)
+            Line($"--partition={r.Queue}");
+        if (r.Account is not null)
+            Line($"--account={r.Account}");
         Line($"--output={Path.Combine(a.Out, "launch", "logs", stage.Name + "-%a.log")}");
         Line("--open-mode=append");
-        foreach (var e in r.Extra) Line(e);
+        foreach (var e in r.Extra)
+            Line(e);
         sb.Append($"# Step {stage.Name}: {stage.Tasks} task(s); each takes its share with --partition auto.\n");
         sb.Append("set -uo pipefail\n");
         // torch sizes its thread pool from OMP_NUM_THREADS, else takes every core of the node: without it, tasks
@@ -98,5 +105,7 @@ public static class SlurmScripts
     }
 
     public static string Quote(string s) =>
-        s.Length > 0 && s.All(c => char.IsAsciiLetterOrDigit(c) || "-_./:=,+@%".Contains(c)) ? s : "'" + s.Replace("'", "'\\''") + "'";
+        s.Length > 0 && s.All(c => char.IsAsciiLetterOrDigit(c) || "-_./:=,+@%".Contains(c))
+            ? s
+            : "'" + s.Replace("'", "'\\''") + "'";
 }

@@ -10,8 +10,11 @@ public static class Batching
 
     public static Batch Pad(IReadOnlyList<EncodedExample> examples, int padId)
     {
-        int b = examples.Count, t = examples.Max(e => e.Length);
-        var ids = new long[b * t]; var mask = new long[b * t]; var labels = new long[b * t];
+        int b = examples.Count,
+            t = examples.Max(e => e.Length);
+        var ids = new long[b * t];
+        var mask = new long[b * t];
+        var labels = new long[b * t];
         for (int i = 0; i < b; i++)
         {
             var e = examples[i];

@@ -17,6 +17,7 @@ public sealed class CausalLM : IDisposable
 {
     public ModelConfig Config { get; }
     public ScalarType DType { get; private set; }
+
     /// <summary>The device of the weights: every tensor of a forward pass is created there.</summary>
     public Device Device => _params["model.embed_tokens.weight"].device;
 
@@ -39,9 +40,13 @@ public sealed class CausalLM : IDisposable
         foreach (var (name, shape) in config.ParameterShapes())
         {
             if (!_params.TryGetValue(name, out var p))
-                throw InputError.Data($"model weights lack '{name}' (expected for {config.ModelType} with this config)");
+                throw InputError.Data(
+                    $"model weights lack '{name}' (expected for {config.ModelType} with this config)"
+                );
             if (!p.shape.SequenceEqual(shape))
-                throw InputError.Data($"weight '{name}' has shape [{string.Join(",", p.shape)}], config implies [{string.Join(",", shape)}]");
+                throw InputError.Data(
+                    $"weight '{name}' has shape [{string.Join(",", p.shape)}], config implies [{string.Join(",", shape)}]"
+                );
         }
         // inv_freq = 1 / theta^(2i/d), computed in float32 as transformers does.
         using (no_grad())
@@ -52,7 +57,12 @@ public sealed class CausalLM : IDisposable
     }
 
     /// <summary>A freshly initialised model (normal(0, 0.02) weights, unit norms, zero biases), seeded.</summary>
-    public static CausalLM Initialize(ModelConfig config, long seed, ScalarType dtype = ScalarType.Float32, Device? device = null)
+    public static CausalLM Initialize(
+        ModelConfig config,
+        long seed,
+        ScalarType dtype = ScalarType.Float32,
+        Device? device = null
+    )
     {
         var gen = new Generator((ulong)seed);
         var ps = new Dictionary<string, Parameter>(StringComparer.Ordinal);
@@ -60,7 +70,8 @@ public sealed class CausalLM : IDisposable
         {
             foreach (var (name, shape) in config.ParameterShapes())
             {
-                Tensor t = name.EndsWith("norm.weight") ? ones(shape)
+                Tensor t =
+                    name.EndsWith("norm.weight") ? ones(shape)
                     : name.EndsWith(".bias") ? zeros(shape)
                     : normal(0, 0.02, shape, generator: gen);
                 // Drawn on the CPU (the same weights for a seed on any device), then moved.
@@ -72,14 +83,16 @@ public sealed class CausalLM : IDisposable
 
     public Tensor Weight(string name) => _params[name];
 
-    private Tensor LmHeadWeight => Config.TieWordEmbeddings ? _params["model.embed_tokens.weight"] : _params["lm_head.weight"];
+    private Tensor LmHeadWeight =>
+        Config.TieWordEmbeddings ? _params["model.embed_tokens.weight"] : _params["lm_head.weight"];
 
     public long ParameterCount => _params.Values.Sum(p => p.numel());
 
     /// <summary>Casts every parameter to <paramref name="dtype"/> (float32 or bfloat16).</summary>
     public void To(ScalarType dtype)
     {
-        if (dtype == DType) return;
+        if (dtype == DType)
+            return;
         using (no_grad())
         {
             foreach (var k in _params.Keys.ToList())
@@ -94,7 +107,8 @@ public sealed class CausalLM : IDisposable
 
     public void RequiresGrad(bool value)
     {
-        foreach (var p in _params.Values) p.requires_grad = value;
+        foreach (var p in _params.Values)
+            p.requires_grad = value;
     }
 
     /// <summary>
@@ -103,12 +117,20 @@ public sealed class CausalLM : IDisposable
     /// generation). Positions default to the running count of real tokens, so both paddings give each real
     /// token the position it would have alone.
     /// </summary>
-    public Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, KvCache? cache = null, ILinearObserver? observer = null)
+    public Tensor Forward(
+        Tensor inputIds,
+        Tensor? attentionMask = null,
+        KvCache? cache = null,
+        ILinearObserver? observer = null
+    )
     {
-        long b = inputIds.shape[0], t = inputIds.shape[1];
+        long b = inputIds.shape[0],
+            t = inputIds.shape[1];
         long past = cache?.Length ?? 0;
         if (past + t > Config.MaxPositionEmbeddings)
-            throw InputError.Argument($"sequence of {past + t} tokens exceeds the model's context length {Config.MaxPositionEmbeddings}");
+            throw InputError.Argument(
+                $"sequence of {past + t} tokens exceeds the model's context length {Config.MaxPositionEmbeddings}"
+            );
         var mask = attentionMask ?? ones(b, past + t, dtype: ScalarType.Int64);
         if (mask.shape[1] != past + t)
             throw InputError.Argument($"attention mask covers {mask.shape[1]} positions, expected {past + t}");
@@ -123,8 +145,11 @@ public sealed class CausalLM : IDisposable
         // for the explicit path.
         Tensor? bias = AttentionKernel == AttentionKernel.Auto && rightPadded ? null : AttentionBias(mask, past, t);
 
-        var h = _params["model.embed_tokens.weight"].index_select(0, inputIds.reshape(-1)).reshape(b, t, Config.HiddenSize);
-        if (observer is { NeedsOutputGradients: true } && !h.requires_grad) h = h.detach().requires_grad_(true);
+        var h = _params["model.embed_tokens.weight"]
+            .index_select(0, inputIds.reshape(-1))
+            .reshape(b, t, Config.HiddenSize);
+        if (observer is { NeedsOutputGradients: true } && !h.requires_grad)
+            h = h.detach().requires_grad_(true);
         for (int l = 0; l < Config.NumLayers; l++)
         {
             string p = $"model.layers.{l}.";
@@ -143,17 +168,29 @@ public sealed class CausalLM : IDisposable
         return observer is not null && observer.Tracks(module) ? observer.Observe(module, x, y) : y;
     }
 
-    private Tensor Attention(int layer, string p, Tensor x, Tensor cos, Tensor sin, Tensor? bias, KvCache? cache,
-        ILinearObserver? observer)
+    private Tensor Attention(
+        int layer,
+        string p,
+        Tensor x,
+        Tensor cos,
+        Tensor sin,
+        Tensor? bias,
+        KvCache? cache,
+        ILinearObserver? observer
+    )
     {
-        long b = x.shape[0], t = x.shape[1];
-        int hd = Config.HeadDim, nh = Config.NumHeads, nkv = Config.NumKvHeads;
+        long b = x.shape[0],
+            t = x.shape[1];
+        int hd = Config.HeadDim,
+            nh = Config.NumHeads,
+            nkv = Config.NumKvHeads;
         var q = Linear(p + "self_attn.q_proj", x, observer).view(b, t, nh, hd).transpose(1, 2);
         var k = Linear(p + "self_attn.k_proj", x, observer).view(b, t, nkv, hd).transpose(1, 2);
         var v = Linear(p + "self_attn.v_proj", x, observer).view(b, t, nkv, hd).transpose(1, 2);
         q = q * cos + RotateHalf(q) * sin;
         k = k * cos + RotateHalf(k) * sin;
-        if (cache is not null) (k, v) = cache.Append(layer, k, v);
+        if (cache is not null)
+            (k, v) = cache.Append(layer, k, v);
         if (nkv != nh)
         {
             // torch's SDPA here has no enable_gqa: repeat each key/value head for its group of query heads.
@@ -219,7 +256,8 @@ public sealed class CausalLM : IDisposable
     private static bool IsRightPadded(Tensor mask)
     {
         long t = mask.shape[1];
-        if (t < 2) return true;
+        if (t < 2)
+            return true;
         var real = mask.to(ScalarType.Bool);
         return !(real.narrow(1, 1, t - 1) & real.narrow(1, 0, t - 1).logical_not()).any().item<bool>();
     }
@@ -232,12 +270,14 @@ public sealed class CausalLM : IDisposable
         var kpos = arange(0, total, dtype: ScalarType.Int64, device: mask.device).unsqueeze(0);
         var allowed = kpos.le(qpos).unsqueeze(0).unsqueeze(0) & mask.to(ScalarType.Bool).unsqueeze(1).unsqueeze(1);
         // A large finite negative instead of -inf: rows that see no key (left padding) stay finite.
-        return zeros(allowed.shape, dtype: ScalarType.Float32, device: mask.device).masked_fill(allowed.logical_not(), -1e9f);
+        return zeros(allowed.shape, dtype: ScalarType.Float32, device: mask.device)
+            .masked_fill(allowed.logical_not(), -1e9f);
     }
 
     public void Dispose()
     {
-        foreach (var p in _params.Values) p.Dispose();
+        foreach (var p in _params.Values)
+            p.Dispose();
         _invFreq.Dispose();
     }
 }

@@ -23,14 +23,24 @@ public static class CheckpointWriter
     /// <summary>Files that carry the tokenizer and template, copied as they are.</summary>
     public static readonly string[] TokenizerFiles =
     [
-        "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja",
-        "chat_template.json", "vocab.json", "merges.txt",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "special_tokens_map.json",
+        "chat_template.jinja",
+        "chat_template.json",
+        "vocab.json",
+        "merges.txt",
     ];
 
     private const string ConfigFile = "config.json";
 
-    public static void Save(CausalLM model, string outDir, string? tokenizerDir, bool bf16 = false,
-        IReadOnlyDictionary<string, string>? extraMetadata = null)
+    public static void Save(
+        CausalLM model,
+        string outDir,
+        string? tokenizerDir,
+        bool bf16 = false,
+        IReadOnlyDictionary<string, string>? extraMetadata = null
+    )
     {
         string final = Path.TrimEndingDirectorySeparator(Path.GetFullPath(outDir));
         // A sibling, so the final renames stay on one file system; the .gitignore already covers "*.tmp-*".
@@ -43,18 +53,29 @@ public static class CheckpointWriter
         }
         finally
         {
-            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+            if (Directory.Exists(staging))
+                Directory.Delete(staging, recursive: true);
         }
     }
 
-    private static void WriteFiles(CausalLM model, string dir, string? tokenizerDir, bool bf16,
-        IReadOnlyDictionary<string, string>? extraMetadata)
+    private static void WriteFiles(
+        CausalLM model,
+        string dir,
+        string? tokenizerDir,
+        bool bf16,
+        IReadOnlyDictionary<string, string>? extraMetadata
+    )
     {
         var meta = new Dictionary<string, string> { ["format"] = "pt" };
-        if (extraMetadata is not null) foreach (var (k, v) in extraMetadata) meta[k] = v;
-        SafeTensorsFile.Write(Path.Combine(dir, "model.safetensors"),
+        if (extraMetadata is not null)
+            foreach (var (k, v) in extraMetadata)
+                meta[k] = v;
+        SafeTensorsFile.Write(
+            Path.Combine(dir, "model.safetensors"),
             model.Parameters.Select(kv => new KeyValuePair<string, Tensor>(kv.Key, kv.Value)),
-            meta, bf16 ? SafeTensorDType.BF16 : SafeTensorDType.F32);
+            meta,
+            bf16 ? SafeTensorDType.BF16 : SafeTensorDType.F32
+        );
 
         var cfg = model.Config.ToJson();
         cfg["torch_dtype"] = bf16 ? "bfloat16" : "float32";
@@ -62,26 +83,34 @@ public static class CheckpointWriter
         AtomicFile.WriteAllText(Path.Combine(dir, ConfigFile), cfg.ToJsonString(opts) + "\n");
 
         string? srcGen = tokenizerDir is null ? null : Path.Combine(tokenizerDir, "generation_config.json");
-        if (srcGen is not null && File.Exists(srcGen)) Copy(srcGen, Path.Combine(dir, "generation_config.json"));
+        if (srcGen is not null && File.Exists(srcGen))
+            Copy(srcGen, Path.Combine(dir, "generation_config.json"));
         else
         {
             var gen = new JsonObject();
-            if (model.Config.EosTokenIds.Length > 0) gen["eos_token_id"] = model.Config.EosTokenIds[0];
-            if (model.Config.PadTokenId is int pad) gen["pad_token_id"] = pad;
+            if (model.Config.EosTokenIds.Length > 0)
+                gen["eos_token_id"] = model.Config.EosTokenIds[0];
+            if (model.Config.PadTokenId is int pad)
+                gen["pad_token_id"] = pad;
             AtomicFile.WriteAllText(Path.Combine(dir, "generation_config.json"), gen.ToJsonString(opts) + "\n");
         }
-        if (tokenizerDir is null) return;
+        if (tokenizerDir is null)
+            return;
         foreach (var f in TokenizerFiles)
         {
             // Copied even when the tokenizer folder is the destination itself: the copy is identical, and the
             // staged folder is then complete on its own.
             string src = Path.Combine(tokenizerDir, f);
-            if (File.Exists(src)) Copy(src, Path.Combine(dir, f));
+            if (File.Exists(src))
+                Copy(src, Path.Combine(dir, f));
         }
     }
 
-    private static void Copy(string src, string dst) =>
-        AtomicFile.Write(dst, s => { using var r = File.OpenRead(src); r.CopyTo(s); });
+    private static void Copy(string src, string dst) => AtomicFile.Write(dst, s =>
+        {
+            using var r = File.OpenRead(src);
+            r.CopyTo(s);
+        });
 
     private static void Publish(string staging, string final, bool replaceTokenizer)
     {
@@ -110,8 +139,11 @@ public static class CheckpointWriter
     private static IEnumerable<string> ModelFiles(string dir, bool withTokenizer)
     {
         var names = new List<string> { "model.safetensors", "model.safetensors.index.json", "generation_config.json" };
-        if (withTokenizer) names.AddRange(TokenizerFiles);
-        return names.Select(n => Path.Combine(dir, n)).Where(File.Exists)
+        if (withTokenizer)
+            names.AddRange(TokenizerFiles);
+        return names
+            .Select(n => Path.Combine(dir, n))
+            .Where(File.Exists)
             .Concat(Directory.GetFiles(dir, "model-*-of-*.safetensors"));
     }
 }

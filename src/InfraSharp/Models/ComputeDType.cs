@@ -10,8 +10,11 @@ namespace InfraSharp.Models;
 /// </summary>
 public enum ComputeDType
 {
-    [JsonStringEnumMemberName("float32")] Float32,
-    [JsonStringEnumMemberName("bfloat16")] BFloat16,
+    [JsonStringEnumMemberName("float32")]
+    Float32,
+
+    [JsonStringEnumMemberName("bfloat16")]
+    BFloat16,
 }
 
 public static class ComputeDTypes

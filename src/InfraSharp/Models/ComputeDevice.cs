@@ -16,14 +16,19 @@ public static class ComputeDevice
     public static Device Parse(string spec, string option = "--device")
     {
         string s = spec.Trim().ToLowerInvariant();
-        if (s == Cpu) return CPU;
+        if (s == Cpu)
+            return CPU;
         int index = 0;
         bool cudaName = s == "cuda" || s.StartsWith("cuda:") && int.TryParse(s[5..], out index) && index >= 0;
-        if (!cudaName) throw InputError.Argument($"{option} '{spec}' must be cpu, cuda or cuda:N");
+        if (!cudaName)
+            throw InputError.Argument($"{option} '{spec}' must be cpu, cuda or cuda:N");
         if (!cuda.is_available())
-            throw InputError.Unsupported($"{option} {spec}: CUDA is not available here (no GPU, or libtorch without CUDA); use {option} cpu");
+            throw InputError.Unsupported(
+                $"{option} {spec}: CUDA is not available here (no GPU, or libtorch without CUDA); use {option} cpu"
+            );
         int count = cuda.device_count();
-        if (index >= count) throw InputError.Argument($"{option} {spec}: this machine has {count} CUDA device(s)");
+        if (index >= count)
+            throw InputError.Argument($"{option} {spec}: this machine has {count} CUDA device(s)");
         return new Device(DeviceType.CUDA, index);
     }
 

@@ -22,13 +22,26 @@ public static class KnownShapes
     public static ModelConfig Get(string name, string option = "--shape")
     {
         if (!Qwen25.TryGetValue(name, out var s))
-            throw InputError.Argument($"{option} '{name}' is not a known shape (known: {string.Join(", ", Qwen25.Keys)})");
+            throw InputError.Argument(
+                $"{option} '{name}' is not a known shape (known: {string.Join(", ", Qwen25.Keys)})"
+            );
         return new ModelConfig
         {
-            ModelType = "qwen2", VocabSize = s.Vocab, HiddenSize = s.Hidden, IntermediateSize = s.Intermediate,
-            NumLayers = s.Layers, NumHeads = s.Heads, NumKvHeads = s.KvHeads, HeadDim = s.Hidden / s.Heads,
-            RmsNormEps = 1e-6, RopeTheta = 1_000_000, TieWordEmbeddings = s.Tied, AttentionBias = true,
-            MaxPositionEmbeddings = 32768, EosTokenIds = [151643], BosTokenId = 151643,
+            ModelType = "qwen2",
+            VocabSize = s.Vocab,
+            HiddenSize = s.Hidden,
+            IntermediateSize = s.Intermediate,
+            NumLayers = s.Layers,
+            NumHeads = s.Heads,
+            NumKvHeads = s.KvHeads,
+            HeadDim = s.Hidden / s.Heads,
+            RmsNormEps = 1e-6,
+            RopeTheta = 1_000_000,
+            TieWordEmbeddings = s.Tied,
+            AttentionBias = true,
+            MaxPositionEmbeddings = 32768,
+            EosTokenIds = [151643],
+            BosTokenId = 151643,
         };
     }
 }

@@ -8,7 +8,11 @@ public sealed class KvCache : IDisposable
     private readonly Tensor?[] _keys;
     private readonly Tensor?[] _values;
 
-    public KvCache(int layers) { _keys = new Tensor?[layers]; _values = new Tensor?[layers]; }
+    public KvCache(int layers)
+    {
+        _keys = new Tensor?[layers];
+        _values = new Tensor?[layers];
+    }
 
     public long Length => _keys[0]?.shape[2] ?? 0;
 
@@ -20,15 +24,20 @@ public sealed class KvCache : IDisposable
         var newK = oldK is null ? k.detach() : cat([oldK, k.detach()], 2);
         var newV = oldV is null ? v.detach() : cat([oldV, v.detach()], 2);
         // The cache outlives the dispose scope of the step that made it.
-        newK.DetachFromDisposeScope(); newV.DetachFromDisposeScope();
-        oldK?.Dispose(); oldV?.Dispose();
-        _keys[layer] = newK; _values[layer] = newV;
+        newK.DetachFromDisposeScope();
+        newV.DetachFromDisposeScope();
+        oldK?.Dispose();
+        oldV?.Dispose();
+        _keys[layer] = newK;
+        _values[layer] = newV;
         return (newK, newV);
     }
 
     public void Dispose()
     {
-        foreach (var t in _keys) t?.Dispose();
-        foreach (var t in _values) t?.Dispose();
+        foreach (var t in _keys)
+            t?.Dispose();
+        foreach (var t in _values)
+            t?.Dispose();
     }
 }

@@ -18,7 +18,9 @@ public sealed class LoadedModel : IDisposable
 
     private LoadedModel(string folder, Tokenizer tokenizer, CausalLM model)
     {
-        Folder = folder; Tokenizer = tokenizer; Model = model;
+        Folder = folder;
+        Tokenizer = tokenizer;
+        Model = model;
         _fingerprint = new(() => Storage.Fingerprint.Model(folder));
     }
 
@@ -27,8 +29,12 @@ public sealed class LoadedModel : IDisposable
     public string TokenizerFingerprint => Storage.Fingerprint.Tokenizer(Folder);
     public int PadId => Tokenizer.PadId ?? 0;
 
-    public static LoadedModel Load(string folder, ScalarType dtype = ScalarType.Float32, string option = "--model",
-        Device? device = null)
+    public static LoadedModel Load(
+        string folder,
+        ScalarType dtype = ScalarType.Float32,
+        string option = "--model",
+        Device? device = null
+    )
     {
         RequireFolder(folder, option);
         return new LoadedModel(folder, Text.Tokenizer.Load(folder), ModelLoader.Load(folder, dtype, device));
@@ -40,19 +46,24 @@ public sealed class LoadedModel : IDisposable
 
     public static void RequireFolder(string folder, string option)
     {
-        if (!Directory.Exists(folder)) throw InputError.MissingFile($"{option} {folder}: no such folder", folder);
+        if (!Directory.Exists(folder))
+            throw InputError.MissingFile($"{option} {folder}: no such folder", folder);
     }
 
-    public EncodeOptions EncodeOptions(bool labelAll = false) => new()
-    {
-        LabelAllTokens = labelAll, MaxLength = Model.Config.MaxPositionEmbeddings, VocabSize = Model.Config.VocabSize,
-    };
+    public EncodeOptions EncodeOptions(bool labelAll = false) =>
+        new()
+        {
+            LabelAllTokens = labelAll,
+            MaxLength = Model.Config.MaxPositionEmbeddings,
+            VocabSize = Model.Config.VocabSize,
+        };
 
     /// <summary>Every row of <paramref name="path"/> encoded for this model; an empty file is bad input.</summary>
     public List<EncodedExample> Encode(string path, int maxExamples = 0, bool labelAll = false)
     {
         var list = new ExampleEncoder(Tokenizer, EncodeOptions(labelAll)).EncodeFile(path);
-        if (list.Count == 0) throw InputError.Argument($"{path}: the dataset is empty");
+        if (list.Count == 0)
+            throw InputError.Argument($"{path}: the dataset is empty");
         return maxExamples > 0 ? list.Take(maxExamples).ToList() : list;
     }
 

@@ -21,6 +21,7 @@ public sealed record ModelConfig
     public required double RmsNormEps { get; init; }
     public required double RopeTheta { get; init; }
     public required bool TieWordEmbeddings { get; init; }
+
     /// <summary>Qwen2 has biases on q/k/v; Llama has them when <c>attention_bias</c> is true.</summary>
     public required bool AttentionBias { get; init; }
     public bool MlpBias { get; init; }
@@ -34,28 +35,40 @@ public sealed record ModelConfig
     public static ModelConfig Load(string modelDir)
     {
         string path = Path.Combine(modelDir, "config.json");
-        if (!File.Exists(path)) throw InputError.MissingFile($"no config.json in model folder {modelDir}", path);
+        if (!File.Exists(path))
+            throw InputError.MissingFile($"no config.json in model folder {modelDir}", path);
         JsonObject o;
-        try { o = JsonNode.Parse(File.ReadAllText(path))!.AsObject(); }
-        catch (System.Text.Json.JsonException e) { throw InputError.Data($"{path}: not valid JSON: {e.Message}"); }
+        try
+        {
+            o = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw InputError.Data($"{path}: not valid JSON: {e.Message}");
+        }
         return Parse(o, path);
     }
 
     public static ModelConfig Parse(JsonObject o, string path)
     {
-        string type = o["model_type"]?.GetValue<string>() ?? throw InputError.Data($"{path}: missing field 'model_type'");
+        string type = o["model_type"]?.GetValue<string>()
+            ?? throw InputError.Data($"{path}: missing field 'model_type'");
         if (!SupportedTypes.Contains(type))
-            throw InputError.Unsupported($"{path}: model_type '{type}' is not supported (supported: {string.Join(", ", SupportedTypes)})");
+            throw InputError.Unsupported(
+                $"{path}: model_type '{type}' is not supported (supported: {string.Join(", ", SupportedTypes)})"
+            );
 
         int Req(string f) => o[f]?.GetValue<int>() ?? throw InputError.Data($"{path}: missing field '{f}'");
-        int hidden = Req("hidden_size"), heads = Req("num_attention_heads");
+        int hidden = Req("hidden_size"),
+            heads = Req("num_attention_heads");
 
         // rope: transformers 5 nests theta and type in rope_parameters; older files use rope_theta + rope_scaling.
         double theta;
         string ropeType = "default";
         if (o["rope_parameters"] is JsonObject rp)
         {
-            theta = rp["rope_theta"]?.GetValue<double>() ?? o["rope_theta"]?.GetValue<double>()
+            theta = rp["rope_theta"]?.GetValue<double>()
+                ?? o["rope_theta"]?.GetValue<double>()
                 ?? throw InputError.Data($"{path}: 'rope_parameters' has no 'rope_theta'");
             ropeType = rp["rope_type"]?.GetValue<string>() ?? rp["type"]?.GetValue<string>() ?? "default";
         }
@@ -66,11 +79,14 @@ public sealed record ModelConfig
                 ropeType = rs["rope_type"]?.GetValue<string>() ?? rs["type"]?.GetValue<string>() ?? "unknown";
         }
         if (ropeType != "default")
-            throw InputError.Unsupported($"{path}: rope scaling '{ropeType}' is not supported; only the default rotary embedding is implemented exactly");
+            throw InputError.Unsupported(
+                $"{path}: rope scaling '{ropeType}' is not supported; only the default rotary embedding is implemented exactly"
+            );
         if (o["use_sliding_window"]?.GetValue<bool>() == true)
             throw InputError.Unsupported($"{path}: use_sliding_window=true is not supported");
         string act = o["hidden_act"]?.GetValue<string>() ?? "silu";
-        if (act != "silu") throw InputError.Unsupported($"{path}: hidden_act '{act}' is not supported (only silu)");
+        if (act != "silu")
+            throw InputError.Unsupported($"{path}: hidden_act '{act}' is not supported (only silu)");
 
         int[] eos = o["eos_token_id"] switch
         {
@@ -133,50 +149,75 @@ public sealed record ModelConfig
         {
             o["use_sliding_window"] = false;
         }
-        if (EosTokenIds.Length == 1) o["eos_token_id"] = EosTokenIds[0];
-        else if (EosTokenIds.Length > 1) o["eos_token_id"] = new JsonArray(EosTokenIds.Select(i => (JsonNode)JsonValue.Create(i)).ToArray());
-        if (PadTokenId is int pad) o["pad_token_id"] = pad;
-        if (BosTokenId is int bos) o["bos_token_id"] = bos;
+        if (EosTokenIds.Length == 1)
+            o["eos_token_id"] = EosTokenIds[0];
+        else if (EosTokenIds.Length > 1)
+            o["eos_token_id"] = new JsonArray(EosTokenIds.Select(i => (JsonNode)JsonValue.Create(i)).ToArray());
+        if (PadTokenId is int pad)
+            o["pad_token_id"] = pad;
+        if (BosTokenId is int bos)
+            o["bos_token_id"] = bos;
         return o;
     }
 
     /// <summary>The Hugging Face names of the Linear layers of one decoder layer, in execution order.</summary>
     public static readonly string[] LayerLinears =
-        ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"];
+    [
+        "self_attn.q_proj",
+        "self_attn.k_proj",
+        "self_attn.v_proj",
+        "self_attn.o_proj",
+        "mlp.gate_proj",
+        "mlp.up_proj",
+        "mlp.down_proj",
+    ];
 
     public IEnumerable<string> LinearModuleNames()
     {
         for (int l = 0; l < NumLayers; l++)
-            foreach (var n in LayerLinears) yield return $"model.layers.{l}.{n}";
+            foreach (var n in LayerLinears)
+                yield return $"model.layers.{l}.{n}";
     }
 
-    public bool LinearHasBias(string shortName) => shortName switch
-    {
-        "self_attn.q_proj" or "self_attn.k_proj" or "self_attn.v_proj" => AttentionBias,
-        "self_attn.o_proj" => ModelType == "llama" && AttentionBias,
-        _ => MlpBias,
-    };
+    public bool LinearHasBias(string shortName) =>
+        shortName switch
+        {
+            "self_attn.q_proj" or "self_attn.k_proj" or "self_attn.v_proj" => AttentionBias,
+            "self_attn.o_proj" => ModelType == "llama" && AttentionBias,
+            _ => MlpBias,
+        };
 
     /// <summary>Expected parameter names and shapes, as Hugging Face names them.</summary>
     public IEnumerable<(string Name, long[] Shape)> ParameterShapes()
     {
-        int q = NumHeads * HeadDim, kv = NumKvHeads * HeadDim;
+        int q = NumHeads * HeadDim,
+            kv = NumKvHeads * HeadDim;
         yield return ("model.embed_tokens.weight", [VocabSize, HiddenSize]);
         for (int l = 0; l < NumLayers; l++)
         {
             string p = $"model.layers.{l}.";
             yield return (p + "input_layernorm.weight", [HiddenSize]);
-            foreach (var (n, o, i) in new[] {
-                ("self_attn.q_proj", q, HiddenSize), ("self_attn.k_proj", kv, HiddenSize), ("self_attn.v_proj", kv, HiddenSize),
-                ("self_attn.o_proj", HiddenSize, q), ("mlp.gate_proj", IntermediateSize, HiddenSize),
-                ("mlp.up_proj", IntermediateSize, HiddenSize), ("mlp.down_proj", HiddenSize, IntermediateSize) })
+            foreach (
+                var (n, o, i) in new[]
+                {
+                    ("self_attn.q_proj", q, HiddenSize),
+                    ("self_attn.k_proj", kv, HiddenSize),
+                    ("self_attn.v_proj", kv, HiddenSize),
+                    ("self_attn.o_proj", HiddenSize, q),
+                    ("mlp.gate_proj", IntermediateSize, HiddenSize),
+                    ("mlp.up_proj", IntermediateSize, HiddenSize),
+                    ("mlp.down_proj", HiddenSize, IntermediateSize),
+                }
+            )
             {
                 yield return (p + n + ".weight", [o, i]);
-                if (LinearHasBias(n)) yield return (p + n + ".bias", [o]);
+                if (LinearHasBias(n))
+                    yield return (p + n + ".bias", [o]);
             }
             yield return (p + "post_attention_layernorm.weight", [HiddenSize]);
         }
         yield return ("model.norm.weight", [HiddenSize]);
-        if (!TieWordEmbeddings) yield return ("lm_head.weight", [VocabSize, HiddenSize]);
+        if (!TieWordEmbeddings)
+            yield return ("lm_head.weight", [VocabSize, HiddenSize]);
     }
 }

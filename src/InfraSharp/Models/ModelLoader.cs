@@ -26,9 +26,13 @@ public static class ModelLoader
                 if (!expected.ContainsKey(name))
                 {
                     // Tied checkpoints sometimes carry a copy of lm_head; old ones carry rotary buffers.
-                    if (name == "lm_head.weight" && config.TieWordEmbeddings) continue;
-                    if (name.EndsWith("rotary_emb.inv_freq")) continue;
-                    throw InputError.Data($"{file}: unexpected tensor '{name}' for a {config.ModelType} model with this config");
+                    if (name == "lm_head.weight" && config.TieWordEmbeddings)
+                        continue;
+                    if (name.EndsWith("rotary_emb.inv_freq"))
+                        continue;
+                    throw InputError.Data(
+                        $"{file}: unexpected tensor '{name}' for a {config.ModelType} model with this config"
+                    );
                 }
                 // Read as stored, converted once: bf16 weights load for bf16 compute without a float32 copy.
                 using var t = st.ReadStored(name);
@@ -48,10 +52,11 @@ public static class ModelLoader
             var o = JsonFile.ReadObject(index);
             var map = o["weight_map"]?.AsObject() ?? throw InputError.Data($"{index}: missing field 'weight_map'");
             return map.GroupBy(kv => kv.Value!.GetValue<string>(), kv => kv.Key)
-                      .OrderBy(g => g.Key, StringComparer.Ordinal)
-                      .Select(g => (Path.Combine(modelDir, g.Key), (List<string>?)g.ToList()));
+                .OrderBy(g => g.Key, StringComparer.Ordinal)
+                .Select(g => (Path.Combine(modelDir, g.Key), (List<string>?)g.ToList()));
         }
-        if (File.Exists(single)) return [(single, null)];
+        if (File.Exists(single))
+            return [(single, null)];
         throw InputError.MissingFile($"no model.safetensors or model.safetensors.index.json in {modelDir}");
     }
 }

@@ -12,16 +12,33 @@ public static class ModelShape
         foreach (var part in spec.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             int eq = part.IndexOf('=');
-            if (eq <= 0) throw InputError.Argument($"model shape '{spec}': '{part}' is not key=value");
+            if (eq <= 0)
+                throw InputError.Argument($"model shape '{spec}': '{part}' is not key=value");
             kv[part[..eq].Trim()] = part[(eq + 1)..].Trim();
         }
-        var known = new HashSet<string>(["layers", "hidden", "heads", "kv_heads", "mlp", "type", "head_dim", "context", "theta", "tied"], StringComparer.OrdinalIgnoreCase);
-        foreach (var k in kv.Keys) if (!known.Contains(k)) throw InputError.Argument($"model shape '{spec}': unknown key '{k}' (known: {string.Join(", ", known)})");
-        int I(string k, int d) => kv.TryGetValue(k, out var v) ? int.TryParse(v, out var x) && x > 0 ? x : throw InputError.Argument($"model shape: '{k}' must be a positive integer") : d;
-        int hidden = I("hidden", 128), heads = I("heads", 4), kvh = I("kv_heads", heads);
-        if (heads % kvh != 0) throw InputError.Argument($"model shape: heads ({heads}) must be a multiple of kv_heads ({kvh})");
+        var known = new HashSet<string>(
+            ["layers", "hidden", "heads", "kv_heads", "mlp", "type", "head_dim", "context", "theta", "tied"],
+            StringComparer.OrdinalIgnoreCase
+        );
+        foreach (var k in kv.Keys)
+            if (!known.Contains(k))
+                throw InputError.Argument(
+                    $"model shape '{spec}': unknown key '{k}' (known: {string.Join(", ", known)})"
+                );
+        int I(string k, int d) =>
+            kv.TryGetValue(k, out var v)
+                ? int.TryParse(v, out var x) && x > 0
+                    ? x
+                    : throw InputError.Argument($"model shape: '{k}' must be a positive integer")
+                : d;
+        int hidden = I("hidden", 128),
+            heads = I("heads", 4),
+            kvh = I("kv_heads", heads);
+        if (heads % kvh != 0)
+            throw InputError.Argument($"model shape: heads ({heads}) must be a multiple of kv_heads ({kvh})");
         string type = kv.GetValueOrDefault("type", "qwen2");
-        if (!ModelConfig.SupportedTypes.Contains(type)) throw InputError.Unsupported($"model shape: type '{type}' is not supported");
+        if (!ModelConfig.SupportedTypes.Contains(type))
+            throw InputError.Unsupported($"model shape: type '{type}' is not supported");
         return new ModelConfig
         {
             ModelType = type,
@@ -33,7 +50,9 @@ public static class ModelShape
             NumKvHeads = kvh,
             HeadDim = I("head_dim", hidden / heads),
             RmsNormEps = 1e-6,
-            RopeTheta = kv.TryGetValue("theta", out var th) ? double.Parse(th, System.Globalization.CultureInfo.InvariantCulture) : 10000.0,
+            RopeTheta = kv.TryGetValue("theta", out var th)
+                ? double.Parse(th, System.Globalization.CultureInfo.InvariantCulture)
+                : 10000.0,
             TieWordEmbeddings = !kv.TryGetValue("tied", out var tied) || bool.Parse(tied),
             AttentionBias = type == "qwen2",
             MaxPositionEmbeddings = I("context", 1024),

@@ -14,15 +14,24 @@ public static class TextGenerator
     /// <summary>New token ids per prompt, including the stop token when generation ended on one.</summary>
     public static List<int[]> Generate(CausalLM model, IReadOnlyList<int[]> prompts, GenerationOptions options)
     {
-        if (prompts.Count == 0) return [];
-        if (prompts.Any(p => p.Length == 0)) throw InputError.Argument("cannot generate from an empty prompt");
+        if (prompts.Count == 0)
+            return [];
+        if (prompts.Any(p => p.Length == 0))
+            throw InputError.Argument("cannot generate from an empty prompt");
         if (!options.Greedy && (options.Temperature <= 0 || options.TopP <= 0 || options.TopP > 1))
             throw InputError.Argument("sampling needs temperature > 0 and 0 < top-p <= 1");
-        int b = prompts.Count, longest = prompts.Max(p => p.Length);
+        int b = prompts.Count,
+            longest = prompts.Max(p => p.Length);
         if (longest + options.MaxNewTokens > model.Config.MaxPositionEmbeddings)
-            throw InputError.Argument($"prompt of {longest} tokens plus {options.MaxNewTokens} new tokens exceeds the context length {model.Config.MaxPositionEmbeddings}");
-        var rows = prompts.Select(p => Enumerable.Repeat(options.PadTokenId, longest - p.Length).Concat(p).ToList()).ToList();
-        var maskRows = prompts.Select(p => Enumerable.Repeat(0L, longest - p.Length).Concat(Enumerable.Repeat(1L, p.Length)).ToList()).ToList();
+            throw InputError.Argument(
+                $"prompt of {longest} tokens plus {options.MaxNewTokens} new tokens exceeds the context length {model.Config.MaxPositionEmbeddings}"
+            );
+        var rows = prompts
+            .Select(p => Enumerable.Repeat(options.PadTokenId, longest - p.Length).Concat(p).ToList())
+            .ToList();
+        var maskRows = prompts
+            .Select(p => Enumerable.Repeat(0L, longest - p.Length).Concat(Enumerable.Repeat(1L, p.Length)).ToList())
+            .ToList();
         var output = Enumerable.Range(0, b).Select(_ => new List<int>()).ToList();
         var done = new bool[b];
         var gen = options.Greedy ? null : new Generator((ulong)options.Seed);
@@ -48,12 +57,14 @@ public static class TextGenerator
                 if (!done[i])
                 {
                     output[i].Add(tok);
-                    if (options.StopTokenIds.Contains(tok)) done[i] = true;
+                    if (options.StopTokenIds.Contains(tok))
+                        done[i] = true;
                 }
                 rows[i].Add(tok);
                 maskRows[i].Add(1);
             }
-            if (done.All(d => d)) break;
+            if (done.All(d => d))
+                break;
         }
         return output.Select(o => o.ToArray()).ToList();
     }
@@ -62,7 +73,13 @@ public static class TextGenerator
     /// Many prompts in batches of <paramref name="batchSize"/>, with progress. Batch i samples from seed + i
     /// (its first row's index), so results don't depend on how many batches came before.
     /// </summary>
-    public static List<int[]> GenerateBatched(CausalLM model, IReadOnlyList<int[]> prompts, GenerationOptions options, int batchSize, string what = "generate")
+    public static List<int[]> GenerateBatched(
+        CausalLM model,
+        IReadOnlyList<int[]> prompts,
+        GenerationOptions options,
+        int batchSize,
+        string what = "generate"
+    )
     {
         var results = new List<int[]>(prompts.Count);
         var progress = new ProgressLog(what, prompts.Count);
@@ -100,11 +117,17 @@ public static class TextGenerator
             var o = Storage.JsonFile.ReadObject(path);
             switch (o["eos_token_id"])
             {
-                case JsonArray a: foreach (var x in a) set.Add(x!.GetValue<int>()); break;
-                case JsonValue v: set.Add(v.GetValue<int>()); break;
+                case JsonArray a:
+                    foreach (var x in a)
+                        set.Add(x!.GetValue<int>());
+                    break;
+                case JsonValue v:
+                    set.Add(v.GetValue<int>());
+                    break;
             }
         }
-        if (tokenizerEos is int e) set.Add(e);
+        if (tokenizerEos is int e)
+            set.Add(e);
         return set;
     }
 }

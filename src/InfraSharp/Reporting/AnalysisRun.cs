@@ -4,8 +4,8 @@ using InfraSharp.Attribution;
 using InfraSharp.Influence;
 using InfraSharp.Models;
 using InfraSharp.Storage;
-using InfraSharp.Validation;
 using InfraSharp.Text;
+using InfraSharp.Validation;
 
 namespace InfraSharp.Reporting;
 
@@ -22,11 +22,17 @@ public static class AnalysisRun
     {
         options ??= new RunOptions();
         var o = arguments.Normalized();
-        if (o.TopK < 1) throw InputError.Argument($"--top-k must be at least 1 (got {o.TopK})");
-        if (o.Lds is not null) LdsTables.Read(o.Lds);
-        if (o.GroupBy.Length == 0 || o.QueryGroupBy.Length == 0) throw InputError.Argument("--group-by and --query-group-by need at least one key");
+        if (o.TopK < 1)
+            throw InputError.Argument($"--top-k must be at least 1 (got {o.TopK})");
+        if (o.Lds is not null)
+            LdsTables.Read(o.Lds);
+        if (o.GroupBy.Length == 0 || o.QueryGroupBy.Length == 0)
+            throw InputError.Argument("--group-by and --query-group-by need at least one key");
         var scoreManifest = RunManifest.Read(o.Scores)
-            ?? throw InputError.MissingFile($"--scores {o.Scores}: no manifest.json (not a score folder)", RunManifest.PathIn(o.Scores));
+            ?? throw InputError.MissingFile(
+                $"--scores {o.Scores}: no manifest.json (not a score folder)",
+                RunManifest.PathIn(o.Scores)
+            );
         var scoreArgs = ReadScoreArguments(o.Scores, scoreManifest);
         var set = ScoreSet.Load(o.Scores);
         if (o.HeatmapQuery is not null && set.PerToken is not null && set.Queries.All(q => q.Id != o.HeatmapQuery))
@@ -34,36 +40,68 @@ public static class AnalysisRun
         string modelDir = o.Model ?? scoreArgs.Model;
         LoadedModel.RequireFolder(modelDir, "--model");
         if (o.Model is not null && Fingerprint.Model(modelDir) != scoreManifest["inputs"]?["model"]?.ToString())
-            throw InputError.Data($"--model {modelDir}: the scores in {o.Scores} were computed with another model ({scoreArgs.Model})");
+            throw InputError.Data(
+                $"--model {modelDir}: the scores in {o.Scores} were computed with another model ({scoreArgs.Model})"
+            );
         var tok = Tokenizer.Load(modelDir);
         var enc = new ExampleEncoder(tok);
         var trainRows = DatasetReader.Read(o.Train).ToList();
         var train = trainRows.Select(r => EncodeWithText(enc, r)).ToList();
         if (train.Count != set.N || train.Select(e => e.Id).Where((id, i) => id != set.Train[i].Id).Any())
-            throw InputError.Data($"{o.Train}: its {train.Count} rows are not the {set.N} training rows scored in {o.Scores}");
+            throw InputError.Data(
+                $"{o.Train}: its {train.Count} rows are not the {set.N} training rows scored in {o.Scores}"
+            );
         var queryRows = DatasetReader.Read(o.Queries).ToList();
         if (set.Q > 1 && queryRows.Count != set.Q)
-            throw InputError.Data($"{o.Queries}: its {queryRows.Count} rows are not the {set.Q} queries scored in {o.Scores}");
+            throw InputError.Data(
+                $"{o.Queries}: its {queryRows.Count} rows are not the {set.Q} queries scored in {o.Scores}"
+            );
         var lex = Lexicon.Load(o.Lexicon);
         var analyzer = new AttributionAnalyzer(set, lex) { TopK = o.TopK };
-        var trainKeys = GroupKeys.Build(set.Train.Select(t => t.Attributes).ToList(), train.Select(e => e.Length).ToList(), o.GroupBy);
-        var queryKeys = GroupKeys.Build(set.Queries.Select(q => q.Attributes).ToList(), set.Queries.Select(_ => 0).ToList(), o.QueryGroupBy);
+        var trainKeys = GroupKeys.Build(
+            set.Train.Select(t => t.Attributes).ToList(),
+            train.Select(e => e.Length).ToList(),
+            o.GroupBy
+        );
+        var queryKeys = GroupKeys.Build(
+            set.Queries.Select(q => q.Attributes).ToList(),
+            set.Queries.Select(_ => 0).ToList(),
+            o.QueryGroupBy
+        );
         var snippets = trainRows.Select(r => AttributionAnalyzer.Snippet(r.Fields)).ToList();
         // Every input is read and checked above: a bad one leaves no trace in --out.
-        new RunManifest("analysis",
+        new RunManifest(
+            "analysis",
             JsonSerializer.SerializeToNode(o, ReportingJson.Manifest.AnalysisRunArguments)!.AsObject(),
             Inputs: new JsonObject
             {
-                ["scores"] = Fingerprint.Files([RunManifest.PathIn(o.Scores), Path.Combine(o.Scores, "pairwise.safetensors")]),
+                ["scores"] = Fingerprint.Files([
+                    RunManifest.PathIn(o.Scores),
+                    Path.Combine(o.Scores, "pairwise.safetensors"),
+                ]),
             },
-            Plan: new JsonObject()) { Owns = OwnedFiles }
-            .Prepare(outDir, options.Overwrite, RunInput.Of(("--scores", o.Scores), ("--train", o.Train),
-                ("--queries", o.Queries), ("--model", modelDir), ("--lexicon", o.Lexicon), ("--lds", o.Lds)));
+            Plan: new JsonObject()
+        )
+        {
+            Owns = OwnedFiles,
+        }.Prepare(
+            outDir,
+            options.Overwrite,
+            RunInput.Of(
+                ("--scores", o.Scores),
+                ("--train", o.Train),
+                ("--queries", o.Queries),
+                ("--model", modelDir),
+                ("--lexicon", o.Lexicon),
+                ("--lds", o.Lds)
+            )
+        );
         ProgressLog.Line("example-level tables");
         var result = new AnalysisResult
         {
             Normalization = AttributionAnalyzer.NormalizationNote,
-            TrainKeys = o.GroupBy, QueryKeys = o.QueryGroupBy,
+            TrainKeys = o.GroupBy,
+            QueryKeys = o.QueryGroupBy,
             ExampleLevel = analyzer.ExampleLevel(queryKeys, trainKeys),
             TopExamples = analyzer.TopExamples(queryKeys, trainKeys, snippets),
         };
@@ -73,18 +111,38 @@ public static class AnalysisRun
             var texts = train.Select(e => TrainingText.Build(e, tok)).ToList();
             var (tokens, cats) = analyzer.TokenLevel(queryKeys, texts);
             int hq = o.HeatmapQuery is null ? 0 : set.Queries.Select(q => q.Id).ToList().IndexOf(o.HeatmapQuery);
-            if (hq < 0) throw InputError.Argument($"--heatmap-query '{o.HeatmapQuery}' is not a scored query id");
-            var counterfactual = o.Counterfactual ? Counterfactual(scoreArgs, modelDir, options.Device, tok, trainRows, texts, queryRows, analyzer, queryKeys, lex) : [];
+            if (hq < 0)
+                throw InputError.Argument($"--heatmap-query '{o.HeatmapQuery}' is not a scored query id");
+            var counterfactual = o.Counterfactual
+                ? Counterfactual(
+                    scoreArgs,
+                    modelDir,
+                    options.Device,
+                    tok,
+                    trainRows,
+                    texts,
+                    queryRows,
+                    analyzer,
+                    queryKeys,
+                    lex
+                )
+                : [];
             result = result with
             {
                 SequenceLevel = analyzer.SequenceLevel(queryKeys, texts),
-                TokenLevel = tokens, TokenCategories = cats,
+                TokenLevel = tokens,
+                TokenCategories = cats,
                 Counterfactual = counterfactual,
                 Heatmaps = (set.Queries[hq].Id, analyzer.Heatmaps(hq, texts)),
             };
         }
         AnalysisWriter.WriteAll(outDir, result);
-        HtmlReport.Write(Path.Combine(outDir, "report.html"), result, o.Title, o.Lds is null ? [] : [LdsReport.Section(o.Lds)]);
+        HtmlReport.Write(
+            Path.Combine(outDir, "report.html"),
+            result,
+            o.Title,
+            o.Lds is null ? [] : [LdsReport.Section(o.Lds)]
+        );
         ProgressLog.Line($"wrote tables, summary.md and report.html to {outDir}");
         return result;
     }
@@ -96,12 +154,16 @@ public static class AnalysisRun
     private static EncodedExample EncodeWithText(ExampleEncoder enc, DataRow row)
     {
         var stored = enc.Encode(row);
-        if (stored.Text is not null || row.Fields["messages"] is null) return stored;
+        if (stored.Text is not null || row.Fields["messages"] is null)
+            return stored;
         var fields = (JsonObject)row.Fields.DeepClone();
-        fields.Remove("input_ids"); fields.Remove("labels");
+        fields.Remove("input_ids");
+        fields.Remove("labels");
         var rendered = enc.Encode(row with { Fields = fields });
         if (!rendered.InputIds.SequenceEqual(stored.InputIds))
-            throw InputError.Data($"{row.Where}: the stored input_ids differ from the rendered messages; cannot map tokens to text");
+            throw InputError.Data(
+                $"{row.Where}: the stored input_ids differ from the rendered messages; cannot map tokens to text"
+            );
         return rendered with { Labels = stored.Labels };
     }
 
@@ -109,45 +171,64 @@ public static class AnalysisRun
     private static ScoreRunArguments ReadScoreArguments(string dir, JsonObject manifest)
     {
         if (manifest["kind"]?.ToString() != ScoreRun.KindName(ScoreKind.Pairwise))
-            throw InputError.Data($"--scores {dir}: manifest.json is not a pairwise score run's (kind '{manifest["kind"]}')");
+            throw InputError.Data(
+                $"--scores {dir}: manifest.json is not a pairwise score run's (kind '{manifest["kind"]}')"
+            );
         try
         {
             return manifest["arguments"].Deserialize(InfluenceJson.Manifest.ScoreRunArguments)
                 ?? throw InputError.Data($"{RunManifest.PathIn(dir)}: no arguments");
         }
-        catch (JsonException e) { throw InputError.Data($"{RunManifest.PathIn(dir)}: arguments: {e.Message}"); }
+        catch (JsonException e)
+        {
+            throw InputError.Data($"{RunManifest.PathIn(dir)}: arguments: {e.Message}");
+        }
     }
 
     /// <summary>Rescoring with the exploratory steps cut out of the responses, with the scores' own settings and factors.</summary>
-    private static List<CounterfactualRow> Counterfactual(ScoreRunArguments scoreArgs, string modelDir, string device, Tokenizer tok,
-        List<DataRow> trainRows, List<TrainingText> texts, List<DataRow> queryRows, AttributionAnalyzer analyzer,
-        string[] queryKeys, Lexicon lex)
+    private static List<CounterfactualRow> Counterfactual(
+        ScoreRunArguments scoreArgs,
+        string modelDir,
+        string device,
+        Tokenizer tok,
+        List<DataRow> trainRows,
+        List<TrainingText> texts,
+        List<DataRow> queryRows,
+        AttributionAnalyzer analyzer,
+        string[] queryKeys,
+        Lexicon lex
+    )
     {
         if (scoreArgs.Factors is not null && !Directory.Exists(scoreArgs.Factors))
         {
             ProgressLog.Line("counterfactual skipped: the factors named in the scores' manifest are not available");
             return [];
         }
-        var edited = new List<int>(); var editedRows = new List<DataRow>();
+        var edited = new List<int>();
+        var editedRows = new List<DataRow>();
         for (int e = 0; e < texts.Count; e++)
         {
             var explore = texts[e].Steps.Where(s => lex.TagStep(s.Step.Text, s.Step.IsCode) == "exploration").ToList();
-            if (explore.Count == 0 || trainRows[e].Fields["messages"] is not JsonArray msgs) continue;
+            if (explore.Count == 0 || trainRows[e].Fields["messages"] is not JsonArray msgs)
+                continue;
             var fields = (JsonObject)trainRows[e].Fields.DeepClone();
-            fields.Remove("input_ids"); fields.Remove("labels"); // the edited text is encoded afresh
+            fields.Remove("input_ids");
+            fields.Remove("labels"); // the edited text is encoded afresh
             var assistant = fields["messages"]!.AsArray().Last(m => m?["role"]?.ToString() == "assistant")!;
             string content = assistant["content"]!.ToString();
             foreach (var (step, _) in explore)
             {
                 string span = texts[e].Text[step.Start..step.End];
                 int at = content.IndexOf(span, StringComparison.Ordinal);
-                if (at >= 0) content = content.Remove(at, span.Length);
+                if (at >= 0)
+                    content = content.Remove(at, span.Length);
             }
             assistant["content"] = content;
             edited.Add(e);
             editedRows.Add(trainRows[e] with { Fields = fields });
         }
-        if (edited.Count == 0) return [];
+        if (edited.Count == 0)
+            return [];
         ProgressLog.Line($"counterfactual: rescoring {edited.Count} training examples without their exploratory steps");
         using var session = ScoreRun.Open(scoreArgs with { Model = modelDir }, device: device);
         var enc = new ExampleEncoder(tok, session.Model.EncodeOptions());

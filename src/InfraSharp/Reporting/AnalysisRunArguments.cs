@@ -9,20 +9,27 @@ public sealed record AnalysisRunArguments
     public string[] GroupBy { get; init; } = ["domain", "difficulty"];
     public string[] QueryGroupBy { get; init; } = ["domain"];
     public string? Lexicon { get; init; }
+
     /// <summary>Model/tokenizer folder (default: the one the scores were computed with).</summary>
     public string? Model { get; init; }
     public int TopK { get; init; } = 5;
     public string? HeatmapQuery { get; init; }
+
     /// <summary>Rescore the training examples without their exploratory steps (needs per-token scores).</summary>
     public bool Counterfactual { get; init; } = true;
     public string Title { get; init; } = "InfraSharp influence report";
+
     /// <summary>An LDS folder (<c>infra validate lds</c>) whose table and scatterplots the report includes.</summary>
     public string? Lds { get; init; }
 
-    public AnalysisRunArguments Normalized() => this with
-    {
-        Scores = Path.GetFullPath(Scores), Train = Path.GetFullPath(Train), Queries = Path.GetFullPath(Queries),
-        Lexicon = Lexicon is null ? null : Path.GetFullPath(Lexicon), Model = Model is null ? null : Path.GetFullPath(Model),
-        Lds = Lds is null ? null : Path.GetFullPath(Lds),
-    };
+    public AnalysisRunArguments Normalized() =>
+        this with
+        {
+            Scores = Path.GetFullPath(Scores),
+            Train = Path.GetFullPath(Train),
+            Queries = Path.GetFullPath(Queries),
+            Lexicon = Lexicon is null ? null : Path.GetFullPath(Lexicon),
+            Model = Model is null ? null : Path.GetFullPath(Model),
+            Lds = Lds is null ? null : Path.GetFullPath(Lds),
+        };
 }

@@ -16,10 +16,13 @@ public static class BeforeAfterReport
     {
         var cells = rows.Select(r => (r.Domain, r.Level)).Distinct().ToList();
         int seeds = rows.Count == 0 ? 0 : rows.Max(r => r.Comparison.Seeds);
-        var sb = new StringBuilder("<h2 id=\"before-after\">Before / after</h2>"
-                + "<p class=\"note\">Accuracy difference in points on ")
-            .Append(CultureInfo.InvariantCulture,
-                $"the same held-out problems ({seeds} seed{(seeds == 1 ? "" : "s")}, seed k paired with seed k), ")
+        var sb = new StringBuilder(
+            "<h2 id=\"before-after\">Before / after</h2>" + "<p class=\"note\">Accuracy difference in points on "
+        )
+            .Append(
+                CultureInfo.InvariantCulture,
+                $"the same held-out problems ({seeds} seed{(seeds == 1 ? "" : "s")}, seed k paired with seed k), "
+            )
             .Append("with a paired bootstrap 95% CI over problems and seeds; <b>bold</b>: the CI excludes zero.</p>");
         sb.Append("<table id=\"before-after-table\"><thead><tr><th>mix</th><th>vs</th>");
         foreach (var (d, l) in cells)
@@ -27,14 +30,24 @@ public static class BeforeAfterReport
         sb.Append("</tr></thead><tbody>");
         foreach (var g in rows.GroupBy(r => (r.Mix, r.Reference)))
         {
-            sb.Append("<tr><td>").Append(WebUtility.HtmlEncode(g.Key.Mix)).Append("</td><td>")
-                .Append(WebUtility.HtmlEncode(g.Key.Reference)).Append("</td>");
+            sb.Append("<tr><td>")
+                .Append(WebUtility.HtmlEncode(g.Key.Mix))
+                .Append("</td><td>")
+                .Append(WebUtility.HtmlEncode(g.Key.Reference))
+                .Append("</td>");
             foreach (var (d, l) in cells)
             {
                 var r = g.FirstOrDefault(x => x.Domain == d && x.Level == l);
-                if (r is null) { sb.Append("<td></td>"); continue; }
+                if (r is null)
+                {
+                    sb.Append("<td></td>");
+                    continue;
+                }
                 var c = r.Comparison;
-                string cls = !c.Distinguishable ? "" : c.Difference > 0 ? " class=\"pos\"" : " class=\"neg\"";
+                string cls =
+                    !c.Distinguishable ? ""
+                    : c.Difference > 0 ? " class=\"pos\""
+                    : " class=\"neg\"";
                 string v = c.Distinguishable ? $"<b>{Pct(c.Difference)}</b>" : Pct(c.Difference);
                 sb.Append($"<td{cls}>{v}<br><span class=\"ci\">[{Pct(c.CiLow)}, {Pct(c.CiHigh)}]</span></td>");
             }

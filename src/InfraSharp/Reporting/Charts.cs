@@ -6,7 +6,16 @@ namespace InfraSharp.Reporting;
 public static class Charts
 {
     /// <summary>Bars with asymmetric 95% CI whiskers.</summary>
-    public static string BarsWithCi(string title, IReadOnlyList<string> labels, IReadOnlyList<double> means, IReadOnlyList<double> lows, IReadOnlyList<double> highs, string yLabel, int width = 720, int height = 360)
+    public static string BarsWithCi(
+        string title,
+        IReadOnlyList<string> labels,
+        IReadOnlyList<double> means,
+        IReadOnlyList<double> lows,
+        IReadOnlyList<double> highs,
+        string yLabel,
+        int width = 720,
+        int height = 360
+    )
     {
         var plt = new Plot();
         var bars = plt.Add.Bars(means.ToArray());
@@ -15,8 +24,16 @@ public static class Charts
         // Asymmetric 95% CIs as whiskers: a vertical segment with short caps.
         for (int i = 0; i < means.Count; i++)
         {
-            if (double.IsNaN(lows[i]) || double.IsNaN(highs[i])) continue;
-            foreach (var (x1, y1, x2, y2) in new[] { (xs[i], lows[i], xs[i], highs[i]), (xs[i] - 0.12, lows[i], xs[i] + 0.12, lows[i]), (xs[i] - 0.12, highs[i], xs[i] + 0.12, highs[i]) })
+            if (double.IsNaN(lows[i]) || double.IsNaN(highs[i]))
+                continue;
+            foreach (
+                var (x1, y1, x2, y2) in new[]
+                {
+                    (xs[i], lows[i], xs[i], highs[i]),
+                    (xs[i] - 0.12, lows[i], xs[i] + 0.12, lows[i]),
+                    (xs[i] - 0.12, highs[i], xs[i] + 0.12, highs[i]),
+                }
+            )
             {
                 var line = plt.Add.Line(x1, y1, x2, y2);
                 line.Color = Colors.Black;
@@ -42,19 +59,26 @@ public static class Charts
     public static string HeatmapHtml(IReadOnlyList<string> rowLabels, IReadOnlyList<string> colLabels, double[,] values)
     {
         double max = 1e-12;
-        foreach (var v in values) if (!double.IsNaN(v)) max = Math.Max(max, Math.Abs(v));
+        foreach (var v in values)
+            if (!double.IsNaN(v))
+                max = Math.Max(max, Math.Abs(v));
         var sb = new System.Text.StringBuilder("<table class=\"heat\" id=\"headline-heatmap\"><tr><th></th>");
-        foreach (var c in colLabels) sb.Append("<th>").Append(System.Net.WebUtility.HtmlEncode(Short(c))).Append("</th>");
+        foreach (var c in colLabels)
+            sb.Append("<th>").Append(System.Net.WebUtility.HtmlEncode(Short(c))).Append("</th>");
         sb.Append("</tr>");
         for (int i = 0; i < rowLabels.Count; i++)
         {
             sb.Append("<tr><th>on ").Append(System.Net.WebUtility.HtmlEncode(Short(rowLabels[i]))).Append("</th>");
             for (int j = 0; j < colLabels.Count; j++)
             {
-                double v = values[i, j], a = double.IsNaN(v) ? 0 : Math.Sqrt(Math.Abs(v) / max);
+                double v = values[i, j],
+                    a = double.IsNaN(v) ? 0 : Math.Sqrt(Math.Abs(v) / max);
                 string color = v >= 0 ? $"rgba(52,168,83,{a:F2})" : $"rgba(234,67,53,{a:F2})";
-                sb.Append($"<td style=\"background:{color}\" title=\"{v.ToString("G4", System.Globalization.CultureInfo.InvariantCulture)}\">")
-                  .Append(InfraSharp.Reporting.AnalysisWriter.Signed(v, 2)).Append("</td>");
+                sb.Append(
+                        $"<td style=\"background:{color}\" title=\"{v.ToString("G4", System.Globalization.CultureInfo.InvariantCulture)}\">"
+                    )
+                    .Append(InfraSharp.Reporting.AnalysisWriter.Signed(v, 2))
+                    .Append("</td>");
             }
             sb.Append("</tr>");
         }

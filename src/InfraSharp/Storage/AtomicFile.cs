@@ -22,7 +22,8 @@ public static class AtomicFile
         }
         finally
         {
-            if (File.Exists(tmp)) File.Delete(tmp);
+            if (File.Exists(tmp))
+                File.Delete(tmp);
         }
     }
 
@@ -34,9 +35,10 @@ public static class AtomicFile
     public static string TemporaryName(string final) =>
         $"{final}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}-{Environment.MachineName}";
 
-    private static readonly System.Text.RegularExpressions.Regex Temporary =
-        new(@"^(?<final>.+)\.tmp-(?<pid>\d+)-[0-9a-f]{32}(-(?<host>[^/]+))?$",
-            System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+    private static readonly System.Text.RegularExpressions.Regex Temporary = new(
+        @"^(?<final>.+)\.tmp-(?<pid>\d+)-[0-9a-f]{32}(-(?<host>[^/]+))?$",
+        System.Text.RegularExpressions.RegexOptions.CultureInvariant
+    );
 
     /// <summary>The final name a temporary path stands for, or null when it is no temporary name.</summary>
     public static string? TemporaryTarget(string path)
@@ -52,17 +54,24 @@ public static class AtomicFile
     public static bool IsAbandoned(string path)
     {
         var m = Temporary.Match(Path.GetFileName(Path.TrimEndingDirectorySeparator(path)));
-        if (!m.Success) return false;
-        if (m.Groups["host"].Success && m.Groups["host"].Value != Environment.MachineName) return false;
+        if (!m.Success)
+            return false;
+        if (m.Groups["host"].Success && m.Groups["host"].Value != Environment.MachineName)
+            return false;
         int pid = int.Parse(m.Groups["pid"].Value, System.Globalization.CultureInfo.InvariantCulture);
-        if (pid == Environment.ProcessId) return false;
-        if (OperatingSystem.IsLinux()) return !Directory.Exists($"/proc/{pid}");
+        if (pid == Environment.ProcessId)
+            return false;
+        if (OperatingSystem.IsLinux())
+            return !Directory.Exists($"/proc/{pid}");
         try
         {
             using var p = System.Diagnostics.Process.GetProcessById(pid);
             return p.HasExited;
         }
-        catch (ArgumentException) { return true; }
+        catch (ArgumentException)
+        {
+            return true;
+        }
     }
 
     /// <summary>
@@ -72,18 +81,23 @@ public static class AtomicFile
     /// </summary>
     public static int RemoveAbandoned(string dir, Func<string, bool> owned, bool recursive = true)
     {
-        if (!Directory.Exists(dir)) return 0;
+        if (!Directory.Exists(dir))
+            return 0;
         int removed = 0;
         var option = recursive ? SearchOption.AllDirectories : SearchOption.TopDirectoryOnly;
         foreach (var entry in Directory.EnumerateFileSystemEntries(dir, "*.tmp-*", option).ToList())
         {
-            if (!File.Exists(entry) && !Directory.Exists(entry)) continue; // inside a folder removed just before
+            if (!File.Exists(entry) && !Directory.Exists(entry))
+                continue; // inside a folder removed just before
             string rel = Path.GetRelativePath(dir, entry).Replace('\\', '/') + (Directory.Exists(entry) ? "/" : "");
-            if (!IsAbandoned(entry) || !owned(rel)) continue;
+            if (!IsAbandoned(entry) || !owned(rel))
+                continue;
             try
             {
-                if (Directory.Exists(entry)) Directory.Delete(entry, recursive: true);
-                else File.Delete(entry);
+                if (Directory.Exists(entry))
+                    Directory.Delete(entry, recursive: true);
+                else
+                    File.Delete(entry);
                 removed++;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
@@ -91,13 +105,19 @@ public static class AtomicFile
         return removed;
     }
 
-    public static void WriteAllText(string path, string text) =>
-        Write(path, s => { var b = new System.Text.UTF8Encoding(false).GetBytes(text); s.Write(b); });
-
-    public static void WriteAllLines(string path, IEnumerable<string> lines) =>
-        Write(path, s =>
+    public static void WriteAllText(string path, string text) => Write(path, s =>
         {
-            using var w = new StreamWriter(s, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
-            foreach (var l in lines) w.WriteLine(l);
+            var b = new System.Text.UTF8Encoding(false).GetBytes(text);
+            s.Write(b);
+        });
+
+    public static void WriteAllLines(string path, IEnumerable<string> lines) => Write(path, s =>
+        {
+            using var w = new StreamWriter(s, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true)
+            {
+                NewLine = "\n",
+            };
+            foreach (var l in lines)
+                w.WriteLine(l);
         });
 }

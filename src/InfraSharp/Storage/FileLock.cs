@@ -7,6 +7,7 @@ namespace InfraSharp.Storage;
 public sealed class FileLock : IDisposable
 {
     private readonly FileStream _stream;
+
     private FileLock(FileStream stream) => _stream = stream;
 
     public static FileLock Acquire(string path, TimeSpan? timeout = null)
@@ -15,10 +16,14 @@ public sealed class FileLock : IDisposable
         bool announced = false;
         while (true)
         {
-            try { return new FileLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None)); }
+            try
+            {
+                return new FileLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+            }
             catch (IOException) when (DateTime.UtcNow < deadline)
             {
-                if (!announced) ProgressLog.Line($"waiting for another task that holds {path}");
+                if (!announced)
+                    ProgressLog.Line($"waiting for another task that holds {path}");
                 announced = true;
                 Thread.Sleep(500);
             }

@@ -26,20 +26,30 @@ public static class Fingerprint
         {
             try
             {
-                if (System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(index))?["weight_map"]
-                    is System.Text.Json.Nodes.JsonObject map)
-                    return map.Select(kv => kv.Value?.ToString() ?? "").Where(n => n.Length > 0)
-                        .Distinct(StringComparer.Ordinal).Select(n => Path.Combine(modelDir, n)).Where(File.Exists);
+                if (
+                    System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(index))?["weight_map"]
+                    is System.Text.Json.Nodes.JsonObject map
+                )
+                    return map.Select(kv => kv.Value?.ToString() ?? "")
+                        .Where(n => n.Length > 0)
+                        .Distinct(StringComparer.Ordinal)
+                        .Select(n => Path.Combine(modelDir, n))
+                        .Where(File.Exists);
             }
             catch (System.Text.Json.JsonException) { } // the loader names the broken index; here all files count
         }
-        else if (File.Exists(single)) return [single];
+        else if (File.Exists(single))
+            return [single];
         return Directory.GetFiles(modelDir, "*.safetensors");
     }
 
     /// <summary>SHA-256 over tokenizer.json, tokenizer_config.json and a chat_template.jinja when present.</summary>
     public static string Tokenizer(string dir) =>
-        Files(new[] { "tokenizer.json", "tokenizer_config.json", "chat_template.jinja" }.Select(f => Path.Combine(dir, f)).Where(File.Exists));
+        Files(
+            new[] { "tokenizer.json", "tokenizer_config.json", "chat_template.jinja" }
+                .Select(f => Path.Combine(dir, f))
+                .Where(File.Exists)
+        );
 
     public static string Files(IEnumerable<string> files)
     {
@@ -50,7 +60,8 @@ public static class Fingerprint
             h.AppendData(Encoding.UTF8.GetBytes(Path.GetFileName(f) + "\0"));
             using var s = File.OpenRead(f);
             int n;
-            while ((n = s.Read(buf)) > 0) h.AppendData(buf, 0, n);
+            while ((n = s.Read(buf)) > 0)
+                h.AppendData(buf, 0, n);
         }
         return Convert.ToHexStringLower(h.GetHashAndReset());
     }

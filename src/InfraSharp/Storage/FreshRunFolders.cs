@@ -19,7 +19,8 @@ public static class FreshRunFolders
     /// <summary>Records that <paramref name="dir"/> was new (<paramref name="created"/>) or empty.</summary>
     internal static void Add(string dir, bool created, OwnedFiles owned)
     {
-        if (Started.Value is { } started) started[Path.GetFullPath(dir)] = (created, owned);
+        if (Started.Value is { } started)
+            started[Path.GetFullPath(dir)] = (created, owned);
     }
 
     /// <summary>
@@ -28,19 +29,30 @@ public static class FreshRunFolders
     /// </summary>
     public static void RollBack()
     {
-        if (Started.Value is not { } started) return;
+        if (Started.Value is not { } started)
+            return;
         foreach (var (dir, (created, owned)) in started)
         {
             started.TryRemove(dir, out _);
-            if (!Directory.Exists(dir)) continue;
-            var files = Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
-                .Select(f => Path.GetRelativePath(dir, f).Replace('\\', '/')).ToList();
-            if (!files.All(owned.Owns)) continue;
-            foreach (var f in files) File.Delete(Path.Combine(dir, f));
-            foreach (var d in Directory.EnumerateDirectories(dir, "*", SearchOption.AllDirectories)
-                         .OrderByDescending(d => d.Length))
-                if (!Directory.EnumerateFileSystemEntries(d).Any()) Directory.Delete(d);
-            if (created && !Directory.EnumerateFileSystemEntries(dir).Any()) Directory.Delete(dir);
+            if (!Directory.Exists(dir))
+                continue;
+            var files = Directory
+                .EnumerateFiles(dir, "*", SearchOption.AllDirectories)
+                .Select(f => Path.GetRelativePath(dir, f).Replace('\\', '/'))
+                .ToList();
+            if (!files.All(owned.Owns))
+                continue;
+            foreach (var f in files)
+                File.Delete(Path.Combine(dir, f));
+            foreach (
+                var d in Directory
+                    .EnumerateDirectories(dir, "*", SearchOption.AllDirectories)
+                    .OrderByDescending(d => d.Length)
+            )
+                if (!Directory.EnumerateFileSystemEntries(d).Any())
+                    Directory.Delete(d);
+            if (created && !Directory.EnumerateFileSystemEntries(dir).Any())
+                Directory.Delete(dir);
         }
     }
 }

@@ -9,7 +9,8 @@ public static class JsonDiff
     {
         var diffs = new List<string>();
         Walk("", before, after, diffs);
-        if (diffs.Count > max) diffs = [.. diffs.Take(max), $"... {diffs.Count - max} more"];
+        if (diffs.Count > max)
+            diffs = [.. diffs.Take(max), $"... {diffs.Count - max} more"];
         return diffs;
     }
 
@@ -17,11 +18,16 @@ public static class JsonDiff
     {
         if (a is JsonObject oa && b is JsonObject ob)
         {
-            foreach (var key in oa.Select(kv => kv.Key).Union(ob.Select(kv => kv.Key)).OrderBy(k => k, StringComparer.Ordinal))
+            foreach (
+                var key in oa.Select(kv => kv.Key)
+                    .Union(ob.Select(kv => kv.Key))
+                    .OrderBy(k => k, StringComparer.Ordinal)
+            )
                 Walk(path.Length == 0 ? key : $"{path}.{key}", oa[key], ob[key], diffs);
             return;
         }
-        if (JsonNode.DeepEquals(a, b)) return;
+        if (JsonNode.DeepEquals(a, b))
+            return;
         diffs.Add($"{path}: {Short(a)} -> {Short(b)}");
     }
 

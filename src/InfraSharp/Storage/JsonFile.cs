@@ -10,8 +10,12 @@ public static class JsonFile
     {
         try
         {
-            return JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw InputError.Data($"{path}: expected a JSON object");
+            return JsonNode.Parse(File.ReadAllText(path)) as JsonObject
+                ?? throw InputError.Data($"{path}: expected a JSON object");
         }
-        catch (JsonException e) { throw InputError.Data($"{path}: not valid JSON ({e.Message})"); }
+        catch (JsonException e)
+        {
+            throw InputError.Data($"{path}: not valid JSON ({e.Message})");
+        }
     }
 }

@@ -1,13 +1,14 @@
 using System.Text.Json.Nodes;
 
-
 namespace InfraSharp.Storage;
 
 public static class JsonlFile
 {
     /// <summary>Readable JSON (no \u escapes for quotes or non-ASCII); Python's json reads it the same.</summary>
-    public static readonly System.Text.Json.JsonSerializerOptions Options =
-        new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    public static readonly System.Text.Json.JsonSerializerOptions Options = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     public static void Write(string path, IEnumerable<JsonObject> rows) =>
         AtomicFile.WriteAllLines(path, rows.Select(r => r.ToJsonString(Options)));

@@ -17,10 +17,12 @@ public static class OutputGuard
                 throw InputError.Argument($"{option} {outDir} is the {input.Name} input; write to a folder of its own");
             if (Inside(o, i))
                 throw InputError.Argument(
-                    $"{option} {outDir} lies inside the {input.Name} input {input.Path}; write to a folder of its own");
+                    $"{option} {outDir} lies inside the {input.Name} input {input.Path}; write to a folder of its own"
+                );
             if (Inside(i, o))
                 throw InputError.Argument(
-                    $"{option} {outDir} contains the {input.Name} input {input.Path}; write to a folder of its own");
+                    $"{option} {outDir} contains the {input.Name} input {input.Path}; write to a folder of its own"
+                );
         }
     }
 
@@ -38,12 +40,15 @@ public static class OutputGuard
                 throw InputError.Argument($"{option} {outFile} is the {input.Name} input; write the result elsewhere");
             if (Inside(o, i))
                 throw InputError.Argument(
-                    $"{option} {outFile} lies inside the {input.Name} input {input.Path}; write the result elsewhere");
+                    $"{option} {outFile} lies inside the {input.Name} input {input.Path}; write the result elsewhere"
+                );
         }
-        if (Directory.Exists(o)) throw InputError.Argument($"{option} {outFile} is a folder; give a file name");
+        if (Directory.Exists(o))
+            throw InputError.Argument($"{option} {outFile} is a folder; give a file name");
         if (System.IO.File.Exists(o) && !overwrite)
             throw InputError.Argument(
-                $"{option} {outFile} already exists; use another name, or --overwrite to replace it");
+                $"{option} {outFile} already exists; use another name, or --overwrite to replace it"
+            );
     }
 
     private static string Full(string path) => System.IO.Path.TrimEndingDirectorySeparator(ResolveLinks(path));

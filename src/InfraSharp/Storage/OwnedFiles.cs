@@ -31,7 +31,8 @@ public sealed class OwnedFiles
     {
         var parts = relativePath.Replace('\\', '/').Split('/');
         for (int i = 0; i < parts.Length; i++)
-            if (AtomicFile.TemporaryTarget(parts[i]) is string target) parts[i] = target;
+            if (AtomicFile.TemporaryTarget(parts[i]) is string target)
+                parts[i] = target;
         string p = string.Join('/', parts);
         return _patterns.Any(r => r.IsMatch(p));
     }
@@ -46,10 +47,13 @@ public sealed class OwnedFiles
             {
                 sb.Append(".*");
                 i++;
-                if (i + 1 < pattern.Length && pattern[i + 1] == '/') i++;
+                if (i + 1 < pattern.Length && pattern[i + 1] == '/')
+                    i++;
             }
-            else if (c == '*') sb.Append("[^/]*");
-            else sb.Append(Regex.Escape(c.ToString()));
+            else if (c == '*')
+                sb.Append("[^/]*");
+            else
+                sb.Append(Regex.Escape(c.ToString()));
         }
         return new Regex(sb.Append('$').ToString(), RegexOptions.CultureInvariant);
     }

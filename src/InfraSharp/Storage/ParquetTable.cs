@@ -10,13 +10,17 @@ public sealed class ParquetTable
     public int Rows { get; private set; } = -1;
 
     public ParquetTable Add(string name, string?[] values) => AddColumn(name, values, values.Length);
+
     public ParquetTable Add(string name, double[] values) => AddColumn(name, values, values.Length);
+
     public ParquetTable Add(string name, long[] values) => AddColumn(name, values, values.Length);
 
     private ParquetTable AddColumn(string name, object values, int n)
     {
-        if (Rows >= 0 && n != Rows) throw InputError.Argument($"column '{name}' has {n} rows, the table {Rows}");
-        if (_columns.Any(c => c.Name == name)) throw InputError.Argument($"duplicate column '{name}'");
+        if (Rows >= 0 && n != Rows)
+            throw InputError.Argument($"column '{name}' has {n} rows, the table {Rows}");
+        if (_columns.Any(c => c.Name == name))
+            throw InputError.Argument($"duplicate column '{name}'");
         Rows = n;
         _columns.Add((name, values));
         return this;
@@ -24,12 +28,16 @@ public sealed class ParquetTable
 
     public void Write(string path)
     {
-        var fields = _columns.Select(c => c.Values switch
-        {
-            string?[] => (DataField)new DataField<string>(c.Name),
-            double[] => new DataField<double>(c.Name),
-            _ => new DataField<long>(c.Name),
-        }).ToList();
+        var fields = _columns
+            .Select(c =>
+                c.Values switch
+                {
+                    string?[] => (DataField)new DataField<string>(c.Name),
+                    double[] => new DataField<double>(c.Name),
+                    _ => new DataField<long>(c.Name),
+                }
+            )
+            .ToList();
         var schema = new ParquetSchema(fields.Cast<Field>().ToArray());
         AtomicFile.Write(path, stream =>
         {
@@ -49,7 +57,10 @@ public sealed class ParquetTable
                     task.GetAwaiter().GetResult();
                 }
             }
-            finally { writer.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
+            finally
+            {
+                writer.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
         });
     }
 
@@ -59,9 +70,14 @@ public sealed class ParquetTable
     /// </summary>
     public static Dictionary<string, object?[]> ReadColumns(string path, params string[] names)
     {
-        if (!File.Exists(path)) throw InputError.MissingFile($"{path}: no such file", path);
+        if (!File.Exists(path))
+            throw InputError.MissingFile($"{path}: no such file", path);
         using var stream = File.OpenRead(path);
-        var rows = Parquet.Serialization.ParquetSerializer.DeserializeUntypedAsync(stream).GetAwaiter().GetResult().Data;
+        var rows = Parquet
+            .Serialization.ParquetSerializer.DeserializeUntypedAsync(stream)
+            .GetAwaiter()
+            .GetResult()
+            .Data;
         var result = new Dictionary<string, object?[]>();
         foreach (var name in names)
         {

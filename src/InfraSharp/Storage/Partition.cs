@@ -15,17 +15,29 @@ public sealed record Partition(int Index, int Count)
     /// </summary>
     public static Partition Parse(string? s, string option = "--partition")
     {
-        if (string.IsNullOrWhiteSpace(s)) return Whole;
+        if (string.IsNullOrWhiteSpace(s))
+            return Whole;
         if (s == "auto" || s.StartsWith("auto/"))
         {
             int? count = null;
             if (s.Length > 4)
-                count = int.TryParse(s[5..], out int c) && c >= 1 ? c
-                    : throw InputError.Argument($"{option} '{s}': the count after auto/ must be a positive integer");
+                count =
+                    int.TryParse(s[5..], out int c) && c >= 1
+                        ? c
+                        : throw InputError.Argument(
+                            $"{option} '{s}': the count after auto/ must be a positive integer"
+                        );
             return FromEnvironment(Environment.GetEnvironmentVariable, count, option);
         }
         var parts = s.Split('/');
-        if (parts.Length != 2 || !int.TryParse(parts[0], out int i) || !int.TryParse(parts[1], out int n) || n < 1 || i < 0 || i >= n)
+        if (
+            parts.Length != 2
+            || !int.TryParse(parts[0], out int i)
+            || !int.TryParse(parts[1], out int n)
+            || n < 1
+            || i < 0
+            || i >= n
+        )
             throw InputError.Argument($"--partition '{s}' must be i/n with 0 <= i < n");
         return new Partition(i, n);
     }
@@ -41,28 +53,44 @@ public sealed record Partition(int Index, int Count)
         int? Int(string name)
         {
             string? v = env(name);
-            if (v is null) return null;
-            return int.TryParse(v, out int x) ? x : throw InputError.Argument($"{option} auto: {name}='{v}' is not an integer");
+            if (v is null)
+                return null;
+            return int.TryParse(v, out int x)
+                ? x
+                : throw InputError.Argument($"{option} auto: {name}='{v}' is not an integer");
         }
         Partition Checked(int index, int n, string source)
         {
-            if (n < 1) throw InputError.Argument($"{option} auto: {source} gives a count of {n}");
+            if (n < 1)
+                throw InputError.Argument($"{option} auto: {source} gives a count of {n}");
             if (count is int c && c != n)
                 throw InputError.Argument($"{option} auto/{c}: {source} gives a count of {n}, not {c}");
-            if (index < 0 || index >= n) throw InputError.Argument($"{option} auto: {source} gives index {index}, outside 0..{n - 1}");
+            if (index < 0 || index >= n)
+                throw InputError.Argument($"{option} auto: {source} gives index {index}, outside 0..{n - 1}");
             return new Partition(index, n);
         }
         if (Int("SLURM_ARRAY_TASK_ID") is int id)
         {
-            int min = Int("SLURM_ARRAY_TASK_MIN") ?? throw InputError.Argument($"{option} auto: SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_MIN is not");
-            int n = Int("SLURM_ARRAY_TASK_COUNT") ?? throw InputError.Argument($"{option} auto: SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not");
+            int min = Int("SLURM_ARRAY_TASK_MIN")
+                ?? throw InputError.Argument(
+                    $"{option} auto: SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_MIN is not"
+                );
+            int n = Int("SLURM_ARRAY_TASK_COUNT")
+                ?? throw InputError.Argument(
+                    $"{option} auto: SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not"
+                );
             if (Int("SLURM_ARRAY_TASK_STEP") is int step && step != 1)
-                throw InputError.Argument($"{option} auto: the job array has step {step}; submit it as --array=0-{n - 1}");
+                throw InputError.Argument(
+                    $"{option} auto: the job array has step {step}; submit it as --array=0-{n - 1}"
+                );
             return Checked(id - min, n, $"SLURM_ARRAY_TASK_ID={id} (min {min}, count {n})");
         }
         if (Int("JOB_COMPLETION_INDEX") is int k)
         {
-            int n = count ?? throw InputError.Argument($"{option} auto: JOB_COMPLETION_INDEX={k} is set but Kubernetes gives no count; use {option} auto/N");
+            int n = count
+                ?? throw InputError.Argument(
+                    $"{option} auto: JOB_COMPLETION_INDEX={k} is set but Kubernetes gives no count; use {option} auto/N"
+                );
             return Checked(k, n, $"JOB_COMPLETION_INDEX={k}");
         }
         if (Int("RANK") is int rank)
@@ -73,8 +101,10 @@ public sealed record Partition(int Index, int Count)
         throw InputError.Argument($"{option} auto: none of SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or RANK is set");
     }
 
-    public (int Start, int End) Range(int length) => ((int)((long)length * Index / Count), (int)((long)length * (Index + 1) / Count));
+    public (int Start, int End) Range(int length) =>
+        ((int)((long)length * Index / Count), (int)((long)length * (Index + 1) / Count));
 
     public string FileTag => $"{Index:D4}-of-{Count:D4}";
+
     public override string ToString() => $"{Index}/{Count}";
 }

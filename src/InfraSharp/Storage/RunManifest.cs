@@ -10,7 +10,12 @@ namespace InfraSharp.Storage;
 /// rerun is compared on; <see cref="Info"/> (counts, conventions) is written for readers and never compared.
 /// </summary>
 public sealed record RunManifest(
-    string Kind, JsonObject Arguments, JsonObject Inputs, JsonObject Plan, JsonObject? Info = null)
+    string Kind,
+    JsonObject Arguments,
+    JsonObject Inputs,
+    JsonObject Plan,
+    JsonObject? Info = null
+)
 {
     public const string Version = "0.3";
 
@@ -28,31 +33,38 @@ public sealed record RunManifest(
     /// takes), nulls kept (so that a field's absence and its default compare alike). A new instance per call:
     /// options freeze once a context uses them.
     /// </summary>
-    public static JsonSerializerOptions SerializerOptions() => new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
-        WriteIndented = true,
-    };
+    public static JsonSerializerOptions SerializerOptions() =>
+        new()
+        {
+            PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+            Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+            WriteIndented = true,
+        };
+
     public const string FileName = "manifest.json";
 
-    public JsonObject ToJson() => new()
-    {
-        ["format"] = Format,
-        ["kind"] = Kind,
-        ["infrasharp"] = Version,
-        ["owns"] = new JsonArray([.. new OwnedFiles(Owns).Patterns.Select(p => (JsonNode)p)]),
-        ["arguments"] = Arguments.DeepClone(),
-        ["inputs"] = Inputs.DeepClone(),
-        ["plan"] = Plan.DeepClone(),
-        ["info"] = Info?.DeepClone(),
-    };
+    public JsonObject ToJson() =>
+        new()
+        {
+            ["format"] = Format,
+            ["kind"] = Kind,
+            ["infrasharp"] = Version,
+            ["owns"] = new JsonArray([.. new OwnedFiles(Owns).Patterns.Select(p => (JsonNode)p)]),
+            ["arguments"] = Arguments.DeepClone(),
+            ["inputs"] = Inputs.DeepClone(),
+            ["plan"] = Plan.DeepClone(),
+            ["info"] = Info?.DeepClone(),
+        };
 
     /// <summary>The compared part: kind, arguments, inputs, plan.</summary>
-    private JsonObject Compared() => new()
-    {
-        ["kind"] = Kind, ["arguments"] = Arguments.DeepClone(), ["inputs"] = Inputs.DeepClone(), ["plan"] = Plan.DeepClone(),
-    };
+    private JsonObject Compared() =>
+        new()
+        {
+            ["kind"] = Kind,
+            ["arguments"] = Arguments.DeepClone(),
+            ["inputs"] = Inputs.DeepClone(),
+            ["plan"] = Plan.DeepClone(),
+        };
 
     public static string PathIn(string dir) => System.IO.Path.Combine(dir, FileName);
 
@@ -60,9 +72,17 @@ public sealed record RunManifest(
     public static JsonObject? Read(string dir)
     {
         string path = PathIn(dir);
-        if (!File.Exists(path)) return null;
-        try { return JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw InputError.Data($"{path}: not a JSON object"); }
-        catch (JsonException e) { throw InputError.Data($"{path}: not valid JSON ({e.Message})"); }
+        if (!File.Exists(path))
+            return null;
+        try
+        {
+            return JsonNode.Parse(File.ReadAllText(path)) as JsonObject
+                ?? throw InputError.Data($"{path}: not a JSON object");
+        }
+        catch (JsonException e)
+        {
+            throw InputError.Data($"{path}: not valid JSON ({e.Message})");
+        }
     }
 
     /// <summary>
@@ -77,26 +97,32 @@ public sealed record RunManifest(
     public bool Prepare(string dir, bool overwrite, IEnumerable<RunInput>? inputs = null)
     {
         OutputGuard.Folder(dir, "--out", inputs ?? []);
-        bool resumed = false, created = !Directory.Exists(dir);
-        if (Claim(dir, Kind) is not JsonObject old) FreshRunFolders.Add(dir, created, new OwnedFiles(Owns));
+        bool resumed = false,
+            created = !Directory.Exists(dir);
+        if (Claim(dir, Kind) is not JsonObject old)
+            FreshRunFolders.Add(dir, created, new OwnedFiles(Owns));
         else
         {
             AtomicFile.RemoveAbandoned(dir, OwnedBy(old).Owns);
             var oldCompared = new JsonObject
             {
-                ["kind"] = old["kind"]?.DeepClone(), ["arguments"] = old["arguments"]?.DeepClone(),
-                ["inputs"] = old["inputs"]?.DeepClone(), ["plan"] = old["plan"]?.DeepClone(),
+                ["kind"] = old["kind"]?.DeepClone(),
+                ["arguments"] = old["arguments"]?.DeepClone(),
+                ["inputs"] = old["inputs"]?.DeepClone(),
+                ["plan"] = old["plan"]?.DeepClone(),
             };
             var diff = JsonDiff.Describe(oldCompared, Compared());
-            if (diff.Count == 0) resumed = true;
+            if (diff.Count == 0)
+                resumed = true;
             else if (overwrite)
             {
                 RemoveRun(dir, old, $"({string.Join(", ", diff)})");
             }
             else
                 throw InputError.Argument(
-                    $"{dir} holds a run with other inputs or arguments ({string.Join("; ", diff)}); " +
-                    "use another --out folder, or --overwrite to start over");
+                    $"{dir} holds a run with other inputs or arguments ({string.Join("; ", diff)}); "
+                        + "use another --out folder, or --overwrite to start over"
+                );
         }
         OutputFolder.Create(dir);
         Write(dir);
@@ -110,14 +136,16 @@ public sealed record RunManifest(
     /// </summary>
     public static JsonObject? Claim(string dir, string kind)
     {
-        if (File.Exists(dir)) throw InputError.Argument($"--out {dir} is a file; give a folder");
+        if (File.Exists(dir))
+            throw InputError.Argument($"--out {dir} is a file; give a folder");
         if (Read(dir) is not JsonObject old)
         {
             var common = new OwnedFiles([]);
             var present = Directory.Exists(dir) ? FilesIn(dir).Where(f => !common.Owns(f)).ToList() : [];
             if (present.Count > 0)
                 throw InputError.Argument(
-                    $"--out {dir} is not empty and holds no InfraSharp run ({present[0]}); use an empty or new folder");
+                    $"--out {dir} is not empty and holds no InfraSharp run ({present[0]}); use an empty or new folder"
+                );
             return null;
         }
         if (!IsRunManifest(old))
@@ -125,7 +153,8 @@ public sealed record RunManifest(
         string oldKind = old["kind"]!.ToString();
         if (oldKind != kind)
             throw InputError.Argument(
-                $"--out {dir} holds a '{oldKind}' run, not a '{kind}' one; use a folder of its own");
+                $"--out {dir} holds a '{oldKind}' run, not a '{kind}' one; use a folder of its own"
+            );
         return old;
     }
 
@@ -135,13 +164,16 @@ public sealed record RunManifest(
     /// </summary>
     public static bool IsRunManifest(JsonObject manifest) =>
         (manifest["format"] as JsonValue)?.ToString() == Format
-        || (manifest["infrasharp"] is JsonValue && manifest["kind"] is JsonValue
-            && manifest["arguments"] is JsonObject && manifest["inputs"] is JsonObject);
+        || (
+            manifest["infrasharp"] is JsonValue
+            && manifest["kind"] is JsonValue
+            && manifest["arguments"] is JsonObject
+            && manifest["inputs"] is JsonObject
+        );
 
     /// <summary>What the run kind of <paramref name="manifest"/> writes: its <c>owns</c>, else this kind's.</summary>
-    private OwnedFiles OwnedBy(JsonObject manifest) => new(manifest["owns"] is JsonArray a
-        ? [.. a.Select(x => x?.ToString() ?? "").Where(x => x.Length > 0)]
-        : Owns);
+    private OwnedFiles OwnedBy(JsonObject manifest) =>
+        new(manifest["owns"] is JsonArray a ? [.. a.Select(x => x?.ToString() ?? "").Where(x => x.Length > 0)] : Owns);
 
     /// <summary>
     /// Removes the earlier run in <paramref name="dir"/> (whose manifest is <paramref name="old"/>): every file its
@@ -153,22 +185,35 @@ public sealed record RunManifest(
         var others = FilesIn(dir).Where(f => !owned.Owns(f)).ToList();
         if (others.Count > 0)
             throw InputError.Argument(
-                $"--overwrite: {Path.Combine(dir, others[0])} was not written by a '{Kind}' run " +
-                $"({others.Count} such file{(others.Count == 1 ? "" : "s")}); move it away, or use another --out");
+                $"--overwrite: {Path.Combine(dir, others[0])} was not written by a '{Kind}' run "
+                    + $"({others.Count} such file{(others.Count == 1 ? "" : "s")}); move it away, or use another --out"
+            );
         ProgressLog.Line($"{dir}: --overwrite: removing the earlier run's files {why}");
         foreach (var f in FilesIn(dir))
-            if (f != FileName) File.Delete(Path.Combine(dir, f));
+            if (f != FileName)
+                File.Delete(Path.Combine(dir, f));
         // Deepest first, so that a folder emptied by its subfolders' removal goes too.
-        foreach (var d in Directory.EnumerateDirectories(dir, "*", SearchOption.AllDirectories)
-                     .OrderByDescending(d => d.Length))
-            if (!Directory.EnumerateFileSystemEntries(d).Any()) Directory.Delete(d);
+        foreach (
+            var d in Directory
+                .EnumerateDirectories(dir, "*", SearchOption.AllDirectories)
+                .OrderByDescending(d => d.Length)
+        )
+            if (!Directory.EnumerateFileSystemEntries(d).Any())
+                Directory.Delete(d);
     }
 
     /// <summary>Every file under <paramref name="dir"/>, relative with '/' separators, in ordinal order.</summary>
     private static List<string> FilesIn(string dir) =>
-        [.. Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
-            .Select(f => Path.GetRelativePath(dir, f).Replace('\\', '/')).Order(StringComparer.Ordinal)];
+        [
+            .. Directory
+                .EnumerateFiles(dir, "*", SearchOption.AllDirectories)
+                .Select(f => Path.GetRelativePath(dir, f).Replace('\\', '/'))
+                .Order(StringComparer.Ordinal),
+        ];
 
     public void Write(string dir) =>
-        AtomicFile.WriteAllText(PathIn(dir), ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        AtomicFile.WriteAllText(
+            PathIn(dir),
+            ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n"
+        );
 }

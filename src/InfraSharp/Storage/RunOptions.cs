@@ -7,8 +7,10 @@ namespace InfraSharp.Storage;
 public sealed record RunOptions
 {
     public Partition Partition { get; init; } = Partition.Whole;
+
     /// <summary>Remove an earlier run with other arguments from the output folder instead of refusing.</summary>
     public bool Overwrite { get; init; }
+
     /// <summary>
     /// Where the model runs: <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>. Not compared on a rerun: a partition may run
     /// on another machine's device, and the results agree within the compute dtype's rounding.

@@ -35,10 +35,17 @@ public sealed class SafeTensorsFile
     public IReadOnlyDictionary<string, string> Metadata { get; }
     private readonly long _dataStart;
 
-    private SafeTensorsFile(string path, Dictionary<string, SafeTensorEntry> entries,
-        Dictionary<string, string> metadata, long dataStart)
+    private SafeTensorsFile(
+        string path,
+        Dictionary<string, SafeTensorEntry> entries,
+        Dictionary<string, string> metadata,
+        long dataStart
+    )
     {
-        Path = path; Entries = entries; Metadata = metadata; _dataStart = dataStart;
+        Path = path;
+        Entries = entries;
+        Metadata = metadata;
+        _dataStart = dataStart;
     }
 
     /// <summary>
@@ -47,7 +54,8 @@ public sealed class SafeTensorsFile
     /// </summary>
     public static SafeTensorsFile Open(string path)
     {
-        if (!File.Exists(path)) throw InputError.MissingFile($"safetensors file not found: {path}", path);
+        if (!File.Exists(path))
+            throw InputError.MissingFile($"safetensors file not found: {path}", path);
         using var fs = File.OpenRead(path);
         long fileLength = fs.Length;
         if (fileLength < 8)
@@ -67,8 +75,8 @@ public sealed class SafeTensorsFile
         List<KeyValuePair<string, JsonNode?>> fields;
         try
         {
-            var root = JsonNode.Parse(header) as JsonObject
-                ?? throw Bad(path, "safetensors header is not a JSON object");
+            var root =
+                JsonNode.Parse(header) as JsonObject ?? throw Bad(path, "safetensors header is not a JSON object");
             fields = root.ToList(); // materialises the object here, where a duplicate key surfaces
         }
         catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException)
@@ -77,70 +85,107 @@ public sealed class SafeTensorsFile
         }
         foreach (var (name, node) in fields)
         {
-            if (name == "__metadata__") ReadMetadata(path, node, metadata);
-            else entries[name] = ReadEntry(path, name, node, dataLen);
+            if (name == "__metadata__")
+                ReadMetadata(path, node, metadata);
+            else
+                entries[name] = ReadEntry(path, name, node, dataLen);
         }
         return new SafeTensorsFile(path, entries, metadata, 8 + headerLen);
     }
 
     private static void ReadMetadata(string path, JsonNode? node, Dictionary<string, string> metadata)
     {
-        if (node is not JsonObject o) throw Bad(path, "__metadata__ is not a JSON object");
+        if (node is not JsonObject o)
+            throw Bad(path, "__metadata__ is not a JSON object");
         foreach (var (k, v) in o)
         {
-            if (v is null) { metadata[k] = ""; continue; }
-            metadata[k] = v is JsonValue s && s.TryGetValue<string>(out var text)
-                ? text : throw Bad(path, $"__metadata__ value '{k}' is not a string");
+            if (v is null)
+            {
+                metadata[k] = "";
+                continue;
+            }
+            metadata[k] =
+                v is JsonValue s && s.TryGetValue<string>(out var text)
+                    ? text
+                    : throw Bad(path, $"__metadata__ value '{k}' is not a string");
         }
     }
 
     private static SafeTensorEntry ReadEntry(string path, string name, JsonNode? node, long dataLen)
     {
-        if (node is not JsonObject o) throw Bad(path, $"tensor '{name}': its header entry is not a JSON object");
-        string dtypeName = o["dtype"] is JsonValue d && d.TryGetValue<string>(out var s)
-            ? s : throw Bad(path, $"tensor '{name}': \"dtype\" is missing or not a string");
+        if (node is not JsonObject o)
+            throw Bad(path, $"tensor '{name}': its header entry is not a JSON object");
+        string dtypeName =
+            o["dtype"] is JsonValue d && d.TryGetValue<string>(out var s)
+                ? s
+                : throw Bad(path, $"tensor '{name}': \"dtype\" is missing or not a string");
         var dtype = SafeTensorDTypes.Parse(dtypeName, path, name);
         long[] shape = Longs(path, name, o, "shape");
         long[] offsets = Longs(path, name, o, "data_offsets");
-        if (offsets.Length != 2) throw Bad(path, $"tensor '{name}': \"data_offsets\" must hold two numbers");
-        if (shape.Any(x => x < 0)) throw Bad(path, $"tensor '{name}': negative size in shape {Show(shape)}");
+        if (offsets.Length != 2)
+            throw Bad(path, $"tensor '{name}': \"data_offsets\" must hold two numbers");
+        if (shape.Any(x => x < 0))
+            throw Bad(path, $"tensor '{name}': negative size in shape {Show(shape)}");
         long expect;
-        try { expect = checked(shape.Aggregate(1L, (a, x) => a * x) * dtype.ByteSize()); }
-        catch (OverflowException) { throw Bad(path, $"tensor '{name}': shape {Show(shape)} is too large"); }
-        long b = offsets[0], e = offsets[1];
+        try
+        {
+            expect = checked(shape.Aggregate(1L, (a, x) => a * x) * dtype.ByteSize());
+        }
+        catch (OverflowException)
+        {
+            throw Bad(path, $"tensor '{name}': shape {Show(shape)} is too large");
+        }
+        long b = offsets[0],
+            e = offsets[1];
         if (b < 0 || e < b || e - b != expect)
-            throw Bad(path, $"tensor '{name}': data_offsets [{b},{e}) do not match its shape {Show(shape)} "
-                + $"and dtype {dtype} ({expect} bytes)");
+            throw Bad(
+                path,
+                $"tensor '{name}': data_offsets [{b},{e}) do not match its shape {Show(shape)} "
+                    + $"and dtype {dtype} ({expect} bytes)"
+            );
         if (e > dataLen)
-            throw Bad(path, $"truncated: tensor '{name}' ends at data byte {e} "
-                + $"but the file holds {dataLen} data bytes");
+            throw Bad(
+                path,
+                $"truncated: tensor '{name}' ends at data byte {e} " + $"but the file holds {dataLen} data bytes"
+            );
         return new SafeTensorEntry(name, dtype, shape, b, e);
     }
 
     private static long[] Longs(string path, string name, JsonObject o, string field)
     {
-        if (o[field] is not JsonArray a) throw Bad(path, $"tensor '{name}': \"{field}\" is missing or not an array");
-        return a.Select(x => x is JsonValue v && v.TryGetValue<long>(out var l)
-            ? l : throw Bad(path, $"tensor '{name}': \"{field}\" holds something other than integers")).ToArray();
+        if (o[field] is not JsonArray a)
+            throw Bad(path, $"tensor '{name}': \"{field}\" is missing or not an array");
+        return a.Select(x =>
+                x is JsonValue v && v.TryGetValue<long>(out var l)
+                    ? l
+                    : throw Bad(path, $"tensor '{name}': \"{field}\" holds something other than integers")
+            )
+            .ToArray();
     }
 
     private static string Show(long[] shape) => "[" + string.Join(",", shape) + "]";
 
     /// <summary>One line, the path first: the message names the file however the caller reports it.</summary>
-    private static InvalidDataException Bad(string path, string what) => InputError.Data($"{path}: {what}".ReplaceLineEndings(" "));
+    private static InvalidDataException Bad(string path, string what) =>
+        InputError.Data($"{path}: {what}".ReplaceLineEndings(" "));
 
     private SafeTensorEntry Entry(string name) =>
-        Entries.TryGetValue(name, out var e) ? e : throw InputError.Flag(new KeyNotFoundException($"{Path}: no tensor named '{name}'"));
+        Entries.TryGetValue(name, out var e)
+            ? e
+            : throw InputError.Flag(new KeyNotFoundException($"{Path}: no tensor named '{name}'"));
 
     /// <summary>A tensor's bytes as a managed array; only for tensors under 2 GiB (use <see cref="Read"/>).</summary>
     public byte[] ReadRaw(string name)
     {
         var e = Entry(name);
         if (e.End - e.Begin > Array.MaxLength)
-            throw new InvalidOperationException($"{Path}: tensor '{name}' is {e.End - e.Begin} bytes, "
-                + "more than a .NET array holds; read it with Read or ReadStored");
+            throw new InvalidOperationException(
+                $"{Path}: tensor '{name}' is {e.End - e.Begin} bytes, "
+                    + "more than a .NET array holds; read it with Read or ReadStored"
+            );
         using var fs = File.OpenRead(Path);
-        if (fs.Length < _dataStart + e.End) throw Bad(Path, "truncated since it was opened");
+        if (fs.Length < _dataStart + e.End)
+            throw Bad(Path, "truncated since it was opened");
         fs.Seek(_dataStart + e.Begin, SeekOrigin.Begin);
         var buf = new byte[e.End - e.Begin];
         fs.ReadExactly(buf);
@@ -166,11 +211,13 @@ public sealed class SafeTensorsFile
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
-            foreach (var (name, e) in f.Entries) result[name] = Widen(f.ReadStored(e, map));
+            foreach (var (name, e) in f.Entries)
+                result[name] = Widen(f.ReadStored(e, map));
         }
         catch
         {
-            foreach (var t in result.Values) t.Dispose();
+            foreach (var t in result.Values)
+                t.Dispose();
             throw;
         }
         return result;
@@ -185,10 +232,18 @@ public sealed class SafeTensorsFile
             // Touching mapped bytes past the end of the file kills the process (SIGBUS) instead of throwing, so a
             // file that shrank since Open is refused here, before anything is mapped.
             if (fs.Length < _dataStart + end)
-                throw Bad(Path, $"truncated since it was opened: {fs.Length} bytes, "
-                    + $"the header needs {_dataStart + end}");
-            return MemoryMappedFile.CreateFromFile(fs, null, 0, MemoryMappedFileAccess.Read,
-                HandleInheritability.None, leaveOpen: false);
+                throw Bad(
+                    Path,
+                    $"truncated since it was opened: {fs.Length} bytes, " + $"the header needs {_dataStart + end}"
+                );
+            return MemoryMappedFile.CreateFromFile(
+                fs,
+                null,
+                0,
+                MemoryMappedFileAccess.Read,
+                HandleInheritability.None,
+                leaveOpen: false
+            );
         }
         catch
         {
@@ -204,14 +259,19 @@ public sealed class SafeTensorsFile
         try
         {
             using var flat = t.view(-1);
-            long size = e.DType.ByteSize(), per = PieceBytes / size, n = flat.shape[0];
+            long size = e.DType.ByteSize(),
+                per = PieceBytes / size,
+                n = flat.shape[0];
             for (long s = 0; s < n; s += per)
             {
                 long k = Math.Min(per, n - s);
                 // narrow of a contiguous 1-D view is contiguous, and its bytes span starts at the piece's element.
                 using var piece = flat.narrow(0, s, k);
-                using var view = map!.CreateViewAccessor(_dataStart + e.Begin + s * size, k * size,
-                    MemoryMappedFileAccess.Read);
+                using var view = map!.CreateViewAccessor(
+                    _dataStart + e.Begin + s * size,
+                    k * size,
+                    MemoryMappedFileAccess.Read
+                );
                 // Copied straight from the mapping: a view *stream* would read through a pooled array as large as
                 // the piece (Stream's fallback for Read(Span)), and the pool would keep it.
                 view.SafeMemoryMappedViewHandle.ReadSpan((ulong)view.PointerOffset, piece.bytes);
@@ -234,8 +294,10 @@ public sealed class SafeTensorsFile
             ScalarType.Int32 => ScalarType.Int64,
             _ => null,
         };
-        if (to is null) return stored;
-        using (stored) return stored.to(to.Value);
+        if (to is null)
+            return stored;
+        using (stored)
+            return stored.to(to.Value);
     }
 
     /// <summary>A tensor from a tensor's stored bytes (as <see cref="Read"/> returns it).</summary>
@@ -246,7 +308,8 @@ public sealed class SafeTensorsFile
         if (raw.LongLength != expect)
             throw InputError.Argument($"{raw.Length} bytes do not hold a {dtype} tensor of shape {Show(shape)}");
         var t = empty(shape, dtype.ToScalarType());
-        if (raw.Length > 0) t.bytes = raw;
+        if (raw.Length > 0)
+            t.bytes = raw;
         return Widen(t);
     }
 
@@ -256,19 +319,27 @@ public sealed class SafeTensorsFile
     /// tensors stay F64. The header goes first, then each tensor streams from its (contiguous, CPU) storage,
     /// into a temporary file that is renamed into place when complete.
     /// </summary>
-    public static void Write(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors,
-        IReadOnlyDictionary<string, string>? metadata = null, SafeTensorDType floatType = SafeTensorDType.F32)
+    public static void Write(
+        string path,
+        IEnumerable<KeyValuePair<string, Tensor>> tensors,
+        IReadOnlyDictionary<string, string>? metadata = null,
+        SafeTensorDType floatType = SafeTensorDType.F32
+    )
     {
         if (floatType is not (SafeTensorDType.F32 or SafeTensorDType.BF16 or SafeTensorDType.F16))
-            throw new ArgumentOutOfRangeException(nameof(floatType), floatType,
-                "floats are stored as F32, BF16 or F16");
+            throw new ArgumentOutOfRangeException(
+                nameof(floatType),
+                floatType,
+                "floats are stored as F32, BF16 or F16"
+            );
         RequireLittleEndian();
         var items = tensors.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToList();
         var header = new JsonObject();
         if (metadata is { Count: > 0 })
         {
             var m = new JsonObject();
-            foreach (var (k, v) in metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal)) m[k] = v;
+            foreach (var (k, v) in metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+                m[k] = v;
             header["__metadata__"] = m;
         }
         var stored = new SafeTensorDType[items.Count];
@@ -299,18 +370,20 @@ public sealed class SafeTensorsFile
             BinaryPrimitives.WriteInt64LittleEndian(len, padded.Length);
             s.Write(len);
             s.Write(padded);
-            for (int i = 0; i < items.Count; i++) WriteData(s, items[i].Value, stored[i]);
+            for (int i = 0; i < items.Count; i++)
+                WriteData(s, items[i].Value, stored[i]);
         });
     }
 
     /// <summary>Integers and float64 keep their type; any other is a float, stored as the float type asked.</summary>
-    private static SafeTensorDType StoredType(ScalarType t, SafeTensorDType floatType) => t switch
-    {
-        ScalarType.Int64 => SafeTensorDType.I64,
-        ScalarType.Int32 => SafeTensorDType.I32,
-        ScalarType.Float64 => SafeTensorDType.F64, // a float64 tensor is float64 on purpose (sums, exact merges)
-        _ => floatType,
-    };
+    private static SafeTensorDType StoredType(ScalarType t, SafeTensorDType floatType) =>
+        t switch
+        {
+            ScalarType.Int64 => SafeTensorDType.I64,
+            ScalarType.Int32 => SafeTensorDType.I32,
+            ScalarType.Float64 => SafeTensorDType.F64, // a float64 tensor is float64 on purpose (sums, exact merges)
+            _ => floatType,
+        };
 
     private static void WriteData(Stream s, Tensor t, SafeTensorDType dtype)
     {
@@ -341,8 +414,8 @@ public sealed class SafeTensorsFile
             var dst = buffer.AsSpan(0, 2 * k);
             for (int i = 0; i < k; i++)
             {
-                ushort bits = dtype == SafeTensorDType.BF16
-                    ? FloatToBf16(src[i]) : BitConverter.HalfToUInt16Bits((Half)src[i]);
+                ushort bits =
+                    dtype == SafeTensorDType.BF16 ? FloatToBf16(src[i]) : BitConverter.HalfToUInt16Bits((Half)src[i]);
                 BinaryPrimitives.WriteUInt16LittleEndian(dst[(2 * i)..], bits);
             }
             s.Write(dst);
@@ -352,7 +425,8 @@ public sealed class SafeTensorsFile
     /// <summary>Writes a contiguous 1-D tensor's storage as it is, <see cref="PieceBytes"/> at a time.</summary>
     private static void WritePieces(Stream s, Tensor flat)
     {
-        long per = PieceBytes / flat.element_size(), n = flat.shape[0];
+        long per = PieceBytes / flat.element_size(),
+            n = flat.shape[0];
         for (long start = 0; start < n; start += per)
         {
             using var piece = flat.narrow(0, start, Math.Min(per, n - start));
@@ -371,7 +445,8 @@ public sealed class SafeTensorsFile
     public static ushort FloatToBf16(float x)
     {
         uint bits = BitConverter.SingleToUInt32Bits(x);
-        if (float.IsNaN(x)) return (ushort)((bits >> 16) | 0x40);
+        if (float.IsNaN(x))
+            return (ushort)((bits >> 16) | 0x40);
         uint rounding = 0x7FFF + ((bits >> 16) & 1);
         return (ushort)((bits + rounding) >> 16);
     }

@@ -21,7 +21,8 @@ public sealed class BpeTokenizer
     private readonly AddedToken[] _added;
     private readonly Dictionary<int, AddedToken> _addedById;
     private readonly Regex? _addedPattern;
-    private readonly int[] _prefixIds, _suffixIds;
+    private readonly int[] _prefixIds,
+        _suffixIds;
     private readonly Dictionary<string, int[]> _cache = new(StringComparer.Ordinal);
 
     public string SourcePath { get; }
@@ -29,16 +30,40 @@ public sealed class BpeTokenizer
 
     public sealed record AddedToken(int Id, string Content, bool Special);
 
-    private BpeTokenizer(string path, Dictionary<string, int> vocab, Dictionary<(int, int), (int, int)> merges, Regex? split,
-        bool nfc, bool ignoreMerges, AddedToken[] added, int[] prefix, int[] suffix)
+    private BpeTokenizer(
+        string path,
+        Dictionary<string, int> vocab,
+        Dictionary<(int, int), (int, int)> merges,
+        Regex? split,
+        bool nfc,
+        bool ignoreMerges,
+        AddedToken[] added,
+        int[] prefix,
+        int[] suffix
+    )
     {
-        SourcePath = path; _vocab = vocab; _merges = merges; _split = split; _nfc = nfc; _ignoreMerges = ignoreMerges;
-        _added = added; _prefixIds = prefix; _suffixIds = suffix;
-        int size = Math.Max(vocab.Count == 0 ? 0 : vocab.Values.Max() + 1, added.Length == 0 ? 0 : added.Max(a => a.Id) + 1);
+        SourcePath = path;
+        _vocab = vocab;
+        _merges = merges;
+        _split = split;
+        _nfc = nfc;
+        _ignoreMerges = ignoreMerges;
+        _added = added;
+        _prefixIds = prefix;
+        _suffixIds = suffix;
+        int size = Math.Max(
+            vocab.Count == 0 ? 0 : vocab.Values.Max() + 1,
+            added.Length == 0 ? 0 : added.Max(a => a.Id) + 1
+        );
         _idToToken = new string[size];
-        foreach (var (tok, id) in vocab) _idToToken[id] = tok;
+        foreach (var (tok, id) in vocab)
+            _idToToken[id] = tok;
         _addedById = new Dictionary<int, AddedToken>();
-        foreach (var a in added) { _idToToken[a.Id] = a.Content; _addedById[a.Id] = a; }
+        foreach (var a in added)
+        {
+            _idToToken[a.Id] = a.Content;
+            _addedById[a.Id] = a;
+        }
         if (added.Length > 0)
         {
             // Longest first, so that a token that is a prefix of another never wins (leftmost-longest).
@@ -49,21 +74,29 @@ public sealed class BpeTokenizer
 
     public static BpeTokenizer Load(string path)
     {
-        if (Directory.Exists(path)) path = Path.Combine(path, "tokenizer.json");
-        if (!File.Exists(path)) throw InputError.MissingFile($"tokenizer.json not found: {path}", path);
+        if (Directory.Exists(path))
+            path = Path.Combine(path, "tokenizer.json");
+        if (!File.Exists(path))
+            throw InputError.MissingFile($"tokenizer.json not found: {path}", path);
         var root = Storage.JsonFile.ReadObject(path);
         var model = root["model"]?.AsObject() ?? throw InputError.Data($"{path}: missing field 'model'");
         string type = model["type"]?.GetValue<string>() ?? "BPE";
         if (type != "BPE")
-            throw InputError.Unsupported($"{path}: tokenizer model '{type}' is not supported; InfraSharp implements byte-level BPE only");
+            throw InputError.Unsupported(
+                $"{path}: tokenizer model '{type}' is not supported; InfraSharp implements byte-level BPE only"
+            );
         if (model["byte_fallback"]?.GetValue<bool>() == true)
-            throw InputError.Unsupported($"{path}: BPE with byte_fallback (SentencePiece-style) is not supported; only byte-level BPE");
+            throw InputError.Unsupported(
+                $"{path}: BPE with byte_fallback (SentencePiece-style) is not supported; only byte-level BPE"
+            );
 
         bool nfc = root["normalizer"] switch
         {
             null => false,
             JsonObject n when n["type"]?.GetValue<string>() == "NFC" => true,
-            JsonObject n => throw InputError.Unsupported($"{path}: normalizer '{n["type"]}' is not supported (NFC or none)"),
+            JsonObject n => throw InputError.Unsupported(
+                $"{path}: normalizer '{n["type"]}' is not supported (NFC or none)"
+            ),
             _ => false,
         };
 
@@ -75,7 +108,9 @@ public sealed class BpeTokenizer
             if (pt == "Split")
             {
                 string pattern = pre["pattern"]?["Regex"]?.GetValue<string>()
-                    ?? throw InputError.Unsupported($"{path}: Split pre-tokenizer without a Regex pattern is not supported");
+                    ?? throw InputError.Unsupported(
+                        $"{path}: Split pre-tokenizer without a Regex pattern is not supported"
+                    );
                 string behavior = pre["behavior"]?.GetValue<string>() ?? "Isolated";
                 if (behavior != "Isolated" || pre["invert"]?.GetValue<bool>() == true)
                     throw InputError.Unsupported($"{path}: Split behavior '{behavior}' is not supported (Isolated)");
@@ -87,50 +122,81 @@ public sealed class BpeTokenizer
                 if (pre["add_prefix_space"]?.GetValue<bool>() == true)
                     throw InputError.Unsupported($"{path}: ByteLevel add_prefix_space=true is not supported");
                 if (pre["use_regex"]?.GetValue<bool>() ?? true)
-                    split ??= new Regex(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+", RegexOptions.CultureInvariant);
+                    split ??= new Regex(
+                        @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+",
+                        RegexOptions.CultureInvariant
+                    );
             }
-            else throw InputError.Unsupported($"{path}: pre-tokenizer '{pt}' is not supported");
+            else
+                throw InputError.Unsupported($"{path}: pre-tokenizer '{pt}' is not supported");
         }
-        if (!byteLevel) throw InputError.Unsupported($"{path}: not a byte-level BPE tokenizer (no ByteLevel pre-tokenizer)");
+        if (!byteLevel)
+            throw InputError.Unsupported($"{path}: not a byte-level BPE tokenizer (no ByteLevel pre-tokenizer)");
 
         var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var (k, v) in model["vocab"]!.AsObject()) vocab[k] = v!.GetValue<int>();
+        foreach (var (k, v) in model["vocab"]!.AsObject())
+            vocab[k] = v!.GetValue<int>();
         var merges = new Dictionary<(int, int), (int, int)>();
-        var mergeList = model["merges"] as JsonArray
+        var mergeList =
+            model["merges"] as JsonArray
             ?? throw InputError.Data($"{path}: field 'model.merges' is missing or not an array");
         for (int rank = 0; rank < mergeList.Count; rank++)
         {
             var (a, b) = Merge(path, mergeList[rank], rank);
             // As Hugging Face's tokenizers does: every merge names two vocabulary tokens whose concatenation is one
             // too. Skipping such a merge would encode differently from the tokenizer the file was written for.
-            int Id(string token, string what) => vocab.TryGetValue(token, out int id) ? id
-                : throw InputError.Data(
-                    $"{path}: merge {rank} ('{a} {b}'): its {what} '{token}' is not in the vocabulary");
-            int ia = Id(a, "first token"), ib = Id(b, "second token"), im = Id(a + b, "result");
+            int Id(string token, string what) =>
+                vocab.TryGetValue(token, out int id)
+                    ? id
+                    : throw InputError.Data(
+                        $"{path}: merge {rank} ('{a} {b}'): its {what} '{token}' is not in the vocabulary"
+                    );
+            int ia = Id(a, "first token"),
+                ib = Id(b, "second token"),
+                im = Id(a + b, "result");
             merges.TryAdd((ia, ib), (rank, im));
         }
 
         var added = (root["added_tokens"] as JsonArray ?? [])
-            .Select(t => new AddedToken(t!["id"]!.GetValue<int>(), t["content"]!.GetValue<string>(), t["special"]?.GetValue<bool>() ?? false))
+            .Select(t => new AddedToken(
+                t!["id"]!.GetValue<int>(),
+                t["content"]!.GetValue<string>(),
+                t["special"]?.GetValue<bool>() ?? false
+            ))
             .ToArray();
 
         // What the post-processor adds with add_special_tokens=True (Llama 3: <|begin_of_text|> first).
-        var prefix = new List<int>(); var suffix = new List<int>();
+        var prefix = new List<int>();
+        var suffix = new List<int>();
         foreach (var pp in Flatten(root["post_processor"] as JsonObject, "processors"))
         {
-            if (pp["type"]!.GetValue<string>() != "TemplateProcessing") continue;
+            if (pp["type"]!.GetValue<string>() != "TemplateProcessing")
+                continue;
             var specials = pp["special_tokens"]?.AsObject();
             bool seenSeq = false;
             foreach (var piece in pp["single"]!.AsArray())
             {
-                if (piece!["Sequence"] is not null) { seenSeq = true; continue; }
+                if (piece!["Sequence"] is not null)
+                {
+                    seenSeq = true;
+                    continue;
+                }
                 string id = piece["SpecialToken"]!["id"]!.GetValue<string>();
                 var ids = specials?[id]?["ids"]?.AsArray().Select(x => x!.GetValue<int>()) ?? [];
                 (seenSeq ? suffix : prefix).AddRange(ids);
             }
         }
-        return new BpeTokenizer(path, vocab, merges, split, nfc, model["ignore_merges"]?.GetValue<bool>() ?? false,
-            added, prefix.ToArray(), suffix.ToArray());
+        return new BpeTokenizer(
+            path,
+            vocab,
+            merges,
+            split,
+            nfc,
+            model["ignore_merges"]?.GetValue<bool>() ?? false,
+            added,
+            prefix.ToArray(),
+            suffix.ToArray()
+        );
     }
 
     /// <summary>
@@ -142,9 +208,14 @@ public sealed class BpeTokenizer
         string Bad(string why) => $"{path}: merge {rank} is malformed ({why}); expected \"a b\" or [\"a\", \"b\"]";
         if (entry is JsonArray pair)
         {
-            if (pair.Count != 2) throw InputError.Data(Bad($"an array of {pair.Count} elements"));
-            if (pair[0] is not JsonValue x || !x.TryGetValue<string>(out var a)
-                || pair[1] is not JsonValue y || !y.TryGetValue<string>(out var b))
+            if (pair.Count != 2)
+                throw InputError.Data(Bad($"an array of {pair.Count} elements"));
+            if (
+                pair[0] is not JsonValue x
+                || !x.TryGetValue<string>(out var a)
+                || pair[1] is not JsonValue y
+                || !y.TryGetValue<string>(out var b)
+            )
                 throw InputError.Data(Bad("an element is not a string"));
             return (a, b);
         }
@@ -159,13 +230,16 @@ public sealed class BpeTokenizer
 
     private static IEnumerable<JsonObject> Flatten(JsonObject? node, string listField)
     {
-        if (node is null) yield break;
+        if (node is null)
+            yield break;
         if (node["type"]?.GetValue<string>() == "Sequence")
         {
             foreach (var child in node[listField]!.AsArray())
-                foreach (var x in Flatten(child as JsonObject, listField)) yield return x;
+            foreach (var x in Flatten(child as JsonObject, listField))
+                yield return x;
         }
-        else yield return node;
+        else
+            yield return node;
     }
 
     public int? TokenToId(string token) =>
@@ -183,8 +257,14 @@ public sealed class BpeTokenizer
     /// </summary>
     public TokenEncoding EncodeWithOffsets(string text, bool addSpecialTokens = false)
     {
-        var ids = new List<int>(); var offs = new List<(int, int)>();
-        if (addSpecialTokens) foreach (var id in _prefixIds) { ids.Add(id); offs.Add((0, 0)); }
+        var ids = new List<int>();
+        var offs = new List<(int, int)>();
+        if (addSpecialTokens)
+            foreach (var id in _prefixIds)
+            {
+                ids.Add(id);
+                offs.Add((0, 0));
+            }
         int pos = 0;
         if (_addedPattern is not null)
         {
@@ -197,53 +277,76 @@ public sealed class BpeTokenizer
             }
         }
         EncodeChunk(text, pos, text.Length, ids, offs);
-        if (addSpecialTokens) foreach (var id in _suffixIds) { ids.Add(id); offs.Add((text.Length, text.Length)); }
+        if (addSpecialTokens)
+            foreach (var id in _suffixIds)
+            {
+                ids.Add(id);
+                offs.Add((text.Length, text.Length));
+            }
         return new TokenEncoding(ids.ToArray(), offs.ToArray());
     }
 
     private void EncodeChunk(string text, int start, int end, List<int> ids, List<(int, int)> offs)
     {
-        if (end <= start) return;
+        if (end <= start)
+            return;
         string raw = text[start..end];
         // Normalised text and, for each of its characters, the original character it came from. NFC only
         // composes within a text element, so normalising element by element keeps the alignment exact.
-        string norm; int[] origin;
+        string norm;
+        int[] origin;
         if (!_nfc || raw.IsNormalized(NormalizationForm.FormC))
         {
-            norm = raw; origin = Enumerable.Range(0, raw.Length).ToArray();
+            norm = raw;
+            origin = Enumerable.Range(0, raw.Length).ToArray();
         }
         else
         {
-            var sb = new StringBuilder(); var org = new List<int>();
+            var sb = new StringBuilder();
+            var org = new List<int>();
             var e = System.Globalization.StringInfo.GetTextElementEnumerator(raw);
             while (e.MoveNext())
             {
-                string el = (string)e.Current; int at = e.ElementIndex;
+                string el = (string)e.Current;
+                int at = e.ElementIndex;
                 string n = el.Normalize(NormalizationForm.FormC);
-                for (int i = 0; i < n.Length; i++) org.Add(at + Math.Min(i, el.Length - 1));
+                for (int i = 0; i < n.Length; i++)
+                    org.Add(at + Math.Min(i, el.Length - 1));
                 sb.Append(n);
             }
-            norm = sb.ToString(); origin = org.ToArray();
+            norm = sb.ToString();
+            origin = org.ToArray();
         }
         IEnumerable<(int Index, int Length)> pieces = _split is null
             ? [(0, norm.Length)]
             : _split.Matches(norm).Select(m => (m.Index, m.Length));
         foreach (var (pi, pl) in pieces)
         {
-            if (pl == 0) continue;
+            if (pl == 0)
+                continue;
             string piece = norm.Substring(pi, pl);
             byte[] bytes = System.Text.Encoding.UTF8.GetBytes(piece);
             // For each byte, the character (in the piece) that produced it.
             var byteChar = new int[bytes.Length];
             for (int ci = 0, bi = 0; ci < piece.Length; ci++)
             {
-                int cp = char.IsHighSurrogate(piece[ci]) && ci + 1 < piece.Length ? char.ConvertToUtf32(piece[ci], piece[ci + 1]) : piece[ci];
-                int n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-                for (int k = 0; k < n && bi < bytes.Length; k++) byteChar[bi++] = ci;
-                if (cp >= 0x10000) ci++;
+                int cp =
+                    char.IsHighSurrogate(piece[ci]) && ci + 1 < piece.Length
+                        ? char.ConvertToUtf32(piece[ci], piece[ci + 1])
+                        : piece[ci];
+                int n =
+                    cp < 0x80 ? 1
+                    : cp < 0x800 ? 2
+                    : cp < 0x10000 ? 3
+                    : 4;
+                for (int k = 0; k < n && bi < bytes.Length; k++)
+                    byteChar[bi++] = ci;
+                if (cp >= 0x10000)
+                    ci++;
             }
             var chars = new char[bytes.Length];
-            for (int i = 0; i < bytes.Length; i++) chars[i] = ByteLevelAlphabet.ByteToChar[bytes[i]];
+            for (int i = 0; i < bytes.Length; i++)
+                chars[i] = ByteLevelAlphabet.ByteToChar[bytes[i]];
             string word = new(chars);
             int[] wordIds = BpeWord(word);
             int b0 = 0;
@@ -253,7 +356,8 @@ public sealed class BpeTokenizer
                 int o0 = origin[pi + byteChar[b0]];
                 int oLast = origin[pi + byteChar[b0 + len - 1]];
                 int o1 = oLast + (char.IsHighSurrogate(raw[oLast]) && oLast + 1 < raw.Length ? 2 : 1);
-                ids.Add(id); offs.Add((start + o0, start + o1));
+                ids.Add(id);
+                offs.Add((start + o0, start + o1));
                 b0 += len;
             }
         }
@@ -261,9 +365,11 @@ public sealed class BpeTokenizer
 
     private int[] BpeWord(string word)
     {
-        if (_cache.TryGetValue(word, out var cached)) return cached;
+        if (_cache.TryGetValue(word, out var cached))
+            return cached;
         int[] result;
-        if (_ignoreMerges && _vocab.TryGetValue(word, out int whole)) result = [whole];
+        if (_ignoreMerges && _vocab.TryGetValue(word, out int whole))
+            result = [whole];
         else
         {
             var parts = new List<int>(word.Length);
@@ -275,26 +381,39 @@ public sealed class BpeTokenizer
             }
             while (parts.Count > 1)
             {
-                int best = -1, bestRank = int.MaxValue, bestMerged = 0;
+                int best = -1,
+                    bestRank = int.MaxValue,
+                    bestMerged = 0;
                 for (int i = 0; i + 1 < parts.Count; i++)
                 {
                     if (_merges.TryGetValue((parts[i], parts[i + 1]), out var m) && m.Rank < bestRank)
-                    { best = i; bestRank = m.Rank; bestMerged = m.Merged; }
+                    {
+                        best = i;
+                        bestRank = m.Rank;
+                        bestMerged = m.Merged;
+                    }
                 }
-                if (best < 0) break;
+                if (best < 0)
+                    break;
                 // Merge every occurrence of this pair, left to right, as the reference does.
                 var (l, r) = (parts[best], parts[best + 1]);
                 var next = new List<int>(parts.Count);
                 for (int i = 0; i < parts.Count; i++)
                 {
-                    if (i + 1 < parts.Count && parts[i] == l && parts[i + 1] == r) { next.Add(bestMerged); i++; }
-                    else next.Add(parts[i]);
+                    if (i + 1 < parts.Count && parts[i] == l && parts[i + 1] == r)
+                    {
+                        next.Add(bestMerged);
+                        i++;
+                    }
+                    else
+                        next.Add(parts[i]);
                 }
                 parts = next;
             }
             result = parts.ToArray();
         }
-        if (_cache.Count < 200_000) _cache[word] = result;
+        if (_cache.Count < 200_000)
+            _cache[word] = result;
         return result;
     }
 
@@ -305,21 +424,31 @@ public sealed class BpeTokenizer
         var pending = new List<byte>();
         void Flush()
         {
-            if (pending.Count == 0) return;
+            if (pending.Count == 0)
+                return;
             sb.Append(System.Text.Encoding.UTF8.GetString(pending.ToArray()));
             pending.Clear();
         }
         foreach (int id in ids)
         {
             if (id < 0 || id >= _idToToken.Length || _idToToken[id] is null)
-                throw InputError.Flag(new ArgumentOutOfRangeException(nameof(ids), $"token id {id} is outside the vocabulary of {SourcePath}"));
+                throw InputError.Flag(
+                    new ArgumentOutOfRangeException(
+                        nameof(ids),
+                        $"token id {id} is outside the vocabulary of {SourcePath}"
+                    )
+                );
             if (_addedById.TryGetValue(id, out var a))
             {
-                if (skipSpecialTokens && a.Special) continue;
-                Flush(); sb.Append(a.Content); continue;
+                if (skipSpecialTokens && a.Special)
+                    continue;
+                Flush();
+                sb.Append(a.Content);
+                continue;
             }
             foreach (char c in _idToToken[id])
-                if (ByteLevelAlphabet.CharToByte.TryGetValue(c, out byte b)) pending.Add(b);
+                if (ByteLevelAlphabet.CharToByte.TryGetValue(c, out byte b))
+                    pending.Add(b);
         }
         Flush();
         string s = sb.ToString();
@@ -327,8 +456,15 @@ public sealed class BpeTokenizer
     }
 
     /// <summary>transformers' <c>clean_up_tokenization</c>: drops the space before punctuation and contractions.</summary>
-    public static string CleanUp(string s) => s
-        .Replace(" .", ".").Replace(" ?", "?").Replace(" !", "!").Replace(" ,", ",")
-        .Replace(" ' ", "'").Replace(" n't", "n't").Replace(" 'm", "'m").Replace(" 's", "'s")
-        .Replace(" 've", "'ve").Replace(" 're", "'re");
+    public static string CleanUp(string s) =>
+        s.Replace(" .", ".")
+            .Replace(" ?", "?")
+            .Replace(" !", "!")
+            .Replace(" ,", ",")
+            .Replace(" ' ", "'")
+            .Replace(" n't", "n't")
+            .Replace(" 'm", "'m")
+            .Replace(" 's", "'s")
+            .Replace(" 've", "'ve")
+            .Replace(" 're", "'re");
 }

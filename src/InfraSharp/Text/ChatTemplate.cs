@@ -21,10 +21,13 @@ public abstract class ChatTemplate
         // The minimal ChatML loop (the fixtures' template).
         ["2eefca287a0f008b170ce31bc2c4dabb398a64eb74716bf64db5d9a21da50da9"] = _ => new ChatMlTemplate(null),
         // Qwen2.5-Instruct: ChatML with a default system prompt when the conversation has none.
-        ["55b2f4a26ac9ee719330a61a0c39d9e538b0e9322212f048326318cff4f8674a"] =
-            _ => new ChatMlTemplate("You are Qwen, created by Alibaba Cloud. You are a helpful assistant."),
+        ["55b2f4a26ac9ee719330a61a0c39d9e538b0e9322212f048326318cff4f8674a"] = _ => new ChatMlTemplate(
+            "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
+        ),
         // Llama-3.1 (as shipped in the tokenizer config): header tokens, trimmed content, <|eot_id|>, bos first.
-        ["ba03a121d097859c7b5b9cd03af99aafe95275210d2876f642ad9929a150f122"] = c => new Llama3Template(c.BosToken ?? ""),
+        ["ba03a121d097859c7b5b9cd03af99aafe95275210d2876f642ad9929a150f122"] = c => new Llama3Template(
+            c.BosToken ?? ""
+        ),
     };
 
     public sealed record TemplateContext(string? BosToken, string? EosToken);
@@ -35,17 +38,21 @@ public abstract class ChatTemplate
     public static ChatTemplate FromSource(string source, string origin, TemplateContext context)
     {
         string fp = Fingerprint(source);
-        if (Known.TryGetValue(fp, out var make)) return make(context);
+        if (Known.TryGetValue(fp, out var make))
+            return make(context);
         throw InputError.Unsupported(
-            $"{origin}: chat template (sha256 {fp[..12]}…) is not one InfraSharp can render exactly " +
-            "(supported: ChatML, Qwen2.5-Instruct, Llama-3.1). Give pre-tokenized input_ids/labels, or text rows, instead.");
+            $"{origin}: chat template (sha256 {fp[..12]}…) is not one InfraSharp can render exactly "
+                + "(supported: ChatML, Qwen2.5-Instruct, Llama-3.1). Give pre-tokenized input_ids/labels, or text rows, instead."
+        );
     }
 
     protected static void CheckPlain(IReadOnlyList<ChatMessage> messages)
     {
         foreach (var m in messages)
             if (m.Role is not ("system" or "user" or "assistant"))
-                throw InputError.Unsupported($"chat role '{m.Role}' is not supported by the C# template renderer (system, user, assistant)");
+                throw InputError.Unsupported(
+                    $"chat role '{m.Role}' is not supported by the C# template renderer (system, user, assistant)"
+                );
     }
 }
 
@@ -68,11 +75,18 @@ public sealed class ChatMlTemplate(string? defaultSystem) : ChatTemplate
         {
             // Qwen2.5: a leading system message is emitted here, otherwise the default one; the loop then
             // skips that leading system message.
-            if (messages.Count > 0 && messages[0].Role == "system") { Emit(sb, spans, messages[0]); first = 1; }
-            else sb.Append("<|im_start|>system\n").Append(defaultSystem).Append("<|im_end|>\n");
+            if (messages.Count > 0 && messages[0].Role == "system")
+            {
+                Emit(sb, spans, messages[0]);
+                first = 1;
+            }
+            else
+                sb.Append("<|im_start|>system\n").Append(defaultSystem).Append("<|im_end|>\n");
         }
-        for (int i = first; i < messages.Count; i++) Emit(sb, spans, messages[i]);
-        if (addGenerationPrompt) sb.Append("<|im_start|>assistant\n");
+        for (int i = first; i < messages.Count; i++)
+            Emit(sb, spans, messages[i]);
+        if (addGenerationPrompt)
+            sb.Append("<|im_start|>assistant\n");
         return new RenderedChat(sb.ToString(), spans);
     }
 
@@ -81,7 +95,8 @@ public sealed class ChatMlTemplate(string? defaultSystem) : ChatTemplate
         sb.Append("<|im_start|>").Append(m.Role).Append('\n');
         int start = sb.Length;
         sb.Append(m.Content).Append("<|im_end|>");
-        if (m.Role == "assistant") spans.Add((start, sb.Length));
+        if (m.Role == "assistant")
+            spans.Add((start, sb.Length));
         sb.Append('\n');
     }
 }
@@ -98,17 +113,19 @@ public sealed class Llama3Template(string bosToken) : ChatTemplate
         var spans = new List<(int, int)>();
         for (int i = 0; i < messages.Count; i++)
         {
-            if (i == 0) sb.Append(bosToken);
+            if (i == 0)
+                sb.Append(bosToken);
             sb.Append("<|start_header_id|>").Append(messages[i].Role).Append("<|end_header_id|>\n\n");
             int start = sb.Length;
             sb.Append(PythonStrip(messages[i].Content)).Append("<|eot_id|>");
-            if (messages[i].Role == "assistant") spans.Add((start, sb.Length));
+            if (messages[i].Role == "assistant")
+                spans.Add((start, sb.Length));
         }
-        if (addGenerationPrompt) sb.Append("<|start_header_id|>assistant<|end_header_id|>\n\n");
+        if (addGenerationPrompt)
+            sb.Append("<|start_header_id|>assistant<|end_header_id|>\n\n");
         return new RenderedChat(sb.ToString(), spans);
     }
 
     /// <summary>Python's <c>str.strip()</c>: Unicode whitespace plus the separators \x1c-\x1f.</summary>
-    private static string PythonStrip(string s) =>
-        s.Trim().Trim('\x1c', '\x1d', '\x1e', '\x1f').Trim();
+    private static string PythonStrip(string s) => s.Trim().Trim('\x1c', '\x1d', '\x1e', '\x1f').Trim();
 }

@@ -3,7 +3,8 @@ namespace InfraSharp.Text;
 /// <summary>A row that cannot be used, named by file and line (and field, where one is at fault).</summary>
 public sealed class DataRowException : FormatException
 {
-    public DataRowException(string file, int line, string message) : base($"{file}:{line}: {message}")
+    public DataRowException(string file, int line, string message)
+        : base($"{file}:{line}: {message}")
     {
         File = file;
         Line = line;

@@ -13,8 +13,11 @@ public static class DatasetReader
     /// <summary>Rows of a file; with <paramref name="lenient"/>, a malformed line comes back marked instead of ending the read.</summary>
     public static IEnumerable<DataRow> Read(string path, bool lenient = false)
     {
-        if (!File.Exists(path)) throw InputError.MissingFile($"dataset not found: {path}", path);
-        return path.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase) ? ReadParquet(path) : ReadJsonl(path, lenient);
+        if (!File.Exists(path))
+            throw InputError.MissingFile($"dataset not found: {path}", path);
+        return path.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase)
+            ? ReadParquet(path)
+            : ReadJsonl(path, lenient);
     }
 
     public static IEnumerable<DataRow> ReadJsonl(string path, bool lenient = false)
@@ -23,15 +26,24 @@ public static class DatasetReader
         foreach (var text in Lines(path))
         {
             line++;
-            if (string.IsNullOrWhiteSpace(text)) continue;
+            if (string.IsNullOrWhiteSpace(text))
+                continue;
             JsonNode? node = null;
             string? error = null;
-            try { node = JsonNode.Parse(text); }
-            catch (JsonException e) { error = $"malformed JSON: {e.Message}"; }
-            if (error is null && node is not JsonObject) error = "a row must be a JSON object";
+            try
+            {
+                node = JsonNode.Parse(text);
+            }
+            catch (JsonException e)
+            {
+                error = $"malformed JSON: {e.Message}";
+            }
+            if (error is null && node is not JsonObject)
+                error = "a row must be a JSON object";
             if (error is not null)
             {
-                if (!lenient) throw new DataRowException(path, line, error);
+                if (!lenient)
+                    throw new DataRowException(path, line, error);
                 yield return new DataRow([], path, line) { ParseError = error };
                 continue;
             }
@@ -49,15 +61,22 @@ public static class DatasetReader
         while (true)
         {
             string? line;
-            try { line = reader.ReadLine(); }
+            try
+            {
+                line = reader.ReadLine();
+            }
             catch (DecoderFallbackException)
             {
                 // The reader decodes a whole buffer at a time, so the line it was on says little: find it.
                 var (at, column, bad) = FirstInvalidUtf8(path);
-                throw new DataRowException(path, at, $"invalid UTF-8 (byte 0x{bad:X2} at byte {column} of the line); "
-                    + "the file must be UTF-8");
+                throw new DataRowException(
+                    path,
+                    at,
+                    $"invalid UTF-8 (byte 0x{bad:X2} at byte {column} of the line); " + "the file must be UTF-8"
+                );
             }
-            if (line is null) yield break;
+            if (line is null)
+                yield break;
             yield return line;
         }
     }
@@ -68,7 +87,8 @@ public static class DatasetReader
     private static Stream Open(string path)
     {
         var file = File.OpenRead(path);
-        if (!path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) return file;
+        if (!path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase))
+            return file;
         return new GZipStream(file, CompressionMode.Decompress);
     }
 
@@ -81,7 +101,8 @@ public static class DatasetReader
     {
         using var s = new BufferedStream(Open(path), 1 << 16);
         var line = new List<byte>();
-        int number = 1, prev = -1;
+        int number = 1,
+            prev = -1;
         bool bom = true;
         (int, int, byte)? Check()
         {
@@ -89,20 +110,29 @@ public static class DatasetReader
             int skip = bom && bytes.AsSpan().StartsWith(Bom) ? Bom.Length : 0;
             bom = false;
             int index = -1;
-            try { Strict.GetCharCount(bytes, skip, bytes.Length - skip); }
-            catch (DecoderFallbackException e) { index = skip + Math.Max(0, e.Index); }
+            try
+            {
+                Strict.GetCharCount(bytes, skip, bytes.Length - skip);
+            }
+            catch (DecoderFallbackException e)
+            {
+                index = skip + Math.Max(0, e.Index);
+            }
             return index < 0 ? null : (number, index + 1, bytes[Math.Min(index, bytes.Length - 1)]);
         }
         for (int b; (b = s.ReadByte()) >= 0; prev = b)
         {
-            if (b == '\n' && prev == '\r') continue;
+            if (b == '\n' && prev == '\r')
+                continue;
             if (b is '\n' or '\r')
             {
-                if (Check() is { } found) return found;
+                if (Check() is { } found)
+                    return found;
                 line.Clear();
                 number++;
             }
-            else line.Add((byte)b);
+            else
+                line.Add((byte)b);
         }
         return Check() ?? throw new InvalidOperationException($"{path}: the decoder refused bytes that all decode");
     }
@@ -121,16 +151,19 @@ public static class DatasetReader
         }
     }
 
-    private static JsonNode? ToJson(object? v) => v switch
-    {
-        null => null,
-        string s => JsonValue.Create(s),
-        ReadOnlyMemory<char> m => JsonValue.Create(m.ToString()),
-        bool b => JsonValue.Create(b),
-        IDictionary<string, object?> d => new JsonObject(d.Select(kv => KeyValuePair.Create(kv.Key, ToJson(kv.Value)))),
-        IEnumerable e => new JsonArray(e.Cast<object?>().Select(ToJson).ToArray()),
-        int or long or short or byte => JsonValue.Create(Convert.ToInt64(v)),
-        float or double or decimal => JsonValue.Create(Convert.ToDouble(v)),
-        _ => JsonValue.Create(v.ToString()),
-    };
+    private static JsonNode? ToJson(object? v) =>
+        v switch
+        {
+            null => null,
+            string s => JsonValue.Create(s),
+            ReadOnlyMemory<char> m => JsonValue.Create(m.ToString()),
+            bool b => JsonValue.Create(b),
+            IDictionary<string, object?> d => new JsonObject(
+                d.Select(kv => KeyValuePair.Create(kv.Key, ToJson(kv.Value)))
+            ),
+            IEnumerable e => new JsonArray(e.Cast<object?>().Select(ToJson).ToArray()),
+            int or long or short or byte => JsonValue.Create(Convert.ToInt64(v)),
+            float or double or decimal => JsonValue.Create(Convert.ToDouble(v)),
+            _ => JsonValue.Create(v.ToString()),
+        };
 }

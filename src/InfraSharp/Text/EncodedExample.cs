@@ -14,7 +14,8 @@ public sealed record EncodedExample(
     string SourceFile,
     int Line,
     string? Text = null,
-    (int Start, int End)[]? Offsets = null)
+    (int Start, int End)[]? Offsets = null
+)
 {
     public const int IgnoreIndex = -100;
     public int Length => InputIds.Length;

@@ -15,7 +15,8 @@ public static class PromptBuilder
         {
             var fields = (JsonObject)row.Fields.DeepClone();
             var msgs = fields["messages"]!.AsArray();
-            while (msgs.Count > 0 && msgs[^1]?["role"]?.GetValue<string>() == "assistant") msgs.RemoveAt(msgs.Count - 1);
+            while (msgs.Count > 0 && msgs[^1]?["role"]?.GetValue<string>() == "assistant")
+                msgs.RemoveAt(msgs.Count - 1);
             fields["add_generation_prompt"] = true;
             fields.Remove("input_ids");
             return new ExampleEncoder(tok).Encode(row with { Fields = fields }).InputIds;

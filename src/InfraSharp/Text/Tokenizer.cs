@@ -17,9 +17,25 @@ public sealed class Tokenizer
     public int? BosId { get; }
     public bool CleanUpSpaces { get; }
 
-    private Tokenizer(string folder, BpeTokenizer bpe, ChatTemplate? template, string? templateError, int? eos, int? pad, int? bos, bool clean)
+    private Tokenizer(
+        string folder,
+        BpeTokenizer bpe,
+        ChatTemplate? template,
+        string? templateError,
+        int? eos,
+        int? pad,
+        int? bos,
+        bool clean
+    )
     {
-        Folder = folder; Bpe = bpe; Template = template; TemplateError = templateError; EosId = eos; PadId = pad; BosId = bos; CleanUpSpaces = clean;
+        Folder = folder;
+        Bpe = bpe;
+        Template = template;
+        TemplateError = templateError;
+        EosId = eos;
+        PadId = pad;
+        BosId = bos;
+        CleanUpSpaces = clean;
     }
 
     public static Tokenizer Load(string folder)
@@ -27,31 +43,59 @@ public sealed class Tokenizer
         var bpe = BpeTokenizer.Load(Path.Combine(folder, "tokenizer.json"));
         string cfgPath = Path.Combine(folder, "tokenizer_config.json");
         JsonObject cfg = File.Exists(cfgPath) ? Storage.JsonFile.ReadObject(cfgPath) : new JsonObject();
-        string? TokenField(string f) => cfg[f] switch
-        {
-            JsonValue v when v.TryGetValue<string>(out var s) => s,
-            JsonObject o => o["content"]?.GetValue<string>(),
-            _ => null,
-        };
-        string? eos = TokenField("eos_token"), pad = TokenField("pad_token"), bos = TokenField("bos_token");
+        string? TokenField(string f) =>
+            cfg[f] switch
+            {
+                JsonValue v when v.TryGetValue<string>(out var s) => s,
+                JsonObject o => o["content"]?.GetValue<string>(),
+                _ => null,
+            };
+        string? eos = TokenField("eos_token"),
+            pad = TokenField("pad_token"),
+            bos = TokenField("bos_token");
 
-        string? source = null, origin = null;
+        string? source = null,
+            origin = null;
         string jinja = Path.Combine(folder, "chat_template.jinja");
-        if (File.Exists(jinja)) { source = File.ReadAllText(jinja); origin = jinja; }
-        else if (cfg["chat_template"] is JsonValue ct) { source = ct.GetValue<string>(); origin = cfgPath + " (chat_template)"; }
-        ChatTemplate? template = null; string? error = null;
+        if (File.Exists(jinja))
+        {
+            source = File.ReadAllText(jinja);
+            origin = jinja;
+        }
+        else if (cfg["chat_template"] is JsonValue ct)
+        {
+            source = ct.GetValue<string>();
+            origin = cfgPath + " (chat_template)";
+        }
+        ChatTemplate? template = null;
+        string? error = null;
         if (source is not null)
         {
-            try { template = ChatTemplate.FromSource(source, origin!, new ChatTemplate.TemplateContext(bos, eos)); }
-            catch (NotSupportedException e) { error = e.Message; } // only fatal when a chat row needs it
+            try
+            {
+                template = ChatTemplate.FromSource(source, origin!, new ChatTemplate.TemplateContext(bos, eos));
+            }
+            catch (NotSupportedException e)
+            {
+                error = e.Message;
+            } // only fatal when a chat row needs it
         }
-        else error = $"{folder}: no chat template (chat_template.jinja or tokenizer_config.json's chat_template)";
-        return new Tokenizer(folder, bpe, template, error,
-            eos is null ? null : bpe.TokenToId(eos), pad is null ? null : bpe.TokenToId(pad), bos is null ? null : bpe.TokenToId(bos),
-            cfg["clean_up_tokenization_spaces"]?.GetValue<bool>() ?? false);
+        else
+            error = $"{folder}: no chat template (chat_template.jinja or tokenizer_config.json's chat_template)";
+        return new Tokenizer(
+            folder,
+            bpe,
+            template,
+            error,
+            eos is null ? null : bpe.TokenToId(eos),
+            pad is null ? null : bpe.TokenToId(pad),
+            bos is null ? null : bpe.TokenToId(bos),
+            cfg["clean_up_tokenization_spaces"]?.GetValue<bool>() ?? false
+        );
     }
 
-    public ChatTemplate RequireTemplate() => Template ?? throw InputError.Unsupported(TemplateError ?? "no chat template");
+    public ChatTemplate RequireTemplate() =>
+        Template ?? throw InputError.Unsupported(TemplateError ?? "no chat template");
 
     public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = false) =>
         Bpe.Decode(ids, skipSpecialTokens, CleanUpSpaces);

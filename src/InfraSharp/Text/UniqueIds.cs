@@ -15,8 +15,11 @@ public sealed class UniqueIds
         if (_first.TryGetValue(id, out var first))
         {
             string where = first.File == file ? $"line {first.Line}" : $"{first.File}:{first.Line}";
-            throw new DataRowException(file, checked((int)line),
-                $"id '{id}' repeats the id of {where}{context}; ids must be unique");
+            throw new DataRowException(
+                file,
+                checked((int)line),
+                $"id '{id}' repeats the id of {where}{context}; ids must be unique"
+            );
         }
         _first[id] = (file, line);
     }

@@ -18,7 +18,8 @@ public sealed class AdamW : IDisposable
 
     public AdamW(IReadOnlyDictionary<string, Parameter> parameters, SftOptions options)
     {
-        _params = parameters; _o = options;
+        _params = parameters;
+        _o = options;
         foreach (var (n, p) in parameters)
         {
             M[n] = zeros_like(p).DetachFromDisposeScope();
@@ -29,17 +30,20 @@ public sealed class AdamW : IDisposable
     public void Update(double lr)
     {
         Step++;
-        double bc1 = 1 - Math.Pow(_o.Beta1, Step), bc2 = 1 - Math.Pow(_o.Beta2, Step);
+        double bc1 = 1 - Math.Pow(_o.Beta1, Step),
+            bc2 = 1 - Math.Pow(_o.Beta2, Step);
         using var _ = no_grad();
         foreach (var (n, p) in _params)
         {
             var g = p.grad;
-            if (g is null) continue;
+            if (g is null)
+                continue;
             using var scope = NewDisposeScope();
             M[n].mul_(_o.Beta1).add_(g, alpha: 1 - _o.Beta1);
             V[n].mul_(_o.Beta2).addcmul_(g, g, value: 1 - _o.Beta2);
             bool decay = p.dim() >= 2;
-            if (decay && _o.WeightDecay > 0) p.mul_(1 - lr * _o.WeightDecay);
+            if (decay && _o.WeightDecay > 0)
+                p.mul_(1 - lr * _o.WeightDecay);
             var denom = (V[n] / bc2).sqrt_().add_(_o.Epsilon);
             p.addcdiv_(M[n], denom, value: -lr / bc1);
         }
@@ -47,7 +51,9 @@ public sealed class AdamW : IDisposable
 
     public void Dispose()
     {
-        foreach (var t in M.Values) t.Dispose();
-        foreach (var t in V.Values) t.Dispose();
+        foreach (var t in M.Values)
+            t.Dispose();
+        foreach (var t in V.Values)
+            t.Dispose();
     }
 }

@@ -7,9 +7,15 @@ namespace InfraSharp.Training;
 /// <summary>Mean next-token loss per labelled token over a set of examples (held-out loss).</summary>
 public static class LossEvaluator
 {
-    public static double MeanLoss(CausalLM model, IReadOnlyList<EncodedExample> examples, int batchSize = 16, int padId = 0)
+    public static double MeanLoss(
+        CausalLM model,
+        IReadOnlyList<EncodedExample> examples,
+        int batchSize = 16,
+        int padId = 0
+    )
     {
-        double total = 0; long tokens = 0;
+        double total = 0;
+        long tokens = 0;
         using var _ = no_grad();
         for (int i = 0; i < examples.Count; i += batchSize)
         {

@@ -24,52 +24,77 @@ public sealed class SftTrainer(CausalLM model, SftOptions options, string outDir
 
     public static string? LatestCheckpoint(string outDir) =>
         Directory.Exists(outDir)
-            ? Directory.GetDirectories(outDir, "checkpoint-*").Where(d => !d.EndsWith(".partial") && File.Exists(Path.Combine(d, "trainer_state.json")))
-                .OrderBy(d => d, StringComparer.Ordinal).LastOrDefault()
+            ? Directory
+                .GetDirectories(outDir, "checkpoint-*")
+                .Where(d => !d.EndsWith(".partial") && File.Exists(Path.Combine(d, "trainer_state.json")))
+                .OrderBy(d => d, StringComparer.Ordinal)
+                .LastOrDefault()
             : null;
 
     public long TotalSteps(IReadOnlyList<EncodedExample> train)
     {
         int per = options.BatchSize * options.GradientAccumulation;
         long perEpoch = (train.Count + per - 1) / per;
-        long total = options.TokenBudget > 0
-            ? (long)Math.Ceiling(options.TokenBudget / (train.Average(e => (double)e.Length) * per))
-            : perEpoch * options.Epochs;
+        long total =
+            options.TokenBudget > 0
+                ? (long)Math.Ceiling(options.TokenBudget / (train.Average(e => (double)e.Length) * per))
+                : perEpoch * options.Epochs;
         return options.MaxSteps > 0 ? Math.Min(options.MaxSteps, total) : total;
     }
 
     /// <summary>Trains; with <paramref name="resumeFrom"/>, restores weights, optimizer moments and step first.</summary>
     /// <returns>False when <paramref name="cancel"/> stopped it early (a checkpoint of the last finished step is written).</returns>
-    public bool Train(IReadOnlyList<EncodedExample> train, string? resumeFrom = null, int padId = 0, CancellationToken cancel = default)
+    public bool Train(
+        IReadOnlyList<EncodedExample> train,
+        string? resumeFrom = null,
+        int padId = 0,
+        CancellationToken cancel = default
+    )
     {
-        if (train.Count == 0) throw InputError.Argument("no training examples");
+        if (train.Count == 0)
+            throw InputError.Argument("no training examples");
         model.RequiresGrad(true);
         using var opt = new AdamW(model.Parameters, options);
         long start = 0;
-        if (resumeFrom is not null) start = Restore(resumeFrom, opt);
+        if (resumeFrom is not null)
+            start = Restore(resumeFrom, opt);
         long total = TotalSteps(train);
         int per = options.BatchSize * options.GradientAccumulation;
         long perEpoch = (train.Count + per - 1) / per;
         var progress = new ProgressLog("train", (int)total, TimeSpan.FromSeconds(5));
-        var weights = train.Select(e => e.Attributes[options.WeightField] is JsonValue v && v.TryGetValue<double>(out var w) ? w : 1.0).ToArray();
-        int[]? order = null; long orderEpoch = -1;
-        var sw = Stopwatch.StartNew(); long tokensSince = 0;
+        var weights = train
+            .Select(e => e.Attributes[options.WeightField] is JsonValue v && v.TryGetValue<double>(out var w) ? w : 1.0)
+            .ToArray();
+        int[]? order = null;
+        long orderEpoch = -1;
+        var sw = Stopwatch.StartNew();
+        long tokensSince = 0;
         for (long step = start; step < total; step++)
         {
             long epoch = step / perEpoch;
-            if (epoch != orderEpoch) { order = EpochOrder(train, per, options.Seed * 1_000_003 + epoch); orderEpoch = epoch; }
+            if (epoch != orderEpoch)
+            {
+                order = EpochOrder(train, per, options.Seed * 1_000_003 + epoch);
+                orderEpoch = epoch;
+            }
             int first = (int)(step % perEpoch) * per;
             var idx = order!.Skip(first).Take(per).ToList();
-            long labelled = idx.Sum(i => (long)Math.Max(0, train[i].Labels.Skip(1).Count(l => l != EncodedExample.IgnoreIndex)));
+            long labelled = idx.Sum(i =>
+                (long)Math.Max(0, train[i].Labels.Skip(1).Count(l => l != EncodedExample.IgnoreIndex))
+            );
             // The step's loss stays on the model's device until the step ends (one host read per step, for the log).
             using var lossSum = zeros(1, dtype: ScalarType.Float64, device: model.Device);
             for (int a = 0; a < options.GradientAccumulation; a++)
             {
                 var micro = idx.Skip(a * options.BatchSize).Take(options.BatchSize).ToList();
-                if (micro.Count == 0) break;
+                if (micro.Count == 0)
+                    break;
                 using var scope = NewDisposeScope();
                 var batch = Batching.Pad(micro.Select(i => train[i]).ToList(), padId);
-                var tokLoss = LanguageModelLoss.PerTokenLoss(model.Forward(batch.InputIds, batch.AttentionMask), batch.Labels);
+                var tokLoss = LanguageModelLoss.PerTokenLoss(
+                    model.Forward(batch.InputIds, batch.AttentionMask),
+                    batch.Labels
+                );
                 var w = tensor(micro.Select(i => (float)weights[i]).ToArray(), device: model.Device).unsqueeze(1);
                 var loss = (tokLoss * w).sum() / Math.Max(1, labelled);
                 loss.backward();
@@ -79,7 +104,8 @@ public sealed class SftTrainer(CausalLM model, SftOptions options, string outDir
             double norm = ClipGradients();
             double lr = LearningRateSchedule.At(step, total, options);
             opt.Update(lr);
-            foreach (var p in model.Parameters.Values) p.grad?.zero_();
+            foreach (var p in model.Parameters.Values)
+                p.grad?.zero_();
             double tps = tokensSince / Math.Max(1e-9, sw.Elapsed.TotalSeconds);
             Log.Add(new StepLog(step + 1, lossSum.item<double>(), lr, norm, tps));
             OnStep?.Invoke(Log[^1]);
@@ -87,7 +113,8 @@ public sealed class SftTrainer(CausalLM model, SftOptions options, string outDir
             {
                 double recent = Log.TakeLast(options.LogEvery).Average(l => l.Loss);
                 progress.Report((int)(step + 1), $"loss {recent:F4}  lr {lr:E2}  {tps:F0} tok/s", force: true);
-                sw.Restart(); tokensSince = 0;
+                sw.Restart();
+                tokensSince = 0;
             }
             if (cancel.IsCancellationRequested && step + 1 < total)
             {
@@ -115,7 +142,8 @@ public sealed class SftTrainer(CausalLM model, SftOptions options, string outDir
         var grads = model.Parameters.Values.Select(p => p.grad).Where(g => g is not null).Select(g => g!).ToList();
         double norm = Math.Sqrt(grads.Sum(g => g.to(ScalarType.Float64).pow(2).sum().item<double>()));
         if (options.ClipNorm > 0 && norm > options.ClipNorm)
-            foreach (var g in grads) g.mul_(options.ClipNorm / (norm + 1e-6));
+            foreach (var g in grads)
+                g.mul_(options.ClipNorm / (norm + 1e-6));
         return norm;
     }
 
@@ -135,7 +163,8 @@ public sealed class SftTrainer(CausalLM model, SftOptions options, string outDir
             var sorted = p.Skip(w).Take(window).OrderBy(i => train[i].Length).ThenBy(i => i).ToList();
             var steps = Enumerable.Range(0, (sorted.Count + perStep - 1) / perStep).ToArray();
             rng.Shuffle(steps);
-            foreach (var s in steps) result.AddRange(sorted.Skip(s * perStep).Take(perStep));
+            foreach (var s in steps)
+                result.AddRange(sorted.Skip(s * perStep).Take(perStep));
         }
         return result.ToArray();
     }
@@ -144,19 +173,36 @@ public sealed class SftTrainer(CausalLM model, SftOptions options, string outDir
     {
         string final = Path.Combine(outDir, CheckpointName(step));
         string partial = final + ".partial";
-        if (Directory.Exists(partial)) Directory.Delete(partial, true);
+        if (Directory.Exists(partial))
+            Directory.Delete(partial, true);
         CheckpointWriter.Save(model, partial, tokenizerDir);
-        var state = opt.M.Select(kv => KeyValuePair.Create("m." + kv.Key, kv.Value))
+        var state = opt
+            .M.Select(kv => KeyValuePair.Create("m." + kv.Key, kv.Value))
             .Concat(opt.V.Select(kv => KeyValuePair.Create("v." + kv.Key, kv.Value)));
         SafeTensorsFile.Write(Path.Combine(partial, "optimizer.safetensors"), state);
         var json = new JsonObject
         {
             ["step"] = step,
-            ["log"] = new JsonArray(Log.Select(l => (JsonNode)new JsonObject { ["step"] = l.Step, ["loss"] = l.Loss, ["lr"] = l.LearningRate }).ToArray()),
+            ["log"] = new JsonArray(
+                Log.Select(l =>
+                        (JsonNode)
+                            new JsonObject
+                            {
+                                ["step"] = l.Step,
+                                ["loss"] = l.Loss,
+                                ["lr"] = l.LearningRate,
+                            }
+                    )
+                    .ToArray()
+            ),
         };
-        AtomicFile.WriteAllText(Path.Combine(partial, "trainer_state.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteAllText(
+            Path.Combine(partial, "trainer_state.json"),
+            json.ToJsonString(new JsonSerializerOptions { WriteIndented = true })
+        );
         // A checkpoint appears under its final name only when complete.
-        if (Directory.Exists(final)) Directory.Delete(final, true);
+        if (Directory.Exists(final))
+            Directory.Delete(final, true);
         Directory.Move(partial, final);
         ProgressLog.Line($"checkpoint {final}");
     }
@@ -167,26 +213,44 @@ public sealed class SftTrainer(CausalLM model, SftOptions options, string outDir
         using (var saved = ModelLoader.Load(dir, model.DType))
         using (no_grad())
         {
-            foreach (var (n, p) in model.Parameters) p.copy_(saved.Parameters[n]);
+            foreach (var (n, p) in model.Parameters)
+                p.copy_(saved.Parameters[n]);
         }
         var moments = SafeTensorsFile.Open(Path.Combine(dir, "optimizer.safetensors"));
         using (no_grad())
         {
             foreach (var n in model.Parameters.Keys)
             {
-                using var m = moments.Read("m." + n); using var v = moments.Read("v." + n);
-                opt.M[n].copy_(m); opt.V[n].copy_(v);
+                using var m = moments.Read("m." + n);
+                using var v = moments.Read("v." + n);
+                opt.M[n].copy_(m);
+                opt.V[n].copy_(v);
             }
         }
         long step = state["step"]!.GetValue<long>();
         opt.Step = step;
         foreach (var l in state["log"]!.AsArray())
-            Log.Add(new StepLog(l!["step"]!.GetValue<long>(), l["loss"]!.GetValue<double>(), l["lr"]!.GetValue<double>(), double.NaN, double.NaN));
+            Log.Add(
+                new StepLog(
+                    l!["step"]!.GetValue<long>(),
+                    l["loss"]!.GetValue<double>(),
+                    l["lr"]!.GetValue<double>(),
+                    double.NaN,
+                    double.NaN
+                )
+            );
         ProgressLog.Line($"resumed from {dir} at step {step}");
         return step;
     }
 
     private void WriteLog() =>
-        JsonlFile.Write(Path.Combine(outDir, "trainer_log.jsonl"),
-            Log.Select(l => new JsonObject { ["step"] = l.Step, ["loss"] = l.Loss, ["lr"] = l.LearningRate }));
+        JsonlFile.Write(
+            Path.Combine(outDir, "trainer_log.jsonl"),
+            Log.Select(l => new JsonObject
+            {
+                ["step"] = l.Step,
+                ["loss"] = l.Loss,
+                ["lr"] = l.LearningRate,
+            })
+        );
 }

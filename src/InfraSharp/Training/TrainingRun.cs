@@ -24,80 +24,139 @@ public static class TrainingRun
     /// <summary>What a training run writes into its folder: model, tokenizer, arguments, log, checkpoints.</summary>
     public static readonly string[] OwnedFiles =
     [
-        "model.safetensors", "model.safetensors.index.json", "model-*-of-*.safetensors", "config.json",
-        "generation_config.json", .. CheckpointWriter.TokenizerFiles, ArgumentsFile, "trainer_log.jsonl",
+        "model.safetensors",
+        "model.safetensors.index.json",
+        "model-*-of-*.safetensors",
+        "config.json",
+        "generation_config.json",
+        .. CheckpointWriter.TokenizerFiles,
+        ArgumentsFile,
+        "trainer_log.jsonl",
         "checkpoint-*/**",
     ];
 
-    public sealed record Result(bool Finished, double? HeldOutLossBefore, double? HeldOutLossAfter, IReadOnlyList<SftTrainer.StepLog> Log);
+    public sealed record Result(
+        bool Finished,
+        double? HeldOutLossBefore,
+        double? HeldOutLossAfter,
+        IReadOnlyList<SftTrainer.StepLog> Log
+    );
 
     /// <summary>Trains; <paramref name="resume"/> continues from the folder's latest checkpoint of this same run.</summary>
-    public static Result Run(TrainingRunArguments arguments, string outDir, RunOptions? options = null, bool resume = false,
-        CancellationToken cancel = default)
+    public static Result Run(
+        TrainingRunArguments arguments,
+        string outDir,
+        RunOptions? options = null,
+        bool resume = false,
+        CancellationToken cancel = default
+    )
     {
         options ??= new RunOptions();
         var args = arguments.Normalized();
         args.Validate();
-        if (args.Model is not null) LoadedModel.RequireFolder(args.Model, "--model");
-        if (args.Tokenizer is not null) LoadedModel.RequireFolder(args.Tokenizer, "--tokenizer");
-        var manifest = new RunManifest(Kind, JsonSerializer.SerializeToNode(args, TrainingJson.Manifest.TrainingRunArguments)!.AsObject(),
+        if (args.Model is not null)
+            LoadedModel.RequireFolder(args.Model, "--model");
+        if (args.Tokenizer is not null)
+            LoadedModel.RequireFolder(args.Tokenizer, "--tokenizer");
+        var manifest = new RunManifest(
+            Kind,
+            JsonSerializer.SerializeToNode(args, TrainingJson.Manifest.TrainingRunArguments)!.AsObject(),
             Inputs: new JsonObject
             {
                 ["data"] = Fingerprint.Files([args.Data]),
                 ["model"] = args.Model is null ? null : Fingerprint.Model(args.Model),
             },
-            Plan: new JsonObject()) { Owns = OwnedFiles };
-        manifest.Prepare(outDir, options.Overwrite, RunInput.Of(("--data", args.Data), ("--eval-data", args.EvalData),
-            ("--model", args.Model), ("--tokenizer", args.Tokenizer)));
+            Plan: new JsonObject()
+        )
+        {
+            Owns = OwnedFiles,
+        };
+        manifest.Prepare(
+            outDir,
+            options.Overwrite,
+            RunInput.Of(
+                ("--data", args.Data),
+                ("--eval-data", args.EvalData),
+                ("--model", args.Model),
+                ("--tokenizer", args.Tokenizer)
+            )
+        );
         // The final model is staged beside the folder (OUT.tmp-…): a killed run's staging is this run's to remove.
         string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(outDir));
-        AtomicFile.RemoveAbandoned(Path.GetDirectoryName(full)!,
-            rel => AtomicFile.TemporaryTarget(rel.TrimEnd('/')) == Path.GetFileName(full), recursive: false);
+        AtomicFile.RemoveAbandoned(
+            Path.GetDirectoryName(full)!,
+            rel => AtomicFile.TemporaryTarget(rel.TrimEnd('/')) == Path.GetFileName(full),
+            recursive: false
+        );
         var (lm, tokDir) = Prepare(args, outDir, options.Device);
         using var _ = lm;
         return Train(lm, tokDir, args, outDir, resume, cancel);
     }
 
     /// <summary>Trains an already prepared model (the demo retrains several mixes from one initialisation this way).</summary>
-    public static Result Train(CausalLM lm, string tokenizerDir, TrainingRunArguments args, string outDir, bool resume = false,
-        CancellationToken cancel = default)
+    public static Result Train(
+        CausalLM lm,
+        string tokenizerDir,
+        TrainingRunArguments args,
+        string outDir,
+        bool resume = false,
+        CancellationToken cancel = default
+    )
     {
         var tok = Tokenizer.Load(tokenizerDir);
-        var enc = new ExampleEncoder(tok, new EncodeOptions
-        {
-            LabelAllTokens = args.LabelAll, MaxLength = lm.Config.MaxPositionEmbeddings, VocabSize = lm.Config.VocabSize,
-            AllowRepeatedIds = true, // a curated mix repeats rows to upweight them
-        });
+        var enc = new ExampleEncoder(
+            tok,
+            new EncodeOptions
+            {
+                LabelAllTokens = args.LabelAll,
+                MaxLength = lm.Config.MaxPositionEmbeddings,
+                VocabSize = lm.Config.VocabSize,
+                AllowRepeatedIds = true, // a curated mix repeats rows to upweight them
+            }
+        );
         var train = enc.EncodeFile(args.Data);
-        if (train.Count == 0) throw InputError.Argument($"--data {args.Data}: the dataset is empty");
+        if (train.Count == 0)
+            throw InputError.Argument($"--data {args.Data}: the dataset is empty");
         var held = args.EvalData is string h ? enc.EncodeFile(h) : null;
         int pad = tok.PadId ?? 0;
         double? before = held is null ? null : LossEvaluator.MeanLoss(lm, held, padId: pad);
-        if (before is double b) ProgressLog.Line($"held-out loss before: {b:F4}");
+        if (before is double b)
+            ProgressLog.Line($"held-out loss before: {b:F4}");
         var trainer = new SftTrainer(lm, args.Optimizer, outDir, tokenizerDir);
         string? from = resume ? SftTrainer.LatestCheckpoint(outDir) : null;
-        if (resume && from is null) ProgressLog.Line("no checkpoint to resume from; starting fresh");
+        if (resume && from is null)
+            ProgressLog.Line("no checkpoint to resume from; starting fresh");
         bool finished = trainer.Train(train, from, pad, cancel);
-        if (finished) WriteArguments(outDir, args);
+        if (finished)
+            WriteArguments(outDir, args);
         double? after = finished && held is not null ? LossEvaluator.MeanLoss(lm, held, padId: pad) : null;
-        if (after is double a) ProgressLog.Line($"held-out loss after: {a:F4}");
+        if (after is double a)
+            ProgressLog.Line($"held-out loss after: {a:F4}");
         return new Result(finished, before, after, trainer.Log);
     }
 
     /// <summary>The model to train and the folder its tokenizer comes from.</summary>
-    public static (CausalLM Model, string TokenizerDir) Prepare(TrainingRunArguments args, string outDir,
-        string device = ComputeDevice.Cpu)
+    public static (CausalLM Model, string TokenizerDir) Prepare(
+        TrainingRunArguments args,
+        string outDir,
+        string device = ComputeDevice.Cpu
+    )
     {
         // Training keeps float32 weights: AdamW's updates on bfloat16 weights would round away.
         var on = ComputeDevice.Parse(device);
-        if (args.Model is not null) return (ModelLoader.Load(args.Model, ScalarType.Float32, on), args.Model);
+        if (args.Model is not null)
+            return (ModelLoader.Load(args.Model, ScalarType.Float32, on), args.Model);
         string tokDir;
-        if (args.Tokenizer is not null) tokDir = args.Tokenizer;
+        if (args.Tokenizer is not null)
+            tokDir = args.Tokenizer;
         else
         {
             OutputFolder.Create(outDir);
-            var corpus = DatasetReader.Read(args.Data).Select(r => r.Fields["messages"] is not null
-                ? CorpusText(r) : r.Fields["text"]?.GetValue<string>() ?? "");
+            var corpus = DatasetReader
+                .Read(args.Data)
+                .Select(r =>
+                    r.Fields["messages"] is not null ? CorpusText(r) : r.Fields["text"]?.GetValue<string>() ?? ""
+                );
             BpeTrainer.TrainAndSave(corpus, args.TrainTokenizer!.Value, outDir);
             tokDir = outDir;
         }
@@ -107,22 +166,30 @@ public static class TrainingRun
     }
 
     public static void WriteArguments(string modelDir, TrainingRunArguments args) =>
-        AtomicFile.WriteAllText(Path.Combine(modelDir, ArgumentsFile),
-            JsonSerializer.Serialize(args, TrainingJson.Manifest.TrainingRunArguments) + "\n");
+        AtomicFile.WriteAllText(
+            Path.Combine(modelDir, ArgumentsFile),
+            JsonSerializer.Serialize(args, TrainingJson.Manifest.TrainingRunArguments) + "\n"
+        );
 
     /// <summary>The arguments a model folder was trained with; bad input when it was not written by <c>infra train</c>.</summary>
     public static TrainingRunArguments ReadArguments(string modelDir, string option = "--model")
     {
         string path = Path.Combine(modelDir, ArgumentsFile);
         if (!File.Exists(path))
-            throw InputError.MissingFile($"{option} {modelDir}: no {ArgumentsFile} (train the model with infra train, " +
-                "which records how it was trained)", path);
+            throw InputError.MissingFile(
+                $"{option} {modelDir}: no {ArgumentsFile} (train the model with infra train, "
+                    + "which records how it was trained)",
+                path
+            );
         try
         {
             return JsonSerializer.Deserialize(File.ReadAllText(path), TrainingJson.Manifest.TrainingRunArguments)
                 ?? throw InputError.Data($"{path}: empty");
         }
-        catch (JsonException e) { throw InputError.Data($"{path}: not a training arguments record ({e.Message})"); }
+        catch (JsonException e)
+        {
+            throw InputError.Data($"{path}: not a training arguments record ({e.Message})");
+        }
     }
 
     /// <summary>The text a tokenizer is trained on: every message's content, a line each.</summary>

@@ -32,30 +32,50 @@ public static class BeforeAfterComparison
             foreach (var mix in mixes.Where(m => !references.Take(k + 1).Contains(m)))
             {
                 string reference = references[k];
-                var seeds = runs.Where(r => r.Mix == mix).Select(r => r.Seed)
-                    .Intersect(runs.Where(r => r.Mix == reference).Select(r => r.Seed)).OrderBy(s => s).ToList();
-                if (seeds.Count == 0) continue;
+                var seeds = runs.Where(r => r.Mix == mix)
+                    .Select(r => r.Seed)
+                    .Intersect(runs.Where(r => r.Mix == reference).Select(r => r.Seed))
+                    .OrderBy(s => s)
+                    .ToList();
+                if (seeds.Count == 0)
+                    continue;
                 Run Of(string m, int s) => runs.First(r => r.Mix == m && r.Seed == s);
-                foreach (var domain in runs[0].Results.Select(r => r.Domain).Distinct()
-                    .OrderBy(d => d, StringComparer.Ordinal))
-                    foreach (var level in Levels)
+                foreach (
+                    var domain in runs[0]
+                        .Results.Select(r => r.Domain)
+                        .Distinct()
+                        .OrderBy(d => d, StringComparer.Ordinal)
+                )
+                foreach (var level in Levels)
+                {
+                    bool In(SampleResult r) =>
+                        r.Domain == domain && r.SampleIndex == 0 && (level == "all" || r.Difficulty == level);
+                    var ids = Of(reference, seeds[0])
+                        .Results.Where(In)
+                        .Select(r => r.ProblemId)
+                        .OrderBy(i => i, StringComparer.Ordinal)
+                        .ToList();
+                    if (ids.Count == 0)
+                        continue;
+                    bool[] Outcomes(string m, int s)
                     {
-                        bool In(SampleResult r) =>
-                            r.Domain == domain && r.SampleIndex == 0 && (level == "all" || r.Difficulty == level);
-                        var ids = Of(reference, seeds[0]).Results.Where(In).Select(r => r.ProblemId)
-                            .OrderBy(i => i, StringComparer.Ordinal).ToList();
-                        if (ids.Count == 0) continue;
-                        bool[] Outcomes(string m, int s)
-                        {
-                            var byId = Of(m, s).Results.Where(In).ToDictionary(r => r.ProblemId, r => r.Correct);
-                            return ids.Select(i => byId.TryGetValue(i, out var c) ? c
-                                : throw new InvalidOperationException(
-                                    $"{m} seed {s} was not evaluated on problem {i}")).ToArray();
-                        }
-                        var c = PairedComparison.Compute(seeds.Select(s => Outcomes(reference, s)).ToList(),
-                            seeds.Select(s => Outcomes(mix, s)).ToList(), seed);
-                        rows.Add(new Row(mix, reference, domain, level, c));
+                        var byId = Of(m, s).Results.Where(In).ToDictionary(r => r.ProblemId, r => r.Correct);
+                        return ids.Select(i =>
+                                byId.TryGetValue(i, out var c)
+                                    ? c
+                                    : throw new InvalidOperationException(
+                                        $"{m} seed {s} was not evaluated on problem {i}"
+                                    )
+                            )
+                            .ToArray();
                     }
+                    var c = PairedComparison.Compute(
+                        seeds.Select(s => Outcomes(reference, s)).ToList(),
+                        seeds.Select(s => Outcomes(mix, s)).ToList(),
+                        seed
+                    );
+                    rows.Add(new Row(mix, reference, domain, level, c));
+                }
             }
         return rows;
     }
@@ -69,8 +89,11 @@ public static class BeforeAfterComparison
     public static string Markdown(IReadOnlyList<Row> rows)
     {
         var cells = rows.Select(r => (r.Domain, r.Level)).Distinct().ToList();
-        var sb = new StringBuilder("| mix | vs | "
-            + string.Join(" | ", cells.Select(c => c.Level == "all" ? c.Domain : $"{c.Domain} L{c.Level}")) + " |\n");
+        var sb = new StringBuilder(
+            "| mix | vs | "
+                + string.Join(" | ", cells.Select(c => c.Level == "all" ? c.Domain : $"{c.Domain} L{c.Level}"))
+                + " |\n"
+        );
         sb.Append("|---|---|" + string.Concat(cells.Select(_ => "---|")) + "\n");
         foreach (var g in rows.GroupBy(r => (r.Mix, r.Reference)))
         {
@@ -78,10 +101,12 @@ public static class BeforeAfterComparison
             foreach (var c in cells)
             {
                 var r = g.FirstOrDefault(x => x.Domain == c.Domain && x.Level == c.Level);
-                sb.Append(r is null
-                    ? " |"
-                    : $" {Pct(r.Comparison.Difference)} [{Pct(r.Comparison.CiLow)}, {Pct(r.Comparison.CiHigh)}]"
-                        + $"{(r.Comparison.Distinguishable ? "*" : "")} |");
+                sb.Append(
+                    r is null
+                        ? " |"
+                        : $" {Pct(r.Comparison.Difference)} [{Pct(r.Comparison.CiLow)}, {Pct(r.Comparison.CiHigh)}]"
+                            + $"{(r.Comparison.Distinguishable ? "*" : "")} |"
+                );
             }
             sb.Append('\n');
         }
@@ -92,11 +117,29 @@ public static class BeforeAfterComparison
     public static void WriteCsv(string path, IReadOnlyList<Row> rows)
     {
         string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
-        AtomicFile.WriteAllLines(path,
-            new[] { "mix,reference,domain,level,difference,ci_low,ci_high,problems,seeds,distinguishable,mcnemar_p" }
-            .Concat(rows.Select(r => string.Join(",", CsvTable.Quote(r.Mix), CsvTable.Quote(r.Reference),
-                CsvTable.Quote(r.Domain), r.Level, F(r.Comparison.Difference), F(r.Comparison.CiLow),
-                F(r.Comparison.CiHigh), r.Comparison.Problems, r.Comparison.Seeds,
-                r.Comparison.Distinguishable ? "true" : "false", string.Join(";", r.Comparison.McNemarP.Select(F))))));
+        AtomicFile.WriteAllLines(
+            path,
+            new[]
+            {
+                "mix,reference,domain,level,difference,ci_low,ci_high,problems,seeds,distinguishable,mcnemar_p",
+            }.Concat(
+                rows.Select(r =>
+                    string.Join(
+                        ",",
+                        CsvTable.Quote(r.Mix),
+                        CsvTable.Quote(r.Reference),
+                        CsvTable.Quote(r.Domain),
+                        r.Level,
+                        F(r.Comparison.Difference),
+                        F(r.Comparison.CiLow),
+                        F(r.Comparison.CiHigh),
+                        r.Comparison.Problems,
+                        r.Comparison.Seeds,
+                        r.Comparison.Distinguishable ? "true" : "false",
+                        string.Join(";", r.Comparison.McNemarP.Select(F))
+                    )
+                )
+            )
+        );
     }
 }

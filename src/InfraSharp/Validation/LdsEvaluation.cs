@@ -11,8 +11,10 @@ public sealed record LdsEvaluation
 {
     public IReadOnlyList<string> Strategies { get; init; } = ["identity", "diagonal", "kfac", "ekfac"];
     public IReadOnlyList<string> Scores { get; init; } = [];
+
     /// <summary>Modules the strategies track (the Infra paper's setting: the MLP layers).</summary>
     public string Modules { get; init; } = "mlp";
+
     /// <summary>
     /// What the strategies' scores measure; a given score folder's own measurement is read from its manifest.
     /// </summary>
@@ -21,9 +23,11 @@ public sealed record LdsEvaluation
 
     public void Validate()
     {
-        foreach (var s in Strategies) InfluenceStrategy.Get(s);
+        foreach (var s in Strategies)
+            InfluenceStrategy.Get(s);
         foreach (var s in Scores)
-            if (!Directory.Exists(s)) throw InputError.MissingFile($"--scores {s}: no such folder", s);
+            if (!Directory.Exists(s))
+                throw InputError.MissingFile($"--scores {s}: no such folder", s);
         if (Strategies.Count + Scores.Count == 0)
             throw InputError.Argument("give --strategies or --scores: there is nothing to validate");
         if (Strategies.Distinct().Count() != Strategies.Count)

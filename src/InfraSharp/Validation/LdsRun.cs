@@ -23,14 +23,24 @@ public static class LdsRun
     /// <summary>What an LDS run writes into its folder: subsets, retrainings, measurements, scores, tables.</summary>
     public static readonly string[] OwnedFiles =
     [
-        "subsets/**", "retrain/**", "measurements/**", "strategies/**", LdsTables.LdsFile, LdsTables.PointsFile,
-        LdsTables.SummaryFile, "report.html", // written by the CLI beside the tables
+        "subsets/**",
+        "retrain/**",
+        "measurements/**",
+        "strategies/**",
+        LdsTables.LdsFile,
+        LdsTables.PointsFile,
+        LdsTables.SummaryFile,
+        "report.html", // written by the CLI beside the tables
     ];
 
     public sealed record Result(bool Complete, IReadOnlyList<LinearDatamodelingScore> Scores, string Message);
 
-    public static Result Run(LdsRunArguments arguments, LdsEvaluation evaluation, string outDir,
-        RunOptions? options = null)
+    public static Result Run(
+        LdsRunArguments arguments,
+        LdsEvaluation evaluation,
+        string outDir,
+        RunOptions? options = null
+    )
     {
         options ??= new RunOptions();
         var args = arguments.Normalized();
@@ -39,10 +49,13 @@ public static class LdsRun
         var original = TrainingRun.ReadArguments(args.Model);
         var tok = Tokenizer.Load(args.Model);
         var config = ModelConfig.Load(args.Model);
-        var encoder = new ExampleEncoder(tok,
-            new EncodeOptions { MaxLength = config.MaxPositionEmbeddings, VocabSize = config.VocabSize });
+        var encoder = new ExampleEncoder(
+            tok,
+            new EncodeOptions { MaxLength = config.MaxPositionEmbeddings, VocabSize = config.VocabSize }
+        );
         var queries = encoder.EncodeFile(args.Queries);
-        if (queries.Count == 0) throw InputError.Argument($"--queries {args.Queries}: the dataset is empty");
+        if (queries.Count == 0)
+            throw InputError.Argument($"--queries {args.Queries}: the dataset is empty");
         // Encoding checks every row once, up front (a bad row is one line naming it, before any retraining).
         var trainIds = encoder.EncodeFile(args.Train).Select(e => e.Id).ToList();
         var rows = DatasetReader.Read(args.Train).ToList();
@@ -51,28 +64,45 @@ public static class LdsRun
         if (rows.Count < 2)
             throw InputError.Argument($"--train {args.Train}: at least 2 rows are needed to draw subsets");
 
-        var manifest = new RunManifest(Kind,
+        var manifest = new RunManifest(
+            Kind,
             Arguments: JsonSerializer.SerializeToNode(args, ValidationJson.Manifest.LdsRunArguments)!.AsObject(),
             Inputs: new JsonObject
             {
-                ["model"] = Fingerprint.Model(args.Model), ["train"] = Fingerprint.Files([args.Train]),
+                ["model"] = Fingerprint.Model(args.Model),
+                ["train"] = Fingerprint.Files([args.Train]),
                 ["queries"] = ExampleFingerprint.Of(queries),
-                ["training_args"] =
-                    JsonSerializer.SerializeToNode(original, TrainingJson.Manifest.TrainingRunArguments),
+                ["training_args"] = JsonSerializer.SerializeToNode(
+                    original,
+                    TrainingJson.Manifest.TrainingRunArguments
+                ),
                 ["base_model"] = original.Model is null ? null : Fingerprint.Model(original.Model),
             },
             Plan: new JsonObject
             {
-                ["subset_size"] = SubsetDraw.Size(rows.Count, args.Fraction), ["train_rows"] = rows.Count,
+                ["subset_size"] = SubsetDraw.Size(rows.Count, args.Fraction),
+                ["train_rows"] = rows.Count,
             },
             Info: new JsonObject
             {
-                ["device"] = options.Device, ["sign"] = "lds > 0: larger summed scores, better measured query",
-            });
+                ["device"] = options.Device,
+                ["sign"] = "lds > 0: larger summed scores, better measured query",
+            }
+        );
         manifest = manifest with { Owns = OwnedFiles };
-        manifest.Prepare(outDir, options.Overwrite, RunInput.Of(("--model", args.Model), ("--train", args.Train),
-            ("--queries", args.Queries), ("base model", original.Model), ("training data", original.Data))
-            .Concat(evaluation.Scores.Select(s => new RunInput("--scores", s))));
+        manifest.Prepare(
+            outDir,
+            options.Overwrite,
+            RunInput
+                .Of(
+                    ("--model", args.Model),
+                    ("--train", args.Train),
+                    ("--queries", args.Queries),
+                    ("base model", original.Model),
+                    ("training data", original.Data)
+                )
+                .Concat(evaluation.Scores.Select(s => new RunInput("--scores", s)))
+        );
 
         var subsets = WriteSubsets(outDir, args, rows.Count);
         string measured = Path.Combine(outDir, "measurements");
@@ -82,19 +112,24 @@ public static class LdsRun
         var progress = new ProgressLog($"lds retrainings {options.Partition}", last - first);
         for (int t = first; t < last; t++)
         {
-            int s = t / args.Seeds, k = t % args.Seeds;
+            int s = t / args.Seeds,
+                k = t % args.Seeds;
             if (!File.Exists(Path.Combine(measured, LdsMeasurement.FileName(s, k))))
                 Retrain(args, original, config, rows, subsets[s], s, k, queries, outDir, options.Device, tok.PadId ?? 0)
                     .Write(measured);
             progress.Report(t + 1 - first);
         }
 
-        int present = Enumerable.Range(0, tasks)
+        int present = Enumerable
+            .Range(0, tasks)
             .Count(t => File.Exists(Path.Combine(measured, LdsMeasurement.FileName(t / args.Seeds, t % args.Seeds))));
         if (present < tasks)
-            return new Result(false, [],
-                $"partition {options.Partition} done: {present} of {tasks} retrainings measured; " +
-                "the partition that completes them computes the LDS (or rerun without --partition)");
+            return new Result(
+                false,
+                [],
+                $"partition {options.Partition} done: {present} of {tasks} retrainings measured; "
+                    + "the partition that completes them computes the LDS (or rerun without --partition)"
+            );
         // Several partitions can find the set complete at once: the table is computed under a lock, once per call.
         using var _ = FileLock.Acquire(Path.Combine(outDir, ".lds.lock"));
         var table = Evaluate(args, evaluation, outDir, subsets, queries, trainIds, options);
@@ -115,8 +150,10 @@ public static class LdsRun
             var indices = SubsetDraw.Draw(n, args.Fraction, args.Seed, s);
             string path = Path.Combine(dir, $"subset-{s:D4}.json");
             if (!File.Exists(path))
-                AtomicFile.WriteAllText(path,
-                    new JsonObject { ["subset"] = s, ["indices"] = JsonlFile.Ints(indices) }.ToJsonString() + "\n");
+                AtomicFile.WriteAllText(
+                    path,
+                    new JsonObject { ["subset"] = s, ["indices"] = JsonlFile.Ints(indices) }.ToJsonString() + "\n"
+                );
             list.Add(indices);
         }
         return list;
@@ -126,48 +163,71 @@ public static class LdsRun
     /// One retraining: the subset's rows, the original initialisation (the base model, or the shape initialised from
     /// the original seed) and the original arguments, with seed index k shifting the data order only.
     /// </summary>
-    private static LdsMeasurement Retrain(LdsRunArguments args, TrainingRunArguments original, ModelConfig config,
-        IReadOnlyList<DataRow> rows, int[] subset, int s, int k, IReadOnlyList<EncodedExample> queries, string outDir,
-        string device, int padId)
+    private static LdsMeasurement Retrain(
+        LdsRunArguments args,
+        TrainingRunArguments original,
+        ModelConfig config,
+        IReadOnlyList<DataRow> rows,
+        int[] subset,
+        int s,
+        int k,
+        IReadOnlyList<EncodedExample> queries,
+        string outDir,
+        string device,
+        int padId
+    )
     {
         string dir = Path.Combine(outDir, "retrain", $"subset-{s:D4}-seed-{k:D2}");
         OutputFolder.Create(dir);
         string data = Path.Combine(dir, "train.jsonl");
-        if (!File.Exists(data)) JsonlFile.Write(data, subset.Select(i => rows[i].Fields));
+        if (!File.Exists(data))
+            JsonlFile.Write(data, subset.Select(i => rows[i].Fields));
         var on = ComputeDevice.Parse(device);
-        using var model = original.Model is not null ? ModelLoader.Load(original.Model, ScalarType.Float32, on)
+        using var model = original.Model is not null
+            ? ModelLoader.Load(original.Model, ScalarType.Float32, on)
             : CausalLM.Initialize(config, original.Optimizer.Seed, ScalarType.Float32, on);
         var retrain = original with
         {
-            Data = data, EvalData = null, Optimizer = original.Optimizer with { Seed = original.Optimizer.Seed + k },
+            Data = data,
+            EvalData = null,
+            Optimizer = original.Optimizer with { Seed = original.Optimizer.Seed + k },
         };
         TrainingRun.Train(model, args.Model, retrain, dir, resume: true);
         var m = LdsMeasurement.Measure(model, queries, s, k, padId);
         // The measurements are the cache; N x K retrained models' weights are what a cluster's disk cannot hold at 7B.
-        foreach (var f in Directory.EnumerateFiles(dir, "*.safetensors")) File.Delete(f);
-        foreach (var c in Directory.EnumerateDirectories(dir, "checkpoint-*")) Directory.Delete(c, recursive: true);
+        foreach (var f in Directory.EnumerateFiles(dir, "*.safetensors"))
+            File.Delete(f);
+        foreach (var c in Directory.EnumerateDirectories(dir, "checkpoint-*"))
+            Directory.Delete(c, recursive: true);
         return m;
     }
 
     private sealed record Table(List<LinearDatamodelingScore> Scores, List<LdsTables.Point> Points);
 
-    private static Table Evaluate(LdsRunArguments args, LdsEvaluation evaluation, string outDir, List<int[]> subsets,
-        IReadOnlyList<EncodedExample> queries, IReadOnlyList<string> trainIds, RunOptions options)
+    private static Table Evaluate(
+        LdsRunArguments args,
+        LdsEvaluation evaluation,
+        string outDir,
+        List<int[]> subsets,
+        IReadOnlyList<EncodedExample> queries,
+        IReadOnlyList<string> trainIds,
+        RunOptions options
+    )
     {
         var measurements = new LdsMeasurement[args.Subsets, args.Seeds];
         for (int s = 0; s < args.Subsets; s++)
-            for (int k = 0; k < args.Seeds; k++)
-            {
-                var m = LdsMeasurement.Read(Path.Combine(outDir, "measurements", LdsMeasurement.FileName(s, k)));
-                if (!m.QueryIds.SequenceEqual(queries.Select(q => q.Id)))
-                    throw InputError.Data(
-                        $"{outDir}/measurements/{LdsMeasurement.FileName(s, k)}: measured other queries");
-                measurements[s, k] = m;
-            }
+        for (int k = 0; k < args.Seeds; k++)
+        {
+            var m = LdsMeasurement.Read(Path.Combine(outDir, "measurements", LdsMeasurement.FileName(s, k)));
+            if (!m.QueryIds.SequenceEqual(queries.Select(q => q.Id)))
+                throw InputError.Data($"{outDir}/measurements/{LdsMeasurement.FileName(s, k)}: measured other queries");
+            measurements[s, k] = m;
+        }
         var sources = new List<(string Name, string Dir)>();
         foreach (var name in evaluation.Strategies)
             sources.Add((name, ScoreStrategy(args, evaluation, name, outDir, options)));
-        foreach (var dir in evaluation.Scores) sources.Add((Path.GetFileName(Path.GetFullPath(dir).TrimEnd('/')), dir));
+        foreach (var dir in evaluation.Scores)
+            sources.Add((Path.GetFileName(Path.GetFullPath(dir).TrimEnd('/')), dir));
 
         var scores = new List<LinearDatamodelingScore>();
         var points = new List<LdsTables.Point>();
@@ -176,17 +236,18 @@ public static class LdsRun
             var (matrix, measurement) = ReadScores(dir, args, trainIds, queries);
             var benefit = new double[args.Subsets, queries.Count];
             for (int s = 0; s < args.Subsets; s++)
-                for (int k = 0; k < args.Seeds; k++)
-                {
-                    var b = measurements[s, k].Benefit(measurement);
-                    for (int q = 0; q < queries.Count; q++) benefit[s, q] += b[q] / args.Seeds;
-                }
+            for (int k = 0; k < args.Seeds; k++)
+            {
+                var b = measurements[s, k].Benefit(measurement);
+                for (int q = 0; q < queries.Count; q++)
+                    benefit[s, q] += b[q] / args.Seeds;
+            }
             var lds = LinearDatamodelingScore.Compute(name, matrix, subsets, benefit, args.Seed);
             scores.Add(lds);
             var predicted = SubsetDraw.Sums(matrix, subsets);
             for (int q = 0; q < queries.Count; q++)
-                for (int s = 0; s < args.Subsets; s++)
-                    points.Add(new LdsTables.Point(name, queries[q].Id, s, predicted[s, q], benefit[s, q]));
+            for (int s = 0; s < args.Subsets; s++)
+                points.Add(new LdsTables.Point(name, queries[q].Id, s, predicted[s, q], benefit[s, q]));
             ProgressLog.Line($"LDS {name}: {lds.Lds:F3} [{lds.CiLow:F3}, {lds.CiHigh:F3}] over {lds.Queries} queries");
         }
         return new Table(scores, points);
@@ -195,28 +256,49 @@ public static class LdsRun
     /// <summary>
     /// A strategy's factors and pairwise scores on the original model, as runs of their own (resumed when there).
     /// </summary>
-    private static string ScoreStrategy(LdsRunArguments args, LdsEvaluation evaluation, string name, string outDir,
-        RunOptions options)
+    private static string ScoreStrategy(
+        LdsRunArguments args,
+        LdsEvaluation evaluation,
+        string name,
+        string outDir,
+        RunOptions options
+    )
     {
-        string root = Path.Combine(outDir, "strategies", name), factors = Path.Combine(root, "factors"),
+        string root = Path.Combine(outDir, "strategies", name),
+            factors = Path.Combine(root, "factors"),
             scores = Path.Combine(root, "scores");
         var run = new RunOptions { Device = options.Device };
-        FactorRun.Run(new FactorRunArguments
-        {
-            Model = args.Model, Data = args.Train,
-            Fit = new FactorArguments
+        FactorRun.Run(
+            new FactorRunArguments
             {
-                Strategy = name, Modules = evaluation.Modules, TokensPerBatch = evaluation.TokensPerBatch,
+                Model = args.Model,
+                Data = args.Train,
+                Fit = new FactorArguments
+                {
+                    Strategy = name,
+                    Modules = evaluation.Modules,
+                    TokensPerBatch = evaluation.TokensPerBatch,
+                },
             },
-        }, factors, run);
-        var result = ScoreRun.Run(new ScoreRunArguments
-        {
-            Model = args.Model, Factors = factors, Train = args.Train, Queries = args.Queries,
-            Score = new ScoreArguments
+            factors,
+            run
+        );
+        var result = ScoreRun.Run(
+            new ScoreRunArguments
             {
-                Measurement = evaluation.Measurement, TokensPerBatch = evaluation.TokensPerBatch,
+                Model = args.Model,
+                Factors = factors,
+                Train = args.Train,
+                Queries = args.Queries,
+                Score = new ScoreArguments
+                {
+                    Measurement = evaluation.Measurement,
+                    TokensPerBatch = evaluation.TokensPerBatch,
+                },
             },
-        }, scores, run);
+            scores,
+            run
+        );
         if (!result.Complete)
             throw new InvalidOperationException($"{scores}: the score run did not complete ({result.Message})");
         return scores;
@@ -225,8 +307,12 @@ public static class LdsRun
     /// <summary>
     /// A pairwise score folder's [queries, train] matrix and measurement, checked against this LDS run's rows.
     /// </summary>
-    private static (double[,] Scores, Measurement Measurement) ReadScores(string dir, LdsRunArguments args,
-        IReadOnlyList<string> trainIds, IReadOnlyList<EncodedExample> queries)
+    private static (double[,] Scores, Measurement Measurement) ReadScores(
+        string dir,
+        LdsRunArguments args,
+        IReadOnlyList<string> trainIds,
+        IReadOnlyList<EncodedExample> queries
+    )
     {
         var manifest = RunManifest.Read(dir)
             ?? throw InputError.MissingFile($"--scores {dir}: no manifest.json (not a score folder)", dir);
@@ -239,9 +325,8 @@ public static class LdsRun
         var score = manifest["arguments"]?["score"];
         if (score?["aggregate_queries"]?.GetValue<bool>() == true)
             throw InputError.Data($"--scores {dir}: aggregated queries have no per-query scores");
-        var measurement = score?["measurement"]?.GetValue<string>() == "loss"
-            ? Measurement.Loss
-            : Measurement.MeanLogProb;
+        var measurement =
+            score?["measurement"]?.GetValue<string>() == "loss" ? Measurement.Loss : Measurement.MeanLogProb;
         var (q, t) = ScoreFiles.ReadExamples(dir);
         if (!t.Select(x => x.Id).SequenceEqual(trainIds))
             throw InputError.Data($"--scores {dir}: its training rows are not those of --train {args.Train}");
@@ -257,8 +342,13 @@ public static class LdsRun
     /// The full scores of an <c>infra index query --full-scores</c> folder: rows in the index's order, which must be
     /// the training file's; the queries those of the LDS run.
     /// </summary>
-    private static (double[,] Scores, Measurement Measurement) ReadIndexScores(string dir, JsonObject manifest,
-        LdsRunArguments args, IReadOnlyList<string> trainIds, IReadOnlyList<EncodedExample> queries)
+    private static (double[,] Scores, Measurement Measurement) ReadIndexScores(
+        string dir,
+        JsonObject manifest,
+        LdsRunArguments args,
+        IReadOnlyList<string> trainIds,
+        IReadOnlyList<EncodedExample> queries
+    )
     {
         var a = manifest["arguments"];
         var measurement = a?["measurement"]?.GetValue<string>() == "loss" ? Measurement.Loss : Measurement.MeanLogProb;
@@ -271,10 +361,15 @@ public static class LdsRun
             throw InputError.Data($"--scores {dir}: the index's rows were not those of --train {args.Train}");
         string path = Path.Combine(dir, "scores.safetensors");
         if (!File.Exists(path))
-            throw InputError.MissingFile($"--scores {dir}: no scores.safetensors (query the index with --full-scores)", path);
+            throw InputError.MissingFile(
+                $"--scores {dir}: no scores.safetensors (query the index with --full-scores)",
+                path
+            );
         var m = ReadMatrix(path);
         if (m.GetLength(0) != queries.Count || m.GetLength(1) != trainIds.Count)
-            throw InputError.Data($"{path}: scores [{m.GetLength(0)}, {m.GetLength(1)}], expected [{queries.Count}, {trainIds.Count}]");
+            throw InputError.Data(
+                $"{path}: scores [{m.GetLength(0)}, {m.GetLength(1)}], expected [{queries.Count}, {trainIds.Count}]"
+            );
         return (m, measurement);
     }
 

@@ -14,15 +14,20 @@ public sealed record LdsRunArguments
     public required string Queries { get; init; }
     public int Subsets { get; init; } = 32;
     public double Fraction { get; init; } = 0.5;
+
     /// <summary>Trainings per subset (data-order seeds; the initialisation stays the original one), averaged.</summary>
     public int Seeds { get; init; } = 1;
+
     /// <summary>Seed of the subsets' draw.</summary>
     public long Seed { get; init; }
 
-    public LdsRunArguments Normalized() => this with
-    {
-        Model = Path.GetFullPath(Model), Train = Path.GetFullPath(Train), Queries = Path.GetFullPath(Queries),
-    };
+    public LdsRunArguments Normalized() =>
+        this with
+        {
+            Model = Path.GetFullPath(Model),
+            Train = Path.GetFullPath(Train),
+            Queries = Path.GetFullPath(Queries),
+        };
 
     public void Validate()
     {
@@ -30,9 +35,12 @@ public sealed record LdsRunArguments
             throw InputError.Argument($"--subsets must be at least 2 (a correlation needs two points; got {Subsets})");
         if (!(Fraction > 0 && Fraction <= 1))
             throw InputError.Argument($"--fraction must be in (0, 1] (got {Fraction})");
-        if (Seeds < 1) throw InputError.Argument($"--seeds must be at least 1 (got {Seeds})");
+        if (Seeds < 1)
+            throw InputError.Argument($"--seeds must be at least 1 (got {Seeds})");
         Models.LoadedModel.RequireFolder(Model, "--model");
-        if (!File.Exists(Train)) throw InputError.MissingFile($"--train {Train}: no such file", Train);
-        if (!File.Exists(Queries)) throw InputError.MissingFile($"--queries {Queries}: no such file", Queries);
+        if (!File.Exists(Train))
+            throw InputError.MissingFile($"--train {Train}: no such file", Train);
+        if (!File.Exists(Queries))
+            throw InputError.MissingFile($"--queries {Queries}: no such file", Queries);
     }
 }

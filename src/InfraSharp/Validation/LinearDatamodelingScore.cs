@@ -5,20 +5,35 @@ namespace InfraSharp.Validation;
 /// the summed scores of each subset's examples (the prediction) and what the query measured on the model retrained
 /// on that subset; the LDS is the mean over queries, with a bootstrap CI over queries.
 /// </summary>
-public sealed record LinearDatamodelingScore(string Strategy, double Lds, double CiLow, double CiHigh, int Queries,
-    int Subsets, IReadOnlyList<double> PerQuery)
+public sealed record LinearDatamodelingScore(
+    string Strategy,
+    double Lds,
+    double CiLow,
+    double CiHigh,
+    int Queries,
+    int Subsets,
+    IReadOnlyList<double> PerQuery
+)
 {
     /// <param name="scores">[queries, train], positive = helps.</param>
     /// <param name="subsets">The training indices of each subset.</param>
     /// <param name="measured">[subsets, queries]: the retrained models' measurements, oriented so that larger is
     /// better (log-likelihood, or minus the loss), so that a perfect prediction has LDS 1.</param>
-    public static LinearDatamodelingScore Compute(string strategy, double[,] scores, IReadOnlyList<int[]> subsets,
-        double[,] measured, long seed, int resamples = Bootstrap.DefaultResamples)
+    public static LinearDatamodelingScore Compute(
+        string strategy,
+        double[,] scores,
+        IReadOnlyList<int[]> subsets,
+        double[,] measured,
+        long seed,
+        int resamples = Bootstrap.DefaultResamples
+    )
     {
         int q = scores.GetLength(0);
         if (measured.GetLength(0) != subsets.Count || measured.GetLength(1) != q)
-            throw new ArgumentException($"measurements are [{measured.GetLength(0)}, {measured.GetLength(1)}], " +
-                $"expected [{subsets.Count} subsets, {q} queries]");
+            throw new ArgumentException(
+                $"measurements are [{measured.GetLength(0)}, {measured.GetLength(1)}], "
+                    + $"expected [{subsets.Count} subsets, {q} queries]"
+            );
         var predicted = SubsetDraw.Sums(scores, subsets);
         var perQuery = new double[q];
         for (int j = 0; j < q; j++)

@@ -9,14 +9,20 @@ public static class McNemar
 {
     public static double ExactP(int b, int c)
     {
-        if (b < 0 || c < 0) throw new ArgumentOutOfRangeException(nameof(b), "counts must be non-negative");
-        int n = b + c, k = Math.Min(b, c);
-        if (n == 0) return 1.0;
+        if (b < 0 || c < 0)
+            throw new ArgumentOutOfRangeException(nameof(b), "counts must be non-negative");
+        int n = b + c,
+            k = Math.Min(b, c);
+        if (n == 0)
+            return 1.0;
         // Σ_{i ≤ k} C(n, i) / 2^n in log space (n can be thousands).
-        double logHalfN = n * Math.Log(0.5), sum = 0, logC = 0;
+        double logHalfN = n * Math.Log(0.5),
+            sum = 0,
+            logC = 0;
         for (int i = 0; i <= k; i++)
         {
-            if (i > 0) logC += Math.Log(n - i + 1) - Math.Log(i);
+            if (i > 0)
+                logC += Math.Log(n - i + 1) - Math.Log(i);
             sum += Math.Exp(logC + logHalfN);
         }
         return Math.Min(1.0, 2 * sum);
@@ -29,11 +35,14 @@ public static class McNemar
     {
         if (before.Count != after.Count)
             throw new ArgumentException($"paired outcomes differ in length ({before.Count} vs {after.Count})");
-        int lost = 0, gained = 0;
+        int lost = 0,
+            gained = 0;
         for (int i = 0; i < before.Count; i++)
         {
-            if (before[i] && !after[i]) lost++;
-            if (!before[i] && after[i]) gained++;
+            if (before[i] && !after[i])
+                lost++;
+            if (!before[i] && after[i])
+                gained++;
         }
         return (lost, gained);
     }

@@ -5,8 +5,14 @@ namespace InfraSharp.Validation;
 /// one paired with seed k of the other): the mean difference, a paired bootstrap CI that resamples seeds and
 /// problems together (both sources of noise, the pairing kept), and McNemar's exact test per seed.
 /// </summary>
-public sealed record PairedComparison(double Difference, double CiLow, double CiHigh, int Problems, int Seeds,
-    IReadOnlyList<double> McNemarP)
+public sealed record PairedComparison(
+    double Difference,
+    double CiLow,
+    double CiHigh,
+    int Problems,
+    int Seeds,
+    IReadOnlyList<double> McNemarP
+)
 {
     /// <summary>Whether the CI excludes zero: the difference is distinguishable from seed and problem noise.</summary>
     public bool Distinguishable => CiLow > 0 || CiHigh < 0;
@@ -14,17 +20,25 @@ public sealed record PairedComparison(double Difference, double CiLow, double Ci
     /// <summary>
     /// Compares <paramref name="after"/> with <paramref name="before"/>, both indexed [seed][problem].
     /// </summary>
-    public static PairedComparison Compute(IReadOnlyList<bool[]> before, IReadOnlyList<bool[]> after, long seed,
-        int resamples = Bootstrap.DefaultResamples, double level = 0.95)
+    public static PairedComparison Compute(
+        IReadOnlyList<bool[]> before,
+        IReadOnlyList<bool[]> after,
+        long seed,
+        int resamples = Bootstrap.DefaultResamples,
+        double level = 0.95
+    )
     {
         if (before.Count != after.Count || before.Count == 0)
             throw new ArgumentException(
-                $"paired comparison needs the same number of seeds on both sides ({before.Count} vs {after.Count})");
-        int n = before[0].Length, k = before.Count;
+                $"paired comparison needs the same number of seeds on both sides ({before.Count} vs {after.Count})"
+            );
+        int n = before[0].Length,
+            k = before.Count;
         for (int s = 0; s < k; s++)
             if (before[s].Length != n || after[s].Length != n)
                 throw new ArgumentException(
-                    $"seed {s}: outcomes on {before[s].Length} and {after[s].Length} problems, expected {n}");
+                    $"seed {s}: outcomes on {before[s].Length} and {after[s].Length} problems, expected {n}"
+                );
         var diff = new double[k][];
         for (int s = 0; s < k; s++)
             diff[s] = Enumerable.Range(0, n).Select(i => (after[s][i] ? 1.0 : 0) - (before[s][i] ? 1.0 : 0)).ToArray();
@@ -36,21 +50,26 @@ public sealed record PairedComparison(double Difference, double CiLow, double Ci
         {
             // One draw of problems for all seeds: a problem's outcomes across seeds stay together, as they are
             // correlated.
-            for (int s = 0; s < k; s++) seeds[s] = k == 1 ? 0 : rng.Next(k);
+            for (int s = 0; s < k; s++)
+                seeds[s] = k == 1 ? 0 : rng.Next(k);
             double t = 0;
             for (int i = 0; i < n; i++)
             {
                 int pick = rng.Next(n);
-                for (int s = 0; s < k; s++) t += diff[seeds[s]][pick];
+                for (int s = 0; s < k; s++)
+                    t += diff[seeds[s]][pick];
             }
             stats[b] = t / (n * (double)k);
         }
         var (lo, hi) = n == 0 ? (double.NaN, double.NaN) : Bootstrap.PercentileInterval(stats, level);
-        var p = Enumerable.Range(0, k).Select(s =>
-        {
-            var (lost, gained) = McNemar.Discordant(before[s], after[s]);
-            return McNemar.ExactP(lost, gained);
-        }).ToList();
+        var p = Enumerable
+            .Range(0, k)
+            .Select(s =>
+            {
+                var (lost, gained) = McNemar.Discordant(before[s], after[s]);
+                return McNemar.ExactP(lost, gained);
+            })
+            .ToList();
         return new PairedComparison(mean, lo, hi, n, k, p);
     }
 }

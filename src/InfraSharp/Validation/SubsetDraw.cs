@@ -34,12 +34,13 @@ public static class SubsetDraw
         int q = scores.GetLength(0);
         var sums = new double[subsets.Count, q];
         for (int s = 0; s < subsets.Count; s++)
-            for (int j = 0; j < q; j++)
-            {
-                double t = 0;
-                foreach (int i in subsets[s]) t += scores[j, i];
-                sums[s, j] = t;
-            }
+        for (int j = 0; j < q; j++)
+        {
+            double t = 0;
+            foreach (int i in subsets[s])
+                t += scores[j, i];
+            sums[s, j] = t;
+        }
         return sums;
     }
 }

@@ -12,10 +12,20 @@ public class CliTests
     public void EncodeAddsIdsLabelsAndText()
     {
         string dir = Fixtures.TempDir();
-        string input = Path.Combine(dir, "in.jsonl"), output = Path.Combine(dir, "out.jsonl");
+        string input = Path.Combine(dir, "in.jsonl"),
+            output = Path.Combine(dir, "out.jsonl");
         var src = Fixtures.Jsonl(Fixtures.Path_("tiny-llama", "train.jsonl")).Take(5).ToList();
-        File.WriteAllLines(input, src.Select(r => { var o = (JsonObject)r.DeepClone(); o.Remove("input_ids"); o.Remove("labels"); return o.ToJsonString(); })
-            .Append("""{"id":"t","text":"<|im_start|>user\nhi<|im_end|>"}"""));
+        File.WriteAllLines(
+            input,
+            src.Select(r =>
+                {
+                    var o = (JsonObject)r.DeepClone();
+                    o.Remove("input_ids");
+                    o.Remove("labels");
+                    return o.ToJsonString();
+                })
+                .Append("""{"id":"t","text":"<|im_start|>user\nhi<|im_end|>"}""")
+        );
         Assert.Equal(0, Infra("encode", "--model", Fixtures.Model("tiny-llama"), "--data", input, "--out", output));
         var rows = Fixtures.Jsonl(output).ToList();
         Assert.Equal(6, rows.Count);
@@ -28,7 +38,8 @@ public class CliTests
         }
         // Special tokens written in text are matched as special tokens; labels on every token.
         var t = Fixtures.Ints(rows[5]["input_ids"]);
-        Assert.Equal(1, t[0]); Assert.Equal(2, t[^1]);
+        Assert.Equal(1, t[0]);
+        Assert.Equal(2, t[^1]);
         Assert.Equal(t, Fixtures.Ints(rows[5]["labels"]));
     }
 
@@ -36,9 +47,22 @@ public class CliTests
     public void EncodeWorksOnATokenizerOnlyFolderAndAddsSpecialTokensOnRequest()
     {
         string dir = Fixtures.TempDir();
-        string input = Path.Combine(dir, "in.jsonl"), output = Path.Combine(dir, "out.jsonl");
+        string input = Path.Combine(dir, "in.jsonl"),
+            output = Path.Combine(dir, "out.jsonl");
         File.WriteAllText(input, """{"text":"Hello"}""" + "\n");
-        Assert.Equal(0, Infra("encode", "--model", Fixtures.Path_("real-tokenizers", "llama3_1"), "--data", input, "--out", output, "--add-special-tokens"));
+        Assert.Equal(
+            0,
+            Infra(
+                "encode",
+                "--model",
+                Fixtures.Path_("real-tokenizers", "llama3_1"),
+                "--data",
+                input,
+                "--out",
+                output,
+                "--add-special-tokens"
+            )
+        );
         Assert.Equal(128000, Fixtures.Ints(Fixtures.Jsonl(output).Single()["input_ids"])[0]);
     }
 
@@ -46,11 +70,24 @@ public class CliTests
     public void EncodeReportsBadRowWithExitCode2()
     {
         string dir = Fixtures.TempDir();
-        string input = Path.Combine(dir, "in.jsonl"), output = Path.Combine(dir, "out.jsonl");
+        string input = Path.Combine(dir, "in.jsonl"),
+            output = Path.Combine(dir, "out.jsonl");
         File.WriteAllText(input, "{\"text\":\"a\"}\n{broken\n");
         Assert.Equal(2, Infra("encode", "--model", Fixtures.Model("tiny-qwen2"), "--data", input, "--out", output));
         Assert.False(File.Exists(output)); // nothing half-written
-        Assert.Equal(0, Infra("encode", "--model", Fixtures.Model("tiny-qwen2"), "--data", input, "--out", output, "--skip-bad-rows"));
+        Assert.Equal(
+            0,
+            Infra(
+                "encode",
+                "--model",
+                Fixtures.Model("tiny-qwen2"),
+                "--data",
+                input,
+                "--out",
+                output,
+                "--skip-bad-rows"
+            )
+        );
         Assert.Single(Fixtures.Jsonl(output));
     }
 
@@ -60,12 +97,38 @@ public class CliTests
     public void GenerateGreedyMatchesReference(string name)
     {
         string dir = Fixtures.TempDir();
-        string input = Path.Combine(dir, "in.jsonl"), output = Path.Combine(dir, "out.jsonl");
+        string input = Path.Combine(dir, "in.jsonl"),
+            output = Path.Combine(dir, "out.jsonl");
         // The generation cases' prompts are the queries' user turns.
         var queries = Fixtures.Jsonl(Fixtures.Path_(name, "queries.jsonl")).ToList();
         var cases = Fixtures.Jsonl(Fixtures.Path_(name, "generation_cases.jsonl")).ToList();
-        File.WriteAllLines(input, queries.Select(q => new JsonObject { ["id"] = q["id"]!.DeepClone(), ["messages"] = q["messages"]!.DeepClone() }.ToJsonString()));
-        Assert.Equal(0, Infra("generate", "--model", Fixtures.Model(name), "--data", input, "--out", output, "--max-new-tokens", "48", "--greedy", "--batch-size", "3"));
+        File.WriteAllLines(
+            input,
+            queries.Select(q =>
+                new JsonObject
+                {
+                    ["id"] = q["id"]!.DeepClone(),
+                    ["messages"] = q["messages"]!.DeepClone(),
+                }.ToJsonString()
+            )
+        );
+        Assert.Equal(
+            0,
+            Infra(
+                "generate",
+                "--model",
+                Fixtures.Model(name),
+                "--data",
+                input,
+                "--out",
+                output,
+                "--max-new-tokens",
+                "48",
+                "--greedy",
+                "--batch-size",
+                "3"
+            )
+        );
         var outRows = Fixtures.Jsonl(output).ToList();
         Assert.Equal(queries.Count, outRows.Count);
         int matched = 0;
@@ -73,7 +136,8 @@ public class CliTests
         {
             var prompt = Fixtures.Ints(c["prompt_ids"]);
             int qi = queries.FindIndex(q => Fixtures.Ints(q["input_ids"]).Take(prompt.Length).SequenceEqual(prompt));
-            if (qi < 0) continue;
+            if (qi < 0)
+                continue;
             Assert.Equal(Fixtures.Ints(c["greedy_ids"]), Fixtures.Ints(outRows[qi]["completion_ids"]));
             Assert.False(string.IsNullOrEmpty(outRows[qi]["completion"]!.GetValue<string>()));
             matched++;
@@ -88,7 +152,24 @@ public class CliTests
         string input = Path.Combine(dir, "in.jsonl");
         var q = Fixtures.Jsonl(Fixtures.Path_("tiny-qwen2", "queries.jsonl")).First();
         File.WriteAllText(input, new JsonObject { ["messages"] = q["messages"]!.DeepClone() }.ToJsonString() + "\n");
-        string[] Args(string o) => ["generate", "--model", Fixtures.Model("tiny-qwen2"), "--data", input, "--out", o, "--max-new-tokens", "16", "--temperature", "1.3", "--top-p", "0.9", "--seed", "5"];
+        string[] Args(string o) =>
+            [
+                "generate",
+                "--model",
+                Fixtures.Model("tiny-qwen2"),
+                "--data",
+                input,
+                "--out",
+                o,
+                "--max-new-tokens",
+                "16",
+                "--temperature",
+                "1.3",
+                "--top-p",
+                "0.9",
+                "--seed",
+                "5",
+            ];
         Assert.Equal(0, Infra(Args(Path.Combine(dir, "a.jsonl"))));
         Assert.Equal(0, Infra(Args(Path.Combine(dir, "b.jsonl"))));
         Assert.Equal(File.ReadAllText(Path.Combine(dir, "a.jsonl")), File.ReadAllText(Path.Combine(dir, "b.jsonl")));

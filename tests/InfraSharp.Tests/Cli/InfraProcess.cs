@@ -11,16 +11,25 @@ public static class InfraProcess
     public sealed record Output(int ExitCode, string Stdout, string Stderr)
     {
         /// <summary>Stderr without the timestamped progress lines (<c>[HH:mm:ss] ...</c>).</summary>
-        public string[] ErrorLines => Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Where(l => !(l.Length > 10 && l[0] == '[' && l[9] == ']')).ToArray();
+        public string[] ErrorLines =>
+            Stderr
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Where(l => !(l.Length > 10 && l[0] == '[' && l[9] == ']'))
+                .ToArray();
     }
 
     private static readonly string Dotnet = FindDotnet();
 
     private static string FindDotnet()
     {
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
-            if (File.Exists(Path.Combine(dir, "dotnet"))) return Path.Combine(dir, "dotnet");
+        foreach (
+            var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(
+                ':',
+                StringSplitOptions.RemoveEmptyEntries
+            )
+        )
+            if (File.Exists(Path.Combine(dir, "dotnet")))
+                return Path.Combine(dir, "dotnet");
         return Environment.ProcessPath ?? "dotnet";
     }
 
@@ -28,12 +37,16 @@ public static class InfraProcess
     {
         var psi = new ProcessStartInfo(Dotnet)
         {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
             WorkingDirectory = AppContext.BaseDirectory,
         };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "infra.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
+        foreach (var a in args)
+            psi.ArgumentList.Add(a);
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
+            psi.Environment[k] = v;
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();

@@ -17,7 +17,8 @@ public class OutputOwnershipTests
     private static string CopyModel(string dir)
     {
         Directory.CreateDirectory(dir);
-        foreach (var f in Directory.GetFiles(Model)) File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
+        foreach (var f in Directory.GetFiles(Model))
+            File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
         return dir;
     }
 
@@ -34,8 +35,10 @@ public class OutputOwnershipTests
         Assert.Contains(culprit, r.ErrorLines[0]);
         Assert.DoesNotContain("   at ", r.Stderr);
         for (int i = 0; i < watched.Length; i++)
-            Assert.True(FolderSnapshot.Diff(before[i], FolderSnapshot.Of(watched[i])) == "",
-                $"{watched[i]}: {FolderSnapshot.Diff(before[i], FolderSnapshot.Of(watched[i]))}");
+            Assert.True(
+                FolderSnapshot.Diff(before[i], FolderSnapshot.Of(watched[i])) == "",
+                $"{watched[i]}: {FolderSnapshot.Diff(before[i], FolderSnapshot.Of(watched[i]))}"
+            );
     }
 
     private static void Ok(string[] args)
@@ -47,7 +50,8 @@ public class OutputOwnershipTests
     [Fact]
     public void AModelWrittenByTrainIsNeitherOverwrittenByFactorsNorDeletedByTrainingOnItself()
     {
-        string root = Fixtures.TempDir(), m = Path.Combine(root, "trained");
+        string root = Fixtures.TempDir(),
+            m = Path.Combine(root, "trained");
         Ok(["train", "--model", Model, "--data", Train, "--max-steps", "2", "--out", m]);
         Assert.True(File.Exists(Path.Combine(m, "model.safetensors")));
         Refused(Factors(m, Train, m, "--overwrite"), "--out", m);
@@ -59,9 +63,13 @@ public class OutputOwnershipTests
     [Fact]
     public void AFolderOfSomeoneElseIsNeverWrittenInto()
     {
-        string root = Fixtures.TempDir(), app = Path.Combine(root, "webapp");
+        string root = Fixtures.TempDir(),
+            app = Path.Combine(root, "webapp");
         Directory.CreateDirectory(app);
-        File.WriteAllText(Path.Combine(app, "manifest.json"), "{\"name\": \"my app\", \"version\": \"1.0\", \"icons\": []}");
+        File.WriteAllText(
+            Path.Combine(app, "manifest.json"),
+            "{\"name\": \"my app\", \"version\": \"1.0\", \"icons\": []}"
+        );
         File.WriteAllText(Path.Combine(app, "index.html"), "<p>mine</p>");
         Refused(Factors(Model, Train, app, "--overwrite"), "manifest.json", app);
         // A plain model folder (no run manifest): factors would join the model's files.
@@ -73,9 +81,11 @@ public class OutputOwnershipTests
     [Fact]
     public void AnOutputFolderThatHoldsOrLiesInsideAnInputIsRefused()
     {
-        string root = Fixtures.TempDir(), d = Path.Combine(root, "data");
+        string root = Fixtures.TempDir(),
+            d = Path.Combine(root, "data");
         Directory.CreateDirectory(d);
-        string train = Path.Combine(d, "train.jsonl"), other = Path.Combine(d, "notes.txt");
+        string train = Path.Combine(d, "train.jsonl"),
+            other = Path.Combine(d, "notes.txt");
         File.Copy(Train, train);
         File.WriteAllText(other, "my notes");
         Refused(Factors(Model, train, d), "contains the --data input", d);
@@ -84,8 +94,24 @@ public class OutputOwnershipTests
         Refused(Factors(m, Train, Path.Combine(m, "factors")), "lies inside the --model input", m);
         string f = Path.Combine(root, "factors");
         Ok(Factors(Model, Train, f));
-        Refused(["scores", "pairwise", "--model", Model, "--factors", f, "--train", Train, "--queries", Queries,
-            "--out", Path.Combine(f, "scores")], "lies inside the --factors input", f);
+        Refused(
+            [
+                "scores",
+                "pairwise",
+                "--model",
+                Model,
+                "--factors",
+                f,
+                "--train",
+                Train,
+                "--queries",
+                Queries,
+                "--out",
+                Path.Combine(f, "scores"),
+            ],
+            "lies inside the --factors input",
+            f
+        );
         Refused(["curate", "--data", train, "--out", train], "is the --data input", d);
         Refused(["curate", "--data", train, "--out", train, "--overwrite"], "is the --data input", d);
         Refused(["encode", "--model", Model, "--data", train, "--out", train, "--overwrite"], "is the --data input", d);
@@ -94,7 +120,8 @@ public class OutputOwnershipTests
     [Fact]
     public void OverwriteRemovesOnlyWhatTheRunKindWrote()
     {
-        string root = Fixtures.TempDir(), f = Path.Combine(root, "factors");
+        string root = Fixtures.TempDir(),
+            f = Path.Combine(root, "factors");
         Ok(Factors(Model, Train, f));
         var first = FolderSnapshot.Of(f);
         Assert.Contains("eigen.safetensors", first.Keys);
@@ -110,23 +137,30 @@ public class OutputOwnershipTests
     [Fact]
     public void FileOutputsAreNotReplacedWithoutOverwrite()
     {
-        string root = Fixtures.TempDir(), d = Path.Combine(root, "synth");
+        string root = Fixtures.TempDir(),
+            d = Path.Combine(root, "synth");
         Ok(["data", "synth", "--out", d, "--size", "20", "--eval-per-cell", "1", "--queries-per-cell", "1"]);
         File.AppendAllText(Path.Combine(d, "train.jsonl"), "");
         Refused(["data", "synth", "--out", d, "--size", "20", "--seed", "2"], "train.jsonl", d);
         Ok(["data", "synth", "--out", d, "--size", "20", "--seed", "2", "--overwrite"]);
         string curated = Path.Combine(root, "curated.jsonl");
         Ok(["curate", "--data", Path.Combine(d, "train.jsonl"), "--out", curated]);
-        Refused(["curate", "--data", Path.Combine(d, "train.jsonl"), "--out", curated, "--seed", "3"], "curated.jsonl", root);
+        Refused(
+            ["curate", "--data", Path.Combine(d, "train.jsonl"), "--out", curated, "--seed", "3"],
+            "curated.jsonl",
+            root
+        );
         Ok(["curate", "--data", Path.Combine(d, "train.jsonl"), "--out", curated, "--seed", "3", "--overwrite"]);
     }
 
     [Fact]
     public void AbandonedTemporaryFilesOfTheRunAreRemovedOnTheNextRun()
     {
-        string root = Fixtures.TempDir(), f = Path.Combine(root, "factors");
+        string root = Fixtures.TempDir(),
+            f = Path.Combine(root, "factors");
         Ok(Factors(Model, Train, f));
-        string host = Environment.MachineName, guid = Guid.NewGuid().ToString("N");
+        string host = Environment.MachineName,
+            guid = Guid.NewGuid().ToString("N");
         // A process id that cannot be running (above Linux's pid_max), one that is (this test), and a user's file
         // that merely looks like a temporary name of a file the run does not write.
         string dead = Path.Combine(f, $"lambda.safetensors.tmp-99999999-{guid}-{host}");
@@ -134,7 +168,8 @@ public class OutputOwnershipTests
         string deadChunk = Path.Combine(f, "partitions", $"covariance-0000-of-0002.safetensors.tmp-99999999-{guid}");
         string foreign = Path.Combine(f, $"notes.txt.tmp-99999999-{guid}-{host}");
         Directory.CreateDirectory(Path.Combine(f, "partitions"));
-        foreach (var p in new[] { dead, live, deadChunk, foreign }) File.WriteAllText(p, "partial");
+        foreach (var p in new[] { dead, live, deadChunk, foreign })
+            File.WriteAllText(p, "partial");
         var before = File.ReadAllBytes(Path.Combine(f, "eigen.safetensors"));
         Ok(Factors(Model, Train, f));
         Assert.False(File.Exists(dead));

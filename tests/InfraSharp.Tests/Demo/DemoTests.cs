@@ -9,30 +9,63 @@ public class DemoTests
     [Fact]
     public void QuickDemoRunsEveryStage()
     {
-        string dir = QuickDemo.Dir, text = QuickDemo.Printed;
-        foreach (var f in new[] { "data/train.jsonl", "data/queries.jsonl", "data/eval.jsonl", "model/model.safetensors", "model/tokenizer.json",
-                     "eval/summary.json", "queries-correct.jsonl", "factors/manifest.json", "factors/lambda.safetensors", "scores/pairwise.safetensors",
-                     "scores/per_token.safetensors", "analysis/report.html", "analysis/example_level.csv", "data/train-flip-difficulty.jsonl",
-                     "data/train-attribute-influence.jsonl", "data/train-random-control.jsonl" })
+        string dir = QuickDemo.Dir,
+            text = QuickDemo.Printed;
+        foreach (
+            var f in new[]
+            {
+                "data/train.jsonl",
+                "data/queries.jsonl",
+                "data/eval.jsonl",
+                "model/model.safetensors",
+                "model/tokenizer.json",
+                "eval/summary.json",
+                "queries-correct.jsonl",
+                "factors/manifest.json",
+                "factors/lambda.safetensors",
+                "scores/pairwise.safetensors",
+                "scores/per_token.safetensors",
+                "analysis/report.html",
+                "analysis/example_level.csv",
+                "data/train-flip-difficulty.jsonl",
+                "data/train-attribute-influence.jsonl",
+                "data/train-random-control.jsonl",
+            }
+        )
             Assert.True(File.Exists(Path.Combine(dir, f)), f);
         // The model it trained is a Hugging Face folder that loads, and it learned: held-out loss fell.
         using var m = ModelLoader.Load(Path.Combine(dir, "model"));
         var loss = System.Text.RegularExpressions.Regex.Match(text, @"held-out loss ([\d.]+) -> ([\d.]+)");
         Assert.True(loss.Success);
-        Assert.True(double.Parse(loss.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture) < 0.5 * double.Parse(loss.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(
+            double.Parse(loss.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)
+                < 0.5 * double.Parse(loss.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)
+        );
         Assert.Contains("## Cross-domain influence", text);
         Assert.Contains("| domain=math|difficulty=5 |", text);
         Assert.Contains("## Before / after", text);
-        foreach (var mix in new[] { "| original |", "| flip-difficulty |", "| attribute-influence |", "| random-control |" }) Assert.Contains(mix, text);
+        foreach (
+            var mix in new[] { "| original |", "| flip-difficulty |", "| attribute-influence |", "| random-control |" }
+        )
+            Assert.Contains(mix, text);
         // Paired differences: every curated mix against the original and the random control, per domain and level,
         // in the printed table, the CSV (with McNemar's p) and the report.
         Assert.Contains("## Paired differences", text);
         var csv = InfraSharp.Storage.CsvTable.Read(Path.Combine(dir, "before-after.csv"));
-        foreach (var (mix, reference) in new[] { ("flip-difficulty", "original"), ("flip-difficulty", "random-control"),
-                     ("attribute-influence", "random-control"), ("random-control", "original") })
-            foreach (var level in new[] { "all", "1", "5" })
-                Assert.Contains(csv.Rows, r => r[0] == mix && r[1] == reference && r[2] == "math" && r[3] == level);
-        Assert.All(csv.Rows, r => Assert.InRange(double.Parse(r[10].Split(';')[0], System.Globalization.CultureInfo.InvariantCulture), 0, 1));
+        foreach (
+            var (mix, reference) in new[]
+            {
+                ("flip-difficulty", "original"),
+                ("flip-difficulty", "random-control"),
+                ("attribute-influence", "random-control"),
+                ("random-control", "original"),
+            }
+        )
+        foreach (var level in new[] { "all", "1", "5" })
+            Assert.Contains(csv.Rows, r => r[0] == mix && r[1] == reference && r[2] == "math" && r[3] == level);
+        Assert.All(csv.Rows, r =>
+            Assert.InRange(double.Parse(r[10].Split(';')[0], System.Globalization.CultureInfo.InvariantCulture), 0, 1)
+        );
         Assert.Contains("id=\"before-after-table\"", File.ReadAllText(Path.Combine(dir, "analysis", "report.html")));
         // It ends with the command that opens the explorer on its outputs.
         Assert.Contains("infra explore --scores " + Path.Combine(dir, "scores"), text);

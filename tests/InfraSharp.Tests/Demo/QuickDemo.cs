@@ -8,20 +8,27 @@ namespace InfraSharp.Tests.Demo;
 /// </summary>
 public static class QuickDemo
 {
-    private static readonly Lazy<(string Dir, string Printed)> Run = new(() =>
-    {
-        string dir = Fixtures.TempDir();
-        var output = new StringWriter();
-        var old = Console.Out;
-        Console.SetOut(output);
-        try
+    private static readonly Lazy<(string Dir, string Printed)> Run = new(
+        () =>
         {
-            int rc = DemoCommand.Run(dir, DemoCommand.Settings.Quick, seed: 1);
-            if (rc != 0) throw new InvalidOperationException($"the quick demo exited with {rc}");
-        }
-        finally { Console.SetOut(old); }
-        return (dir, output.ToString());
-    }, LazyThreadSafetyMode.ExecutionAndPublication);
+            string dir = Fixtures.TempDir();
+            var output = new StringWriter();
+            var old = Console.Out;
+            Console.SetOut(output);
+            try
+            {
+                int rc = DemoCommand.Run(dir, DemoCommand.Settings.Quick, seed: 1);
+                if (rc != 0)
+                    throw new InvalidOperationException($"the quick demo exited with {rc}");
+            }
+            finally
+            {
+                Console.SetOut(old);
+            }
+            return (dir, output.ToString());
+        },
+        LazyThreadSafetyMode.ExecutionAndPublication
+    );
 
     public static string Dir => Run.Value.Dir;
     public static string Printed => Run.Value.Printed;

@@ -8,11 +8,16 @@ public class CodeExecutionTests
 {
     public static List<JsonObject> HumanEval()
     {
-        using var gz = new GZipStream(File.OpenRead(Path.Combine(Fixtures.Shared, "datasets", "humaneval", "HumanEval.jsonl.gz")), CompressionMode.Decompress);
+        using var gz = new GZipStream(
+            File.OpenRead(Path.Combine(Fixtures.Shared, "datasets", "humaneval", "HumanEval.jsonl.gz")),
+            CompressionMode.Decompress
+        );
         using var r = new StreamReader(gz);
         var rows = new List<JsonObject>();
         string? line;
-        while ((line = r.ReadLine()) is not null) if (line.Length > 0) rows.Add(JsonNode.Parse(line)!.AsObject());
+        while ((line = r.ReadLine()) is not null)
+            if (line.Length > 0)
+                rows.Add(JsonNode.Parse(line)!.AsObject());
         return rows;
     }
 
@@ -37,14 +42,19 @@ public class CodeExecutionTests
     [InlineData("    return (\n", ExecutionResult.SyntaxError)]
     [InlineData("    while True:\n        pass\n", ExecutionResult.Timeout)]
     [InlineData("    x = ' ' * (10 ** 11)\n    return x\n", ExecutionResult.MemoryLimit)]
-    [InlineData("    import socket\n    s = socket.socket()\n    s.connect(('1.1.1.1', 80))\n", ExecutionResult.NetworkBlocked)]
+    [InlineData(
+        "    import socket\n    s = socket.socket()\n    s.connect(('1.1.1.1', 80))\n",
+        ExecutionResult.NetworkBlocked
+    )]
     [InlineData("    raise ValueError('boom')\n", ExecutionResult.RuntimeError)]
     [InlineData("    import os\n    os._exit(1)\n", ExecutionResult.RuntimeError)]
     public void BrokenSamplesFailWithTheRightReason(string completion, string reason)
     {
         var row = HumanEval()[0];
         var p = CodeProblem.FromRow(row, "HumanEval.jsonl.gz");
-        var grader = new CodeGrader(new PythonSandbox(new SandboxLimits { WallTime = TimeSpan.FromSeconds(3), MemoryBytes = 512L << 20 }));
+        var grader = new CodeGrader(
+            new PythonSandbox(new SandboxLimits { WallTime = TimeSpan.FromSeconds(3), MemoryBytes = 512L << 20 })
+        );
         var (r, _) = grader.Grade(p, completion);
         Assert.False(r.Passed);
         Assert.Equal(reason, r.Reason);
@@ -53,10 +63,16 @@ public class CodeExecutionTests
     [Fact]
     public void StdinStdoutCasesAndProseProblems()
     {
-        var row = JsonNode.Parse("""{"id":"io-1","prompt":"Read two integers and print their sum.","test_cases":[{"input":"1 2\n","output":"3\n"},{"input":"5 -7\n","output":"-2"}]}""")!.AsObject();
+        var row = JsonNode
+            .Parse(
+                """{"id":"io-1","prompt":"Read two integers and print their sum.","test_cases":[{"input":"1 2\n","output":"3\n"},{"input":"5 -7\n","output":"-2"}]}"""
+            )!
+            .AsObject();
         var p = CodeProblem.FromRow(row, "x.jsonl");
         var grader = new CodeGrader(new PythonSandbox());
-        Assert.True(grader.Grade(p, "Here:\n```python\na, b = map(int, input().split())\nprint(a + b)\n```\n").Result.Passed);
+        Assert.True(
+            grader.Grade(p, "Here:\n```python\na, b = map(int, input().split())\nprint(a + b)\n```\n").Result.Passed
+        );
         var bad = grader.Grade(p, "```python\na, b = map(int, input().split())\nprint(a - b)\n```");
         Assert.Equal(ExecutionResult.WrongAnswer, bad.Result.Reason);
     }

@@ -13,8 +13,12 @@ namespace InfraSharp.Tests.Evaluation;
 /// </summary>
 public class DuplicateProblemIdTests
 {
-    private static readonly string HumanEvalFile =
-        Path.Combine(Fixtures.Shared, "datasets", "humaneval", "HumanEval.jsonl.gz");
+    private static readonly string HumanEvalFile = Path.Combine(
+        Fixtures.Shared,
+        "datasets",
+        "humaneval",
+        "HumanEval.jsonl.gz"
+    );
 
     private static readonly string Gsm8k = Path.Combine(Fixtures.Shared, "datasets", "gsm8k", "test.jsonl");
 
@@ -34,7 +38,8 @@ public class DuplicateProblemIdTests
         JsonObject[] problems = duplicate ? [rows[0], rows[1], again] : [rows[0], rows[1]];
         var sample = new JsonObject
         {
-            ["task_id"] = "HumanEval/0", ["completion"] = rows[0]["canonical_solution"]!.DeepClone(),
+            ["task_id"] = "HumanEval/0",
+            ["completion"] = rows[0]["canonical_solution"]!.DeepClone(),
         };
         return (Write(dir, "problems.jsonl", problems), Write(dir, "samples.jsonl", [sample]));
     }
@@ -44,7 +49,8 @@ public class DuplicateProblemIdTests
     {
         var rows = Fixtures.Jsonl(Gsm8k).Take(3).ToList();
         string[] ids = duplicate ? ["gsm8k-0", "gsm8k-1", "gsm8k-0"] : ["gsm8k-0", "gsm8k-1", "gsm8k-2"];
-        for (int i = 0; i < 3; i++) rows[i]["id"] = ids[i];
+        for (int i = 0; i < 3; i++)
+            rows[i]["id"] = ids[i];
         string gold = MathAnswer.Extract(rows[0]["answer"]!.GetValue<string>()).Answer!;
         var sample = new JsonObject { ["id"] = "gsm8k-0", ["completion"] = $"So the answer is {gold}." };
         return (Write(dir, "problems.jsonl", rows), Write(dir, "samples.jsonl", [sample]));
@@ -66,7 +72,8 @@ public class DuplicateProblemIdTests
     {
         string dir = Fixtures.TempDir();
         var (problems, samples) = domain == "math" ? MathFiles(dir, duplicate: true) : CodeFiles(dir, duplicate: true);
-        string fresh = Path.Combine(dir, "out-new"), used = Path.Combine(dir, "out-used");
+        string fresh = Path.Combine(dir, "out-new"),
+            used = Path.Combine(dir, "out-used");
         Directory.CreateDirectory(used);
         File.WriteAllText(Path.Combine(used, "notes.txt"), "the user's own file");
         string[] inputs = [problems, samples];
@@ -107,12 +114,14 @@ public class DuplicateProblemIdTests
         Assert.True(InputError.Is(e, out _));
         Assert.Equal(
             $"{problems}: problem id 'HumanEval/0' is on line 1 and again on line 3; problem ids must be unique",
-            e.Message);
+            e.Message
+        );
 
         var (mathProblems, _) = MathFiles(dir, duplicate: true);
         var mathRows = DatasetReader.Read(mathProblems).ToList();
-        var m = Assert.Throws<InvalidDataException>(
-            () => Evaluator.GradeMath(mathRows, [new Evaluator.Completion("gsm8k-0", 0, "#### 18")]));
+        var m = Assert.Throws<InvalidDataException>(() =>
+            Evaluator.GradeMath(mathRows, [new Evaluator.Completion("gsm8k-0", 0, "#### 18")])
+        );
         Assert.Contains("'gsm8k-0' is on line 1 and again on line 3", m.Message);
     }
 
@@ -124,15 +133,21 @@ public class DuplicateProblemIdTests
         var gsm = Fixtures.Jsonl(Gsm8k).First();
         string gold = MathAnswer.Extract(gsm["answer"]!.GetValue<string>()).Answer!;
         JsonObject Sample(string answer, string completion) =>
-            new() { ["id"] = "q", ["answer"] = answer, ["completion"] = completion };
+            new()
+            {
+                ["id"] = "q",
+                ["answer"] = answer,
+                ["completion"] = completion,
+            };
         string same = Write(dir, "same.jsonl", [Sample(gold, $"#### {gold}"), Sample(gold, "#### 0")]);
         var problems = Evaluator.ProblemsOfSamples(DatasetReader.Read(same), EvalDomain.Math);
         var graded = Evaluator.GradeMath(problems, Evaluator.ReadSamples(same));
         Assert.Equal(new[] { true, false }, graded.Select(g => g.Correct));
 
         string differ = Write(dir, "differ.jsonl", [Sample(gold, $"#### {gold}"), Sample("0", "#### 0")]);
-        var e = Assert.Throws<InvalidDataException>(
-            () => Evaluator.ProblemsOfSamples(DatasetReader.Read(differ), EvalDomain.Math));
+        var e = Assert.Throws<InvalidDataException>(() =>
+            Evaluator.ProblemsOfSamples(DatasetReader.Read(differ), EvalDomain.Math)
+        );
         Assert.True(InputError.Is(e, out _));
         Assert.Equal($"{differ}: the rows of problem 'q' on lines 1 and 2 differ in 'answer'", e.Message);
     }

@@ -17,8 +17,11 @@ public class ForgedVerdictTests
 {
     private const int Repetitions = 20;
 
-    private static readonly SandboxLimits Limits =
-        new() { WallTime = TimeSpan.FromSeconds(5), MemoryBytes = 512L << 20 };
+    private static readonly SandboxLimits Limits = new()
+    {
+        WallTime = TimeSpan.FromSeconds(5),
+        MemoryBytes = 512L << 20,
+    };
 
     private static readonly Lazy<(CodeProblem Problem, string Right)> HumanEval0 = new(() =>
     {
@@ -51,24 +54,32 @@ public class ForgedVerdictTests
     private static readonly Dictionary<string, (string Completion, string Reason)> Cases = new()
     {
         // A forged verdict line.
-        ["marker on stderr, then os._exit(0)"] = (Wrong + """
-            import os, sys
-            sys.stderr.write("\n__INFRASHARP__ passed \n")
-            sys.stderr.flush()
-            os._exit(0)
-            """, ExecutionResult.RuntimeError),
-        ["marker with guessed nonces on every stream, then os._exit(0)"] = (Wrong + """
-            import os
-            for fd in (1, 2):
-                os.write(fd, b"\n__INFRASHARP__ passed \n__INFRASHARP__ " + b"0" * 32 + b" passed \n")
-            for path in ("/dev/stderr", "/proc/1/fd/2", "/proc/1/fd/1"):
-                try:
-                    with open(path, "w") as f:
-                        f.write("\n__INFRASHARP__ passed \n")
-                except OSError:
-                    pass
-            os._exit(0)
-            """, ExecutionResult.RuntimeError),
+        ["marker on stderr, then os._exit(0)"] = (
+            Wrong
+                + """
+                import os, sys
+                sys.stderr.write("\n__INFRASHARP__ passed \n")
+                sys.stderr.flush()
+                os._exit(0)
+                """,
+            ExecutionResult.RuntimeError
+        ),
+        ["marker with guessed nonces on every stream, then os._exit(0)"] = (
+            Wrong
+                + """
+                import os
+                for fd in (1, 2):
+                    os.write(fd, b"\n__INFRASHARP__ passed \n__INFRASHARP__ " + b"0" * 32 + b" passed \n")
+                for path in ("/dev/stderr", "/proc/1/fd/2", "/proc/1/fd/1"):
+                    try:
+                        with open(path, "w") as f:
+                            f.write("\n__INFRASHARP__ passed \n")
+                    except OSError:
+                        pass
+                os._exit(0)
+                """,
+            ExecutionResult.RuntimeError
+        ),
 
         // Leaving before the tests ran.
         ["sys.exit(0) before the tests"] = (Wrong + "import sys\nsys.exit(0)\n", ExecutionResult.RuntimeError),
@@ -81,120 +92,164 @@ public class ForgedVerdictTests
         ["sys.exit() called inside check"] = ("    import sys\n    sys.exit()\n", ExecutionResult.RuntimeError),
 
         // Hunting for the secret, then forging with whatever was found.
-        ["reads the harness file, argv, environment and stdin for a nonce"] = (Wrong + Spray + """
-            import re
-            found = set()
-            sources = ["/box/harness.py", "/proc/self/cmdline", "/proc/self/environ", "/proc/1/cmdline",
-                       "/proc/%d/cmdline" % os.getppid(), "/proc/%d/environ" % os.getppid(), "/proc/1/fd/0",
-                       "/dev/stdin"]
-            for path in sources:
-                try:
-                    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-                    found.update(re.findall(rb"[0-9a-f]{16,64}", os.read(fd, 1 << 20)))
-                except OSError:
-                    pass
-            spray(found)
-            """, ExecutionResult.RuntimeError),
-        ["walks gc objects and frames for a nonce"] = (Wrong + Spray + """
-            import gc
-            found = set()
-            def take(v):
-                if isinstance(v, (str, bytes)) and 8 <= len(v) <= 128:
-                    found.add(v)
-                elif isinstance(v, int) and not isinstance(v, bool):
-                    found.add(str(v))
-            frames = list(sys._current_frames().values())
-            while frames:
-                f = frames.pop()
-                for v in list(f.f_locals.values()) + list(f.f_globals.values()):
-                    take(v)
-                if f.f_back is not None:
-                    frames.append(f.f_back)
-            for o in gc.get_objects():
-                for v in (o.values() if isinstance(o, dict) else o if isinstance(o, (list, tuple, set)) else ()):
-                    take(v)
-                for cell in getattr(o, "__closure__", None) or ():
+        ["reads the harness file, argv, environment and stdin for a nonce"] = (
+            Wrong
+                + Spray
+                + """
+                import re
+                found = set()
+                sources = ["/box/harness.py", "/proc/self/cmdline", "/proc/self/environ", "/proc/1/cmdline",
+                           "/proc/%d/cmdline" % os.getppid(), "/proc/%d/environ" % os.getppid(), "/proc/1/fd/0",
+                           "/dev/stdin"]
+                for path in sources:
                     try:
-                        take(cell.cell_contents)
-                    except ValueError:
+                        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+                        found.update(re.findall(rb"[0-9a-f]{16,64}", os.read(fd, 1 << 20)))
+                    except OSError:
                         pass
-            spray(list(found)[:3000])
-            """, ExecutionResult.RuntimeError),
-        ["reads the supervisor's memory and descriptors, and ptraces it"] = (Wrong + Spray + """
-            import ctypes
-            parent, got = os.getppid(), []
-            for name in ["mem", "environ"] + ["fd/%d" % i for i in range(16)]:
-                try:
-                    with open("/proc/%d/%s" % (parent, name), "rb") as f:
-                        got.append(f.read(4096))
-                except OSError:
-                    pass
-            libc = ctypes.CDLL(None, use_errno=True)
-            if libc.ptrace(16, parent, 0, 0) == 0:   # PTRACE_ATTACH
-                got.append(b"attached")
-            print("got", len(got), flush=True)
-            spray(got)
-            """, ExecutionResult.RuntimeError),
+                spray(found)
+                """,
+            ExecutionResult.RuntimeError
+        ),
+        ["walks gc objects and frames for a nonce"] = (
+            Wrong
+                + Spray
+                + """
+                import gc
+                found = set()
+                def take(v):
+                    if isinstance(v, (str, bytes)) and 8 <= len(v) <= 128:
+                        found.add(v)
+                    elif isinstance(v, int) and not isinstance(v, bool):
+                        found.add(str(v))
+                frames = list(sys._current_frames().values())
+                while frames:
+                    f = frames.pop()
+                    for v in list(f.f_locals.values()) + list(f.f_globals.values()):
+                        take(v)
+                    if f.f_back is not None:
+                        frames.append(f.f_back)
+                for o in gc.get_objects():
+                    for v in (o.values() if isinstance(o, dict) else o if isinstance(o, (list, tuple, set)) else ()):
+                        take(v)
+                    for cell in getattr(o, "__closure__", None) or ():
+                        try:
+                            take(cell.cell_contents)
+                        except ValueError:
+                            pass
+                spray(list(found)[:3000])
+                """,
+            ExecutionResult.RuntimeError
+        ),
+        ["reads the supervisor's memory and descriptors, and ptraces it"] = (
+            Wrong
+                + Spray
+                + """
+                import ctypes
+                parent, got = os.getppid(), []
+                for name in ["mem", "environ"] + ["fd/%d" % i for i in range(16)]:
+                    try:
+                        with open("/proc/%d/%s" % (parent, name), "rb") as f:
+                            got.append(f.read(4096))
+                    except OSError:
+                        pass
+                libc = ctypes.CDLL(None, use_errno=True)
+                if libc.ptrace(16, parent, 0, 0) == 0:   # PTRACE_ATTACH
+                    got.append(b"attached")
+                print("got", len(got), flush=True)
+                spray(got)
+                """,
+            ExecutionResult.RuntimeError
+        ),
         ["writes reports into every descriptor"] = (Wrong + Spray + "spray([])\n", ExecutionResult.RuntimeError),
-        ["kills the supervisor and the sandbox's init"] = (Wrong + """
-            import os, signal, sys
-            for pid in (os.getppid(), 1):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            sys.stderr.write("\n__INFRASHARP__ passed \n")
-            sys.stderr.flush()
-            os._exit(0)
-            """, ExecutionResult.RuntimeError),
+        ["kills the supervisor and the sandbox's init"] = (
+            Wrong
+                + """
+                import os, signal, sys
+                for pid in (os.getppid(), 1):
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except OSError:
+                        pass
+                sys.stderr.write("\n__INFRASHARP__ passed \n")
+                sys.stderr.flush()
+                os._exit(0)
+                """,
+            ExecutionResult.RuntimeError
+        ),
 
         // The right answer, with something left running.
-        ["a daemon thread left burning"] = ("RIGHT" + """
-            import threading
-            def burn():
-                while True:
-                    pass
-            threading.Thread(target=burn, daemon=True).start()
-            """, ExecutionResult.LingeringProcess),
-        ["a thread left burning with SIGXCPU ignored"] = ("RIGHT" + """
-            import signal, threading
-            signal.signal(signal.SIGXCPU, signal.SIG_IGN)
-            def burn():
-                while True:
-                    pass
-            for _ in range(2):
-                threading.Thread(target=burn).start()
-            """, ExecutionResult.LingeringProcess),
-        ["a native thread left burning"] = ("RIGHT" + """
-            import _thread
-            def burn():
-                while True:
-                    pass
-            _thread.start_new_thread(burn, ())
-            """, ExecutionResult.LingeringProcess),
-        ["a forked child left spinning"] = ("RIGHT" + """
-            import os
-            if os.fork() == 0:
-                while True:
-                    pass
-            """, ExecutionResult.LingeringProcess),
-        ["the candidate forks on every call and the parent returns"] =
-            ("    import os\n    if os.fork() == 0:\n        while True:\n            pass\nRIGHT",
-                ExecutionResult.LingeringProcess),
-        ["a subprocess left sleeping"] = ("RIGHT" + """
-            import subprocess
-            subprocess.Popen(["sleep", "30"])
-            """, ExecutionResult.LingeringProcess),
-        ["a double-forked session leader left spinning"] = ("RIGHT" + """
-            import os
-            if os.fork() == 0:
-                os.setsid()
+        ["a daemon thread left burning"] = (
+            "RIGHT"
+                + """
+                import threading
+                def burn():
+                    while True:
+                        pass
+                threading.Thread(target=burn, daemon=True).start()
+                """,
+            ExecutionResult.LingeringProcess
+        ),
+        ["a thread left burning with SIGXCPU ignored"] = (
+            "RIGHT"
+                + """
+                import signal, threading
+                signal.signal(signal.SIGXCPU, signal.SIG_IGN)
+                def burn():
+                    while True:
+                        pass
+                for _ in range(2):
+                    threading.Thread(target=burn).start()
+                """,
+            ExecutionResult.LingeringProcess
+        ),
+        ["a native thread left burning"] = (
+            "RIGHT"
+                + """
+                import _thread
+                def burn():
+                    while True:
+                        pass
+                _thread.start_new_thread(burn, ())
+                """,
+            ExecutionResult.LingeringProcess
+        ),
+        ["a forked child left spinning"] = (
+            "RIGHT"
+                + """
+                import os
                 if os.fork() == 0:
                     while True:
                         pass
-                os._exit(0)
-            os.wait()
-            """, ExecutionResult.LingeringProcess),
+                """,
+            ExecutionResult.LingeringProcess
+        ),
+        ["the candidate forks on every call and the parent returns"] = (
+            "    import os\n    if os.fork() == 0:\n        while True:\n            pass\nRIGHT",
+            ExecutionResult.LingeringProcess
+        ),
+        ["a subprocess left sleeping"] = (
+            "RIGHT"
+                + """
+                import subprocess
+                subprocess.Popen(["sleep", "30"])
+                """,
+            ExecutionResult.LingeringProcess
+        ),
+        ["a double-forked session leader left spinning"] = (
+            "RIGHT"
+                + """
+                import os
+                if os.fork() == 0:
+                    os.setsid()
+                    if os.fork() == 0:
+                        while True:
+                            pass
+                    os._exit(0)
+                os.wait()
+                """,
+            ExecutionResult.LingeringProcess
+        ),
     };
 
     public static TheoryData<string> Names => [.. Cases.Keys];
@@ -212,8 +267,9 @@ public class ForgedVerdictTests
     private static List<ExecutionResult> GradeRepeatedly(string completion)
     {
         var results = new ConcurrentBag<ExecutionResult>();
-        Parallel.For(0, Repetitions, new ParallelOptions { MaxDegreeOfParallelism = 4 },
-            _ => results.Add(Grade(completion)));
+        Parallel.For(0, Repetitions, new ParallelOptions { MaxDegreeOfParallelism = 4 }, _ =>
+            results.Add(Grade(completion))
+        );
         return [.. results];
     }
 
@@ -251,17 +307,19 @@ public class ForgedVerdictTests
     public void TheSupervisorIsOutOfTheProgramsReach()
     {
         // Without these refusals the nonce could be read; with them the run above finds nothing to forge with.
-        string completion = Wrong + """
-            import ctypes, os
-            parent, denied = os.getppid(), []
-            for name in ("mem", "environ", "fd/0", "fd/2"):
-                try:
-                    open("/proc/%d/%s" % (parent, name), "rb").close()
-                except PermissionError:
-                    denied.append(name)
-            libc = ctypes.CDLL(None, use_errno=True)
-            print("denied", " ".join(denied), "ptrace", libc.ptrace(16, parent, 0, 0), flush=True)
-            """;
+        string completion =
+            Wrong
+            + """
+                import ctypes, os
+                parent, denied = os.getppid(), []
+                for name in ("mem", "environ", "fd/0", "fd/2"):
+                    try:
+                        open("/proc/%d/%s" % (parent, name), "rb").close()
+                    except PermissionError:
+                        denied.append(name)
+                libc = ctypes.CDLL(None, use_errno=True)
+                print("denied", " ".join(denied), "ptrace", libc.ptrace(16, parent, 0, 0), flush=True)
+                """;
         var sandbox = new PythonSandbox(Limits);
         var (r, stdout) = sandbox.Run(HumanEval0.Value.Problem.Program(completion));
         Assert.True(r.Passed, $"{r.Reason} {r.Detail}"); // no tests in this program: it only looks
@@ -275,8 +333,9 @@ public class ForgedVerdictTests
     [InlineData("import sys\nsys.stderr.write('\\n__INFRASHARP__ wrong_answer forged\\n')\n")] // a marker can't fail it
     [InlineData("import threading, time\nthreading.Thread(target=time.sleep, args=(0.2,), daemon=True).start()\n")]
     [InlineData("import subprocess\nsubprocess.Popen(['sleep', '0.2'])\n")]
-    [InlineData("import concurrent.futures as cf\n"
-        + "with cf.ThreadPoolExecutor(4) as e:\n    print(sum(e.map(abs, [-1])))\n")]
+    [InlineData(
+        "import concurrent.futures as cf\n" + "with cf.ThreadPoolExecutor(4) as e:\n    print(sum(e.map(abs, [-1])))\n"
+    )]
     public void HonestCompletionsPassEveryTime(string suffix)
     {
         var results = GradeRepeatedly(HumanEval0.Value.Right + suffix);

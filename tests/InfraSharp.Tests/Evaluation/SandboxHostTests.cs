@@ -25,10 +25,14 @@ public class SandboxHostTests
         {
             while (!stop.IsSet)
             {
-                for (int k = 0; k < 5; k++) Task.Run(() => stop.Wait());
+                for (int k = 0; k < 5; k++)
+                    Task.Run(() => stop.Wait());
                 Thread.Sleep(100);
             }
-        }) { IsBackground = true };
+        })
+        {
+            IsBackground = true,
+        };
         starver.Start();
         var results = new ExecutionResult[rows.Count];
         try
@@ -53,7 +57,8 @@ public class SandboxHostTests
         var sandbox = new PythonSandbox();
         sandbox.Run("pass\n");
         int before = Directory.GetFiles("/proc/self/fd").Length;
-        for (int i = 0; i < 40; i++) sandbox.Run("print(input())\n", "x\n");
+        for (int i = 0; i < 40; i++)
+            sandbox.Run("print(input())\n", "x\n");
         int after = Directory.GetFiles("/proc/self/fd").Length;
         Assert.True(after - before < 10, $"{after - before} more open descriptors after 40 runs");
     }

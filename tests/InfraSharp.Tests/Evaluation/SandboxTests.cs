@@ -13,8 +13,11 @@ namespace InfraSharp.Tests.Evaluation;
 /// </summary>
 public class SandboxTests
 {
-    private static readonly SandboxLimits Quick =
-        new() { WallTime = TimeSpan.FromSeconds(5), MemoryBytes = 512L << 20 };
+    private static readonly SandboxLimits Quick = new()
+    {
+        WallTime = TimeSpan.FromSeconds(5),
+        MemoryBytes = 512L << 20,
+    };
 
     private static PythonSandbox Sandbox(SandboxLimits? limits = null)
     {
@@ -29,7 +32,8 @@ public class SandboxTests
     private static string RepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "InfraSharp.slnx"))) return dir.FullName;
+            if (File.Exists(Path.Combine(dir.FullName, "InfraSharp.slnx")))
+                return dir.FullName;
         throw new DirectoryNotFoundException("InfraSharp.slnx not found above " + AppContext.BaseDirectory);
     }
 
@@ -39,10 +43,12 @@ public class SandboxTests
         var found = new List<int>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
-            if (!int.TryParse(Path.GetFileName(dir), out int pid)) continue;
+            if (!int.TryParse(Path.GetFileName(dir), out int pid))
+                continue;
             try
             {
-                if (File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0').Contains(arg)) found.Add(pid);
+                if (File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0').Contains(arg))
+                    found.Add(pid);
             }
             catch (IOException) { } // exited meanwhile
             catch (UnauthorizedAccessException) { }
@@ -55,7 +61,8 @@ public class SandboxTests
         // The PID namespace is torn down before bwrap exits, so there is nothing to wait for; a short grace
         // only keeps a slow machine from failing the test.
         var deadline = Stopwatch.StartNew();
-        while (HostProcessesWith(arg).Count > 0 && deadline.Elapsed < TimeSpan.FromSeconds(3)) Thread.Sleep(100);
+        while (HostProcessesWith(arg).Count > 0 && deadline.Elapsed < TimeSpan.FromSeconds(3))
+            Thread.Sleep(100);
         Assert.Empty(HostProcessesWith(arg));
     }
 
@@ -113,7 +120,8 @@ public class SandboxTests
         }
         finally
         {
-            if (File.Exists(target)) File.Delete(target);
+            if (File.Exists(target))
+                File.Delete(target);
         }
     }
 
@@ -145,8 +153,14 @@ public class SandboxTests
             Assert.False(listener.Pending(), "the sandboxed program reached the host's listener");
             using var wait = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
             bool accepted = true;
-            try { using var client = await listener.AcceptTcpClientAsync(wait.Token); }
-            catch (OperationCanceledException) { accepted = false; }
+            try
+            {
+                using var client = await listener.AcceptTcpClientAsync(wait.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                accepted = false;
+            }
             Assert.False(accepted, "the sandboxed program reached the host's listener");
             Assert.Contains("raw connect -1", stdout);
             Assert.Contains("_socket refused", stdout);
@@ -194,8 +208,8 @@ public class SandboxTests
         Assert.Equal("started\n", sleptOut);
 
         // Exits without reading: its own result, at once.
-        var (quit, quitOut) =
-            await Task.Run(() => sandbox.Run("print('done')\n", mib)).WaitAsync(TimeSpan.FromSeconds(15));
+        var (quit, quitOut) = await Task.Run(() => sandbox.Run("print('done')\n", mib))
+            .WaitAsync(TimeSpan.FromSeconds(15));
         Assert.True(quit.Passed, quit.Detail);
         Assert.Equal("done\n", quitOut);
     }
@@ -254,10 +268,15 @@ public class SandboxTests
 
     [Theory]
     [InlineData("import multiprocessing as mp\nwith mp.Pool(4) as p:\n    print(sum(p.map(abs, range(-3, 3))))\n", "9")]
-    [InlineData("import concurrent.futures as cf\nwith cf.ThreadPoolExecutor(16) as e:\n"
-        + "    print(sum(e.map(abs, [-4, 5])))\n", "9")]
-    [InlineData("import asyncio\nasync def f():\n    await asyncio.sleep(0.01)\n    return 9\n"
-        + "print(asyncio.run(f()))\n", "9")]
+    [InlineData(
+        "import concurrent.futures as cf\nwith cf.ThreadPoolExecutor(16) as e:\n"
+            + "    print(sum(e.map(abs, [-4, 5])))\n",
+        "9"
+    )]
+    [InlineData(
+        "import asyncio\nasync def f():\n    await asyncio.sleep(0.01)\n    return 9\n" + "print(asyncio.run(f()))\n",
+        "9"
+    )]
     [InlineData("import getpass, os\nprint(len(getpass.getuser()) + len(os.path.expanduser('~')))\n", "15")]
     public void OrdinaryUsesOfProcessesThreadsAndTheEnvironmentStillWork(string program, string expected)
     {
@@ -275,8 +294,8 @@ public class SandboxTests
     }
 
     [Theory]
-    [InlineData(null)]          // not installed
-    [InlineData("/bin/false")]  // installed, but fails its probe
+    [InlineData(null)] // not installed
+    [InlineData("/bin/false")] // installed, but fails its probe
     public void WithoutAWorkingBubblewrapItRefusesUnlessAllowed(string? bwrap)
     {
         var e = Assert.Throws<SandboxUnavailableException>(() => new PythonSandbox(Quick, bwrap));

@@ -18,16 +18,24 @@ public sealed class FixtureScores
     public FixtureScores()
     {
         Dir = Path.Combine(Fixtures.TempDir(), "scores");
-        ScoreRun.Run(new ScoreRunArguments
-        {
-            Model = Fixtures.Model("tiny-qwen2"), Train = Train, Queries = Queries, Strategy = "identity",
-            Score = new ScoreArguments { PerToken = true, Measurement = Measurement.MeanLogProb },
-        }, Dir);
+        ScoreRun.Run(
+            new ScoreRunArguments
+            {
+                Model = Fixtures.Model("tiny-qwen2"),
+                Train = Train,
+                Queries = Queries,
+                Strategy = "identity",
+                Score = new ScoreArguments { PerToken = true, Measurement = Measurement.MeanLogProb },
+            },
+            Dir
+        );
     }
 
     public double[,] Pairwise()
     {
-        using var t = SafeTensorsFile.Open(Path.Combine(Dir, "pairwise.safetensors")).Read("scores")
+        using var t = SafeTensorsFile
+            .Open(Path.Combine(Dir, "pairwise.safetensors"))
+            .Read("scores")
             .to(TorchSharp.torch.ScalarType.Float64);
         var flat = t.contiguous().data<double>().ToArray();
         var a = new double[t.shape[0], t.shape[1]];
@@ -41,17 +49,26 @@ public sealed class FixtureScores
 /// </summary>
 public class ExplorerApiTests(FixtureScores scores) : IClassFixture<FixtureScores>
 {
-    private ExplorerOptions Options(string host = "127.0.0.1") => new()
-    {
-        Scores = scores.Dir, Train = scores.Train, Queries = scores.Queries, Host = host, Port = 0,
-    };
+    private ExplorerOptions Options(string host = "127.0.0.1") =>
+        new()
+        {
+            Scores = scores.Dir,
+            Train = scores.Train,
+            Queries = scores.Queries,
+            Host = host,
+            Port = 0,
+        };
 
     private static async Task<(HttpStatusCode Status, JsonNode? Body)> Get(HttpClient http, string path)
     {
         var r = await http.GetAsync(path);
         string text = await r.Content.ReadAsStringAsync();
         JsonNode? body = null;
-        try { body = JsonNode.Parse(text); } catch (System.Text.Json.JsonException) { }
+        try
+        {
+            body = JsonNode.Parse(text);
+        }
+        catch (System.Text.Json.JsonException) { }
         return (r.StatusCode, body);
     }
 
@@ -76,11 +93,16 @@ public class ExplorerApiTests(FixtureScores scores) : IClassFixture<FixtureScore
         Assert.Empty((await Get(http, "/api/queries?size=3&page=5")).Body!["items"]!.AsArray());
 
         // Sorted by total influence: the row sums of the matrix, descending.
-        var totals = (await Get(http, "/api/queries?size=8&sort=total")).Body!["items"]!.AsArray()
-            .Select(x => x!["total"]!.GetValue<double>()).ToList();
+        var totals = (await Get(http, "/api/queries?size=8&sort=total")).Body!["items"]!
+            .AsArray()
+            .Select(x => x!["total"]!.GetValue<double>())
+            .ToList();
         Assert.Equal(totals.OrderByDescending(x => x), totals);
-        Assert.Equal(Enumerable.Range(0, 8).Select(q => Enumerable.Range(0, pw.GetLength(1)).Sum(j => pw[q, j])).Max(),
-            totals[0], 6);
+        Assert.Equal(
+            Enumerable.Range(0, 8).Select(q => Enumerable.Range(0, pw.GetLength(1)).Sum(j => pw[q, j])).Max(),
+            totals[0],
+            6
+        );
 
         // Search and filters.
         var code = (await Get(http, "/api/queries?filter=domain=code")).Body!["items"]!.AsArray();
@@ -91,14 +113,20 @@ public class ExplorerApiTests(FixtureScores scores) : IClassFixture<FixtureScore
         var train = Fixtures.Jsonl(scores.Train).ToList();
         var (s2, influence) = await Get(http, "/api/queries/2?k=5&filter=domain=code");
         Assert.Equal(HttpStatusCode.OK, s2);
-        var expected = Enumerable.Range(0, train.Count).Where(j => train[j]["domain"]!.ToString() == "code")
-            .OrderByDescending(j => pw[2, j]).ThenBy(j => j).Take(5).Select(j => train[j]["id"]!.ToString());
+        var expected = Enumerable
+            .Range(0, train.Count)
+            .Where(j => train[j]["domain"]!.ToString() == "code")
+            .OrderByDescending(j => pw[2, j])
+            .ThenBy(j => j)
+            .Take(5)
+            .Select(j => train[j]["id"]!.ToString());
         Assert.Equal(expected, influence!["proponents"]!.AsArray().Select(x => x!["id"]!.ToString()));
         var opponents = influence["opponents"]!.AsArray().Select(x => x!["score"]!.GetValue<double>()).ToList();
         Assert.Equal(opponents.Order(), opponents);
 
         // A training row's view: the queries it helps most, by its column.
-        var helps = (await Get(http, "/api/train/7?k=3")).Body!["helps"]!.AsArray()
+        var helps = (await Get(http, "/api/train/7?k=3")).Body!["helps"]!
+            .AsArray()
             .Select(x => x!["index"]!.GetValue<int>());
         Assert.Equal(Enumerable.Range(0, 8).OrderByDescending(q => pw[q, 7]).ThenBy(q => q).Take(3), helps);
 
@@ -141,8 +169,10 @@ public class ExplorerApiTests(FixtureScores scores) : IClassFixture<FixtureScore
         Assert.Contains("--factors", await r.Content.ReadAsStringAsync());
         Assert.False((await Get(http, "/api/info")).Body!["scoring"]!.GetValue<bool>());
         // Read-only elsewhere: no other method is mapped.
-        Assert.Equal(HttpStatusCode.MethodNotAllowed,
-            (await http.PostAsync("/api/queries", new StringContent(""))).StatusCode);
+        Assert.Equal(
+            HttpStatusCode.MethodNotAllowed,
+            (await http.PostAsync("/api/queries", new StringContent(""))).StatusCode
+        );
     }
 
     [Fact]
@@ -155,15 +185,19 @@ public class ExplorerApiTests(FixtureScores scores) : IClassFixture<FixtureScore
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/api/queries")).StatusCode);
-        Assert.Equal(HttpStatusCode.Unauthorized,
-            (await http.GetAsync("/api/queries?token=" + new string('0', 32))).StatusCode);
+        Assert.Equal(
+            HttpStatusCode.Unauthorized,
+            (await http.GetAsync("/api/queries?token=" + new string('0', 32))).StatusCode
+        );
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/api/queries?token=" + server.Token)).StatusCode);
         var req = new HttpRequestMessage(HttpMethod.Get, "/app.js");
         req.Headers.Add("X-Infra-Token", server.Token);
         Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(req)).StatusCode);
         // A valid token in the URL sets a cookie, so the page's own assets load without one in their URLs.
         using var jar = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() })
-        { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        {
+            BaseAddress = new Uri($"http://127.0.0.1:{port}"),
+        };
         Assert.Equal(HttpStatusCode.Unauthorized, (await jar.GetAsync("/app.js")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await jar.GetAsync("/?token=" + server.Token)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await jar.GetAsync("/app.js")).StatusCode);
@@ -180,15 +214,23 @@ public class ExplorerApiTests(FixtureScores scores) : IClassFixture<FixtureScore
     public async Task ScoringRunsOneAtATime()
     {
         string factors = Path.Combine(Fixtures.TempDir(), "factors");
-        FactorRun.Run(new FactorRunArguments
-        {
-            Model = Fixtures.Model("tiny-qwen2"), Data = scores.Train,
-            Fit = new FactorArguments { Strategy = "ekfac", Modules = "mlp" },
-        }, factors);
+        FactorRun.Run(
+            new FactorRunArguments
+            {
+                Model = Fixtures.Model("tiny-qwen2"),
+                Data = scores.Train,
+                Fit = new FactorArguments { Strategy = "ekfac", Modules = "mlp" },
+            },
+            factors
+        );
         await using var server = await ExplorerServer.StartAsync(Options() with { Factors = factors });
         using var http = new HttpClient { BaseAddress = new Uri(server.Url) };
-        StringContent Body() => new("{\"prompt\":\"Write a Python function `square(x)`.\",\"answer\":\"return x * x\"}",
-            System.Text.Encoding.UTF8, "application/json");
+        StringContent Body() =>
+            new(
+                "{\"prompt\":\"Write a Python function `square(x)`.\",\"answer\":\"return x * x\"}",
+                System.Text.Encoding.UTF8,
+                "application/json"
+            );
         var first = await http.PostAsync("/api/score", Body());
         Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
         var second = await http.PostAsync("/api/score", Body());
@@ -209,17 +251,25 @@ public class ExplorerApiTests(FixtureScores scores) : IClassFixture<FixtureScore
     [Fact]
     public async Task ScoringThroughTheGradientIndexMatchesAnIndexQuery()
     {
-        string root = Fixtures.TempDir(), index = Path.Combine(root, "index");
-        InfraSharp.Index.IndexBuildRun.Run(new InfraSharp.Index.IndexBuildRunArguments
-        {
-            Train = scores.Train, Index = new InfraSharp.Index.IndexArguments { Model = Fixtures.Model("tiny-qwen2") },
-        }, index);
+        string root = Fixtures.TempDir(),
+            index = Path.Combine(root, "index");
+        InfraSharp.Index.IndexBuildRun.Run(
+            new InfraSharp.Index.IndexBuildRunArguments
+            {
+                Train = scores.Train,
+                Index = new InfraSharp.Index.IndexArguments { Model = Fixtures.Model("tiny-qwen2") },
+            },
+            index
+        );
         await using var server = await ExplorerServer.StartAsync(Options() with { Index = index });
         using var http = new HttpClient { BaseAddress = new Uri(server.Url) };
-        const string Prompt = "Write a Python function `square(x)`.", Answer = "return x * x";
+        const string Prompt = "Write a Python function `square(x)`.",
+            Answer = "return x * x";
         var body = new JsonObject { ["prompt"] = Prompt, ["answer"] = Answer }.ToJsonString();
-        var started = await http.PostAsync("/api/score",
-            new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        var started = await http.PostAsync(
+            "/api/score",
+            new StringContent(body, System.Text.Encoding.UTF8, "application/json")
+        );
         Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
         JsonNode? state;
         do
@@ -230,18 +280,31 @@ public class ExplorerApiTests(FixtureScores scores) : IClassFixture<FixtureScore
         Assert.True(state["state"]!.ToString() == "done", state.ToJsonString());
 
         // The same prompt and answer through infra index query: the same top 10, in order.
-        string input = Path.Combine(root, "new.jsonl"), outDir = Path.Combine(root, "query");
-        File.WriteAllText(input, new JsonObject
-        {
-            ["id"] = "new-answer",
-            ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = Prompt },
-                new JsonObject { ["role"] = "assistant", ["content"] = Answer }),
-        }.ToJsonString() + "\n");
-        InfraSharp.Index.IndexQueryRun.Run(new InfraSharp.Index.IndexQueryRunArguments
-        {
-            Index = index, Queries = input, TopK = 10, Measurement = Measurement.MeanLogProb,
-        }, outDir);
-        var expected = Fixtures.Jsonl(Path.Combine(outDir, "top.jsonl")).Single()["top_ids"]!.AsArray()
+        string input = Path.Combine(root, "new.jsonl"),
+            outDir = Path.Combine(root, "query");
+        File.WriteAllText(
+            input,
+            new JsonObject
+            {
+                ["id"] = "new-answer",
+                ["messages"] = new JsonArray(
+                    new JsonObject { ["role"] = "user", ["content"] = Prompt },
+                    new JsonObject { ["role"] = "assistant", ["content"] = Answer }
+                ),
+            }.ToJsonString() + "\n"
+        );
+        InfraSharp.Index.IndexQueryRun.Run(
+            new InfraSharp.Index.IndexQueryRunArguments
+            {
+                Index = index,
+                Queries = input,
+                TopK = 10,
+                Measurement = Measurement.MeanLogProb,
+            },
+            outDir
+        );
+        var expected = Fixtures.Jsonl(Path.Combine(outDir, "top.jsonl")).Single()["top_ids"]!
+            .AsArray()
             .Select(x => x!.ToString());
         Assert.Equal(expected, state["proponents"]!.AsArray().Select(x => x!["id"]!.ToString()));
     }
@@ -249,14 +312,20 @@ public class ExplorerApiTests(FixtureScores scores) : IClassFixture<FixtureScore
     [Fact]
     public async Task ScoringTakesJsonOnly()
     {
-        await using var server =
-            await ExplorerServer.StartAsync(Options() with { Factors = Path.Combine(scores.Dir, "none") });
+        await using var server = await ExplorerServer.StartAsync(
+            Options() with
+            {
+                Factors = Path.Combine(scores.Dir, "none"),
+            }
+        );
         using var http = new HttpClient { BaseAddress = new Uri(server.Url) };
         // A cross-site form or text/plain post needs no preflight; it is refused before anything runs.
         var text = await http.PostAsync("/api/score", new StringContent("{\"prompt\":\"a\",\"answer\":\"b\"}"));
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, text.StatusCode);
-        var empty = await http.PostAsync("/api/score", new StringContent("{\"prompt\":\"\"}", System.Text.Encoding.UTF8,
-            "application/json"));
+        var empty = await http.PostAsync(
+            "/api/score",
+            new StringContent("{\"prompt\":\"\"}", System.Text.Encoding.UTF8, "application/json")
+        );
         Assert.Equal(HttpStatusCode.BadRequest, empty.StatusCode);
         Assert.Equal("idle", (await Get(http, "/api/score")).Body!["state"]!.ToString());
     }

@@ -21,11 +21,14 @@ public class ExplorerBrowserTests
     private static async Task<IBrowser> Launch()
     {
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: install Debian's chromium (.ci/run does)");
-        return await Puppeteer.LaunchAsync(new LaunchOptions
-        {
-            Headless = true, ExecutablePath = Chromium,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-        });
+        return await Puppeteer.LaunchAsync(
+            new LaunchOptions
+            {
+                Headless = true,
+                ExecutablePath = Chromium,
+                Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+            }
+        );
     }
 
     /// <summary>
@@ -36,10 +39,15 @@ public class ExplorerBrowserTests
         var page = await browser.NewPageAsync();
         await page.SetViewportAsync(new ViewPortOptions { Width = width, Height = 900 });
         var problems = new List<string>();
-        page.Dialog += async (_, e) => { problems.Add("dialog: " + e.Dialog.Message); await e.Dialog.Dismiss(); };
+        page.Dialog += async (_, e) =>
+        {
+            problems.Add("dialog: " + e.Dialog.Message);
+            await e.Dialog.Dismiss();
+        };
         page.Console += (_, e) =>
         {
-            if (e.Message.Type == ConsoleType.Error) problems.Add("console: " + e.Message.Text);
+            if (e.Message.Type == ConsoleType.Error)
+                problems.Add("console: " + e.Message.Text);
         };
         page.PageError += (_, e) => problems.Add("page error: " + e.Message);
         await page.GoToAsync(url);
@@ -54,8 +62,9 @@ public class ExplorerBrowserTests
     }
 
     private static async Task<string[]> Ids(IPage page, string list) =>
-        await page.EvaluateFunctionAsync<string[]>($"() => [...document.querySelectorAll('#{list} > li')]"
-            + ".map(li => li.dataset.id)");
+        await page.EvaluateFunctionAsync<string[]>(
+            $"() => [...document.querySelectorAll('#{list} > li')]" + ".map(li => li.dataset.id)"
+        );
 
     private static double[] Row(string file, int q)
     {
@@ -67,12 +76,18 @@ public class ExplorerBrowserTests
     public async Task ViewsMatchTheScoreFilesOnTheDemoOutputs()
     {
         string demo = QuickDemo.Dir;
-        string train = Path.Combine(demo, "data", "train.jsonl"), queries = Path.Combine(demo, "queries-correct.jsonl");
-        await using var server = await ExplorerServer.StartAsync(new ExplorerOptions
-        {
-            Scores = Path.Combine(demo, "scores"), Train = train, Queries = queries,
-            Factors = Path.Combine(demo, "factors"), Port = 0,
-        });
+        string train = Path.Combine(demo, "data", "train.jsonl"),
+            queries = Path.Combine(demo, "queries-correct.jsonl");
+        await using var server = await ExplorerServer.StartAsync(
+            new ExplorerOptions
+            {
+                Scores = Path.Combine(demo, "scores"),
+                Train = train,
+                Queries = queries,
+                Factors = Path.Combine(demo, "factors"),
+                Port = 0,
+            }
+        );
         await using var browser = await Launch();
         var (page, problems) = await Open(browser, server.Url);
         await Shot(page, "1-queries");
@@ -84,10 +99,18 @@ public class ExplorerBrowserTests
         await page.WaitForSelectorAsync("#proponents > li");
         await Shot(page, "2-query");
         var row = Row(Path.Combine(demo, "scores", "pairwise.safetensors"), 1);
-        var top = Enumerable.Range(0, row.Length).OrderByDescending(j => row[j]).ThenBy(j => j).Take(10)
+        var top = Enumerable
+            .Range(0, row.Length)
+            .OrderByDescending(j => row[j])
+            .ThenBy(j => j)
+            .Take(10)
             .Select(j => trainIds[j]);
         Assert.Equal(top, await Ids(page, "proponents"));
-        var bottom = Enumerable.Range(0, row.Length).OrderBy(j => row[j]).ThenBy(j => j).Take(10)
+        var bottom = Enumerable
+            .Range(0, row.Length)
+            .OrderBy(j => row[j])
+            .ThenBy(j => j)
+            .Take(10)
             .Select(j => trainIds[j]);
         Assert.Equal(bottom, await Ids(page, "opponents"));
 
@@ -96,12 +119,14 @@ public class ExplorerBrowserTests
         await page.WaitForSelectorAsync("#heatmap span[data-score]");
         int best = await page.EvaluateFunctionAsync<int>(
             "() => { let b = null; for (const s of document.querySelectorAll('#heatmap span[data-score]')) "
-            + "if (!b || Math.abs(+s.dataset.score) > Math.abs(+b.dataset.score)) b = s; return +b.dataset.index; }");
+                + "if (!b || Math.abs(+s.dataset.score) > Math.abs(+b.dataset.score)) b = s; return +b.dataset.index; }"
+        );
         await page.HoverAsync($"#heatmap span[data-index='{best}']");
         await page.WaitForSelectorAsync("#tip:not([hidden])");
         double shown = double.Parse(
             await page.EvaluateExpressionAsync<string>("document.getElementById('tip').textContent"),
-            System.Globalization.CultureInfo.InvariantCulture);
+            System.Globalization.CultureInfo.InvariantCulture
+        );
         int t = Array.IndexOf(trainIds, top.First());
         using (var pt = SafeTensorsFile.Open(Path.Combine(demo, "scores", "per_token.safetensors")).Read("scores"))
             Assert.Equal(pt[1, t, best].item<float>(), shown, Math.Abs(shown) * 1e-6);
@@ -109,8 +134,10 @@ public class ExplorerBrowserTests
 
         // Filtering the training rows by domain=code leaves only code rows.
         await page.SelectAsync("#train-filter", "domain=code");
-        await page.WaitForFunctionAsync("() => [...document.querySelectorAll('#proponents .attrs')]"
-            + ".every(a => a.textContent.includes('domain=code'))");
+        await page.WaitForFunctionAsync(
+            "() => [...document.querySelectorAll('#proponents .attrs')]"
+                + ".every(a => a.textContent.includes('domain=code'))"
+        );
         foreach (var id in (await Ids(page, "proponents")).Concat(await Ids(page, "opponents")))
             Assert.Equal("code", domains[Array.IndexOf(trainIds, id)]);
 
@@ -135,18 +162,45 @@ public class ExplorerBrowserTests
         await page.WaitForSelectorAsync("#new-proponents > li", new WaitForSelectorOptions { Timeout = 300_000 });
         await Shot(page, "6-new-answer");
         string input = Path.Combine(Fixtures.TempDir(), "new.jsonl");
-        File.WriteAllText(input, new JsonObject
-        {
-            ["id"] = "new-answer",
-            ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = prompt },
-                new JsonObject { ["role"] = "assistant", ["content"] = answer }),
-        }.ToJsonString() + "\n");
+        File.WriteAllText(
+            input,
+            new JsonObject
+            {
+                ["id"] = "new-answer",
+                ["messages"] = new JsonArray(
+                    new JsonObject { ["role"] = "user", ["content"] = prompt },
+                    new JsonObject { ["role"] = "assistant", ["content"] = answer }
+                ),
+            }.ToJsonString() + "\n"
+        );
         string reference = Path.Combine(Fixtures.TempDir(), "reference");
-        Assert.Equal(0, InfraProcess.Run(["scores", "pairwise", "--model", Path.Combine(demo, "model"), "--factors",
-            Path.Combine(demo, "factors"), "--train", train, "--queries", input, "--out", reference,
-            "--measurement", "mean-logprob"]).ExitCode);
+        Assert.Equal(
+            0,
+            InfraProcess
+                .Run([
+                    "scores",
+                    "pairwise",
+                    "--model",
+                    Path.Combine(demo, "model"),
+                    "--factors",
+                    Path.Combine(demo, "factors"),
+                    "--train",
+                    train,
+                    "--queries",
+                    input,
+                    "--out",
+                    reference,
+                    "--measurement",
+                    "mean-logprob",
+                ])
+                .ExitCode
+        );
         var fresh = Row(Path.Combine(reference, "pairwise.safetensors"), 0);
-        var expect = Enumerable.Range(0, fresh.Length).OrderByDescending(j => fresh[j]).ThenBy(j => j).Take(5)
+        var expect = Enumerable
+            .Range(0, fresh.Length)
+            .OrderByDescending(j => fresh[j])
+            .ThenBy(j => j)
+            .Take(5)
             .Select(j => trainIds[j]);
         Assert.Equal(expect, (await Ids(page, "new-proponents")).Take(5));
 
@@ -162,35 +216,53 @@ public class ExplorerBrowserTests
     {
         // A training row whose id and text carry markup, made the top proponent of the first query by repeating
         // that query's conversation.
-        const string Script = "<script>alert(1)</script>", Img = "<img src=x onerror=alert(2)>";
-        string root = Fixtures.TempDir(), train = Path.Combine(root, "train.jsonl");
+        const string Script = "<script>alert(1)</script>",
+            Img = "<img src=x onerror=alert(2)>";
+        string root = Fixtures.TempDir(),
+            train = Path.Combine(root, "train.jsonl");
         string queries = Fixtures.Path_("tiny-qwen2", "queries.jsonl");
         var q0 = Fixtures.Jsonl(queries).First();
         var hostile = new JsonObject
         {
-            ["id"] = "evil" + Img, ["domain"] = "math" + Script,
+            ["id"] = "evil" + Img,
+            ["domain"] = "math" + Script,
             ["messages"] = new JsonArray(
+                new JsonObject { ["role"] = "user", ["content"] = q0["messages"]![0]!["content"]!.ToString() + Script },
                 new JsonObject
                 {
-                    ["role"] = "user", ["content"] = q0["messages"]![0]!["content"]!.ToString() + Script
-                },
-                new JsonObject
-                {
-                    ["role"] = "assistant", ["content"] = q0["messages"]![1]!["content"]!.ToString() + Img
-                }),
+                    ["role"] = "assistant",
+                    ["content"] = q0["messages"]![1]!["content"]!.ToString() + Img,
+                }
+            ),
         };
-        File.WriteAllLines(train, File.ReadLines(Fixtures.Path_("tiny-qwen2", "train.jsonl")).Where(l => l.Length > 0)
-            .Take(40).Append(hostile.ToJsonString()));
+        File.WriteAllLines(
+            train,
+            File.ReadLines(Fixtures.Path_("tiny-qwen2", "train.jsonl"))
+                .Where(l => l.Length > 0)
+                .Take(40)
+                .Append(hostile.ToJsonString())
+        );
         string scores = Path.Combine(root, "scores");
-        ScoreRun.Run(new ScoreRunArguments
-        {
-            Model = Fixtures.Model("tiny-qwen2"), Train = train, Queries = queries, Strategy = "identity",
-            Score = new ScoreArguments { PerToken = true, Measurement = Measurement.MeanLogProb },
-        }, scores);
-        await using var server = await ExplorerServer.StartAsync(new ExplorerOptions
-        {
-            Scores = scores, Train = train, Queries = queries, Port = 0,
-        });
+        ScoreRun.Run(
+            new ScoreRunArguments
+            {
+                Model = Fixtures.Model("tiny-qwen2"),
+                Train = train,
+                Queries = queries,
+                Strategy = "identity",
+                Score = new ScoreArguments { PerToken = true, Measurement = Measurement.MeanLogProb },
+            },
+            scores
+        );
+        await using var server = await ExplorerServer.StartAsync(
+            new ExplorerOptions
+            {
+                Scores = scores,
+                Train = train,
+                Queries = queries,
+                Port = 0,
+            }
+        );
         await using var browser = await Launch();
         var (page, problems) = await Open(browser, server.Url);
         // Keyboard only: focus the first query's link and press Enter.
@@ -208,10 +280,14 @@ public class ExplorerBrowserTests
         await page.WaitForSelectorAsync("#view-train:not([hidden]) #helps > li");
         await Shot(page, "8-hostile-row");
         // The markup is text: shown verbatim, no element made from it, no dialog, no console error.
-        Assert.Equal("evil" + Img,
-            await page.EvaluateExpressionAsync<string>("document.getElementById('train-id').textContent"));
-        Assert.EndsWith(Img,
-            await page.EvaluateExpressionAsync<string>("document.getElementById('train-answer').textContent"));
+        Assert.Equal(
+            "evil" + Img,
+            await page.EvaluateExpressionAsync<string>("document.getElementById('train-id').textContent")
+        );
+        Assert.EndsWith(
+            Img,
+            await page.EvaluateExpressionAsync<string>("document.getElementById('train-answer').textContent")
+        );
         Assert.Equal(0, await page.EvaluateExpressionAsync<int>("document.querySelectorAll('img').length"));
         Assert.Equal(1, await page.EvaluateExpressionAsync<int>("document.querySelectorAll('script').length"));
         await Task.Delay(300);

@@ -15,18 +15,32 @@ namespace InfraSharp.Tests.Index;
 /// </summary>
 public class GradientIndexTests
 {
-    private static IndexBuildRunArguments Args(string model, string train, string dims = ProjectionSpec.Default,
-        string precondition = "ekfac", string store = "float32", long seed = 0, int shardRows = 40) => new()
-    {
-        Train = train,
-        Index = new IndexArguments
+    private static IndexBuildRunArguments Args(
+        string model,
+        string train,
+        string dims = ProjectionSpec.Default,
+        string precondition = "ekfac",
+        string store = "float32",
+        long seed = 0,
+        int shardRows = 40
+    ) =>
+        new()
         {
-            Model = Fixtures.Model(model), ProjectionDim = dims, Precondition = precondition, StoreDType = store,
-            Seed = seed, ShardRows = shardRows, TokensPerBatch = 2048,
-        },
-    };
+            Train = train,
+            Index = new IndexArguments
+            {
+                Model = Fixtures.Model(model),
+                ProjectionDim = dims,
+                Precondition = precondition,
+                StoreDType = store,
+                Seed = seed,
+                ShardRows = shardRows,
+                TokensPerBatch = 2048,
+            },
+        };
 
     private static string Train(string model) => Fixtures.Path_(model, "train.jsonl");
+
     private static string Queries(string model) => Fixtures.Path_(model, "queries.jsonl");
 
     /// <summary>Every stored vector of an index, in row order, float32 [rows, dim].</summary>
@@ -39,8 +53,16 @@ public class GradientIndexTests
     private static Tensor Scores(string dir, string queries)
     {
         string outDir = Path.Combine(dir + "-query");
-        IndexQueryRun.Run(new IndexQueryRunArguments { Index = dir, Queries = queries, FullScores = true, TopK = 5 },
-            outDir);
+        IndexQueryRun.Run(
+            new IndexQueryRunArguments
+            {
+                Index = dir,
+                Queries = queries,
+                FullScores = true,
+                TopK = 5,
+            },
+            outDir
+        );
         return SafeTensorsFile.Open(Path.Combine(outDir, "scores.safetensors")).Read("scores");
     }
 
@@ -50,8 +72,10 @@ public class GradientIndexTests
     /// <summary>Mean over queries (rows) of the Pearson correlation between two score matrices.</summary>
     private static double MeanQueryPearson(Tensor a, Tensor b)
     {
-        var x = a.to(ScalarType.Float64); var y = b.to(ScalarType.Float64);
-        var xc = x - x.mean([1L], keepdim: true); var yc = y - y.mean([1L], keepdim: true);
+        var x = a.to(ScalarType.Float64);
+        var y = b.to(ScalarType.Float64);
+        var xc = x - x.mean([1L], keepdim: true);
+        var yc = y - y.mean([1L], keepdim: true);
         return ((xc * yc).sum([1L]) / ((xc * xc).sum([1L]) * (yc * yc).sum([1L])).sqrt()).mean().item<double>();
     }
 
@@ -71,8 +95,10 @@ public class GradientIndexTests
             Assert.Equal([12L, shape.OutWidth], pout!.shape);
             Assert.Equal([8L, shape.InWidth], pin!.shape);
             var explicitG = bg.PerExample(shape.Module).to(ScalarType.Float64);
-            var expected = matmul(matmul(pout.to(ScalarType.Float64), explicitG),
-                pin.to(ScalarType.Float64).transpose(0, 1));
+            var expected = matmul(
+                matmul(pout.to(ScalarType.Float64), explicitG),
+                pin.to(ScalarType.Float64).transpose(0, 1)
+            );
             var got = vectors.narrow(1, offset, shape.Size).reshape(4, 12, 8).to(ScalarType.Float64);
             double scale = expected.abs().max().item<double>();
             Assert.True((got - expected).abs().max().item<double>() <= 1e-5 * scale, shape.Module);
@@ -93,7 +119,8 @@ public class GradientIndexTests
     [InlineData("tiny-llama", "kfac")]
     public void WithoutProjectionIndexScoresEqualTheExactScores(string model, string precondition)
     {
-        string root = Fixtures.TempDir(), idx = Path.Combine(root, "idx");
+        string root = Fixtures.TempDir(),
+            idx = Path.Combine(root, "idx");
         IndexBuildRun.Run(Args(model, Train(model), "full", precondition), idx);
         var ours = Scores(idx, Queries(model));
 
@@ -101,7 +128,8 @@ public class GradientIndexTests
         using var _m = m;
         var strategy = InfluenceStrategy.Get(precondition == "none" ? "identity" : precondition);
         var modules = TrackedModules.Resolve(m.Config, "mlp");
-        var factors = strategy.NeedsAnyFactor ? KronfluenceParityTests.Fit(m, train, modules, strategy)
+        var factors = strategy.NeedsAnyFactor
+            ? KronfluenceParityTests.Fit(m, train, modules, strategy)
             : modules.Names.ToDictionary(x => x, x => new ModuleFactors { Module = x });
         var scorer = new InfluenceScorer(m, modules, strategy, factors, new ScoreArguments());
         using var pq = scorer.PrepareQueries(queries);
@@ -116,11 +144,13 @@ public class GradientIndexTests
         const string model = "tiny-llama";
         string root = Fixtures.TempDir();
         var lines = File.ReadAllLines(Train(model)).Where(l => l.Length > 0).ToArray();
-        string first = Path.Combine(root, "first.jsonl"), second = Path.Combine(root, "second.jsonl");
+        string first = Path.Combine(root, "first.jsonl"),
+            second = Path.Combine(root, "second.jsonl");
         File.WriteAllLines(first, lines.Take(70));
         File.WriteAllLines(second, lines.Skip(70));
 
-        string whole = Path.Combine(root, "whole"), appended = Path.Combine(root, "appended"),
+        string whole = Path.Combine(root, "whole"),
+            appended = Path.Combine(root, "appended"),
             parts = Path.Combine(root, "parts");
         IndexBuildRun.Run(Args(model, Train(model)), whole);
         IndexBuildRun.Run(Args(model, first), appended);
@@ -129,12 +159,18 @@ public class GradientIndexTests
         Assert.Equal(2, GradientIndex.ReadSegments(appended).Count);
         // Partitions: the first task alone leaves the segment incomplete (nothing to query yet); the second
         // finishes it.
-        var p0 = IndexBuildRun.Run(Args(model, Train(model)), parts,
-            new RunOptions { Partition = new Partition(0, 2) });
+        var p0 = IndexBuildRun.Run(
+            Args(model, Train(model)),
+            parts,
+            new RunOptions { Partition = new Partition(0, 2) }
+        );
         Assert.False(p0.Complete);
         Assert.Throws<InvalidDataException>(() => GradientIndex.Open(parts));
-        Assert.True(IndexBuildRun.Run(Args(model, Train(model)), parts,
-            new RunOptions { Partition = new Partition(1, 2) }).Complete);
+        Assert.True(
+            IndexBuildRun
+                .Run(Args(model, Train(model)), parts, new RunOptions { Partition = new Partition(1, 2) })
+                .Complete
+        );
 
         var v = Vectors(whole);
         Assert.True(Vectors(parts).equal(v).all().item<bool>(), "partitioned build differs from the single build");
@@ -150,7 +186,9 @@ public class GradientIndexTests
     public void ForeignAndTruncatedShardsAreRefused()
     {
         const string model = "tiny-qwen2";
-        string root = Fixtures.TempDir(), a = Path.Combine(root, "a"), b = Path.Combine(root, "b");
+        string root = Fixtures.TempDir(),
+            a = Path.Combine(root, "a"),
+            b = Path.Combine(root, "b");
         IndexBuildRun.Run(Args(model, Train(model), "8", "none", "float16", seed: 0), a);
         IndexBuildRun.Run(Args(model, Train(model), "8", "none", "float16", seed: 1), b);
         string shard = Path.Combine(a, GradientIndex.ReadSegments(a)[0].Shards[0]);
@@ -182,17 +220,27 @@ public class GradientIndexTests
     [InlineData("tiny-llama")]
     public void DefaultProjectionTracksExactEkfac(string model)
     {
-        string root = Fixtures.TempDir(), idx = Path.Combine(root, "idx");
+        string root = Fixtures.TempDir(),
+            idx = Path.Combine(root, "idx");
         IndexBuildRun.Run(
-            Args(model, Train(model)) with { Index = Args(model, Train(model)).Index with { StoreDType = "float16" } },
-            idx);
+            Args(model, Train(model)) with
+            {
+                Index = Args(model, Train(model)).Index with { StoreDType = "float16" },
+            },
+            idx
+        );
         var ours = Scores(idx, Queries(model));
         var (m, train, queries) = KronfluenceParityTests.Load(model);
         using var _m = m;
         var ekfac = InfluenceStrategy.Get("ekfac");
         var modules = TrackedModules.Resolve(m.Config, "mlp");
-        var scorer = new InfluenceScorer(m, modules, ekfac, KronfluenceParityTests.Fit(m, train, modules, ekfac),
-            new ScoreArguments());
+        var scorer = new InfluenceScorer(
+            m,
+            modules,
+            ekfac,
+            KronfluenceParityTests.Fit(m, train, modules, ekfac),
+            new ScoreArguments()
+        );
         using var pq = scorer.PrepareQueries(queries);
         var (exact, _) = scorer.ScoreTraining(pq, train, 0, train.Count, train.Max(e => e.Length));
         double r = MeanQueryPearson(ours, exact);
@@ -203,25 +251,50 @@ public class GradientIndexTests
     public void TopKMatchesTheFullScoresAndFiltersKeepOnlyMatchingRows()
     {
         const string model = "tiny-qwen2";
-        string root = Fixtures.TempDir(), idx = Path.Combine(root, "idx"), q = Path.Combine(root, "q");
+        string root = Fixtures.TempDir(),
+            idx = Path.Combine(root, "idx"),
+            q = Path.Combine(root, "q");
         IndexBuildRun.Run(Args(model, Train(model), "16", "ekfac", "float16"), idx);
-        IndexQueryRun.Run(new IndexQueryRunArguments
-        {
-            Index = idx, Queries = Queries(model), TopK = 7, FullScores = true, Filters = ["domain=code"],
-        }, q);
+        IndexQueryRun.Run(
+            new IndexQueryRunArguments
+            {
+                Index = idx,
+                Queries = Queries(model),
+                TopK = 7,
+                FullScores = true,
+                Filters = ["domain=code"],
+            },
+            q
+        );
         var scores = SafeTensorsFile.Open(Path.Combine(q, "scores.safetensors")).Read("scores");
         // An EK-FAC index serves K-FAC (its eigenbasis) and none, not a diagonal preconditioner.
-        var refused = Assert.Throws<ArgumentException>(() => IndexQueryRun.Run(new IndexQueryRunArguments
-        {
-            Index = idx, Queries = Queries(model), Precondition = "diagonal",
-        }, Path.Combine(root, "q-diagonal")));
+        var refused = Assert.Throws<ArgumentException>(() =>
+            IndexQueryRun.Run(
+                new IndexQueryRunArguments
+                {
+                    Index = idx,
+                    Queries = Queries(model),
+                    Precondition = "diagonal",
+                },
+                Path.Combine(root, "q-diagonal")
+            )
+        );
         Assert.Contains("ekfac", refused.Message);
-        IndexQueryRun.Run(new IndexQueryRunArguments { Index = idx, Queries = Queries(model), Precondition = "kfac" },
-            Path.Combine(root, "q-kfac"));
+        IndexQueryRun.Run(
+            new IndexQueryRunArguments
+            {
+                Index = idx,
+                Queries = Queries(model),
+                Precondition = "kfac",
+            },
+            Path.Combine(root, "q-kfac")
+        );
         using var index = GradientIndex.Open(idx);
         var ids = index.Ids();
-        var domains = File.ReadLines(Train(model)).Where(l => l.Length > 0)
-            .Select(l => JsonNode.Parse(l)!["domain"]!.ToString()).ToArray();
+        var domains = File.ReadLines(Train(model))
+            .Where(l => l.Length > 0)
+            .Select(l => JsonNode.Parse(l)!["domain"]!.ToString())
+            .ToArray();
         var rows = Fixtures.Jsonl(Path.Combine(q, "top.jsonl")).ToList();
         Assert.Equal(8, rows.Count);
         for (int i = 0; i < rows.Count; i++)

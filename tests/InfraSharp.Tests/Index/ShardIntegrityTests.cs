@@ -10,10 +10,16 @@ namespace InfraSharp.Tests.Index;
 /// </summary>
 public class ShardIntegrityTests
 {
-    private static ShardHeader Header(long rows, int dim, string dtype) => new()
-    {
-        Rows = rows, Dim = dim, DType = dtype, ProjectionSeed = 0, Projection = $"{dim}", Model = "synthetic",
-    };
+    private static ShardHeader Header(long rows, int dim, string dtype) =>
+        new()
+        {
+            Rows = rows,
+            Dim = dim,
+            DType = dtype,
+            ProjectionSeed = 0,
+            Projection = $"{dim}",
+            Model = "synthetic",
+        };
 
     private static (string Path, Tensor Vectors) Written(long rows, int dim, string dtype)
     {
@@ -32,7 +38,10 @@ public class ShardIntegrityTests
             using var v = s.Vectors(0, s.Header.Rows);
             return s.PaddingIsZero() ? null : new InvalidDataException("padding");
         }
-        catch (InvalidDataException e) { return e; }
+        catch (InvalidDataException e)
+        {
+            return e;
+        }
     }
 
     [Theory]
@@ -67,8 +76,14 @@ public class ShardIntegrityTests
     {
         var (path, _) = Written(2500, 6, "float16");
         var layout = ShardBytes.Read(File.ReadAllBytes(path));
-        foreach (var (row, block, rows) in new[] { (3L, 0, "rows 0-1023"), (1500L, 1, "rows 1024-2047"),
-                     (2499L, 2, "rows 2048-2499") })
+        foreach (
+            var (row, block, rows) in new[]
+            {
+                (3L, 0, "rows 0-1023"),
+                (1500L, 1, "rows 1024-2047"),
+                (2499L, 2, "rows 2048-2499"),
+            }
+        )
         {
             var bytes = File.ReadAllBytes(path);
             bytes[layout.Data + row * 6 * 2 + 1] ^= 0x40;
@@ -78,7 +93,8 @@ public class ShardIntegrityTests
             var e = Assert.Throws<InvalidDataException>(() => s.Vectors(0, s.Header.Rows));
             Assert.Contains($"{copy}: block {block} ({rows}) fails its checksum", e.Message);
             // The blocks before it read fine: a query fails only when it reaches the corrupt block.
-            if (block > 0) s.Vectors(0, block * 1024L).Dispose();
+            if (block > 0)
+                s.Vectors(0, block * 1024L).Dispose();
         }
     }
 
@@ -92,14 +108,18 @@ public class ShardIntegrityTests
         var bytes = (byte[])original.Clone();
         bytes[2000] = 1; // the header's zero padding
         File.WriteAllBytes(path, bytes);
-        Assert.Contains("header fails its checksum",
-            Assert.Throws<InvalidDataException>(() => ShardFile.Open(path)).Message);
+        Assert.Contains(
+            "header fails its checksum",
+            Assert.Throws<InvalidDataException>(() => ShardFile.Open(path)).Message
+        );
 
         bytes = (byte[])original.Clone();
         bytes[layout.Table + 3] ^= 0xFF;
         File.WriteAllBytes(path, bytes);
-        Assert.Contains("table of block checksums",
-            Assert.Throws<InvalidDataException>(() => ShardFile.Open(path)).Message);
+        Assert.Contains(
+            "table of block checksums",
+            Assert.Throws<InvalidDataException>(() => ShardFile.Open(path)).Message
+        );
 
         File.WriteAllBytes(path, original);
         ShardBytes.SetVersion(path, 1);
@@ -137,8 +157,10 @@ public class ShardIntegrityTests
             stored[211, 6] = tensor(value, dtype);
             stored[250, 0] = tensor(value, dtype);
             // The reference: the rows widened to float32 and tested with isfinite.
-            Assert.Equal(ShardFile.FirstNonFiniteRow(stored.to(ScalarType.Float32)),
-                ShardFile.FirstNonFiniteStoredRow(stored, scales));
+            Assert.Equal(
+                ShardFile.FirstNonFiniteRow(stored.to(ScalarType.Float32)),
+                ShardFile.FirstNonFiniteStoredRow(stored, scales)
+            );
             Assert.Equal(211L, ShardFile.FirstNonFiniteStoredRow(stored, scales));
             var badScale = scales.clone();
             badScale[17] = tensor(value);

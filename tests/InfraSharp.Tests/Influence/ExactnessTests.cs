@@ -19,17 +19,26 @@ public class ExactnessTests
         var cfg = ModelShape.Parse("layers=1,hidden=8,heads=2,kv_heads=1,mlp=12", tok.Bpe.VocabSize, [2], 0);
         var m = CausalLM.Initialize(cfg, seed);
         // Larger weights than the 0.02 init, so that gradients are far from zero in every layer.
-        using (no_grad()) foreach (var p in m.Parameters.Values) if (p.dim() == 2) p.mul_(10);
+        using (no_grad())
+            foreach (var p in m.Parameters.Values)
+                if (p.dim() == 2)
+                    p.mul_(10);
         return m;
     }
 
-    private static EncodedExample Ex(string id, int[] ids, int[] labels) => new(id, ids, labels, new JsonObject(), "test", 1);
+    private static EncodedExample Ex(string id, int[] ids, int[] labels) =>
+        new(id, ids, labels, new JsonObject(), "test", 1);
 
     /// <summary>Per-example gradient of one module's weight (bias appended as the last column), by autograd.</summary>
-    private static Dictionary<string, Tensor> AutogradGradients(CausalLM model, EncodedExample e, IEnumerable<string> modules)
+    private static Dictionary<string, Tensor> AutogradGradients(
+        CausalLM model,
+        EncodedExample e,
+        IEnumerable<string> modules
+    )
     {
         model.RequiresGrad(true);
-        foreach (var p in model.Parameters.Values) p.grad?.zero_();
+        foreach (var p in model.Parameters.Values)
+            p.grad?.zero_();
         var ids = tensor(e.InputIds.Select(x => (long)x).ToArray(), [1, e.Length]);
         var labels = tensor(e.Labels.Select(x => (long)x).ToArray(), [1, e.Length]);
         LanguageModelLoss.SummedPerExample(model.Forward(ids), labels).sum().backward();
@@ -37,18 +46,29 @@ public class ExactnessTests
         foreach (var m in modules)
         {
             var g = model.Parameters[m + ".weight"].grad!.clone().to(ScalarType.Float64);
-            if (model.Parameters.TryGetValue(m + ".bias", out var b)) g = cat([g, b.grad!.clone().to(ScalarType.Float64).unsqueeze(1)], 1);
+            if (model.Parameters.TryGetValue(m + ".bias", out var b))
+                g = cat([g, b.grad!.clone().to(ScalarType.Float64).unsqueeze(1)], 1);
             result[m] = g;
         }
         model.RequiresGrad(false);
         return result;
     }
 
-    private static Dictionary<string, ModuleFactors> Fit(CausalLM model, List<EncodedExample> data, TrackedModules mods, string strategy)
+    private static Dictionary<string, ModuleFactors> Fit(
+        CausalLM model,
+        List<EncodedExample> data,
+        TrackedModules mods,
+        string strategy
+    )
     {
         string dir = Fixtures.TempDir();
         var s = InfluenceStrategy.Get(strategy);
-        new FactorFitter(model, mods, s, new FactorArguments { Strategy = strategy }).Fit(data, dir, Partition.Whole, new JsonObject());
+        new FactorFitter(model, mods, s, new FactorArguments { Strategy = strategy }).Fit(
+            data,
+            dir,
+            Partition.Whole,
+            new JsonObject()
+        );
         return FactorFitter.Load(dir, mods.Names, s);
     }
 
@@ -57,12 +77,15 @@ public class ExactnessTests
     {
         using var model = Tiny(5);
         var rng = new Random(3);
-        var data = Enumerable.Range(0, 12).Select(i =>
-        {
-            var ids = Enumerable.Range(0, 6 + i % 4).Select(_ => rng.Next(3, 800)).ToArray();
-            var labels = ids.Select((x, j) => j < 2 ? -100 : x).ToArray();
-            return Ex($"e{i}", ids, labels);
-        }).ToList();
+        var data = Enumerable
+            .Range(0, 12)
+            .Select(i =>
+            {
+                var ids = Enumerable.Range(0, 6 + i % 4).Select(_ => rng.Next(3, 800)).ToArray();
+                var labels = ids.Select((x, j) => j < 2 ? -100 : x).ToArray();
+                return Ex($"e{i}", ids, labels);
+            })
+            .ToList();
         var mods = TrackedModules.Resolve(model.Config, "all");
         var factors = Fit(model, data, mods, "ekfac");
         var grads = data.Select(e => AutogradGradients(model, e, mods.Names)).ToList();
@@ -72,7 +95,10 @@ public class ExactnessTests
             // Explicit Fisher of this module: mean over examples of vec(G_e) vec(G_e)ᵀ (row-major vec).
             var vecs = stack(grads.Select(g => g[m].flatten()).ToArray());
             var fisher = matmul(vecs.transpose(0, 1), vecs) / data.Count;
-            var basis = kron(f.GradientEigenvectors!.to(ScalarType.Float64), f.ActivationEigenvectors!.to(ScalarType.Float64));
+            var basis = kron(
+                f.GradientEigenvectors!.to(ScalarType.Float64),
+                f.ActivationEigenvectors!.to(ScalarType.Float64)
+            );
             var diag = matmul(matmul(basis.transpose(0, 1), fisher), basis).diagonal().reshape(f.LambdaSum!.shape);
             double err = ((diag - f.Lambda).abs().max() / diag.abs().max()).item<double>();
             Assert.True(err < 1e-4, $"{m}: max relative error {err}");
@@ -97,7 +123,13 @@ public class ExactnessTests
         var factors = Fit(model, data, mods, "kfac");
         const double damping = 1e-3;
         var kfac = InfluenceStrategy.Get("kfac");
-        var scorer = new InfluenceScorer(model, mods, kfac, factors, new ScoreArguments { Damping = damping, Precision = ScalarType.Float64 });
+        var scorer = new InfluenceScorer(
+            model,
+            mods,
+            kfac,
+            factors,
+            new ScoreArguments { Damping = damping, Precision = ScalarType.Float64 }
+        );
         using var pq = scorer.PrepareQueries([query]);
         var (ours, _) = scorer.ScoreTraining(pq, data, 0, data.Count, 2);
 
@@ -114,7 +146,10 @@ public class ExactnessTests
         }
         var o = ours.squeeze(0).to(ScalarType.Float64);
         double err = ((o - expected).abs().max() / expected.abs().max()).item<double>();
-        Assert.True(err < 1e-6 || (o - expected).abs().max().item<double>() < 1e-6, $"relative error {err}: ours {string.Join(",", o.data<double>().ToArray())} expected {string.Join(",", expected.data<double>().ToArray())}");
+        Assert.True(
+            err < 1e-6 || (o - expected).abs().max().item<double>() < 1e-6,
+            $"relative error {err}: ours {string.Join(",", o.data<double>().ToArray())} expected {string.Join(",", expected.data<double>().ToArray())}"
+        );
     }
 
     [Fact]
@@ -126,7 +161,13 @@ public class ExactnessTests
         var queries = enc.EncodeFile(Fixtures.Path_("tiny-qwen2", "queries.jsonl")).Take(2).ToList();
         var mods = TrackedModules.Resolve(model.Config, "all");
         var id = InfluenceStrategy.Get("identity");
-        var scorer = new InfluenceScorer(model, mods, id, mods.Names.ToDictionary(m => m, m => new ModuleFactors { Module = m }), new ScoreArguments());
+        var scorer = new InfluenceScorer(
+            model,
+            mods,
+            id,
+            mods.Names.ToDictionary(m => m, m => new ModuleFactors { Module = m }),
+            new ScoreArguments()
+        );
         using var pq = scorer.PrepareQueries(queries);
         var (ours, _) = scorer.ScoreTraining(pq, train, 0, train.Count, 256);
         var tg = train.Select(e => AutogradGradients(model, e, mods.Names)).ToList();

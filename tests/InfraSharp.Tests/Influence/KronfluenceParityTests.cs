@@ -14,22 +14,40 @@ public class KronfluenceParityTests
     {
         var tok = Tokenizer.Load(Fixtures.Model(name));
         var enc = new ExampleEncoder(tok);
-        return (ModelLoader.Load(Fixtures.Model(name)), enc.EncodeFile(Fixtures.Path_(name, "train.jsonl")), enc.EncodeFile(Fixtures.Path_(name, "queries.jsonl")));
+        return (
+            ModelLoader.Load(Fixtures.Model(name)),
+            enc.EncodeFile(Fixtures.Path_(name, "train.jsonl")),
+            enc.EncodeFile(Fixtures.Path_(name, "queries.jsonl"))
+        );
     }
 
     public static (double Pearson, double RelL2) Compare(Tensor ours, Tensor reference)
     {
-        var a = ours.to(ScalarType.Float64).flatten(); var b = reference.to(ScalarType.Float64).flatten();
-        var ac = a - a.mean(); var bc = b - b.mean();
+        var a = ours.to(ScalarType.Float64).flatten();
+        var b = reference.to(ScalarType.Float64).flatten();
+        var ac = a - a.mean();
+        var bc = b - b.mean();
         double r = ((ac * bc).sum() / (ac.norm() * bc.norm())).item<double>();
         double rel = ((a - b).norm() / b.norm()).item<double>();
         return (r, rel);
     }
 
-    public static Dictionary<string, ModuleFactors> Fit(CausalLM model, List<EncodedExample> train, TrackedModules modules, InfluenceStrategy strategy, FisherMode fisher = FisherMode.Empirical)
+    public static Dictionary<string, ModuleFactors> Fit(
+        CausalLM model,
+        List<EncodedExample> train,
+        TrackedModules modules,
+        InfluenceStrategy strategy,
+        FisherMode fisher = FisherMode.Empirical
+    )
     {
         string dir = Fixtures.TempDir();
-        var args = new FactorArguments { Strategy = strategy.Name, Fisher = fisher, Modules = modules.Selector, Seed = 0 };
+        var args = new FactorArguments
+        {
+            Strategy = strategy.Name,
+            Fisher = fisher,
+            Modules = modules.Selector,
+            Seed = 0,
+        };
         var r = new FactorFitter(model, modules, strategy, args).Fit(train, dir, Partition.Whole, new JsonObject());
         Assert.True(r.Complete);
         return FactorFitter.Load(dir, modules.Names, strategy);
@@ -73,7 +91,13 @@ public class KronfluenceParityTests
         var ekfac = InfluenceStrategy.Get("ekfac");
         var modules = TrackedModules.Resolve(model.Config, "all");
         var factors = Fit(model, train, modules, ekfac);
-        var scorer = new InfluenceScorer(model, modules, ekfac, factors, new ScoreArguments { Damping = 1e-8, PerToken = true });
+        var scorer = new InfluenceScorer(
+            model,
+            modules,
+            ekfac,
+            factors,
+            new ScoreArguments { Damping = 1e-8, PerToken = true }
+        );
 
         var self = scorer.SelfScores(train, 0, train.Count);
         var (r, rel) = Compare(self, refs.Read("self.ekfac_empirical"));
@@ -111,7 +135,18 @@ public class KronfluenceParityTests
         var factors = Fit(model, train, modules, ekfac);
         Tensor Scores(int rank)
         {
-            var s = new InfluenceScorer(model, modules, ekfac, factors, new ScoreArguments { Damping = 1e-8, QueryRank = rank, Seed = 1 });
+            var s = new InfluenceScorer(
+                model,
+                modules,
+                ekfac,
+                factors,
+                new ScoreArguments
+                {
+                    Damping = 1e-8,
+                    QueryRank = rank,
+                    Seed = 1,
+                }
+            );
             using var pq = s.PrepareQueries(queries);
             return s.ScoreTraining(pq, train, 0, train.Count, 256).Pairwise;
         }

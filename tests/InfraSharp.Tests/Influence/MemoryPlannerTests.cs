@@ -17,8 +17,11 @@ public class MemoryPlannerTests
     private static long Bytes(Tensor t) => t.numel() * t.element_size();
 
     /// <summary>Tensor bytes of a factor stage's files: what was resident when they were written.</summary>
-    private static long FileTensorBytes(string path, bool counts = false) => SafeTensorsFile.Open(path).Entries.Values
-        .Where(e => counts || !e.Name.EndsWith(".num_tokens") && !e.Name.EndsWith(".num_examples")).Sum(e => e.End - e.Begin);
+    private static long FileTensorBytes(string path, bool counts = false) =>
+        SafeTensorsFile
+            .Open(path)
+            .Entries.Values.Where(e => counts || !e.Name.EndsWith(".num_tokens") && !e.Name.EndsWith(".num_examples"))
+            .Sum(e => e.End - e.Begin);
 
     [Theory]
     [InlineData("tiny-qwen2", "all", 1)]
@@ -26,16 +29,28 @@ public class MemoryPlannerTests
     [InlineData("tiny-qwen2", "all", 3)]
     public void FactorPiecesEqualTheTensorsTheRunAllocates(string name, string modules, int k)
     {
-        string dir = Fixtures.TempDir(), train = Fixtures.Path_(name, "train.jsonl");
-        FactorRun.Run(new FactorRunArguments
-        {
-            Model = Fixtures.Model(name), Data = train, Fit = new FactorArguments { Modules = modules, ModulePartitions = k },
-        }, dir);
+        string dir = Fixtures.TempDir(),
+            train = Fixtures.Path_(name, "train.jsonl");
+        FactorRun.Run(
+            new FactorRunArguments
+            {
+                Model = Fixtures.Model(name),
+                Data = train,
+                Fit = new FactorArguments { Modules = modules, ModulePartitions = k },
+            },
+            dir
+        );
         var config = ModelConfig.Load(Fixtures.Model(name));
-        var plan = MemoryPlanner.Plan(config, new PlanArguments
-        {
-            Modules = modules, ModulePartitions = k, SequenceLength = 64, Queries = 2,
-        });
+        var plan = MemoryPlanner.Plan(
+            config,
+            new PlanArguments
+            {
+                Modules = modules,
+                ModulePartitions = k,
+                SequenceLength = 64,
+                Queries = 2,
+            }
+        );
         Assert.Equal(k, plan.ModulePartitions);
 
         using (var model = ModelLoader.Load(Fixtures.Model(name)))
@@ -49,14 +64,22 @@ public class MemoryPlannerTests
         // Scoring loads one group's eigenbases and eigenvalue matrices, as stored.
         var names = TrackedModules.Resolve(config, modules).Names;
         var loaded = FactorFitter.Load(dir, names, InfluenceStrategy.Get("ekfac"));
-        long eigen = loaded.Values.Sum(f => Bytes(f.ActivationEigenvectors!) + Bytes(f.ActivationEigenvalues!)
-            + Bytes(f.GradientEigenvectors!) + Bytes(f.GradientEigenvalues!));
+        long eigen = loaded.Values.Sum(f =>
+            Bytes(f.ActivationEigenvectors!)
+            + Bytes(f.ActivationEigenvalues!)
+            + Bytes(f.GradientEigenvectors!)
+            + Bytes(f.GradientEigenvalues!)
+        );
         Assert.Equal(k == 1 ? eigen : Largest(FactorFiles.Eigen), plan.Stage(MemoryPlanner.Scores)["eigenbases"]);
-        Assert.Equal(k == 1 ? loaded.Values.Sum(f => Bytes(f.LambdaSum!)) : Largest(FactorFiles.Lambda),
-            plan.Stage(MemoryPlanner.Scores)["eigenvalue matrices"]);
-        foreach (var f in loaded.Values) f.Dispose();
+        Assert.Equal(
+            k == 1 ? loaded.Values.Sum(f => Bytes(f.LambdaSum!)) : Largest(FactorFiles.Lambda),
+            plan.Stage(MemoryPlanner.Scores)["eigenvalue matrices"]
+        );
+        foreach (var f in loaded.Values)
+            f.Dispose();
         long written = new[] { FactorFiles.Covariance, FactorFiles.Eigen, FactorFiles.Lambda }
-            .SelectMany(s => FactorFiles.StageFiles(dir, s)).Sum(f => FileTensorBytes(f, counts: true));
+            .SelectMany(s => FactorFiles.StageFiles(dir, s))
+            .Sum(f => FileTensorBytes(f, counts: true));
         Assert.Equal(written, plan.FactorsDiskBytes);
     }
 
@@ -70,12 +93,19 @@ public class MemoryPlannerTests
         using var _ = model;
         var modules = TrackedModules.Resolve(model.Config, "all");
         var batch = train.Take(4).ToList();
-        int length = batch.Max(e => e.Length), tokens = 4 * length;
-        var plan = MemoryPlanner.Plan(model.Config, new PlanArguments
-        {
-            TokensPerBatch = tokens, SequenceLength = length, Queries = queries.Count, StatisticsDType = statistics,
-            Strategy = "identity",
-        });
+        int length = batch.Max(e => e.Length),
+            tokens = 4 * length;
+        var plan = MemoryPlanner.Plan(
+            model.Config,
+            new PlanArguments
+            {
+                TokensPerBatch = tokens,
+                SequenceLength = length,
+                Queries = queries.Count,
+                StatisticsDType = statistics,
+                Strategy = "identity",
+            }
+        );
         using (NewDisposeScope())
         {
             var bg = BatchGradients.Compute(model, batch, modules.Names, statistics: statistics);
@@ -86,13 +116,25 @@ public class MemoryPlannerTests
         var none = modules.Names.ToDictionary(m => m, m => new ModuleFactors { Module = m });
         foreach (int rank in new[] { 0, 4 })
         {
-            var args = new ScoreArguments { QueryRank = rank, TokensPerBatch = tokens, StatisticsDType = statistics };
+            var args = new ScoreArguments
+            {
+                QueryRank = rank,
+                TokensPerBatch = tokens,
+                StatisticsDType = statistics,
+            };
             using var pq = new InfluenceScorer(model, modules, identity, none, args).PrepareQueries(queries);
             long held = rank == 0 ? pq.Full.Values.Sum(Bytes) : pq.LowRank.Values.Sum(x => Bytes(x.U) + Bytes(x.V));
-            var p = MemoryPlanner.Plan(model.Config, new PlanArguments
-            {
-                Strategy = "identity", Queries = queries.Count, QueryRank = rank, SequenceLength = length, TokensPerBatch = tokens,
-            });
+            var p = MemoryPlanner.Plan(
+                model.Config,
+                new PlanArguments
+                {
+                    Strategy = "identity",
+                    Queries = queries.Count,
+                    QueryRank = rank,
+                    SequenceLength = length,
+                    TokensPerBatch = tokens,
+                }
+            );
             Assert.Equal(held, p.Stage(MemoryPlanner.Scores)["query gradients"]);
         }
     }
@@ -101,23 +143,50 @@ public class MemoryPlannerTests
     public void ABoundChoosesTheFewestModulePartitionsThatFit()
     {
         var config = KnownShapes.Get("qwen2.5-0.5b");
-        var args = new PlanArguments { Modules = "mlp", Queries = 8, QueryRank = 32, Examples = 64, MaxMemoryBytes = 16L << 30 };
+        var args = new PlanArguments
+        {
+            Modules = "mlp",
+            Queries = 8,
+            QueryRank = 32,
+            Examples = 64,
+            MaxMemoryBytes = 16L << 30,
+        };
         var plan = MemoryPlanner.Plan(config, args);
         Assert.True(plan.Fits && plan.PeakBytes <= 16L << 30);
         Assert.True(plan.ModulePartitions > 1, $"chose {plan.ModulePartitions}");
         // One fewer partition does not fit even at one sequence per batch.
-        var fewer = MemoryPlanner.Plan(config, args with { ModulePartitions = plan.ModulePartitions - 1, MaxMemoryBytes = null, TokensPerBatch = 512 });
+        var fewer = MemoryPlanner.Plan(
+            config,
+            args with
+            {
+                ModulePartitions = plan.ModulePartitions - 1,
+                MaxMemoryBytes = null,
+                TokensPerBatch = 512,
+            }
+        );
         Assert.True(fewer.PeakBytes > 16L << 30);
         // The most tokens per batch: one more sequence's worth would not fit.
-        var more = MemoryPlanner.Plan(config, args with { ModulePartitions = plan.ModulePartitions, MaxMemoryBytes = null, TokensPerBatch = plan.TokensPerBatch + 1 });
+        var more = MemoryPlanner.Plan(
+            config,
+            args with
+            {
+                ModulePartitions = plan.ModulePartitions,
+                MaxMemoryBytes = null,
+                TokensPerBatch = plan.TokensPerBatch + 1,
+            }
+        );
         Assert.True(more.PeakBytes > 16L << 30);
     }
 
     [Fact]
     public void ARefusalNamesThePieceThatDoesNotFit()
     {
-        var e = Assert.Throws<ArgumentException>(() => MemoryPlanner.Plan(KnownShapes.Get("qwen2.5-7b"),
-            new PlanArguments { Modules = "mlp", MaxMemoryBytes = 16L << 30 }));
+        var e = Assert.Throws<ArgumentException>(() =>
+            MemoryPlanner.Plan(
+                KnownShapes.Get("qwen2.5-7b"),
+                new PlanArguments { Modules = "mlp", MaxMemoryBytes = 16L << 30 }
+            )
+        );
         Assert.Contains("'weights'", e.Message);
         Assert.Contains("--max-memory", e.Message);
     }
@@ -131,10 +200,16 @@ public class MemoryPlannerTests
         Assert.True(r.ExitCode == 0, r.Stderr);
         var o = JsonNode.Parse(r.Stdout)!.AsObject();
         var stages = o["stages"]!.AsArray();
-        Assert.Equal(["covariance", "eigen", "lambda", "queries", "scores"], stages.Select(s => s!["name"]!.ToString()));
+        Assert.Equal(
+            ["covariance", "eigen", "lambda", "queries", "scores"],
+            stages.Select(s => s!["name"]!.ToString())
+        );
         Assert.Equal(stages.Max(s => s!["peak_bytes"]!.GetValue<long>()), o["peak_bytes"]!.GetValue<long>());
         foreach (var s in stages)
-            Assert.Equal(s!["pieces"]!.AsArray().Sum(x => x!["bytes"]!.GetValue<long>()), s["peak_bytes"]!.GetValue<long>());
+            Assert.Equal(
+                s!["pieces"]!.AsArray().Sum(x => x!["bytes"]!.GetValue<long>()),
+                s["peak_bytes"]!.GetValue<long>()
+            );
         Assert.Equal(1, o["module_partitions"]!.GetValue<int>());
         Assert.True(o["factors_disk_bytes"]!.GetValue<long>() > 0);
 

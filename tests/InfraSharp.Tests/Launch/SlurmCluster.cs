@@ -16,13 +16,15 @@ public sealed class SlurmCluster : IDisposable
     public SlurmCluster()
     {
         var (rc, output) = Bash(Script, "start", Dir);
-        if (rc != 0) throw new InvalidOperationException($"the test Slurm cluster did not start: {output}");
+        if (rc != 0)
+            throw new InvalidOperationException($"the test Slurm cluster did not start: {output}");
     }
 
     public static (int ExitCode, string Output) Bash(params string[] args)
     {
         var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var a in args)
+            psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var err = p.StandardError.ReadToEndAsync();
         string output = p.StandardOutput.ReadToEnd();
@@ -33,7 +35,12 @@ public sealed class SlurmCluster : IDisposable
     public void Dispose()
     {
         Bash(Script, "stop", Dir);
-        try { Directory.Delete(Dir, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        try
+        {
+            Directory.Delete(Dir, true);
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
     }
 }
 

@@ -14,13 +14,36 @@ namespace InfraSharp.Tests.Launch;
 public class SlurmLaunchTests(SlurmCluster cluster)
 {
     private const string Name = "tiny-qwen2";
-    private static readonly string Train = Fixtures.Path_(Name, "train.jsonl"), Queries = Fixtures.Path_(Name, "queries.jsonl");
+    private static readonly string Train = Fixtures.Path_(Name, "train.jsonl"),
+        Queries = Fixtures.Path_(Name, "queries.jsonl");
 
-    private InfraProcess.Output Launch(string outDir, string data) => InfraProcess.Run(
-    [
-        "launch", "slurm", "--model", Fixtures.Model(Name), "--data", data, "--queries", Queries, "--out", outDir,
-        "--data-partitions", "3", "--module-partitions", "2", "--cpus", "1", "--mem", "2G", "--damping", "1e-8", "--submit",
-    ], cluster.Environment);
+    private InfraProcess.Output Launch(string outDir, string data) =>
+        InfraProcess.Run(
+            [
+                "launch",
+                "slurm",
+                "--model",
+                Fixtures.Model(Name),
+                "--data",
+                data,
+                "--queries",
+                Queries,
+                "--out",
+                outDir,
+                "--data-partitions",
+                "3",
+                "--module-partitions",
+                "2",
+                "--cpus",
+                "1",
+                "--mem",
+                "2G",
+                "--damping",
+                "1e-8",
+                "--submit",
+            ],
+            cluster.Environment
+        );
 
     /// <summary>Polls <c>infra launch status</c> until the chain is complete (0) or a task failed (1).</summary>
     private InfraProcess.Output Wait(string outDir, int minutes = 20)
@@ -29,7 +52,8 @@ public class SlurmLaunchTests(SlurmCluster cluster)
         while (true)
         {
             var s = InfraProcess.Run(["launch", "status", outDir], cluster.Environment);
-            if (s.ExitCode is 0 or 1 || DateTime.UtcNow > deadline) return s;
+            if (s.ExitCode is 0 or 1 || DateTime.UtcNow > deadline)
+                return s;
             Thread.Sleep(2000);
         }
     }
@@ -44,30 +68,51 @@ public class SlurmLaunchTests(SlurmCluster cluster)
         // degenerate eigenspace with another thread count, and the eigenvalue corrections follow the basis.
         int threads = get_num_threads();
         set_num_threads(1);
-        try { return RunLocal(); }
-        finally { set_num_threads(threads); }
+        try
+        {
+            return RunLocal();
+        }
+        finally
+        {
+            set_num_threads(threads);
+        }
     });
 
     private static string RunLocal()
     {
         string local = Fixtures.TempDir();
         var fit = new FactorArguments { ModulePartitions = 2 };
-        FactorRun.Run(new FactorRunArguments { Model = Fixtures.Model(Name), Data = Train, Fit = fit }, Path.Combine(local, "factors"));
-        ScoreRun.Run(new ScoreRunArguments
-        {
-            Model = Fixtures.Model(Name), Factors = Path.Combine(local, "factors"), Train = Train, Queries = Queries,
-            Score = new ScoreArguments { Damping = 1e-8, ModulePartitions = 2 },
-        }, Path.Combine(local, "scores"));
+        FactorRun.Run(
+            new FactorRunArguments
+            {
+                Model = Fixtures.Model(Name),
+                Data = Train,
+                Fit = fit,
+            },
+            Path.Combine(local, "factors")
+        );
+        ScoreRun.Run(
+            new ScoreRunArguments
+            {
+                Model = Fixtures.Model(Name),
+                Factors = Path.Combine(local, "factors"),
+                Train = Train,
+                Queries = Queries,
+                Score = new ScoreArguments { Damping = 1e-8, ModulePartitions = 2 },
+            },
+            Path.Combine(local, "scores")
+        );
         return local;
     }
 
     [Fact]
     public void TheChainOnSlurmEqualsOneLocalRun()
     {
-        string root = Fixtures.TempDir(), outDir = Path.Combine(root, "cluster");
+        string root = Fixtures.TempDir(),
+            outDir = Path.Combine(root, "cluster");
         var launched = Launch(outDir, Train);
         Assert.True(launched.ExitCode == 0, launched.Stderr);
-        Assert.Equal(7, launched.Stdout.Trim().Split('\n').Length);       // one job id per step
+        Assert.Equal(7, launched.Stdout.Trim().Split('\n').Length); // one job id per step
         string local = Local.Value;
         var status = Wait(outDir);
         Assert.True(status.ExitCode == 0, status.Stdout + status.Stderr);
@@ -82,13 +127,15 @@ public class SlurmLaunchTests(SlurmCluster cluster)
     [Fact]
     public void ACancelledTaskIsRerunByResubmittingTheChain()
     {
-        string root = Fixtures.TempDir(), outDir = Path.Combine(root, "cluster");
+        string root = Fixtures.TempDir(),
+            outDir = Path.Combine(root, "cluster");
         var launched = Launch(outDir, Train);
         Assert.True(launched.ExitCode == 0, launched.Stderr);
         var ids = launched.Stdout.Trim().Split('\n').Select(l => l.Split(' ')[1]).ToList();
         string heartbeat = Path.Combine(outDir, "launch", "status", "covariance", "1.running");
         var deadline = DateTime.UtcNow.AddMinutes(10);
-        while (!File.Exists(heartbeat) && DateTime.UtcNow < deadline) Thread.Sleep(200);
+        while (!File.Exists(heartbeat) && DateTime.UtcNow < deadline)
+            Thread.Sleep(200);
         Assert.True(File.Exists(heartbeat), "covariance task 1 never started");
         string conf = cluster.Environment["SLURM_CONF"];
         var cancel = SlurmCluster.Bash("-c", $"SLURM_CONF={conf} scancel {ids[0]}_1");
@@ -99,7 +146,10 @@ public class SlurmLaunchTests(SlurmCluster cluster)
         var stuck = InfraProcess.Run(["launch", "status", outDir], cluster.Environment);
         Assert.DoesNotContain("complete", stuck.Stdout);
         // Wait for the cancelled task's wrapper to go, so that its last heartbeat cannot race the resubmission.
-        SlurmCluster.Bash("-c", $"for n in $(seq 100); do SLURM_CONF={conf} squeue -h -j {ids[0]} | grep -q . || break; sleep 0.3; done");
+        SlurmCluster.Bash(
+            "-c",
+            $"for n in $(seq 100); do SLURM_CONF={conf} squeue -h -j {ids[0]} | grep -q . || break; sleep 0.3; done"
+        );
         var again = Launch(outDir, Train);
         Assert.True(again.ExitCode == 0, again.Stderr);
         string local = Local.Value;
@@ -111,23 +161,27 @@ public class SlurmLaunchTests(SlurmCluster cluster)
     private static void AssertEqualsLocal(string outDir, string local)
     {
         foreach (var stage in new[] { FactorFiles.Covariance, FactorFiles.Lambda })
-            foreach (var file in FactorFiles.StageFiles(Path.Combine(local, "factors"), stage))
-            {
-                var theirs = SafeTensorsFile.ReadAll(Path.Combine(outDir, "factors", Path.GetFileName(file)));
-                foreach (var (key, mine) in SafeTensorsFile.ReadAll(file))
-                    Assert.True(RelativeDifference(theirs[key], mine) <= 1e-6, $"{stage} {key}");
-            }
+        foreach (var file in FactorFiles.StageFiles(Path.Combine(local, "factors"), stage))
+        {
+            var theirs = SafeTensorsFile.ReadAll(Path.Combine(outDir, "factors", Path.GetFileName(file)));
+            foreach (var (key, mine) in SafeTensorsFile.ReadAll(file))
+                Assert.True(RelativeDifference(theirs[key], mine) <= 1e-6, $"{stage} {key}");
+        }
         var scores = SafeTensorsFile.Open(Path.Combine(outDir, "scores", "pairwise.safetensors")).Read("scores");
         var reference = SafeTensorsFile.Open(Path.Combine(local, "scores", "pairwise.safetensors")).Read("scores");
-        Assert.True(RelativeDifference(scores, reference) <= 1e-6, $"scores differ by {RelativeDifference(scores, reference)}");
+        Assert.True(
+            RelativeDifference(scores, reference) <= 1e-6,
+            $"scores differ by {RelativeDifference(scores, reference)}"
+        );
     }
 
     [Fact]
     public void AFailedTaskShowsItsErrorInTheStatus()
     {
-        string root = Fixtures.TempDir(), outDir = Path.Combine(root, "cluster");
+        string root = Fixtures.TempDir(),
+            outDir = Path.Combine(root, "cluster");
         var lines = File.ReadAllLines(Train).ToList();
-        lines[100] = "{\"messages\": not json";                      // line 101 of the copy
+        lines[100] = "{\"messages\": not json"; // line 101 of the copy
         string bad = Path.Combine(root, "train-bad.jsonl");
         File.WriteAllLines(bad, lines);
         var launched = Launch(outDir, bad);

@@ -16,22 +16,30 @@ public class AttentionKernelTests
     private static (Tensor Ids, Tensor Mask, Tensor Labels) RightPadded(int vocab, int seed)
     {
         var rng = new Random(seed);
-        int b = Lengths.Length, t = Lengths.Max();
-        var ids = new long[b * t]; var mask = new long[b * t]; var labels = new long[b * t];
+        int b = Lengths.Length,
+            t = Lengths.Max();
+        var ids = new long[b * t];
+        var mask = new long[b * t];
+        var labels = new long[b * t];
         for (int i = 0; i < b; i++)
-            for (int j = 0; j < t; j++)
-            {
-                bool real = j < Lengths[i];
-                long id = real ? rng.Next(3, vocab) : 0;
-                ids[i * t + j] = id;
-                mask[i * t + j] = real ? 1 : 0;
-                labels[i * t + j] = real && j >= 2 ? id : -100;
-            }
+        for (int j = 0; j < t; j++)
+        {
+            bool real = j < Lengths[i];
+            long id = real ? rng.Next(3, vocab) : 0;
+            ids[i * t + j] = id;
+            mask[i * t + j] = real ? 1 : 0;
+            labels[i * t + j] = real && j >= 2 ? id : -100;
+        }
         return (tensor(ids, [b, t]), tensor(mask, [b, t]), tensor(labels, [b, t]));
     }
 
-    private static (Tensor Logits, Tensor[] Grads) LossAndGradients(CausalLM model, AttentionKernel kernel,
-        Tensor ids, Tensor mask, Tensor labels)
+    private static (Tensor Logits, Tensor[] Grads) LossAndGradients(
+        CausalLM model,
+        AttentionKernel kernel,
+        Tensor ids,
+        Tensor mask,
+        Tensor labels
+    )
     {
         model.AttentionKernel = kernel;
         model.RequiresGrad(true);
@@ -57,8 +65,10 @@ public class AttentionKernelTests
         // At the fixture's own scale float32 differs by at most 1e-6 relative (measured), a tenth of the tolerance.
         using (no_grad())
             foreach (var (n, p) in model.Parameters)
-                if (n.Contains("q_proj") || n.Contains("k_proj")) p.mul_(Math.Sqrt(qkScale));
-        if (float64) model.To(ScalarType.Float64);
+                if (n.Contains("q_proj") || n.Contains("k_proj"))
+                    p.mul_(Math.Sqrt(qkScale));
+        if (float64)
+            model.To(ScalarType.Float64);
         var (ids, mask, labels) = RightPadded(model.Config.VocabSize, seed: 17);
         var (fused, fusedGrads) = LossAndGradients(model, AttentionKernel.Auto, ids, mask, labels);
         var (expl, explGrads) = LossAndGradients(model, AttentionKernel.Explicit, ids, mask, labels);
@@ -67,8 +77,10 @@ public class AttentionKernelTests
         var realDiff = (fused - expl).abs().masked_fill(real.logical_not(), 0).max().item<float>();
         float scale = expl.abs().max().item<float>();
         // Logits come back in float32 whatever the model's dtype: no tighter than its rounding.
-        Assert.True(realDiff <= Math.Max(tol, 1e-7) * scale,
-            $"logits on real tokens differ by {realDiff} (max |logit| {scale})");
+        Assert.True(
+            realDiff <= Math.Max(tol, 1e-7) * scale,
+            $"logits on real tokens differ by {realDiff} (max |logit| {scale})"
+        );
         // Padding queries see padding keys on the fused path only: their (unlabelled) logits differ, which shows
         // that Auto did not quietly take the explicit path.
         var padDiff = (fused - expl).abs().masked_fill(real, 0).max().item<float>();

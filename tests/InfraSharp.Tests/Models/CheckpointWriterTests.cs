@@ -18,21 +18,29 @@ public sealed class CheckpointWriterTests : IDisposable
 
     /// <summary>The files a save of fixture <paramref name="name"/> must produce (model and tokenizer).</summary>
     private static string[] ExpectedFiles(string name) =>
-        Always.Concat(CheckpointWriter.TokenizerFiles.Where(f => File.Exists(Path.Combine(Fixtures.Model(name), f))))
-            .Order(StringComparer.Ordinal).ToArray();
+        Always
+            .Concat(CheckpointWriter.TokenizerFiles.Where(f => File.Exists(Path.Combine(Fixtures.Model(name), f))))
+            .Order(StringComparer.Ordinal)
+            .ToArray();
 
     private static string[] FileNames(string dir) =>
         Directory.GetFiles(dir).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToArray();
 
     /// <summary>Every file under <paramref name="dir"/> with a hash of its bytes.</summary>
     private static Dictionary<string, string> Snapshot(string dir) =>
-        Directory.GetFiles(dir, "*", SearchOption.AllDirectories).ToDictionary(
-            f => Path.GetRelativePath(dir, f), f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f))));
+        Directory
+            .GetFiles(dir, "*", SearchOption.AllDirectories)
+            .ToDictionary(
+                f => Path.GetRelativePath(dir, f),
+                f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f)))
+            );
 
     /// <summary>Nothing but <paramref name="expected"/> beside the model folder: no staging folder left.</summary>
     private void NothingElseIn(params string[] expected) =>
-        Assert.Equal(expected.Order(StringComparer.Ordinal),
-            Directory.GetFileSystemEntries(_root).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal));
+        Assert.Equal(
+            expected.Order(StringComparer.Ordinal),
+            Directory.GetFileSystemEntries(_root).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal)
+        );
 
     private static void SameLogits(CausalLM model, string dir)
     {
@@ -71,13 +79,16 @@ public sealed class CheckpointWriterTests : IDisposable
         File.WriteAllText(Path.Combine(dir, "model.safetensors.index.json"), "{\"weight_map\": {}}");
         File.WriteAllText(Path.Combine(dir, "model-00001-of-00002.safetensors"), "stale");
         var kept = Snapshot(dir)
-            .Where(kv => kv.Key.StartsWith("checkpoint-") || kv.Key == "trainer_log.jsonl").ToList();
+            .Where(kv => kv.Key.StartsWith("checkpoint-") || kv.Key == "trainer_log.jsonl")
+            .ToList();
 
         using var model = ModelLoader.Load(Fixtures.Model("tiny-qwen2"));
         CheckpointWriter.Save(model, dir, Fixtures.Model("tiny-qwen2"));
 
-        Assert.Equal(ExpectedFiles("tiny-qwen2").Append("trainer_log.jsonl").Order(StringComparer.Ordinal),
-            FileNames(dir));
+        Assert.Equal(
+            ExpectedFiles("tiny-qwen2").Append("trainer_log.jsonl").Order(StringComparer.Ordinal),
+            FileNames(dir)
+        );
         Assert.DoesNotContain("chat_template.jinja", FileNames(dir)); // would override qwen2's template
         var now = Snapshot(dir);
         Assert.All(kept, kv => Assert.Equal(kv.Value, now[kv.Key]));
@@ -127,7 +138,11 @@ public sealed class CheckpointWriterTests : IDisposable
         SameLogits(model, dir);
     }
 
-    public enum Failure { WhileWritingWeights, WhileCopyingTheTokenizer }
+    public enum Failure
+    {
+        WhileWritingWeights,
+        WhileCopyingTheTokenizer,
+    }
 
     [Theory]
     [InlineData(Failure.WhileWritingWeights, false)]
@@ -162,8 +177,10 @@ public sealed class CheckpointWriterTests : IDisposable
             // The weights and config.json are written, then a tokenizer file cannot be read.
             tokenizerDir = Path.Combine(_root, "tokenizer");
             Directory.CreateDirectory(tokenizerDir);
-            File.Copy(Path.Combine(Fixtures.Model("tiny-qwen2"), "tokenizer_config.json"),
-                Path.Combine(tokenizerDir, "tokenizer_config.json"));
+            File.Copy(
+                Path.Combine(Fixtures.Model("tiny-qwen2"), "tokenizer_config.json"),
+                Path.Combine(tokenizerDir, "tokenizer_config.json")
+            );
             File.CreateSymbolicLink(Path.Combine(tokenizerDir, "tokenizer.json"), Path.Combine(_root, "gone.json"));
         }
         // Shares the model's parameters; disposing both is harmless (a disposed tensor's second Dispose does nothing).
@@ -171,15 +188,22 @@ public sealed class CheckpointWriterTests : IDisposable
 
         void Save() => CheckpointWriter.Save(broken, dir, tokenizerDir);
         if (failure == Failure.WhileWritingWeights)
-            Assert.Contains("meta tensor",
-                Assert.Throws<System.Runtime.InteropServices.ExternalException>(Save).Message);
-        else Assert.Throws<FileNotFoundException>(Save);
+            Assert.Contains(
+                "meta tensor",
+                Assert.Throws<System.Runtime.InteropServices.ExternalException>(Save).Message
+            );
+        else
+            Assert.Throws<FileNotFoundException>(Save);
 
-        if (folderExists) Assert.Equal(before, Snapshot(dir));
-        else Assert.False(Directory.Exists(dir), "a failed save into a new folder must not create it");
+        if (folderExists)
+            Assert.Equal(before, Snapshot(dir));
+        else
+            Assert.False(Directory.Exists(dir), "a failed save into a new folder must not create it");
         var beside = new List<string>();
-        if (folderExists) beside.Add("run");
-        if (failure == Failure.WhileCopyingTheTokenizer) beside.Add("tokenizer");
+        if (folderExists)
+            beside.Add("run");
+        if (failure == Failure.WhileCopyingTheTokenizer)
+            beside.Add("tokenizer");
         NothingElseIn([.. beside]);
     }
 }

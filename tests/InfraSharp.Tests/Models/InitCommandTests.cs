@@ -22,9 +22,18 @@ public class InitCommandTests
         try
         {
             var config = ModelConfig.Load(dir);
-            Assert.Equal((896, 4864, 24, 14, 2, 151936, true),
-                (config.HiddenSize, config.IntermediateSize, config.NumLayers, config.NumHeads, config.NumKvHeads, config.VocabSize,
-                    config.TieWordEmbeddings));
+            Assert.Equal(
+                (896, 4864, 24, 14, 2, 151936, true),
+                (
+                    config.HiddenSize,
+                    config.IntermediateSize,
+                    config.NumLayers,
+                    config.NumHeads,
+                    config.NumKvHeads,
+                    config.VocabSize,
+                    config.TieWordEmbeddings
+                )
+            );
             Assert.Equal("bfloat16", JsonFile.ReadObject(Path.Combine(dir, "config.json"))["torch_dtype"]!.ToString());
             var st = SafeTensorsFile.Open(Path.Combine(dir, "model.safetensors"));
             var expected = config.ParameterShapes().ToDictionary(x => x.Name, x => x.Shape);
@@ -40,12 +49,22 @@ public class InitCommandTests
             foreach (var line in File.ReadLines(Fixtures.Path_("real-tokenizers", "qwen2_5_cases.jsonl")).Take(20))
             {
                 var c = JsonNode.Parse(line)!;
-                if (c["kind"]?.ToString() != "encode") continue;
-                Assert.Equal(c["ids"]!.AsArray().Select(x => x!.GetValue<int>()), tok.Bpe.Encode(c["text"]!.ToString()));
+                if (c["kind"]?.ToString() != "encode")
+                    continue;
+                Assert.Equal(
+                    c["ids"]!.AsArray().Select(x => x!.GetValue<int>()),
+                    tok.Bpe.Encode(c["text"]!.ToString())
+                );
             }
             using var model = ModelLoader.Load(dir, TorchSharp.torch.ScalarType.BFloat16);
-            Assert.Equal(TorchSharp.torch.ScalarType.BFloat16, model.Parameters["model.layers.0.mlp.up_proj.weight"].dtype);
+            Assert.Equal(
+                TorchSharp.torch.ScalarType.BFloat16,
+                model.Parameters["model.layers.0.mlp.up_proj.weight"].dtype
+            );
         }
-        finally { Directory.Delete(dir, true); }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
     }
 }

@@ -10,7 +10,8 @@ public class ModelParityTests
     private static float MaxAbsLogitError(CausalLM model, string name)
     {
         var refs = SafeTensorsFile.Open(Fixtures.Path_(name, "logits.safetensors"));
-        float worst = 0; int n = 0;
+        float worst = 0;
+        int n = 0;
         foreach (var c in Fixtures.Jsonl(Fixtures.Path_(name, "logits_cases.jsonl")))
         {
             using var scope = NewDisposeScope();
@@ -59,9 +60,14 @@ public class ModelParityTests
         string dir = Fixtures.TempDir();
         foreach (var f in new[] { "config.json", "tokenizer.json", "tokenizer_config.json" })
             File.Copy(Path.Combine(Fixtures.Model("tiny-qwen2"), f), Path.Combine(dir, f));
-        SafeTensorsFile.Write(Path.Combine(dir, "model.safetensors"),
-            SafeTensorsFile.ReadAll(Path.Combine(Fixtures.Model("tiny-qwen2"), "model.safetensors")), floatType: SafeTensorDType.F16);
-        Assert.All(SafeTensorsFile.Open(Path.Combine(dir, "model.safetensors")).Entries.Values, e => Assert.Equal(SafeTensorDType.F16, e.DType));
+        SafeTensorsFile.Write(
+            Path.Combine(dir, "model.safetensors"),
+            SafeTensorsFile.ReadAll(Path.Combine(Fixtures.Model("tiny-qwen2"), "model.safetensors")),
+            floatType: SafeTensorDType.F16
+        );
+        Assert.All(SafeTensorsFile.Open(Path.Combine(dir, "model.safetensors")).Entries.Values, e =>
+            Assert.Equal(SafeTensorDType.F16, e.DType)
+        );
         using var model = ModelLoader.Load(dir);
         float err = MaxAbsLogitError(model, "tiny-qwen2");
         Assert.True(err < 0.05, $"max abs logit error {err}");
@@ -77,7 +83,12 @@ public class ModelParityTests
         using var model = ModelLoader.Load(Fixtures.Model(name));
         var cases = Fixtures.Jsonl(Fixtures.Path_(name, "generation_cases.jsonl")).ToList();
         var prompts = cases.Select(c => Fixtures.Ints(c["prompt_ids"])).ToList();
-        var opts = new GenerationOptions { MaxNewTokens = 48, StopTokenIds = [2], UseCache = useCache };
+        var opts = new GenerationOptions
+        {
+            MaxNewTokens = 48,
+            StopTokenIds = [2],
+            UseCache = useCache,
+        };
         // One at a time, then all together (left-padded batch): both must give the reference tokens.
         for (int i = 0; i < cases.Count; i++)
             Assert.Equal(Fixtures.Ints(cases[i]["greedy_ids"]), TextGenerator.Generate(model, [prompts[i]], opts)[0]);
@@ -90,8 +101,18 @@ public class ModelParityTests
     public void SamplingIsSeeded()
     {
         using var model = ModelLoader.Load(Fixtures.Model("tiny-qwen2"));
-        var prompt = Fixtures.Ints(Fixtures.Jsonl(Fixtures.Path_("tiny-qwen2", "generation_cases.jsonl")).First()["prompt_ids"]);
-        GenerationOptions O(long seed) => new() { MaxNewTokens = 24, Greedy = false, Temperature = 1.5, TopP = 0.95, Seed = seed };
+        var prompt = Fixtures.Ints(
+            Fixtures.Jsonl(Fixtures.Path_("tiny-qwen2", "generation_cases.jsonl")).First()["prompt_ids"]
+        );
+        GenerationOptions O(long seed) =>
+            new()
+            {
+                MaxNewTokens = 24,
+                Greedy = false,
+                Temperature = 1.5,
+                TopP = 0.95,
+                Seed = seed,
+            };
         var a = TextGenerator.Generate(model, [prompt], O(7))[0];
         var b = TextGenerator.Generate(model, [prompt], O(7))[0];
         var c = TextGenerator.Generate(model, [prompt], O(8))[0];
@@ -107,10 +128,22 @@ public class ModelParityTests
         string dir = Fixtures.TempDir();
         using var model = ModelLoader.Load(Fixtures.Model(name));
         CheckpointWriter.Save(model, dir, Fixtures.Model(name));
-        foreach (var f in new[] { "model.safetensors", "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json" })
+        foreach (
+            var f in new[]
+            {
+                "model.safetensors",
+                "config.json",
+                "generation_config.json",
+                "tokenizer.json",
+                "tokenizer_config.json",
+            }
+        )
             Assert.True(File.Exists(Path.Combine(dir, f)), f);
         // The template travels wherever the source kept it.
-        Assert.True(File.Exists(Path.Combine(dir, "chat_template.jinja")) || File.ReadAllText(Path.Combine(dir, "tokenizer_config.json")).Contains("chat_template"));
+        Assert.True(
+            File.Exists(Path.Combine(dir, "chat_template.jinja"))
+                || File.ReadAllText(Path.Combine(dir, "tokenizer_config.json")).Contains("chat_template")
+        );
         Assert.Empty(Directory.GetFiles(dir, "*.tmp-*"));
         using var back = ModelLoader.Load(dir);
         Assert.Equal(model.Config with { }, back.Config with { EosTokenIds = model.Config.EosTokenIds });

@@ -22,17 +22,35 @@ public class LibraryExampleTests
         try
         {
             // --- README ---
-            FactorRun.Run(new FactorRunArguments            // loads the model, fits MLP-only EK-FAC factors
-            {
-                Model = "model", Data = "train.jsonl", Fit = new FactorArguments { Strategy = "ekfac", Modules = "mlp" },
-            }, "factors");
-            ScoreRun.Run(new ScoreRunArguments              // pairwise and per-token scores of the answers' likelihood
-            {
-                Model = "model", Factors = "factors", Train = "train.jsonl", Queries = "queries.jsonl",
-                Score = new ScoreArguments { PerToken = true, Measurement = Measurement.MeanLogProb },
-            }, "scores");
-            var analysis = AnalysisRun.Run(new AnalysisRunArguments
-            { Scores = "scores", Train = "train.jsonl", Queries = "queries.jsonl" }, "analysis");
+            FactorRun.Run(
+                new FactorRunArguments // loads the model, fits MLP-only EK-FAC factors
+                {
+                    Model = "model",
+                    Data = "train.jsonl",
+                    Fit = new FactorArguments { Strategy = "ekfac", Modules = "mlp" },
+                },
+                "factors"
+            );
+            ScoreRun.Run(
+                new ScoreRunArguments // pairwise and per-token scores of the answers' likelihood
+                {
+                    Model = "model",
+                    Factors = "factors",
+                    Train = "train.jsonl",
+                    Queries = "queries.jsonl",
+                    Score = new ScoreArguments { PerToken = true, Measurement = Measurement.MeanLogProb },
+                },
+                "scores"
+            );
+            var analysis = AnalysisRun.Run(
+                new AnalysisRunArguments
+                {
+                    Scores = "scores",
+                    Train = "train.jsonl",
+                    Queries = "queries.jsonl",
+                },
+                "analysis"
+            );
             Console.WriteLine(AnalysisWriter.CrossTableMarkdown(analysis));
             // --- end ---
         }
@@ -41,7 +59,15 @@ public class LibraryExampleTests
             Console.SetOut(stdout);
             Environment.CurrentDirectory = old;
         }
-        foreach (var f in new[] { "factors/lambda.safetensors", "scores/per_token.safetensors", "analysis/report.html", "analysis/manifest.json" })
+        foreach (
+            var f in new[]
+            {
+                "factors/lambda.safetensors",
+                "scores/per_token.safetensors",
+                "analysis/report.html",
+                "analysis/manifest.json",
+            }
+        )
             Assert.True(File.Exists(Path.Combine(dir, f)), f);
         Assert.Contains("| training group |", output.ToString());
     }

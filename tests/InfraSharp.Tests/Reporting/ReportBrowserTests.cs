@@ -13,24 +13,66 @@ public class ReportBrowserTests
     {
         string exe = File.Exists("/usr/bin/chromium") ? "/usr/bin/chromium" : "chromium";
         var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                     "--disable-component-update", "--disable-sync", $"--user-data-dir={Fixtures.TempDir()}", "--enable-logging=stderr", "--v=0" }.Concat(args))
+        foreach (
+            var a in new[]
+            {
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                $"--user-data-dir={Fixtures.TempDir()}",
+                "--enable-logging=stderr",
+                "--v=0",
+            }.Concat(args)
+        )
             psi.ArgumentList.Add(a);
         using var p = Process.Start(psi) ?? throw new InvalidOperationException("chromium did not start");
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(120_000)) { p.Kill(true); throw new TimeoutException("chromium did not finish in 120 s"); }
+        if (!p.WaitForExit(120_000))
+        {
+            p.Kill(true);
+            throw new TimeoutException("chromium did not finish in 120 s");
+        }
         return (p.ExitCode, stdout.Result, stderr.Result);
     }
 
     [Fact]
     public void AnalyzeWritesEveryTableAndTheReportRendersInChromium()
     {
-        Assert.True(File.Exists("/usr/bin/chromium"), "Debian's chromium is needed for this test (.ci/run installs it: apt-get install chromium)");
-        string model = Fixtures.Model("tiny-llama"), train = Fixtures.Path_("tiny-llama", "train.jsonl"), queries = Fixtures.Path_("tiny-llama", "queries.jsonl");
-        string f = Fixtures.TempDir(), s = Fixtures.TempDir(), r = Fixtures.TempDir();
+        Assert.True(
+            File.Exists("/usr/bin/chromium"),
+            "Debian's chromium is needed for this test (.ci/run installs it: apt-get install chromium)"
+        );
+        string model = Fixtures.Model("tiny-llama"),
+            train = Fixtures.Path_("tiny-llama", "train.jsonl"),
+            queries = Fixtures.Path_("tiny-llama", "queries.jsonl");
+        string f = Fixtures.TempDir(),
+            s = Fixtures.TempDir(),
+            r = Fixtures.TempDir();
         Assert.Equal(0, Infra("factors", "--model", model, "--data", train, "--out", f, "--modules", "mlp"));
-        Assert.Equal(0, Infra("scores", "pairwise", "--model", model, "--factors", f, "--train", train, "--queries", queries, "--out", s, "--per-token"));
+        Assert.Equal(
+            0,
+            Infra(
+                "scores",
+                "pairwise",
+                "--model",
+                model,
+                "--factors",
+                f,
+                "--train",
+                train,
+                "--queries",
+                queries,
+                "--out",
+                s,
+                "--per-token"
+            )
+        );
         Assert.Equal(0, Infra("analyze", "--scores", s, "--train", train, "--queries", queries, "--out", r));
         foreach (var name in new[] { "example_level", "sequence_level", "token_level", "top_examples" })
         {

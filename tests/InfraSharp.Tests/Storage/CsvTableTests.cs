@@ -21,11 +21,13 @@ public class CsvTableTests
     public void AttributeInfluenceReadsGroupsWithCommasFromTheCsv()
     {
         string dir = Fixtures.TempDir();
-        File.WriteAllText(Path.Combine(dir, "example_level.csv"),
-            "query_group,train_group,n,mean\n" +
-            "domain=math,\"source=a, b\",3,0.5\n" +
-            "domain=code,\"source=a, b\",3,1.5\n" +
-            "domain=math,source=c,2,-1\n");
+        File.WriteAllText(
+            Path.Combine(dir, "example_level.csv"),
+            "query_group,train_group,n,mean\n"
+                + "domain=math,\"source=a, b\",3,0.5\n"
+                + "domain=code,\"source=a, b\",3,1.5\n"
+                + "domain=math,source=c,2,-1\n"
+        );
         var means = AttributeInfluence.GroupMeans(dir);
         Assert.Equal(2, means.Count);
         Assert.Equal(1.0, means["source=a, b"], 12);

@@ -11,7 +11,8 @@ public static class FolderSnapshot
     public static SortedDictionary<string, string> Of(string path)
     {
         var s = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        if (File.Exists(path)) s[""] = Hash(path);
+        if (File.Exists(path))
+            s[""] = Hash(path);
         else if (Directory.Exists(path))
         {
             s["/"] = "folder";

@@ -78,7 +78,8 @@ public sealed class SafeTensorsBadFileTests : IDisposable
         // Mapped bytes past the end of a file would kill the process (SIGBUS); the reader must check first.
         string path = Put(File.ReadAllBytes(Valid()));
         var f = SafeTensorsFile.Open(path);
-        using (var fs = new FileStream(path, FileMode.Open)) fs.SetLength(fs.Length - 4);
+        using (var fs = new FileStream(path, FileMode.Open))
+            fs.SetLength(fs.Length - 4);
         Assert.Contains("truncated", OneLineNamingTheFile(path, () => f.Read("z")));
         OneLineNamingTheFile(path, () => f.ReadStored("z"));
         OneLineNamingTheFile(path, () => f.ReadRaw("z"));
@@ -110,7 +111,8 @@ public sealed class SafeTensorsBadFileTests : IDisposable
         string path = Put(Build(json));
         string message = OneLineNamingTheFile(path, () => SafeTensorsFile.Open(path));
         Assert.Contains(expected, message);
-        if (json.Contains("\"w\"")) Assert.Contains("'w'", message);
+        if (json.Contains("\"w\""))
+            Assert.Contains("'w'", message);
     }
 
     [Theory]

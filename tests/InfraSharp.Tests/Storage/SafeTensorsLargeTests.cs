@@ -50,7 +50,8 @@ public class SafeTensorsLargeTests(ITestOutputHelper output)
                     long k = Math.Min(Chunk, Count - s);
                     big.narrow(0, s, k).copy_(Pattern(s, k));
                 }
-                var filled = sw.Elapsed; sw.Restart();
+                var filled = sw.Elapsed;
+                sw.Restart();
                 // "a" before the big tensor, so its data starts past offset 0; "c" after it, past offset 2^31.
                 SafeTensorsFile.Write(path, [new("a", first), new("big", big), new("c", last)]);
                 output.WriteLine($"fill {filled.TotalSeconds:F1} s, write {sw.Elapsed.TotalSeconds:F1} s");
@@ -65,12 +66,15 @@ public class SafeTensorsLargeTests(ITestOutputHelper output)
             Assert.Equal(24 + Count * 4, e.End);
             Assert.Equal(e.End, f.Entries["c"].Begin);
             Span<byte> len = stackalloc byte[8];
-            using (var fs = File.OpenRead(path)) fs.ReadExactly(len);
+            using (var fs = File.OpenRead(path))
+                fs.ReadExactly(len);
             long headerLen = BinaryPrimitives.ReadInt64LittleEndian(len);
             Assert.Equal(8 + headerLen + 24 + Count * 4 + 8, new FileInfo(path).Length);
 
-            using (var a = f.Read("a")) Assert.Equal(new[] { 7L, -8L, 9L }, a.data<long>().ToArray());
-            using (var c = f.Read("c")) Assert.Equal(new[] { 1.5f, -2.25f }, c.data<float>().ToArray());
+            using (var a = f.Read("a"))
+                Assert.Equal(new[] { 7L, -8L, 9L }, a.data<long>().ToArray());
+            using (var c = f.Read("c"))
+                Assert.Equal(new[] { 1.5f, -2.25f }, c.data<float>().ToArray());
             using (var back = f.Read("big"))
             {
                 var read = sw.Elapsed;
@@ -80,8 +84,10 @@ public class SafeTensorsLargeTests(ITestOutputHelper output)
                 {
                     using var scope = NewDisposeScope();
                     long k = Math.Min(Chunk, Count - s);
-                    Assert.True(back.narrow(0, s, k).eq(Pattern(s, k)).all().item<bool>(),
-                        $"elements [{s}, {s + k}) differ from what was written");
+                    Assert.True(
+                        back.narrow(0, s, k).eq(Pattern(s, k)).all().item<bool>(),
+                        $"elements [{s}, {s + k}) differ from what was written"
+                    );
                 }
                 output.WriteLine($"read {read.TotalSeconds:F1} s, compare {(sw.Elapsed - read).TotalSeconds:F1} s");
                 if (File.Exists("/proc/self/status")) // the peak resident memory of this test process so far

@@ -18,9 +18,23 @@ public sealed class SafeTensorsRoundTripTests : IDisposable
     /// <summary>Values that exercise rounding: ties, subnormals, infinities, NaNs with sign and payload.</summary>
     private static readonly float[] Awkward =
     [
-        0f, -0f, 1f, -1.5f, 1.00390625f, 1.01171875f, 3.14159265f, 65504f, 65520f, 1e-8f, 1e-40f, -1e38f,
-        float.PositiveInfinity, float.NegativeInfinity, BitConverter.UInt32BitsToSingle(0x7FA00001),
-        BitConverter.UInt32BitsToSingle(0xFFC00000), BitConverter.UInt32BitsToSingle(0x7F800001),
+        0f,
+        -0f,
+        1f,
+        -1.5f,
+        1.00390625f,
+        1.01171875f,
+        3.14159265f,
+        65504f,
+        65520f,
+        1e-8f,
+        1e-40f,
+        -1e38f,
+        float.PositiveInfinity,
+        float.NegativeInfinity,
+        BitConverter.UInt32BitsToSingle(0x7FA00001),
+        BitConverter.UInt32BitsToSingle(0xFFC00000),
+        BitConverter.UInt32BitsToSingle(0x7F800001),
     ];
 
     [Fact]
@@ -61,8 +75,10 @@ public sealed class SafeTensorsRoundTripTests : IDisposable
         Assert.Equal(new[] { 1.5f, -3f }, Floats(f.Read("bf16")));
         Assert.Equal(new[] { 0.5f, -7f }, Floats(f.Read("f16")));
         Assert.Equal(new[] { 0f, 255f }, Floats(f.Read("u8")));
-        Assert.Equal(new[] { "f16", "f32", "f64", "i32", "i64", "u8", "bf16" }.Order(StringComparer.Ordinal),
-            SafeTensorsFile.ReadAll(path).Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(
+            new[] { "f16", "f32", "f64", "i32", "i64", "u8", "bf16" }.Order(StringComparer.Ordinal),
+            SafeTensorsFile.ReadAll(path).Keys.Order(StringComparer.Ordinal)
+        );
     }
 
     [Theory]
@@ -74,21 +90,26 @@ public sealed class SafeTensorsRoundTripTests : IDisposable
         // sit at the start and straddle the boundary.
         const int n = (1 << 20) + 37;
         var values = new float[n];
-        for (int i = 0; i < n; i++) values[i] = (i % 1999 - 999) * 0.37f + i * 1e-3f;
+        for (int i = 0; i < n; i++)
+            values[i] = (i % 1999 - 999) * 0.37f + i * 1e-3f;
         Awkward.CopyTo(values, 0);
         Awkward.CopyTo(values, (1 << 20) - 5);
         string path = PathOf("half");
-        using (var t = tensor(values)) SafeTensorsFile.Write(path, [new("x", t)], floatType: floatType);
+        using (var t = tensor(values))
+            SafeTensorsFile.Write(path, [new("x", t)], floatType: floatType);
         var f = SafeTensorsFile.Open(path);
         Assert.Equal(floatType, f.Entries["x"].DType);
         var raw = f.ReadRaw("x");
         Assert.Equal(2 * n, raw.Length);
         for (int i = 0; i < n; i++)
         {
-            ushort expect = floatType == SafeTensorDType.BF16
-                ? SafeTensorsFile.FloatToBf16(values[i]) : BitConverter.HalfToUInt16Bits((Half)values[i]);
+            ushort expect =
+                floatType == SafeTensorDType.BF16
+                    ? SafeTensorsFile.FloatToBf16(values[i])
+                    : BitConverter.HalfToUInt16Bits((Half)values[i]);
             ushort got = BinaryPrimitives.ReadUInt16LittleEndian(raw.AsSpan(2 * i));
-            if (got != expect) Assert.Fail($"element {i} ({values[i]}): stored 0x{got:X4}, expected 0x{expect:X4}");
+            if (got != expect)
+                Assert.Fail($"element {i} ({values[i]}): stored 0x{got:X4}, expected 0x{expect:X4}");
         }
         // Read as stored keeps the half type with these bits; Read widens exactly, as FromRaw does.
         using var stored = f.ReadStored("x");
@@ -102,10 +123,12 @@ public sealed class SafeTensorsRoundTripTests : IDisposable
         {
             ushort bits = BinaryPrimitives.ReadUInt16LittleEndian(raw.AsSpan(2 * i));
             // BF16 is the top half of a float32; F16 widens to the same value (NaN stays NaN).
-            bool same = floatType == SafeTensorDType.BF16
-                ? BitConverter.SingleToUInt32Bits(w[i]) == (uint)bits << 16
-                : w[i].Equals((float)BitConverter.UInt16BitsToHalf(bits));
-            if (!same) Assert.Fail($"element {i}: stored 0x{bits:X4} read back as {w[i]}");
+            bool same =
+                floatType == SafeTensorDType.BF16
+                    ? BitConverter.SingleToUInt32Bits(w[i]) == (uint)bits << 16
+                    : w[i].Equals((float)BitConverter.UInt16BitsToHalf(bits));
+            if (!same)
+                Assert.Fail($"element {i}: stored 0x{bits:X4} read back as {w[i]}");
         }
         Assert.Equal(wide.bytes.ToArray(), fromRaw.bytes.ToArray());
     }
@@ -136,8 +159,8 @@ public sealed class SafeTensorsRoundTripTests : IDisposable
         {
             ["scalar"] = tensor(2.5f),
             ["empty"] = zeros(0, 3),
-            ["transposed"] = m.t(),            // not contiguous: written as its logical (row-major) values
-            ["column"] = m.select(1, 2),        // a strided view into m
+            ["transposed"] = m.t(), // not contiguous: written as its logical (row-major) values
+            ["column"] = m.select(1, 2), // a strided view into m
         };
         SafeTensorsFile.Write(path, tensors, floatType: SafeTensorDType.BF16);
         var f = SafeTensorsFile.Open(path);
@@ -165,8 +188,9 @@ public sealed class SafeTensorsRoundTripTests : IDisposable
         var f = SafeTensorsFile.Open(path);
         Assert.Equal(meta.OrderBy(kv => kv.Key), f.Metadata.OrderBy(kv => kv.Key));
         Assert.Equal(new[] { "a", "model.layers.0.w" }, f.Entries.Keys); // name order
-        Assert.Throws<ArgumentException>(
-            () => SafeTensorsFile.Write(PathOf("dup"), [new("a", ones(1)), new("a", ones(1))]));
+        Assert.Throws<ArgumentException>(() =>
+            SafeTensorsFile.Write(PathOf("dup"), [new("a", ones(1)), new("a", ones(1))])
+        );
         Assert.Throws<ArgumentException>(() => SafeTensorsFile.Write(PathOf("dup"), [new("__metadata__", ones(1))]));
         Assert.False(File.Exists(PathOf("dup")));
     }

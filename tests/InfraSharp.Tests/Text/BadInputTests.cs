@@ -54,7 +54,9 @@ public class BadInputTests
     public void SequenceOverContextLengthIsAnError()
     {
         string p = Write("{\"text\":\"" + string.Concat(Enumerable.Repeat("word ", 50)) + "\"}\n");
-        var e = Assert.Throws<DataRowException>(() => new ExampleEncoder(Tok, new EncodeOptions { MaxLength = 16 }).EncodeFile(p));
+        var e = Assert.Throws<DataRowException>(() =>
+            new ExampleEncoder(Tok, new EncodeOptions { MaxLength = 16 }).EncodeFile(p)
+        );
         Assert.Contains("exceeds the context length 16", e.Message);
         Assert.Contains(":1", e.Message);
     }
@@ -73,7 +75,11 @@ public class BadInputTests
     public void RopeScalingIsRefused()
     {
         string dir = Fixtures.TempDir();
-        var cfg = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(Fixtures.Model("tiny-qwen2"), "config.json")))!.AsObject();
+        var cfg = System
+            .Text.Json.Nodes.JsonNode.Parse(
+                File.ReadAllText(Path.Combine(Fixtures.Model("tiny-qwen2"), "config.json"))
+            )!
+            .AsObject();
         cfg["rope_scaling"] = System.Text.Json.Nodes.JsonNode.Parse("""{"rope_type":"yarn","factor":4.0}""");
         File.WriteAllText(Path.Combine(dir, "config.json"), cfg.ToJsonString());
         var e = Assert.Throws<NotSupportedException>(() => ModelConfig.Load(dir));
@@ -86,9 +92,16 @@ public class BadInputTests
         string dir = Fixtures.TempDir();
         foreach (var f in new[] { "tokenizer.json", "tokenizer_config.json" })
             File.Copy(Path.Combine(Fixtures.Model("tiny-qwen2"), f), Path.Combine(dir, f));
-        File.WriteAllText(Path.Combine(dir, "chat_template.jinja"), "{% for m in messages %}{{ m['content'] }}{% endfor %}");
+        File.WriteAllText(
+            Path.Combine(dir, "chat_template.jinja"),
+            "{% for m in messages %}{{ m['content'] }}{% endfor %}"
+        );
         var tok = Tokenizer.Load(dir);
-        var row = new DataRow(System.Text.Json.Nodes.JsonNode.Parse("""{"messages":[{"role":"user","content":"hi"}]}""")!.AsObject(), "x.jsonl", 3);
+        var row = new DataRow(
+            System.Text.Json.Nodes.JsonNode.Parse("""{"messages":[{"role":"user","content":"hi"}]}""")!.AsObject(),
+            "x.jsonl",
+            3
+        );
         var e = Assert.Throws<DataRowException>(() => new ExampleEncoder(tok).Encode(row));
         Assert.Contains("chat_template.jinja", e.Message);
         Assert.Contains("x.jsonl:3", e.Message);
@@ -99,7 +112,9 @@ public class BadInputTests
     {
         string dir = Fixtures.TempDir();
         File.Copy(Path.Combine(Fixtures.Model("tiny-llama"), "config.json"), Path.Combine(dir, "config.json"));
-        var all = InfraSharp.Storage.SafeTensorsFile.ReadAll(Path.Combine(Fixtures.Model("tiny-llama"), "model.safetensors"));
+        var all = InfraSharp.Storage.SafeTensorsFile.ReadAll(
+            Path.Combine(Fixtures.Model("tiny-llama"), "model.safetensors")
+        );
         all.Remove("model.layers.1.mlp.up_proj.weight");
         InfraSharp.Storage.SafeTensorsFile.Write(Path.Combine(dir, "model.safetensors"), all);
         var e = Assert.Throws<InvalidDataException>(() => ModelLoader.Load(dir));

@@ -13,8 +13,14 @@ public class EncodingTests
         int n = 0;
         foreach (var c in Fixtures.Jsonl(Fixtures.Path_(name, "template_cases.jsonl")))
         {
-            var msgs = c["messages"]!.AsArray().Select(m => new ChatMessage(m!["role"]!.GetValue<string>(), m["content"]!.GetValue<string>())).ToList();
-            Assert.Equal(c["text"]!.GetValue<string>(), tok.RequireTemplate().Render(msgs, c["add_generation_prompt"]!.GetValue<bool>()).Text);
+            var msgs = c["messages"]!
+                .AsArray()
+                .Select(m => new ChatMessage(m!["role"]!.GetValue<string>(), m["content"]!.GetValue<string>()))
+                .ToList();
+            Assert.Equal(
+                c["text"]!.GetValue<string>(),
+                tok.RequireTemplate().Render(msgs, c["add_generation_prompt"]!.GetValue<bool>()).Text
+            );
             n++;
         }
         Assert.True(n > 0);
@@ -34,8 +40,10 @@ public class EncodingTests
         {
             // Encode from messages only: drop the stored encoding, compare with it.
             var fields = (System.Text.Json.Nodes.JsonObject)row.Fields.DeepClone();
-            var storedIds = Fixtures.Ints(fields["input_ids"]); var storedLabels = Fixtures.Ints(fields["labels"]);
-            fields.Remove("input_ids"); fields.Remove("labels");
+            var storedIds = Fixtures.Ints(fields["input_ids"]);
+            var storedLabels = Fixtures.Ints(fields["labels"]);
+            fields.Remove("input_ids");
+            fields.Remove("labels");
             var ex = enc.Encode(row with { Fields = fields });
             Assert.Equal(storedIds, ex.InputIds);
             Assert.Equal(storedLabels, ex.Labels);
@@ -50,7 +58,13 @@ public class EncodingTests
     public void RowWithInputIdsIsTakenAsEncoded()
     {
         var tok = Tokenizer.Load(Fixtures.Model("tiny-qwen2"));
-        var row = new DataRow(System.Text.Json.Nodes.JsonNode.Parse("""{"input_ids":[1,2,3],"text":"ignored","domain":"x"}""")!.AsObject(), "f.jsonl", 1);
+        var row = new DataRow(
+            System
+                .Text.Json.Nodes.JsonNode.Parse("""{"input_ids":[1,2,3],"text":"ignored","domain":"x"}""")!
+                .AsObject(),
+            "f.jsonl",
+            1
+        );
         var ex = new ExampleEncoder(tok).Encode(row);
         Assert.Equal([1, 2, 3], ex.InputIds);
         Assert.Equal([1, 2, 3], ex.Labels);
@@ -62,7 +76,8 @@ public class EncodingTests
     {
         var tok = Tokenizer.Load(Fixtures.Model("tiny-qwen2"));
         var row = DatasetReader.Read(Fixtures.Path_("tiny-qwen2", "queries.jsonl")).First();
-        row.Fields.Remove("input_ids"); row.Fields.Remove("labels");
+        row.Fields.Remove("input_ids");
+        row.Fields.Remove("labels");
         var ex = new ExampleEncoder(tok, new EncodeOptions { LabelAllTokens = true }).Encode(row);
         Assert.Equal(ex.InputIds, ex.Labels);
     }
@@ -71,7 +86,11 @@ public class EncodingTests
     public void PromptCompletionLabelsOnlyTheCompletionAndEnd()
     {
         var tok = Tokenizer.Load(Fixtures.Model("tiny-qwen2"));
-        var row = new DataRow(System.Text.Json.Nodes.JsonNode.Parse("""{"prompt":"What is 2+2? ","completion":"4"}""")!.AsObject(), "f.jsonl", 1);
+        var row = new DataRow(
+            System.Text.Json.Nodes.JsonNode.Parse("""{"prompt":"What is 2+2? ","completion":"4"}""")!.AsObject(),
+            "f.jsonl",
+            1
+        );
         var ex = new ExampleEncoder(tok).Encode(row);
         Assert.Equal(2, ex.InputIds[^1]); // eos appended
         var labelled = ex.InputIds.Where((_, i) => ex.Labels[i] != -100).ToArray();

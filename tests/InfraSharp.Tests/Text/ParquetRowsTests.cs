@@ -1,5 +1,5 @@
-using InfraSharp.Text;
 using System.Text.Json.Serialization;
+using InfraSharp.Text;
 using Parquet.Serialization;
 
 namespace InfraSharp.Tests.Text;
@@ -8,15 +8,26 @@ public class ParquetRowsTests
 {
     public sealed class Message
     {
-        [JsonPropertyName("role")] public string Role { get; set; } = "";
-        [JsonPropertyName("content")] public string Content { get; set; } = "";
+        [JsonPropertyName("role")]
+        public string Role { get; set; } = "";
+
+        [JsonPropertyName("content")]
+        public string Content { get; set; } = "";
     }
+
     public sealed class Row
     {
-        [JsonPropertyName("id")] public string Id { get; set; } = "";
-        [JsonPropertyName("domain")] public string Domain { get; set; } = "";
-        [JsonPropertyName("difficulty")] public int Difficulty { get; set; }
-        [JsonPropertyName("messages")] public List<Message> Messages { get; set; } = [];
+        [JsonPropertyName("id")]
+        public string Id { get; set; } = "";
+
+        [JsonPropertyName("domain")]
+        public string Domain { get; set; } = "";
+
+        [JsonPropertyName("difficulty")]
+        public int Difficulty { get; set; }
+
+        [JsonPropertyName("messages")]
+        public List<Message> Messages { get; set; } = [];
     }
 
     [Fact]
@@ -24,12 +35,20 @@ public class ParquetRowsTests
     {
         var src = DatasetReader.Read(Fixtures.Path_("tiny-qwen2", "train.jsonl")).Take(4).ToList();
         var rows = src.Select(r => new Row
-        {
-            Id = r.Fields["id"]!.GetValue<string>(),
-            Domain = r.Fields["domain"]!.GetValue<string>(),
-            Difficulty = r.Fields["difficulty"]!.GetValue<int>(),
-            Messages = r.Fields["messages"]!.AsArray().Select(m => new Message { Role = m!["role"]!.GetValue<string>(), Content = m["content"]!.GetValue<string>() }).ToList(),
-        }).ToList();
+            {
+                Id = r.Fields["id"]!.GetValue<string>(),
+                Domain = r.Fields["domain"]!.GetValue<string>(),
+                Difficulty = r.Fields["difficulty"]!.GetValue<int>(),
+                Messages = r.Fields["messages"]!
+                    .AsArray()
+                    .Select(m => new Message
+                    {
+                        Role = m!["role"]!.GetValue<string>(),
+                        Content = m["content"]!.GetValue<string>(),
+                    })
+                    .ToList(),
+            })
+            .ToList();
         string path = Path.Combine(Fixtures.TempDir(), "train.parquet");
         await ParquetSerializer.SerializeAsync(rows, path, new Parquet.ParquetOptions());
         var read = DatasetReader.Read(path).ToList();

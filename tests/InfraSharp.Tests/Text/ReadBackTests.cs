@@ -36,9 +36,9 @@ public class ReadBackTests
     }
 
     [Theory]
-    [InlineData(new byte[] { 0xFF }, "0xFF")]            // never valid in UTF-8
-    [InlineData(new byte[] { 0xC3, 0x28 }, "0xC3")]      // a lead byte without its continuation
-    [InlineData(new byte[] { 0x80 }, "0x80")]            // a lone continuation byte
+    [InlineData(new byte[] { 0xFF }, "0xFF")] // never valid in UTF-8
+    [InlineData(new byte[] { 0xC3, 0x28 }, "0xC3")] // a lead byte without its continuation
+    [InlineData(new byte[] { 0x80 }, "0x80")] // a lone continuation byte
     [InlineData(new byte[] { 0xED, 0xA0, 0x80 }, "0xED")] // an encoded surrogate
     public void InvalidUtf8NamesFileLineAndByte(byte[] bad, string named)
     {
@@ -57,15 +57,17 @@ public class ReadBackTests
     private static byte[] Gzip(byte[] content)
     {
         using var m = new MemoryStream();
-        using (var z = new GZipStream(m, CompressionLevel.Fastest)) z.Write(content);
+        using (var z = new GZipStream(m, CompressionLevel.Fastest))
+            z.Write(content);
         return m.ToArray();
     }
 
     [Fact]
     public void RepeatedIdsAreRefusedNamingBothLinesUnlessAllowed()
     {
-        string p = WriteBytes(Bytes("{\"id\":\"a\",\"text\":\"x\"}\n{\"id\":\"b\",\"text\":\"y\"}\n\n",
-            "{\"id\":\"a\",\"text\":\"z\"}\n"));
+        string p = WriteBytes(
+            Bytes("{\"id\":\"a\",\"text\":\"x\"}\n{\"id\":\"b\",\"text\":\"y\"}\n\n", "{\"id\":\"a\",\"text\":\"z\"}\n")
+        );
         var e = Assert.Throws<DataRowException>(() => new ExampleEncoder(Tok).EncodeFile(p));
         Assert.Equal($"{p}:4: id 'a' repeats the id of line 1; ids must be unique", e.Message);
         // Rows without an id are named by file and line, which never repeat.
@@ -114,8 +116,9 @@ public class ReadBackTests
         var e = Assert.Throws<ArgumentException>(() => TrackedModules.Resolve(config, pattern));
         Assert.StartsWith($"{option} '{pattern}': not a valid regular expression", e.Message);
         Assert.True(InputError.Is(e, out _));
-        var p = Assert.Throws<ArgumentException>(
-            () => new InfraSharp.Index.ProjectionSpec($"16,{pattern}=8").Validate());
+        var p = Assert.Throws<ArgumentException>(() =>
+            new InfraSharp.Index.ProjectionSpec($"16,{pattern}=8").Validate()
+        );
         Assert.StartsWith($"--projection-dim '{pattern}'", p.Message);
     }
 }

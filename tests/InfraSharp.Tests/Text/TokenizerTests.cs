@@ -41,11 +41,17 @@ public class TokenizerTests
                     Assert.Equal(Fixtures.Ints(c["ids"]), tok.Bpe.Encode(c["text"]!.GetValue<string>()));
                     break;
                 case "encode_with_specials":
-                    Assert.Equal(Fixtures.Ints(c["ids"]), tok.Bpe.Encode(c["text"]!.GetValue<string>(), addSpecialTokens: true));
+                    Assert.Equal(
+                        Fixtures.Ints(c["ids"]),
+                        tok.Bpe.Encode(c["text"]!.GetValue<string>(), addSpecialTokens: true)
+                    );
                     break;
                 case "chat":
                 {
-                    var msgs = c["messages"]!.AsArray().Select(m => new ChatMessage(m!["role"]!.GetValue<string>(), m["content"]!.GetValue<string>())).ToList();
+                    var msgs = c["messages"]!
+                        .AsArray()
+                        .Select(m => new ChatMessage(m!["role"]!.GetValue<string>(), m["content"]!.GetValue<string>()))
+                        .ToList();
                     var r = tok.RequireTemplate().Render(msgs, c["add_generation_prompt"]!.GetValue<bool>());
                     Assert.Equal(c["text"]!.GetValue<string>(), r.Text);
                     Assert.Equal(Fixtures.Ints(c["ids"]), tok.Bpe.Encode(r.Text));
@@ -54,7 +60,8 @@ public class TokenizerTests
                 case "decode":
                     Assert.Equal(c["text"]!.GetValue<string>(), tok.Decode(Fixtures.Ints(c["ids"])));
                     break;
-                default: throw new InvalidOperationException("unknown case kind " + kind);
+                default:
+                    throw new InvalidOperationException("unknown case kind " + kind);
             }
         }
         Assert.Equal(4, kinds.Count);
@@ -69,11 +76,13 @@ public class TokenizerTests
         // Every character is covered, spans are ordered, and whole-character tokens decode to their span.
         Assert.Equal(0, enc.Offsets[0].Start);
         Assert.Equal(text.Length, enc.Offsets[^1].End);
-        for (int i = 1; i < enc.Ids.Length; i++) Assert.True(enc.Offsets[i].Start >= enc.Offsets[i - 1].Start);
+        for (int i = 1; i < enc.Ids.Length; i++)
+            Assert.True(enc.Offsets[i].Start >= enc.Offsets[i - 1].Start);
         for (int i = 0; i < enc.Ids.Length; i++)
         {
             string piece = tok.Decode([enc.Ids[i]]);
-            if (!piece.Contains('\uFFFD')) Assert.Equal(text[enc.Offsets[i].Start..enc.Offsets[i].End], piece);
+            if (!piece.Contains('\uFFFD'))
+                Assert.Equal(text[enc.Offsets[i].Start..enc.Offsets[i].End], piece);
         }
     }
 
@@ -81,8 +90,10 @@ public class TokenizerTests
     public void UnigramTokenizerIsRefused()
     {
         string dir = Fixtures.TempDir();
-        File.WriteAllText(Path.Combine(dir, "tokenizer.json"),
-            """{"model":{"type":"Unigram","vocab":[["a",0.0]]},"pre_tokenizer":null,"normalizer":null}""");
+        File.WriteAllText(
+            Path.Combine(dir, "tokenizer.json"),
+            """{"model":{"type":"Unigram","vocab":[["a",0.0]]},"pre_tokenizer":null,"normalizer":null}"""
+        );
         var e = Assert.Throws<NotSupportedException>(() => BpeTokenizer.Load(dir));
         Assert.Contains("Unigram", e.Message);
         Assert.Contains("tokenizer.json", e.Message);

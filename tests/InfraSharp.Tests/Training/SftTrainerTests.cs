@@ -14,7 +14,17 @@ public class SftTrainerTests
         return (all.Take(96).ToList(), all.Skip(96).ToList());
     }
 
-    private static SftOptions Opts => new() { Epochs = 2, BatchSize = 8, GradientAccumulation = 2, LearningRate = 3e-3, WarmupSteps = 2, Seed = 11, LogEvery = 100 };
+    private static SftOptions Opts =>
+        new()
+        {
+            Epochs = 2,
+            BatchSize = 8,
+            GradientAccumulation = 2,
+            LearningRate = 3e-3,
+            WarmupSteps = 2,
+            Seed = 11,
+            LogEvery = 100,
+        };
 
     [Fact]
     public void TrainingLowersHeldOutLossAndTheWrittenModelReloadsIdentically()
@@ -50,7 +60,14 @@ public class SftTrainerTests
         using var cts = new CancellationTokenSource();
         using (var m2 = ModelLoader.Load(Fixtures.Model("tiny-qwen2")))
         {
-            var t2 = new SftTrainer(m2, Opts, b, Fixtures.Model("tiny-qwen2")) { OnStep = s => { if (s.Step == 3) cts.Cancel(); } };
+            var t2 = new SftTrainer(m2, Opts, b, Fixtures.Model("tiny-qwen2"))
+            {
+                OnStep = s =>
+                {
+                    if (s.Step == 3)
+                        cts.Cancel();
+                },
+            };
             Assert.False(t2.Train(train, cancel: cts.Token));
         }
         string? ckpt = SftTrainer.LatestCheckpoint(b);
@@ -61,7 +78,10 @@ public class SftTrainerTests
         Assert.True(t3.Train(train, ckpt));
         Assert.Equal(t1.Log.Count, t3.Log.Count);
         for (int i = 0; i < t1.Log.Count; i++)
-            Assert.True(Math.Abs(t1.Log[i].Loss - t3.Log[i].Loss) <= 1e-4 * Math.Max(1, Math.Abs(t1.Log[i].Loss)), $"step {i + 1}: {t1.Log[i].Loss} vs {t3.Log[i].Loss}");
+            Assert.True(
+                Math.Abs(t1.Log[i].Loss - t3.Log[i].Loss) <= 1e-4 * Math.Max(1, Math.Abs(t1.Log[i].Loss)),
+                $"step {i + 1}: {t1.Log[i].Loss} vs {t3.Log[i].Loss}"
+            );
         var ids = tensor(train[5].InputIds.Select(x => (long)x).ToArray(), [1, train[5].Length]);
         using var _ = no_grad();
         Assert.True((m1.Forward(ids) - m3.Forward(ids)).abs().max().item<float>() < 1e-3);
@@ -71,12 +91,14 @@ public class SftTrainerTests
     public void ExampleWeightsScaleTheLoss()
     {
         var (train, _) = Data();
-        var zeroed = train.Select(e =>
-        {
-            var attrs = (System.Text.Json.Nodes.JsonObject)e.Attributes.DeepClone();
-            attrs["weight"] = 0.0;
-            return e with { Attributes = attrs };
-        }).ToList();
+        var zeroed = train
+            .Select(e =>
+            {
+                var attrs = (System.Text.Json.Nodes.JsonObject)e.Attributes.DeepClone();
+                attrs["weight"] = 0.0;
+                return e with { Attributes = attrs };
+            })
+            .ToList();
         string dir = Fixtures.TempDir();
         using var m = ModelLoader.Load(Fixtures.Model("tiny-qwen2"));
         var before = m.Parameters["model.layers.0.mlp.up_proj.weight"].clone();
@@ -88,7 +110,12 @@ public class SftTrainerTests
     [Fact]
     public void ScheduleWarmsUpThenDecays()
     {
-        var o = new SftOptions { LearningRate = 1.0, WarmupSteps = 4, MinLearningRateRatio = 0.1 };
+        var o = new SftOptions
+        {
+            LearningRate = 1.0,
+            WarmupSteps = 4,
+            MinLearningRateRatio = 0.1,
+        };
         Assert.Equal(0.25, LearningRateSchedule.At(0, 20, o), 12);
         Assert.Equal(1.0, LearningRateSchedule.At(3, 20, o), 12);
         Assert.Equal(1.0, LearningRateSchedule.At(4, 20, o), 12);

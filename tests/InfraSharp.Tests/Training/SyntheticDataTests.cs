@@ -7,10 +7,20 @@ namespace InfraSharp.Tests.Training;
 
 public class SyntheticDataTests
 {
-    private static readonly SyntheticDataset.Options Opts = new() { Seed = 3, Size = 300, QueriesPerCell = 3, EvalPerCell = 4, ExploreShare = 0.4 };
+    private static readonly SyntheticDataset.Options Opts = new()
+    {
+        Seed = 3,
+        Size = 300,
+        QueriesPerCell = 3,
+        EvalPerCell = 4,
+        ExploreShare = 0.4,
+    };
     private static SyntheticDataset.Splits Data => SyntheticDataset.Generate(Opts);
+
     private static IEnumerable<JsonObject> All(SyntheticDataset.Splits s) => s.Train.Concat(s.Queries).Concat(s.Eval);
+
     private static string User(JsonObject r) => r["messages"]![0]!["content"]!.GetValue<string>();
+
     private static string Assistant(JsonObject r) => r["messages"]![1]!["content"]!.GetValue<string>();
 
     [Fact]
@@ -26,8 +36,16 @@ public class SyntheticDataTests
             // Every written step is true arithmetic.
             foreach (Match m in Regex.Matches(sol, @"(\d+) ([-+*/]) (\d+) = (\d+)"))
             {
-                long a = long.Parse(m.Groups[1].Value), b = long.Parse(m.Groups[3].Value), c = long.Parse(m.Groups[4].Value);
-                long want = m.Groups[2].Value switch { "+" => a + b, "-" => a - b, "*" => a * b, _ => a / b };
+                long a = long.Parse(m.Groups[1].Value),
+                    b = long.Parse(m.Groups[3].Value),
+                    c = long.Parse(m.Groups[4].Value);
+                long want = m.Groups[2].Value switch
+                {
+                    "+" => a + b,
+                    "-" => a - b,
+                    "*" => a * b,
+                    _ => a / b,
+                };
                 Assert.Equal(want, c);
             }
         }
@@ -44,7 +62,8 @@ public class SyntheticDataTests
             var p = CodeProblem.FromRow(r, "synthetic");
             Assert.Null(p.CodePrompt); // prose statement: the fenced block is the program
             var (res, _) = grader.Grade(p, Assistant(r));
-            if (!res.Passed) failures.Add($"{r["id"]}: {res.Reason} {res.Detail}");
+            if (!res.Passed)
+                failures.Add($"{r["id"]}: {res.Reason} {res.Detail}");
         });
         Assert.Empty(failures);
         Assert.True(rows.Count > 100);
@@ -56,9 +75,20 @@ public class SyntheticDataTests
         var rows = All(Data).ToList();
         foreach (var domain in SyntheticDataset.Domains)
         {
-            double[] steps = SyntheticDataset.Levels.Select(l => rows.Where(r => r["domain"]!.GetValue<string>() == domain && r["difficulty"]!.GetValue<int>() == l).Average(r => r["steps"]!.GetValue<int>())).ToArray();
-            for (int i = 1; i < steps.Length; i++) Assert.True(steps[i] > steps[i - 1], $"{domain}: steps {string.Join(",", steps)}");
-            double[] length = SyntheticDataset.Levels.Select(l => rows.Where(r => r["domain"]!.GetValue<string>() == domain && r["difficulty"]!.GetValue<int>() == l).Average(r => Assistant(r).Length)).ToArray();
+            double[] steps = SyntheticDataset
+                .Levels.Select(l =>
+                    rows.Where(r => r["domain"]!.GetValue<string>() == domain && r["difficulty"]!.GetValue<int>() == l)
+                        .Average(r => r["steps"]!.GetValue<int>())
+                )
+                .ToArray();
+            for (int i = 1; i < steps.Length; i++)
+                Assert.True(steps[i] > steps[i - 1], $"{domain}: steps {string.Join(",", steps)}");
+            double[] length = SyntheticDataset
+                .Levels.Select(l =>
+                    rows.Where(r => r["domain"]!.GetValue<string>() == domain && r["difficulty"]!.GetValue<int>() == l)
+                        .Average(r => Assistant(r).Length)
+                )
+                .ToArray();
             Assert.True(length[4] > length[0] * 1.5, $"{domain}: solution lengths {string.Join(",", length)}");
         }
         // Math operands shrink as the steps grow (up to 7, 6, 5, 4, 3), and every running total stays within 0-50.
@@ -70,8 +100,14 @@ public class SyntheticDataTests
             Assert.All(Regex.Matches(Assistant(r), @"\d+"), m => Assert.InRange(long.Parse(m.Value), 0, 50));
         }
         // Code: loops from level 3 on, nested loops or several branches at level 5.
-        Assert.All(rows.Where(r => r["domain"]!.GetValue<string>() == "code" && r["difficulty"]!.GetValue<int>() == 1), r => Assert.DoesNotContain("for ", Assistant(r)));
-        Assert.All(rows.Where(r => r["domain"]!.GetValue<string>() == "code" && r["difficulty"]!.GetValue<int>() == 3), r => Assert.Contains("for ", Assistant(r)));
+        Assert.All(
+            rows.Where(r => r["domain"]!.GetValue<string>() == "code" && r["difficulty"]!.GetValue<int>() == 1),
+            r => Assert.DoesNotContain("for ", Assistant(r))
+        );
+        Assert.All(
+            rows.Where(r => r["domain"]!.GetValue<string>() == "code" && r["difficulty"]!.GetValue<int>() == 3),
+            r => Assert.Contains("for ", Assistant(r))
+        );
     }
 
     [Fact]
@@ -79,21 +115,27 @@ public class SyntheticDataTests
     {
         var s = Data;
         var sets = new[] { s.Train, s.Queries, s.Eval }.Select(x => x.Select(User).ToHashSet()).ToArray();
-        Assert.Empty(sets[0].Intersect(sets[1])); Assert.Empty(sets[0].Intersect(sets[2])); Assert.Empty(sets[1].Intersect(sets[2]));
+        Assert.Empty(sets[0].Intersect(sets[1]));
+        Assert.Empty(sets[0].Intersect(sets[2]));
+        Assert.Empty(sets[1].Intersect(sets[2]));
         Assert.Equal(300, s.Train.Count);
         foreach (var split in new[] { s.Train, s.Queries, s.Eval })
-            foreach (var d in SyntheticDataset.Domains)
-                foreach (var l in SyntheticDataset.Levels)
-                    Assert.Contains(split, r => r["domain"]!.GetValue<string>() == d && r["difficulty"]!.GetValue<int>() == l);
+        foreach (var d in SyntheticDataset.Domains)
+        foreach (var l in SyntheticDataset.Levels)
+            Assert.Contains(split, r => r["domain"]!.GetValue<string>() == d && r["difficulty"]!.GetValue<int>() == l);
         double share = s.Train.Average(r => r["explores"]!.GetValue<bool>() ? 1.0 : 0.0);
         Assert.InRange(share, 0.3, 0.5);
-        Assert.All(s.Train.Where(r => r["explores"]!.GetValue<bool>()), r => Assert.Matches("Wait, let me check|Alternatively", Assistant(r)));
+        Assert.All(s.Train.Where(r => r["explores"]!.GetValue<bool>()), r =>
+            Assert.Matches("Wait, let me check|Alternatively", Assistant(r))
+        );
     }
 
     [Fact]
     public void SameSeedSameBytes()
     {
-        string a = Fixtures.TempDir(), b = Fixtures.TempDir(), c = Fixtures.TempDir();
+        string a = Fixtures.TempDir(),
+            b = Fixtures.TempDir(),
+            c = Fixtures.TempDir();
         SyntheticDataset.Write(a, SyntheticDataset.Generate(Opts));
         SyntheticDataset.Write(b, SyntheticDataset.Generate(Opts));
         SyntheticDataset.Write(c, SyntheticDataset.Generate(Opts with { Seed = 4 }));

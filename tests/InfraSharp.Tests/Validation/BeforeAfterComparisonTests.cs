@@ -14,28 +14,37 @@ public class BeforeAfterComparisonTests
         // The mix gains m1 and c1 on seed 1; on seed 2 it loses m2. Results come in different orders per run.
         var runs = new List<BeforeAfterComparison.Run>
         {
-            new("original", 1,
-                Graded(("m1", "math", "1", false), ("m2", "math", "2", true), ("c1", "code", "1", false))),
+            new(
+                "original",
+                1,
+                Graded(("m1", "math", "1", false), ("m2", "math", "2", true), ("c1", "code", "1", false))
+            ),
             new("original", 2, Graded(("c1", "code", "1", true), ("m2", "math", "2", true), ("m1", "math", "1", true))),
             new("flip", 1, Graded(("m2", "math", "2", true), ("m1", "math", "1", true), ("c1", "code", "1", true))),
             new("flip", 2, Graded(("m1", "math", "1", true), ("m2", "math", "2", false), ("c1", "code", "1", true))),
-            new("random-control", 1,
-                Graded(("m1", "math", "1", false), ("m2", "math", "2", true), ("c1", "code", "1", false))),
+            new(
+                "random-control",
+                1,
+                Graded(("m1", "math", "1", false), ("m2", "math", "2", true), ("c1", "code", "1", false))
+            ),
         };
         var rows = BeforeAfterComparison.Compare(runs, ["original", "random-control"], seed: 1);
         var mathAll = rows.Single(r =>
-            r.Mix == "flip" && r.Reference == "original" && r.Domain == "math" && r.Level == "all");
+            r.Mix == "flip" && r.Reference == "original" && r.Domain == "math" && r.Level == "all"
+        );
         // Seed 1: m1 +1, m2 0; seed 2: m1 0, m2 -1 -> mean over 4 pairs 0.
         Assert.Equal(0.0, mathAll.Comparison.Difference, 12);
         Assert.Equal(2, mathAll.Comparison.Seeds);
         Assert.Equal(2, mathAll.Comparison.Problems);
         Assert.Equal([1.0, 1.0], mathAll.Comparison.McNemarP);
         var code = rows.Single(r =>
-            r.Mix == "flip" && r.Reference == "original" && r.Domain == "code" && r.Level == "1");
+            r.Mix == "flip" && r.Reference == "original" && r.Domain == "code" && r.Level == "1"
+        );
         Assert.Equal(0.5, code.Comparison.Difference, 12);
         // Only seed 1 exists for the random control: the flip mix is compared with it on that seed alone.
         var vsControl = rows.Single(r =>
-            r.Mix == "flip" && r.Reference == "random-control" && r.Domain == "math" && r.Level == "1");
+            r.Mix == "flip" && r.Reference == "random-control" && r.Domain == "math" && r.Level == "1"
+        );
         Assert.Equal((1.0, 1), (vsControl.Comparison.Difference, vsControl.Comparison.Seeds));
         // The random control is compared with the original, and nothing with itself or the original with a later
         // reference.

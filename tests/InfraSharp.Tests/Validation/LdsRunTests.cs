@@ -17,19 +17,29 @@ public class LdsRunTests
     {
         string dir = Fixtures.TempDir();
         var rows = File.ReadAllLines(Fixtures.Path_("tiny-qwen2", "train.jsonl"));
-        string train = Path.Combine(dir, "train.jsonl"), queries = Path.Combine(dir, "queries.jsonl");
+        string train = Path.Combine(dir, "train.jsonl"),
+            queries = Path.Combine(dir, "queries.jsonl");
         File.WriteAllLines(train, rows.Take(24));
         File.WriteAllLines(queries, File.ReadAllLines(Fixtures.Path_("tiny-qwen2", "queries.jsonl")).Take(4));
         string model = Path.Combine(dir, "model");
-        TrainingRun.Run(new TrainingRunArguments
-        {
-            Data = train, Init = "layers=1,hidden=32,heads=2,kv_heads=1,mlp=64",
-            Tokenizer = Fixtures.Model("tiny-qwen2"),
-            Optimizer = new SftOptions
+        TrainingRun.Run(
+            new TrainingRunArguments
             {
-                Epochs = 2, BatchSize = 4, LearningRate = 3e-3, WarmupSteps = 2, Seed = 5, LogEvery = 100,
+                Data = train,
+                Init = "layers=1,hidden=32,heads=2,kv_heads=1,mlp=64",
+                Tokenizer = Fixtures.Model("tiny-qwen2"),
+                Optimizer = new SftOptions
+                {
+                    Epochs = 2,
+                    BatchSize = 4,
+                    LearningRate = 3e-3,
+                    WarmupSteps = 2,
+                    Seed = 5,
+                    LogEvery = 100,
+                },
             },
-        }, model);
+            model
+        );
         return new Setup(model, train, queries);
     }
 
@@ -54,8 +64,17 @@ public class LdsRunTests
         var s = Train();
         string outDir = Path.Combine(Fixtures.TempDir(), "lds");
         LdsRun.Run(
-            new LdsRunArguments { Model = s.Model, Train = s.Train, Queries = s.Queries, Subsets = 2, Fraction = 1.0 },
-            new LdsEvaluation { Strategies = ["identity"] }, outDir);
+            new LdsRunArguments
+            {
+                Model = s.Model,
+                Train = s.Train,
+                Queries = s.Queries,
+                Subsets = 2,
+                Fraction = 1.0,
+            },
+            new LdsEvaluation { Strategies = ["identity"] },
+            outDir
+        );
         using var lm = LoadedModel.Load(s.Model);
         var original = LdsMeasurement.Measure(lm.Model, lm.Encode(s.Queries), 0, 0, lm.PadId);
         var retrained = LdsMeasurement.Read(Path.Combine(outDir, "measurements", LdsMeasurement.FileName(0, 0)));
@@ -72,10 +91,15 @@ public class LdsRunTests
         var s = Train();
         var args = new LdsRunArguments
         {
-            Model = s.Model, Train = s.Train, Queries = s.Queries, Subsets = 4, Seeds = 1,
+            Model = s.Model,
+            Train = s.Train,
+            Queries = s.Queries,
+            Subsets = 4,
+            Seeds = 1,
         };
         var eval = new LdsEvaluation { Strategies = ["identity"] };
-        string single = Path.Combine(Fixtures.TempDir(), "single"), parts = Path.Combine(Fixtures.TempDir(), "parts");
+        string single = Path.Combine(Fixtures.TempDir(), "single"),
+            parts = Path.Combine(Fixtures.TempDir(), "parts");
         var one = LdsRun.Run(args, eval, single);
         Assert.True(one.Complete);
 
@@ -84,25 +108,39 @@ public class LdsRunTests
         Assert.Contains("2 of 4 retrainings", first.Message);
         var last = LdsRun.Run(args, eval, parts, new RunOptions { Partition = new Partition(1, 2) });
         Assert.True(last.Complete);
-        Assert.Equal(File.ReadAllText(Path.Combine(single, "lds.csv")),
-            File.ReadAllText(Path.Combine(parts, "lds.csv")));
+        Assert.Equal(
+            File.ReadAllText(Path.Combine(single, "lds.csv")),
+            File.ReadAllText(Path.Combine(parts, "lds.csv"))
+        );
         foreach (var f in Directory.GetFiles(Path.Combine(single, "measurements")))
-            Assert.Equal(File.ReadAllText(f),
-                File.ReadAllText(Path.Combine(parts, "measurements", Path.GetFileName(f))));
+            Assert.Equal(
+                File.ReadAllText(f),
+                File.ReadAllText(Path.Combine(parts, "measurements", Path.GetFileName(f)))
+            );
         foreach (var f in Directory.GetFiles(Path.Combine(single, "subsets")))
             Assert.Equal(File.ReadAllText(f), File.ReadAllText(Path.Combine(parts, "subsets", Path.GetFileName(f))));
 
         // Another strategy, and a score folder from elsewhere: no retraining (the measurements are not rewritten).
-        var stamps = Directory.GetFiles(Path.Combine(single, "measurements"))
+        var stamps = Directory
+            .GetFiles(Path.Combine(single, "measurements"))
             .ToDictionary(f => f, File.GetLastWriteTimeUtc);
         string external = Path.Combine(Fixtures.TempDir(), "scores");
-        ScoreRun.Run(new ScoreRunArguments
-        {
-            Model = s.Model, Train = s.Train, Queries = s.Queries, Strategy = "identity",
-            Score = new ScoreArguments { Measurement = Measurement.Loss },
-        }, external);
-        var more = LdsRun.Run(args,
-            new LdsEvaluation { Strategies = ["identity", "ekfac"], Scores = [external] }, single);
+        ScoreRun.Run(
+            new ScoreRunArguments
+            {
+                Model = s.Model,
+                Train = s.Train,
+                Queries = s.Queries,
+                Strategy = "identity",
+                Score = new ScoreArguments { Measurement = Measurement.Loss },
+            },
+            external
+        );
+        var more = LdsRun.Run(
+            args,
+            new LdsEvaluation { Strategies = ["identity", "ekfac"], Scores = [external] },
+            single
+        );
         Assert.Equal(["identity", "ekfac", "scores"], more.Scores.Select(x => x.Strategy));
         Assert.All(stamps, kv => Assert.Equal(kv.Value, File.GetLastWriteTimeUtc(kv.Key)));
         Assert.Equal(one.Scores[0].PerQuery, more.Scores[0].PerQuery);
@@ -121,19 +159,33 @@ public class LdsRunTests
 
         // A gradient index's full scores are a score source too: unprojected and unpreconditioned, they are the
         // identity strategy's scores, so their LDS is the same.
-        string index = Path.Combine(Fixtures.TempDir(), "index"), query = Path.Combine(Fixtures.TempDir(), "index-query");
-        InfraSharp.Index.IndexBuildRun.Run(new InfraSharp.Index.IndexBuildRunArguments
-        {
-            Train = s.Train,
-            Index = new InfraSharp.Index.IndexArguments
+        string index = Path.Combine(Fixtures.TempDir(), "index"),
+            query = Path.Combine(Fixtures.TempDir(), "index-query");
+        InfraSharp.Index.IndexBuildRun.Run(
+            new InfraSharp.Index.IndexBuildRunArguments
             {
-                Model = s.Model, Modules = "all", ProjectionDim = "full", Precondition = "none", StoreDType = "float32",
+                Train = s.Train,
+                Index = new InfraSharp.Index.IndexArguments
+                {
+                    Model = s.Model,
+                    Modules = "all",
+                    ProjectionDim = "full",
+                    Precondition = "none",
+                    StoreDType = "float32",
+                },
             },
-        }, index);
-        InfraSharp.Index.IndexQueryRun.Run(new InfraSharp.Index.IndexQueryRunArguments
-        {
-            Index = index, Queries = s.Queries, FullScores = true, Measurement = Measurement.Loss,
-        }, query);
+            index
+        );
+        InfraSharp.Index.IndexQueryRun.Run(
+            new InfraSharp.Index.IndexQueryRunArguments
+            {
+                Index = index,
+                Queries = s.Queries,
+                FullScores = true,
+                Measurement = Measurement.Loss,
+            },
+            query
+        );
         var withIndex = LdsRun.Run(args, new LdsEvaluation { Strategies = [], Scores = [external, query] }, single);
         Assert.Equal(["scores", "index-query"], withIndex.Scores.Select(x => x.Strategy));
         Assert.All(stamps, kv => Assert.Equal(kv.Value, File.GetLastWriteTimeUtc(kv.Key)));

@@ -18,9 +18,28 @@ public class LdsStatisticsTests
     [Fact]
     public void SubsetSumsAndDrawsAreWhatTheyClaim()
     {
-        double[,] scores = { { 1, 2, 3, 4 }, { -1, 0.5, 0, 10 } };
-        var sums = SubsetDraw.Sums(scores, [[0, 2], [1, 3], [0, 1, 2, 3]]);
-        Assert.Equal(new double[,] { { 4, -1 }, { 6, 10.5 }, { 10, 9.5 } }, sums);
+        double[,] scores =
+        {
+            { 1, 2, 3, 4 },
+            { -1, 0.5, 0, 10 },
+        };
+        var sums = SubsetDraw.Sums(
+            scores,
+            [
+                [0, 2],
+                [1, 3],
+                [0, 1, 2, 3],
+            ]
+        );
+        Assert.Equal(
+            new double[,]
+            {
+                { 4, -1 },
+                { 6, 10.5 },
+                { 10, 9.5 },
+            },
+            sums
+        );
 
         var a = SubsetDraw.Draw(101, 0.5, seed: 3, subset: 7);
         Assert.Equal(51, a.Length);
@@ -51,12 +70,18 @@ public class LdsStatisticsTests
         // One seed, 400 problems: 60 gained, 30 lost. The bootstrap distribution of the mean difference has standard
         // error sqrt(var/n) with the plug-in variance, so its 95% interval is close to mean ± 1.96 se.
         int n = 400;
-        var before = new bool[n]; var after = new bool[n];
-        for (int i = 0; i < 60; i++) after[i] = true;
-        for (int i = 60; i < 90; i++) before[i] = true;
-        for (int i = 90; i < 250; i++) before[i] = after[i] = true;
+        var before = new bool[n];
+        var after = new bool[n];
+        for (int i = 0; i < 60; i++)
+            after[i] = true;
+        for (int i = 60; i < 90; i++)
+            before[i] = true;
+        for (int i = 90; i < 250; i++)
+            before[i] = after[i] = true;
         var c = PairedComparison.Compute([before], [after], seed: 1, resamples: 20000);
-        double mean = 30.0 / n, var = 90.0 / n - mean * mean, se = Math.Sqrt(var / n);
+        double mean = 30.0 / n,
+            var = 90.0 / n - mean * mean,
+            se = Math.Sqrt(var / n);
         Assert.Equal(mean, c.Difference, 12);
         Assert.Equal(mean - 1.96 * se, c.CiLow, 0.004);
         Assert.Equal(mean + 1.96 * se, c.CiHigh, 0.004);
@@ -64,8 +89,11 @@ public class LdsStatisticsTests
         Assert.Equal(McNemar.ExactP(30, 60), c.McNemarP[0], 12);
 
         // Every problem gained on every seed: no noise, the interval is the point.
-        var all = PairedComparison.Compute([new bool[50], new bool[50]],
-            [Enumerable.Repeat(true, 50).ToArray(), Enumerable.Repeat(true, 50).ToArray()], 2);
+        var all = PairedComparison.Compute(
+            [new bool[50], new bool[50]],
+            [Enumerable.Repeat(true, 50).ToArray(), Enumerable.Repeat(true, 50).ToArray()],
+            2
+        );
         Assert.Equal((1.0, 1.0, 1.0), (all.Difference, all.CiLow, all.CiHigh));
 
         // Identical outcomes: difference 0, interval [0, 0], not distinguishable.
@@ -80,18 +108,24 @@ public class LdsStatisticsTests
         // Ridge regression, retrained in closed form on 100 random halves. For a linear measurement f_q = x_q·θ the
         // influence of up-weighting example i is x_q·H⁻¹x_i r_i (r_i its residual at the optimum): near-exact here.
         var rng = new Random(5);
-        int n = 300, d = 5, queries = 40, subsets = 100;
+        int n = 300,
+            d = 5,
+            queries = 40,
+            subsets = 100;
         double lambda = 1.0;
         double Normal() => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
-        var x = new double[n][]; var y = new double[n];
+        var x = new double[n][];
+        var y = new double[n];
         var truth = Enumerable.Range(0, d).Select(_ => Normal()).ToArray();
         for (int i = 0; i < n; i++)
         {
             x[i] = Enumerable.Range(0, d).Select(_ => Normal()).ToArray();
             y[i] = Dot(x[i], truth) + 0.5 * Normal();
         }
-        var xq = Enumerable.Range(0, queries)
-            .Select(_ => Enumerable.Range(0, d).Select(_ => Normal()).ToArray()).ToArray();
+        var xq = Enumerable
+            .Range(0, queries)
+            .Select(_ => Enumerable.Range(0, d).Select(_ => Normal()).ToArray())
+            .ToArray();
         var all = Enumerable.Range(0, n).ToArray();
         var theta = Fit(x, y, all, lambda);
         var h = Hessian(x, all, lambda);
@@ -99,14 +133,16 @@ public class LdsStatisticsTests
         for (int q = 0; q < queries; q++)
         {
             var hq = Solve(h, xq[q]);
-            for (int i = 0; i < n; i++) exact[q, i] = Dot(hq, x[i]) * (y[i] - Dot(x[i], theta));
+            for (int i = 0; i < n; i++)
+                exact[q, i] = Dot(hq, x[i]) * (y[i] - Dot(x[i], theta));
         }
         var draws = Enumerable.Range(0, subsets).Select(s => SubsetDraw.Draw(n, 0.5, 9, s)).ToList();
         var measured = new double[subsets, queries];
         for (int s = 0; s < subsets; s++)
         {
             var th = Fit(x, y, draws[s], lambda);
-            for (int q = 0; q < queries; q++) measured[s, q] = Dot(xq[q], th);
+            for (int q = 0; q < queries; q++)
+                measured[s, q] = Dot(xq[q], th);
         }
         var lds = LinearDatamodelingScore.Compute("exact", exact, draws, measured, seed: 1);
         Assert.True(lds.Lds >= 0.9, $"LDS of exact influence {lds.Lds}");
@@ -114,7 +150,9 @@ public class LdsStatisticsTests
         Assert.Equal(queries, lds.Queries);
 
         var random = new double[queries, n];
-        for (int q = 0; q < queries; q++) for (int i = 0; i < n; i++) random[q, i] = Normal();
+        for (int q = 0; q < queries; q++)
+        for (int i = 0; i < n; i++)
+            random[q, i] = Normal();
         var noise = LinearDatamodelingScore.Compute("random", random, draws, measured, seed: 1);
         Assert.True(Math.Abs(noise.Lds) < 0.1, $"LDS of random scores {noise.Lds}");
     }
@@ -125,15 +163,21 @@ public class LdsStatisticsTests
     {
         int d = x[0].Length;
         var h = new double[d, d];
-        foreach (int i in rows) for (int a = 0; a < d; a++) for (int b = 0; b < d; b++) h[a, b] += x[i][a] * x[i][b];
-        for (int a = 0; a < d; a++) h[a, a] += lambda;
+        foreach (int i in rows)
+            for (int a = 0; a < d; a++)
+            for (int b = 0; b < d; b++)
+                h[a, b] += x[i][a] * x[i][b];
+        for (int a = 0; a < d; a++)
+            h[a, a] += lambda;
         return h;
     }
 
     private static double[] Fit(double[][] x, double[] y, int[] rows, double lambda)
     {
         var rhs = new double[x[0].Length];
-        foreach (int i in rows) for (int a = 0; a < rhs.Length; a++) rhs[a] += x[i][a] * y[i];
+        foreach (int i in rows)
+            for (int a = 0; a < rhs.Length; a++)
+                rhs[a] += x[i][a] * y[i];
         return Solve(Hessian(x, rows, lambda), rhs);
     }
 
@@ -141,16 +185,19 @@ public class LdsStatisticsTests
     private static double[] Solve(double[,] m, double[] rhs)
     {
         int d = rhs.Length;
-        var a = (double[,])m.Clone(); var b = (double[])rhs.Clone();
+        var a = (double[,])m.Clone();
+        var b = (double[])rhs.Clone();
         for (int c = 0; c < d; c++)
         {
             int p = Enumerable.Range(c, d - c).MaxBy(r => Math.Abs(a[r, c]));
-            for (int k = 0; k < d; k++) (a[c, k], a[p, k]) = (a[p, k], a[c, k]);
+            for (int k = 0; k < d; k++)
+                (a[c, k], a[p, k]) = (a[p, k], a[c, k]);
             (b[c], b[p]) = (b[p], b[c]);
             for (int r = c + 1; r < d; r++)
             {
                 double f = a[r, c] / a[c, c];
-                for (int k = c; k < d; k++) a[r, k] -= f * a[c, k];
+                for (int k = c; k < d; k++)
+                    a[r, k] -= f * a[c, k];
                 b[r] -= f * b[c];
             }
         }
@@ -158,7 +205,8 @@ public class LdsStatisticsTests
         for (int r = d - 1; r >= 0; r--)
         {
             double t = b[r];
-            for (int k = r + 1; k < d; k++) t -= a[r, k] * xs[k];
+            for (int k = r + 1; k < d; k++)
+                t -= a[r, k] * xs[k];
             xs[r] = t / a[r, r];
         }
         return xs;

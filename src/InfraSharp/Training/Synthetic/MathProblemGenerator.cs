@@ -13,14 +13,49 @@ namespace InfraSharp.Training.Synthetic;
 /// </summary>
 public sealed class MathProblemGenerator(Random rng)
 {
-    private static readonly string[] Names = ["Ava", "Ben", "Cora", "Dev", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jun", "Kai", "Lea", "Max", "Nia", "Omar", "Pia", "Quin", "Rosa", "Sam", "Tess"];
-    private static readonly string[] Items = ["apples", "coins", "books", "marbles", "stamps", "shells", "pencils", "cards", "beads", "plums"];
+    private static readonly string[] Names =
+    [
+        "Ava",
+        "Ben",
+        "Cora",
+        "Dev",
+        "Eli",
+        "Fay",
+        "Gus",
+        "Hana",
+        "Ivo",
+        "Jun",
+        "Kai",
+        "Lea",
+        "Max",
+        "Nia",
+        "Omar",
+        "Pia",
+        "Quin",
+        "Rosa",
+        "Sam",
+        "Tess",
+    ];
+    private static readonly string[] Items =
+    [
+        "apples",
+        "coins",
+        "books",
+        "marbles",
+        "stamps",
+        "shells",
+        "pencils",
+        "cards",
+        "beads",
+        "plums",
+    ];
     private static readonly int[] MaxOperand = [0, 7, 6, 5, 4, 3];
     private const long MaxValue = 50;
 
     public SyntheticProblem Generate(int level, bool explore)
     {
-        string name = Names[rng.Next(Names.Length)], item = Items[rng.Next(Items.Length)];
+        string name = Names[rng.Next(Names.Length)],
+            item = Items[rng.Next(Items.Length)];
         int max = MaxOperand[level];
         long value = rng.Next(2, max + 1);
         var q = new StringBuilder($"{name} has {value} {item}.");
@@ -31,8 +66,10 @@ public sealed class MathProblemGenerator(Random rng)
             int kind = rng.Next(level >= 3 ? 4 : 2);
             long before = value;
             // Steps that would leave 0-50 are replaced: a full total gives away, an empty one gets more.
-            if (kind == 2 && value * 2 > MaxValue) kind = 1;
-            if (kind == 0 && value >= MaxValue || kind == 3 && value % 2 == 1 && value >= MaxValue) kind = 1;
+            if (kind == 2 && value * 2 > MaxValue)
+                kind = 1;
+            if (kind == 0 && value >= MaxValue || kind == 3 && value % 2 == 1 && value >= MaxValue)
+                kind = 1;
             switch (kind)
             {
                 case 0:
@@ -86,20 +123,31 @@ public sealed class MathProblemGenerator(Random rng)
         {
             var st = steps[rng.Next(steps.Count)];
             if (rng.Next(2) == 0)
-                s.Append($"Wait, let me check that step again: {st.Before} {st.Op} {st.Operand} = {st.After}. Yes, that is right.\n");
+                s.Append(
+                    $"Wait, let me check that step again: {st.Before} {st.Op} {st.Operand} = {st.After}. Yes, that is right.\n"
+                );
             else
                 s.Append(Inverse(st));
         }
         s.Append($"So {name} has {value} {item} now.\nThe answer is \\boxed{{{value}}}.");
-        return new SyntheticProblem("math", level, q.ToString(), s.ToString(), explore, steps.Count, Answer: value.ToString());
+        return new SyntheticProblem(
+            "math",
+            level,
+            q.ToString(),
+            s.ToString(),
+            explore,
+            steps.Count,
+            Answer: value.ToString()
+        );
     }
 
     /// <summary>Re-derives a step by its inverse operation: a different path to the same number.</summary>
-    private static string Inverse((long Before, string Op, long Operand, long After) st) => st.Op switch
-    {
-        "+" => $"Alternatively, going backwards: {st.After} - {st.Operand} = {st.Before}, which matches.\n",
-        "-" => $"Alternatively, going backwards: {st.After} + {st.Operand} = {st.Before}, which matches.\n",
-        "*" => $"Alternatively, going backwards: {st.After} / {st.Operand} = {st.Before}, which matches.\n",
-        _ => $"Alternatively, going backwards: {st.After} * 2 = {st.Before}, which matches.\n",
-    };
+    private static string Inverse((long Before, string Op, long Operand, long After) st) =>
+        st.Op switch
+        {
+            "+" => $"Alternatively, going backwards: {st.After} - {st.Operand} = {st.Before}, which matches.\n",
+            "-" => $"Alternatively, going backwards: {st.After} + {st.Operand} = {st.Before}, which matches.\n",
+            "*" => $"Alternatively, going backwards: {st.After} / {st.Operand} = {st.Before}, which matches.\n",
+            _ => $"Alternatively, going backwards: {st.After} * 2 = {st.Before}, which matches.\n",
+        };
 }

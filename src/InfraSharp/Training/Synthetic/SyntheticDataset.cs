@@ -13,11 +13,14 @@ public static class SyntheticDataset
     public sealed record Options
     {
         public int Seed { get; init; } = 1;
+
         /// <summary>Training rows in total (split evenly over the 10 cells).</summary>
         public int Size { get; init; } = 1000;
         public int QueriesPerCell { get; init; } = 4;
+
         /// <summary>Held-out rows per cell: 100 x 5 levels = 500 per domain, enough to tell a 5-point change from noise.</summary>
         public int EvalPerCell { get; init; } = 100;
+
         /// <summary>Share of solutions with an exploratory step ("wait, let me check", "alternatively").</summary>
         public double ExploreShare { get; init; } = 0.3;
     }
@@ -29,38 +32,52 @@ public static class SyntheticDataset
 
     public static Splits Generate(Options o)
     {
-        if (o.Size < Domains.Length * Levels.Length) throw InputError.Argument($"--size must be at least {Domains.Length * Levels.Length} (one row per cell)");
-        if (o.ExploreShare is < 0 or > 1) throw InputError.Argument("--explore-share must be within [0, 1]");
+        if (o.Size < Domains.Length * Levels.Length)
+            throw InputError.Argument($"--size must be at least {Domains.Length * Levels.Length} (one row per cell)");
+        if (o.ExploreShare is < 0 or > 1)
+            throw InputError.Argument("--explore-share must be within [0, 1]");
         var rng = new Random(o.Seed);
         var math = new MathProblemGenerator(rng);
         var code = new CodeProblemGenerator(rng);
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        var train = new List<JsonObject>(); var queries = new List<JsonObject>(); var eval = new List<JsonObject>();
-        int cells = Domains.Length * Levels.Length, cell = 0;
+        var train = new List<JsonObject>();
+        var queries = new List<JsonObject>();
+        var eval = new List<JsonObject>();
+        int cells = Domains.Length * Levels.Length,
+            cell = 0;
         foreach (var domain in Domains)
-            foreach (var level in Levels)
+        foreach (var level in Levels)
+        {
+            int nTrain = o.Size / cells + (cell++ < o.Size % cells ? 1 : 0);
+            int need = nTrain + o.QueriesPerCell + o.EvalPerCell;
+            var problems = new List<SyntheticProblem>();
+            int attempts = 0;
+            while (problems.Count < need)
             {
-                int nTrain = o.Size / cells + (cell++ < o.Size % cells ? 1 : 0);
-                int need = nTrain + o.QueriesPerCell + o.EvalPerCell;
-                var problems = new List<SyntheticProblem>();
-                int attempts = 0;
-                while (problems.Count < need)
-                {
-                    if (++attempts > need * 200)
-                        throw InputError.Invalid($"cannot find {need} distinct {domain} problems at level {level}; lower --size");
-                    bool explore = rng.NextDouble() < o.ExploreShare;
-                    var p = domain == "math" ? math.Generate(level, explore) : code.Generate(level, explore);
-                    if (seen.Add(p.Statement)) problems.Add(p);
-                }
-                int i = 0;
-                foreach (var p in problems)
-                {
-                    string split = i < o.QueriesPerCell ? "q" : i < o.QueriesPerCell + o.EvalPerCell ? "e" : "t";
-                    var target = split == "q" ? queries : split == "e" ? eval : train;
-                    target.Add(p.ToRow($"{domain}-L{level}-{split}{i:D4}"));
-                    i++;
-                }
+                if (++attempts > need * 200)
+                    throw InputError.Invalid(
+                        $"cannot find {need} distinct {domain} problems at level {level}; lower --size"
+                    );
+                bool explore = rng.NextDouble() < o.ExploreShare;
+                var p = domain == "math" ? math.Generate(level, explore) : code.Generate(level, explore);
+                if (seen.Add(p.Statement))
+                    problems.Add(p);
             }
+            int i = 0;
+            foreach (var p in problems)
+            {
+                string split =
+                    i < o.QueriesPerCell ? "q"
+                    : i < o.QueriesPerCell + o.EvalPerCell ? "e"
+                    : "t";
+                var target =
+                    split == "q" ? queries
+                    : split == "e" ? eval
+                    : train;
+                target.Add(p.ToRow($"{domain}-L{level}-{split}{i:D4}"));
+                i++;
+            }
+        }
         // Interleave cells in training order (seeded), so that batches mix domains and levels.
         var shuffled = train.OrderBy(_ => rng.Next()).ToList();
         return new Splits(shuffled, queries, eval);
@@ -72,8 +89,10 @@ public static class SyntheticDataset
     /// <summary>Refuses a folder where a split file exists already (unless <paramref name="overwrite"/>).</summary>
     public static void CheckOutput(string outDir, bool overwrite)
     {
-        if (File.Exists(outDir)) throw InputError.Argument($"--out {outDir} is a file; give a folder");
-        foreach (var f in FileNames) OutputGuard.File(Path.Combine(outDir, f), "--out", overwrite, []);
+        if (File.Exists(outDir))
+            throw InputError.Argument($"--out {outDir} is a file; give a folder");
+        foreach (var f in FileNames)
+            OutputGuard.File(Path.Combine(outDir, f), "--out", overwrite, []);
     }
 
     public static void Write(string outDir, Splits s)

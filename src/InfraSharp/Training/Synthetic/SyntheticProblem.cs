@@ -12,7 +12,8 @@ public sealed record SyntheticProblem(
     int Steps,
     string? Answer = null,
     string? EntryPoint = null,
-    string? Test = null)
+    string? Test = null
+)
 {
     public JsonObject ToRow(string id)
     {
@@ -24,11 +25,17 @@ public sealed record SyntheticProblem(
             ["steps"] = Steps,
             ["explores"] = Explores,
         };
-        if (Answer is not null) o["answer"] = Answer;
-        if (EntryPoint is not null) { o["entry_point"] = EntryPoint; o["test"] = Test; }
+        if (Answer is not null)
+            o["answer"] = Answer;
+        if (EntryPoint is not null)
+        {
+            o["entry_point"] = EntryPoint;
+            o["test"] = Test;
+        }
         o["messages"] = new JsonArray(
             new JsonObject { ["role"] = "user", ["content"] = Statement },
-            new JsonObject { ["role"] = "assistant", ["content"] = Solution });
+            new JsonObject { ["role"] = "assistant", ["content"] = Solution }
+        );
         return o;
     }
 }
