@@ -83,7 +83,6 @@ public static class InfluenceBenchmark
         // Factor fitting (EK-FAC): covariance pass + eigendecomposition + lambda pass.
         var train = RandomExamples(factorExamples, length, 2);
         string dir = Path.Combine(Path.GetTempPath(), "infrasharp-bench", Guid.NewGuid().ToString("N"));
-        ProgressLog.Quiet = true;
         var sw = Stopwatch.StartNew();
         var fitter = new FactorFitter(
             model,
@@ -91,7 +90,7 @@ public static class InfluenceBenchmark
             InfluenceStrategy.Get("ekfac"),
             new FactorArguments { TokensPerBatch = 4 * length }
         );
-        var fit = fitter.Fit(train, dir, Partition.Whole, new JsonObject());
+        var fit = fitter.Fit(train, dir, Partition.Whole);
         double tFactors = sw.Elapsed.TotalSeconds;
         double tokens = factorExamples * (double)length;
         // Useful work: two passes of forward + output-gradient backward (3x forward), covariances (a·aᵀ, g·gᵀ),

@@ -84,7 +84,11 @@ public static class AnalyzeCommand
                         Lds = p.GetValue(lds),
                     },
                     p.GetValue(output)!,
-                    new() { Overwrite = p.GetValue(overwrite), Device = p.GetValue(device)! }
+                    CliRunner.Options with
+                    {
+                        Overwrite = p.GetValue(overwrite),
+                        Device = p.GetValue(device)!,
+                    }
                 );
                 Console.WriteLine(AnalysisWriter.CrossTableMarkdown(r));
                 return 0;

@@ -36,6 +36,13 @@ public static class CliRunner
         }
     }
 
+    /// <summary>
+    /// The options every command starts its run from: stopped by SIGTERM or Ctrl-C (<see cref="CliSignals"/>),
+    /// progress printed on stderr (<see cref="CliProgress"/>); commands add overwrite, device and partition.
+    /// </summary>
+    public static Storage.RunOptions Options =>
+        new() { Cancellation = CliSignals.Token, Progress = CliProgress.Stderr };
+
     /// <summary>Messages from parsers can span lines; the contract is one line.</summary>
     public static string OneLine(string message) =>
         string.Join(" ", message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));

@@ -75,7 +75,10 @@ public static class CurateCommand
                         Seed = p.GetValue(seed),
                     },
                     p.GetValue(output)!,
-                    new Storage.RunOptions { Overwrite = p.GetValue(overwrite) }
+                    CliRunner.Options with
+                    {
+                        Overwrite = p.GetValue(overwrite),
+                    }
                 );
                 Console.WriteLine(result.Summary);
                 return 0;

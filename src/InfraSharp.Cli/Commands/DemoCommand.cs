@@ -116,7 +116,7 @@ public static class DemoCommand
 
     public static int Run(string outDir, Settings s, int seed, int seeds = 1, string device = ComputeDevice.Cpu)
     {
-        var on = new RunOptions { Overwrite = true, Device = device };
+        var on = CliRunner.Options with { Overwrite = true, Device = device };
         if (seeds < 1)
             throw InputError.Argument("--seeds must be at least 1");
         var total = Stopwatch.StartNew();
@@ -139,7 +139,7 @@ public static class DemoCommand
         string dataDir = Path.Combine(outDir, "data"),
             modelDir = Path.Combine(outDir, "model");
 
-        ProgressLog.Line($"1/8 synthetic data -> {dataDir}");
+        CliProgress.Line($"1/8 synthetic data -> {dataDir}");
         var splits = SyntheticDataset.Generate(
             new SyntheticDataset.Options
             {
@@ -152,7 +152,7 @@ public static class DemoCommand
         SyntheticDataset.Write(dataDir, splits);
         string trainPath = Path.Combine(dataDir, "train.jsonl");
 
-        ProgressLog.Line($"2/8 train a {s.Shape} model from scratch -> {modelDir}");
+        CliProgress.Line($"2/8 train a {s.Shape} model from scratch -> {modelDir}");
         var o = new SftOptions
         {
             Epochs = s.Epochs,
@@ -176,14 +176,14 @@ public static class DemoCommand
         var tok = loaded.Tokenizer;
         string tokDir = modelDir;
         var train = loaded.Encode(trainPath);
-        ProgressLog.Line(
+        CliProgress.Line(
             $"model: {lm.ParameterCount / 1e6:F2}M parameters, vocabulary {tok.Bpe.VocabSize}; {train.Count} examples, {train.Sum(e => e.Length)} tokens"
         );
         double before = trained.HeldOutLossBefore ?? double.NaN,
             after = trained.HeldOutLossAfter ?? double.NaN;
-        ProgressLog.Line($"held-out loss {before:F3} -> {after:F3}");
+        CliProgress.Line($"held-out loss {before:F3} -> {after:F3}");
 
-        ProgressLog.Line("3/8 greedy answers on the held-out problems");
+        CliProgress.Line("3/8 greedy answers on the held-out problems");
         var (summary, originalResults) = Evaluate(
             lm,
             tok,
@@ -194,7 +194,7 @@ public static class DemoCommand
         );
         double originalSeconds = originalClock.Elapsed.TotalSeconds;
 
-        ProgressLog.Line("4/8 keep the query problems the model answers correctly");
+        CliProgress.Line("4/8 keep the query problems the model answers correctly");
         string queriesPath = CorrectQueries(
             lm,
             tok,
@@ -204,12 +204,12 @@ public static class DemoCommand
             s.MaxNewTokens
         );
 
-        ProgressLog.Line("5/8 influence: MLP-only EK-FAC factors, pairwise and per-token scores");
+        CliProgress.Line("5/8 influence: MLP-only EK-FAC factors, pairwise and per-token scores");
         string factorDir = Path.Combine(outDir, "factors"),
             scoreDir = Path.Combine(outDir, "scores");
         Influence(modelDir, trainPath, queriesPath, factorDir, scoreDir, device);
 
-        ProgressLog.Line("6/8 attribution analysis and report");
+        CliProgress.Line("6/8 attribution analysis and report");
         var analysis = AnalysisRun.Run(
             new AnalysisRunArguments
             {
@@ -222,7 +222,7 @@ public static class DemoCommand
             on
         );
 
-        ProgressLog.Line(
+        CliProgress.Line(
             "7/8 curate the next training mix: flip-difficulty, attribute-influence, and a random control of the same size"
         );
         var rows = DatasetReader.Read(trainPath).Select(r => r.Fields).ToList();
@@ -256,7 +256,7 @@ public static class DemoCommand
             mixes.Add((name, path, result.Summary));
         }
 
-        ProgressLog.Line(
+        CliProgress.Line(
             $"8/8 retrain from the same initialisation with the same token budget, evaluate (seeds: {seeds})"
         );
         long budget = (long)s.Epochs * train.Sum(e => (long)e.Length);
@@ -303,7 +303,7 @@ public static class DemoCommand
                 );
                 runs.Add((name, sd, sum, sw.Elapsed.TotalSeconds));
                 graded.Add(new(name, sd, results));
-                ProgressLog.Line(
+                CliProgress.Line(
                     $"{name} (seed {sd}): math {Accuracy(sum, "math"):P1}, code {Accuracy(sum, "code"):P1} ({sw.Elapsed.TotalSeconds:F0}s)"
                 );
             }
@@ -444,11 +444,11 @@ public static class DemoCommand
         {
             var ok = g.Where(r => correct.Contains(Evaluator.ProblemId(r))).ToList();
             if (ok.Count == 0)
-                ProgressLog.Line(
+                CliProgress.Line(
                     $"warning: no {g.Key} query answered correctly; keeping all {g.Count()} {g.Key} queries"
                 );
             else
-                ProgressLog.Line($"{g.Key}: {ok.Count} of {g.Count()} queries answered correctly");
+                CliProgress.Line($"{g.Key}: {ok.Count} of {g.Count()} queries answered correctly");
             // At most maxPerDomain per domain, spread over levels: per-token scoring costs queries x training tokens.
             var chosen = (ok.Count == 0 ? g.ToList() : ok)
                 .GroupBy(r => r.Fields["difficulty"]?.ToString() ?? "")
@@ -472,7 +472,7 @@ public static class DemoCommand
         string device = ComputeDevice.Cpu
     )
     {
-        var fresh = new RunOptions { Overwrite = true, Device = device };
+        var fresh = CliRunner.Options with { Overwrite = true, Device = device };
         FactorRun.Run(
             new FactorRunArguments
             {

@@ -20,7 +20,11 @@ public static class EvalCommand
     )
     {
         public Storage.RunOptions Options(ParseResult p) =>
-            new() { Overwrite = p.GetValue(Overwrite), Device = p.GetValue(Device)! };
+            CliRunner.Options with
+            {
+                Overwrite = p.GetValue(Overwrite),
+                Device = p.GetValue(Device)!,
+            };
 
         public SamplingSettings Read(ParseResult p) =>
             new()

@@ -95,7 +95,7 @@ public static class IndexCommand
                         DType = p.GetValue(dtype),
                     },
                 };
-                var run = new RunOptions
+                var run = CliRunner.Options with
                 {
                     Partition = p.GetValue(partition)!,
                     Overwrite = p.GetValue(overwrite),
@@ -185,7 +185,7 @@ public static class IndexCommand
                     Precondition = p.GetValue(precondition),
                 };
                 string outDir = p.GetValue(output)!;
-                var r = IndexQueryRun.Run(args, outDir, new RunOptions { Device = p.GetValue(device)! });
+                var r = IndexQueryRun.Run(args, outDir, CliRunner.Options with { Device = p.GetValue(device)! });
                 Console.WriteLine($"{r.Queries} queries × {r.Rows} rows -> {Path.Combine(outDir, "top.jsonl")}");
                 foreach (var (stage, seconds) in r.Stages)
                     Console.WriteLine($"  {stage, -22} {seconds, 8:F3}s");

@@ -111,12 +111,11 @@ public static class InfluenceCommands
                         StatisticsDType = p.GetValue(statDtype),
                     },
                 };
-                var run = new Storage.RunOptions
+                var run = CliRunner.Options with
                 {
                     Partition = share,
                     Overwrite = p.GetValue(overwrite),
                     Device = p.GetValue(device)!,
-                    Cancellation = CliSignals.Terminate,
                 };
                 var r = FactorRun.Run(args, p.GetValue(output)!, run, p.GetValue(stage));
                 Console.Error.WriteLine(r.Message);
@@ -244,12 +243,11 @@ public static class InfluenceCommands
                                 : TorchSharp.torch.ScalarType.Float32,
                     },
                 };
-                var run = new Storage.RunOptions
+                var run = CliRunner.Options with
                 {
                     Partition = p.GetValue(partition)!,
                     Overwrite = p.GetValue(overwrite),
                     Device = p.GetValue(device)!,
-                    Cancellation = CliSignals.Terminate,
                 };
                 var r = ScoreRun.Run(args, p.GetValue(output)!, run);
                 Console.Error.WriteLine(r.Message);

@@ -104,31 +104,18 @@ public static class TrainCommand
                         CheckpointEvery = p.GetValue(ckpt),
                     },
                 };
-                // Ctrl-C stops at the next step boundary with a checkpoint, instead of losing the run.
-                using var cts = CancellationTokenSource.CreateLinkedTokenSource(CliSignals.Terminate);
-                ConsoleCancelEventHandler onCancel = (_, e) =>
-                {
-                    e.Cancel = true;
-                    cts.Cancel();
-                };
-                Console.CancelKeyPress += onCancel;
-                try
-                {
-                    var r = TrainingRun.Run(
-                        args,
-                        p.GetValue(output)!,
-                        new() { Overwrite = p.GetValue(overwrite), Device = p.GetValue(device)! },
-                        p.GetValue(resume),
-                        cts.Token
-                    );
-                    return r.Finished ? 0
-                        : CliSignals.Terminate.IsCancellationRequested ? CliSignals.StoppedExitCode
-                        : 130;
-                }
-                finally
-                {
-                    Console.CancelKeyPress -= onCancel;
-                }
+                // Ctrl-C or SIGTERM stops at the next step boundary with a checkpoint (exit 130 or 143).
+                TrainingRun.Run(
+                    args,
+                    p.GetValue(output)!,
+                    CliRunner.Options with
+                    {
+                        Overwrite = p.GetValue(overwrite),
+                        Device = p.GetValue(device)!,
+                    },
+                    p.GetValue(resume)
+                );
+                return 0;
             })
         );
         return cmd;

@@ -120,7 +120,7 @@ public static class ValidateCommand
                     TokensPerBatch = p.GetValue(tokens),
                 };
                 string outDir = p.GetValue(output)!;
-                var run = new RunOptions
+                var run = CliRunner.Options with
                 {
                     Partition = p.GetValue(partition)!,
                     Overwrite = p.GetValue(overwrite),

@@ -60,18 +60,26 @@ public static class EvaluationRun
         }.Prepare(
             outDir,
             options.Overwrite,
-            RunInput.Of(("--model", args.Model), ("--problems", args.Problems), ("--samples", args.Samples))
+            RunInput.Of(("--model", args.Model), ("--problems", args.Problems), ("--samples", args.Samples)),
+            options.Progress
         );
 
         if (completions is null)
         {
             using var lm = LoadedModel.Load(args.Model!, args.DType, options.Device);
-            completions = Generate(lm, problems, args.Sampling);
+            completions = Generate(lm, problems, args.Sampling, options);
         }
         var results =
             args.Domain == EvalDomain.Math
                 ? Evaluator.GradeMath(problems, completions)
-                : Evaluator.GradeCode(problems, completions, Limits(args), args.Parallel);
+                : Evaluator.GradeCode(
+                    problems,
+                    completions,
+                    Limits(args),
+                    args.Parallel,
+                    options.Progress,
+                    options.Cancellation
+                );
         var summary = EvalSummary.Compute(results);
         summary.Write(outDir, results);
         return summary;
@@ -89,7 +97,8 @@ public static class EvaluationRun
     public static List<Evaluator.Completion> Generate(
         LoadedModel lm,
         IReadOnlyList<DataRow> problems,
-        SamplingSettings s
+        SamplingSettings s,
+        RunOptions? options = null
     )
     {
         var opts = new GenerationOptions
@@ -102,7 +111,16 @@ public static class EvaluationRun
             StopTokenIds = TextGenerator.StopTokens(lm.Folder, lm.Model.Config, lm.Tokenizer.EosId),
             PadTokenId = lm.PadId,
         };
-        return Evaluator.Complete(lm.Model, lm.Tokenizer, problems, opts, s.SamplesPerProblem, s.BatchSize);
+        return Evaluator.Complete(
+            lm.Model,
+            lm.Tokenizer,
+            problems,
+            opts,
+            s.SamplesPerProblem,
+            s.BatchSize,
+            options?.Progress,
+            options?.Cancellation ?? default
+        );
     }
 
     /// <summary>Code samples run in python3: its absence is the user's to fix, said before any generation.</summary>

@@ -16,7 +16,9 @@ public static class Evaluator
         IReadOnlyList<DataRow> problems,
         GenerationOptions options,
         int samplesPerProblem,
-        int batchSize
+        int batchSize,
+        IProgress<RunProgress>? sink = null,
+        CancellationToken cancel = default
     )
     {
         if (options.Greedy && samplesPerProblem > 1)
@@ -32,7 +34,7 @@ public static class Evaluator
                 keys.Add((ProblemId(row), s));
             }
         }
-        var outs = TextGenerator.GenerateBatched(model, prompts, options, batchSize, "generate");
+        var outs = TextGenerator.GenerateBatched(model, prompts, options, batchSize, "generate", sink, cancel);
         return outs.Select(
                 (o, i) => new Completion(keys[i].Item1, keys[i].Item2, tok.Decode(o, skipSpecialTokens: true))
             )
@@ -137,7 +139,9 @@ public static class Evaluator
         IReadOnlyList<DataRow> problems,
         IReadOnlyList<Completion> completions,
         SandboxLimits? limits = null,
-        int parallelism = 0
+        int parallelism = 0,
+        IProgress<RunProgress>? sink = null,
+        CancellationToken cancel = default
     )
     {
         var byId = ById(problems)
@@ -147,7 +151,7 @@ public static class Evaluator
             );
         var grader = new CodeGrader(new PythonSandbox(limits));
         var results = new SampleResult[completions.Count];
-        var progress = new ProgressLog("execute", completions.Count);
+        var progress = new ProgressMeter(sink, "execute", completions.Count, "programs");
         int done = 0;
         Parallel.For(
             0,
@@ -155,6 +159,7 @@ public static class Evaluator
             new ParallelOptions
             {
                 MaxDegreeOfParallelism = parallelism > 0 ? parallelism : Math.Max(2, Environment.ProcessorCount),
+                CancellationToken = cancel,
             },
             i =>
             {

@@ -31,7 +31,6 @@ public static class IndexBuildRun
         Validate(args);
         var clock = Stopwatch.StartNew();
         var strategy = InfluenceStrategy.Get(ix.StrategyName);
-        var spec = new ProjectionSpec(ix.ProjectionDim);
         using var lm = LoadedModel.Load(ix.Model, ix.DType, options.Device);
         var modules = TrackedModules.Resolve(lm.Model.Config, ix.Modules);
         var exact = ix.Factors is null ? null : FactorRun.Open(ix.Factors);
@@ -41,44 +40,9 @@ public static class IndexBuildRun
             );
         if (exact is not null && !strategy.NeedsCovariance)
             throw InputError.Argument($"--factors: the {strategy.Name} preconditioner uses no covariances to project");
-        using var projection = GradientProjection.Create(lm.Model, modules.Names, spec, ix.Seed);
+        using var projection = GradientProjection.Create(lm.Model, modules.Names, new(ix.ProjectionDim), ix.Seed);
 
-        var manifest = new RunManifest(
-            GradientIndex.Kind,
-            Arguments: JsonSerializer.SerializeToNode(ix, IndexJson.Manifest.IndexArguments)!.AsObject(),
-            Inputs: new JsonObject
-            {
-                ["model"] = lm.Fingerprint,
-                ["tokenizer"] = lm.TokenizerFingerprint,
-                ["factors"] = exact?.RunFingerprint,
-            },
-            Plan: new JsonObject
-            {
-                ["dimension"] = projection.Dimension,
-                ["modules"] = new JsonArray(modules.Names.Select(n => (JsonNode)n).ToArray()),
-                ["shapes"] = new JsonArray(
-                    projection
-                        .Shapes.Select(s =>
-                            (JsonNode)
-                                new JsonObject
-                                {
-                                    ["module"] = s.Module,
-                                    ["in"] = s.InWidth,
-                                    ["out"] = s.OutWidth,
-                                    ["k_in"] = s.In,
-                                    ["k_out"] = s.Out,
-                                }
-                        )
-                        .ToArray()
-                ),
-            },
-            Info: new JsonObject
-            {
-                ["sign"] = Sign,
-                ["vector"] = "per module, P_out·G·P_inᵀ flattened row-major, modules in plan order",
-            }
-        );
-        manifest = manifest with { Owns = GradientIndex.OwnedFiles };
+        var manifest = Manifest(ix, lm, modules, projection, exact);
         var inputs = RunInput.Of(("--model", ix.Model), ("--train", args.Train), ("--factors", ix.Factors)).ToList();
         OutputGuard.Folder(outDir, "--out", inputs);
         if (args.Append && RunManifest.Read(outDir) is null)
@@ -86,24 +50,13 @@ public static class IndexBuildRun
                 $"--append: {outDir} holds no index to append to; build it first (without --append)"
             );
         var train = lm.Encode(args.Train);
-        if (options.Overwrite && !args.Append && RunManifest.Read(outDir) is not null)
-        {
-            // The data is not in the manifest (segments grow by appending), so starting over is explicit here. Give
-            // --overwrite to one task only: the others of a partitioned build would delete each other's shards.
-            string fp = ExampleFingerprint.Of(train);
-            if (
-                RunManifest.Read(outDir) is { } old
-                && RunManifest.IsRunManifest(old)
-                && old["kind"]?.ToString() == GradientIndex.Kind
-                && GradientIndex.ReadSegments(outDir).Any(s => s.Fingerprint != fp)
-            )
-                manifest.RemoveRun(outDir, old, "(an index of other data)");
-        }
-        manifest.Prepare(outDir, options.Overwrite && !args.Append, inputs);
+        if (options.Overwrite && !args.Append)
+            StartOver(outDir, manifest, train, options.Progress);
+        manifest.Prepare(outDir, options.Overwrite && !args.Append, inputs, options.Progress);
         Directory.CreateDirectory(Path.Combine(outDir, GradientIndex.ShardFolder));
 
         var part = options.Partition;
-        var segment = RegisterSegment(args, outDir, train, part);
+        var segment = RegisterSegment(args, outDir, train, part, options.Progress);
         var batches = TokenBatches.Plan(train, 0, train.Count, ix.TokensPerBatch).ToList();
         if (part.Count > batches.Count)
             throw InputError.Argument(
@@ -120,45 +73,131 @@ public static class IndexBuildRun
             Projection = ix.ProjectionDim,
             Model = lm.Fingerprint,
         };
-        int rowsHere = shards.Sum(s => s.Sum(b => b.Count));
-        var progress = new ProgressLog($"index segment {segment.Number}{(part.IsWhole ? "" : " " + part)}", rowsHere);
-        int done = 0;
-        var names = new List<string>();
-        for (int j = 0; j < shards.Count; j++)
-        {
-            string rel = Path.Combine(GradientIndex.ShardFolder, ShardName(segment.Number, part, j));
-            names.Add(rel);
-            string path = Path.Combine(outDir, rel);
-            int rows = shards[j].Sum(b => b.Count);
-            if (!File.Exists(path))
-                WriteShard(
-                    lm,
-                    modules,
-                    projection,
-                    strategy.NeedsCovariance && exact is null,
-                    train,
-                    shards[j],
-                    path,
-                    header with
-                    {
-                        Rows = rows,
-                    }
-                );
-            done += rows;
-            progress.Report(done);
-        }
+        var writer = new ShardWriter(lm, modules, projection, strategy.NeedsCovariance && exact is null, train);
+        var names = WriteShards(outDir, segment, part, shards, header, writer, options);
         AtomicFile.WriteAllText(
             DoneMarker(outDir, segment.Number, part),
             new JsonArray(names.Select(n => (JsonNode)n).ToArray()).ToJsonString() + "\n"
         );
-        bool complete = FinishSegment(outDir, segment.Number, strategy, projection, exact);
+        bool complete = FinishSegment(outDir, segment.Number, strategy, projection, exact, options.Progress);
         double seconds = clock.Elapsed.TotalSeconds;
         string message = complete
             ? $"index {outDir}: segment {segment.Number} complete "
                 + $"({train.Count} rows, dimension {projection.Dimension})"
             : $"index {outDir}: partition {part} of segment {segment.Number} written; "
                 + "the last partition to finish lists the segment and fits the preconditioner";
-        return new Result(complete, message, rowsHere, projection.Dimension, seconds);
+        return new Result(complete, message, shards.Sum(sh => sh.Sum(b => b.Count)), projection.Dimension, seconds);
+    }
+
+    /// <summary>What a shard is written from: the model, its tracked modules and projection, and the rows.</summary>
+    private sealed record ShardWriter(
+        LoadedModel Model,
+        TrackedModules Modules,
+        GradientProjection Projection,
+        bool Statistics,
+        List<EncodedExample> Train
+    );
+
+    /// <summary>
+    /// Writes this partition's shards of the segment that are not on disk yet (a shard on disk is whole), checking
+    /// for cancellation between shards; returns every shard's path relative to the index, in order.
+    /// </summary>
+    private static List<string> WriteShards(
+        string outDir,
+        IndexSegment segment,
+        Partition part,
+        List<List<(int Start, int Count)>> shards,
+        ShardHeader header,
+        ShardWriter writer,
+        RunOptions options
+    )
+    {
+        int rowsHere = shards.Sum(s => s.Sum(b => b.Count));
+        string stage = $"index segment {segment.Number}{(part.IsWhole ? "" : " " + part)}";
+        var progress = new ProgressMeter(options.Progress, stage, rowsHere, "rows");
+        int done = 0;
+        var names = new List<string>();
+        for (int j = 0; j < shards.Count; j++)
+        {
+            options.Cancellation.ThrowIfCancellationRequested();
+            string rel = Path.Combine(GradientIndex.ShardFolder, ShardName(segment.Number, part, j));
+            names.Add(rel);
+            string path = Path.Combine(outDir, rel);
+            int rows = shards[j].Sum(b => b.Count);
+            if (!File.Exists(path))
+                WriteShard(writer, shards[j], path, header with { Rows = rows });
+            done += rows;
+            progress.Report(done);
+        }
+        return names;
+    }
+
+    /// <summary>The index's manifest: the projection's plan (dimension, modules, shapes) and its inputs.</summary>
+    private static RunManifest Manifest(
+        IndexArguments ix,
+        LoadedModel lm,
+        TrackedModules modules,
+        GradientProjection projection,
+        FactorRun.Folder? exact
+    )
+    {
+        var shapes = projection.Shapes.Select(s =>
+            (JsonNode)
+                new JsonObject
+                {
+                    ["module"] = s.Module,
+                    ["in"] = s.InWidth,
+                    ["out"] = s.OutWidth,
+                    ["k_in"] = s.In,
+                    ["k_out"] = s.Out,
+                }
+        );
+        return new RunManifest(
+            GradientIndex.Kind,
+            Arguments: JsonSerializer.SerializeToNode(ix, IndexJson.Manifest.IndexArguments)!.AsObject(),
+            Inputs: new JsonObject
+            {
+                ["model"] = lm.Fingerprint,
+                ["tokenizer"] = lm.TokenizerFingerprint,
+                ["factors"] = exact?.RunFingerprint,
+            },
+            Plan: new JsonObject
+            {
+                ["dimension"] = projection.Dimension,
+                ["modules"] = new JsonArray(modules.Names.Select(n => (JsonNode)n).ToArray()),
+                ["shapes"] = new JsonArray(shapes.ToArray()),
+            },
+            Info: new JsonObject
+            {
+                ["sign"] = Sign,
+                ["vector"] = "per module, P_out·G·P_inᵀ flattened row-major, modules in plan order",
+            }
+        ) with
+        {
+            Owns = GradientIndex.OwnedFiles,
+        };
+    }
+
+    /// <summary>
+    /// <c>--overwrite</c> of an index of other data. The data is not in the manifest (segments grow by appending), so
+    /// starting over is explicit here. Give it to one task only: the others of a partitioned build would delete
+    /// each other's shards.
+    /// </summary>
+    private static void StartOver(
+        string outDir,
+        RunManifest manifest,
+        List<EncodedExample> train,
+        IProgress<RunProgress>? progress
+    )
+    {
+        string fp = ExampleFingerprint.Of(train);
+        if (
+            RunManifest.Read(outDir) is { } old
+            && RunManifest.IsRunManifest(old)
+            && old["kind"]?.ToString() == GradientIndex.Kind
+            && GradientIndex.ReadSegments(outDir).Any(s => s.Fingerprint != fp)
+        )
+            manifest.RemoveRun(outDir, old, "(an index of other data)", progress);
     }
 
     private static void Validate(IndexBuildRunArguments a)
@@ -216,11 +255,12 @@ public static class IndexBuildRun
         IndexBuildRunArguments args,
         string dir,
         List<EncodedExample> train,
-        Partition part
+        Partition part,
+        IProgress<RunProgress>? progress
     )
     {
         string fp = ExampleFingerprint.Of(train);
-        using var held = FileLock.Acquire(Path.Combine(dir, GradientIndex.LockFile));
+        using var held = FileLock.Acquire(Path.Combine(dir, GradientIndex.LockFile), progress);
         var segments = GradientIndex.ReadSegments(dir);
         var same = segments.FirstOrDefault(s => s.Fingerprint == fp);
         if (same is not null)
@@ -264,16 +304,13 @@ public static class IndexBuildRun
     /// The row table and statistics are written first: the shard file itself marks the shard complete.
     /// </summary>
     private static void WriteShard(
-        LoadedModel lm,
-        TrackedModules modules,
-        GradientProjection projection,
-        bool statistics,
-        List<EncodedExample> train,
+        ShardWriter writer,
         List<(int Start, int Count)> batches,
         string path,
         ShardHeader header
     )
     {
+        var (lm, modules, projection, statistics, train) = writer;
         var rows = batches.SelectMany(b => train.Skip(b.Start).Take(b.Count)).ToList();
         var parts = new List<Tensor>();
         var stats = modules.Names.ToDictionary(m => m, m => new ModuleFactors { Module = m });
@@ -348,10 +385,11 @@ public static class IndexBuildRun
         int number,
         InfluenceStrategy strategy,
         GradientProjection projection,
-        FactorRun.Folder? exact
+        FactorRun.Folder? exact,
+        IProgress<RunProgress>? progress
     )
     {
-        using var held = FileLock.Acquire(Path.Combine(dir, GradientIndex.LockFile));
+        using var held = FileLock.Acquire(Path.Combine(dir, GradientIndex.LockFile), progress);
         var segments = GradientIndex.ReadSegments(dir);
         var seg = segments[number];
         if (seg.Complete)
@@ -374,7 +412,7 @@ public static class IndexBuildRun
             foreach (var rel in all)
                 files.Add(ShardFile.Open(Path.Combine(dir, rel)));
             if (strategy.NeedsAnyFactor)
-                IndexPreconditioner.Fit(dir, strategy, projection, files, exact);
+                IndexPreconditioner.Fit(dir, strategy, projection, files, exact, progress);
         }
         finally
         {

@@ -25,7 +25,8 @@ public static class IndexPreconditioner
         InfluenceStrategy strategy,
         GradientProjection projection,
         IReadOnlyList<ShardFile> shards,
-        FactorRun.Folder? exact
+        FactorRun.Folder? exact,
+        IProgress<RunProgress>? progress = null
     )
     {
         // Written into a folder of its own and swapped into place, so that a reader never mixes an old eigenbasis
@@ -71,7 +72,7 @@ public static class IndexPreconditioner
             }
             if (strategy.Lambda != LambdaKind.None)
             {
-                LambdaFromStore(strategy, projection, shards, factors);
+                LambdaFromStore(strategy, projection, shards, factors, progress);
                 FactorFiles.WriteLambda(FactorFiles.StagePath(dir, FactorFiles.Lambda), factors.Values);
             }
             var covers = new JsonObject
@@ -203,11 +204,12 @@ public static class IndexPreconditioner
         InfluenceStrategy strategy,
         GradientProjection projection,
         IReadOnlyList<ShardFile> shards,
-        Dictionary<string, ModuleFactors> factors
+        Dictionary<string, ModuleFactors> factors,
+        IProgress<RunProgress>? sink
     )
     {
         const int block = 4096;
-        var progress = new ProgressLog("preconditioner eigenvalues", (int)shards.Sum(s => s.Header.Rows));
+        var progress = new ProgressMeter(sink, "preconditioner eigenvalues", shards.Sum(s => s.Header.Rows), "rows");
         long done = 0;
         foreach (var shard in shards)
             for (long s = 0; s < shard.Header.Rows; s += block)

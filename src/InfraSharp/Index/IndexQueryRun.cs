@@ -36,7 +36,7 @@ public static class IndexQueryRun
         void Stage(string name)
         {
             stages.Add((name, clock.Elapsed.TotalSeconds));
-            ProgressLog.Line($"{name}: {clock.Elapsed.TotalSeconds:F2}s");
+            ProgressMeter.Note(options.Progress, $"{name}: {clock.Elapsed.TotalSeconds:F2}s");
             clock.Restart();
         }
         OutputGuard.Folder(
@@ -52,7 +52,15 @@ public static class IndexQueryRun
         Stage("open index and model");
         using var vectors = searcher.QueryVectors(queries, args.Measurement, args.Damping);
         Stage("query gradients");
-        var result = searcher.Search(vectors, args.TopK, include, args.FullScores);
+        options.Cancellation.ThrowIfCancellationRequested();
+        var result = searcher.Search(
+            vectors,
+            args.TopK,
+            include,
+            args.FullScores,
+            options.Progress,
+            options.Cancellation
+        );
         Stage("scan");
         var lines = queries.Select(
             (q, i) =>

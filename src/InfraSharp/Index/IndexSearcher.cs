@@ -169,8 +169,22 @@ public sealed class IndexSearcher : IDisposable
     }
 
     /// <summary>Scores the index's rows against the query vectors (see <see cref="ShardScanner"/>).</summary>
-    public IndexResult Search(Tensor queryVectors, int k, bool[]? include = null, bool fullScores = false) =>
-        new ShardScanner(Index) { BlockRows = BlockRows }.Search(queryVectors, k, include, fullScores);
+    public IndexResult Search(
+        Tensor queryVectors,
+        int k,
+        bool[]? include = null,
+        bool fullScores = false,
+        IProgress<RunProgress>? progress = null,
+        CancellationToken cancel = default
+    ) =>
+        new ShardScanner(Index) { BlockRows = BlockRows }.Search(
+            queryVectors,
+            k,
+            include,
+            fullScores,
+            progress,
+            cancel
+        );
 
     /// <summary>Which rows satisfy every <c>key=value</c> filter, in index order; null when there are none.</summary>
     public bool[]? RowFilter(IReadOnlyList<(string Key, string Value)> filters) =>

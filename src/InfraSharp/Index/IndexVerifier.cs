@@ -21,14 +21,14 @@ public static class IndexVerifier
     }
 
     /// <param name="preconditioner">Also load the preconditioner (off for a synthetic store: it has none).</param>
-    public static Result Verify(string dir, bool preconditioner = true)
+    public static Result Verify(string dir, bool preconditioner = true, IProgress<RunProgress>? sink = null)
     {
         var clock = Stopwatch.StartNew();
         using var index = GradientIndex.Open(dir);
         long rows = 0,
             blocks = 0,
             bytes = 0;
-        var progress = new ProgressLog("verify", (int)Math.Min(int.MaxValue, index.Rows));
+        var progress = new ProgressMeter(sink, "verify", index.Rows, "rows");
         foreach (var shard in index.Shards)
         {
             if (!shard.PaddingIsZero())

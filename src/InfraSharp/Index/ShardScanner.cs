@@ -20,7 +20,14 @@ public sealed class ShardScanner(GradientIndex index)
     /// Scores every row of the index (or those <paramref name="include"/> keeps) against the query vectors,
     /// streaming the shards; keeps the top and bottom <paramref name="k"/> per query.
     /// </summary>
-    public IndexResult Search(Tensor queryVectors, int k, bool[]? include = null, bool fullScores = false)
+    public IndexResult Search(
+        Tensor queryVectors,
+        int k,
+        bool[]? include = null,
+        bool fullScores = false,
+        IProgress<RunProgress>? sink = null,
+        CancellationToken cancel = default
+    )
     {
         if (k < 1)
             throw InputError.Argument($"--top-k must be at least 1 (got {k})");
@@ -49,13 +56,14 @@ public sealed class ShardScanner(GradientIndex index)
         var clock = Stopwatch.StartNew();
         long bytes = 0,
             offset = 0;
-        var progress = new ProgressLog("scan", (int)Math.Min(int.MaxValue, total));
+        var progress = new ProgressMeter(sink, "scan", total, "rows");
         foreach (var shard in _index.Shards)
         {
             // Whole checksum blocks per step, so that every block read is checked whole (ShardFile.Block).
             long step = shard.WholeBlocks(BlockRows);
             for (long s = 0; s < shard.Header.Rows; s += step)
             {
+                cancel.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
                 long n = Math.Min(step, shard.Header.Rows - s);
                 var (stored, scales) = shard.Block(s, n);

@@ -260,10 +260,4 @@ public static class FactorFiles
             ? $"{dir}: nothing to merge"
             : $"merged {string.Join(", ", merged)} partitions in {dir}";
     }
-
-    public static void WriteManifest(string dir, JsonObject manifest) =>
-        AtomicFile.WriteAllText(
-            Path.Combine(dir, "manifest.json"),
-            manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n"
-        );
 }

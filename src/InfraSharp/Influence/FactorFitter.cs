@@ -28,6 +28,9 @@ public sealed class FactorFitter(
     /// </summary>
     public CancellationToken Cancellation { get; init; }
 
+    /// <summary>Where each stage reports its batches and modules (none: silent).</summary>
+    public IProgress<RunProgress>? Progress { get; init; }
+
     public sealed record Result(bool Complete, string Message)
     {
         /// <summary>Seconds spent per stage in this run (covariance, eigen, lambda), for benchmarks and logs.</summary>
@@ -44,15 +47,12 @@ public sealed class FactorFitter(
         IReadOnlyList<EncodedExample> data,
         string outDir,
         Partition partition,
-        JsonObject? manifest = null,
         FactorStage stage = FactorStage.All
     )
     {
         if (data.Count == 0)
             throw InputError.Argument("no training examples to fit factors on (empty dataset)");
         Directory.CreateDirectory(outDir);
-        if (manifest is not null)
-            FactorFiles.WriteManifest(outDir, manifest);
         var groups = Groups();
         int k = groups.Count;
         if (strategy.NeedsCovariance)
@@ -187,7 +187,7 @@ public sealed class FactorFitter(
     private void WriteEigen(string outDir, IReadOnlyList<string> names, string target)
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        var progress = new ProgressLog("eigendecomposition", names.Count);
+        var progress = new ProgressMeter(Progress, "eigendecomposition", names.Count, "modules");
         var done = new List<ModuleFactors>();
         try
         {
@@ -274,7 +274,7 @@ public sealed class FactorFitter(
                     FactorFiles.ReadStage(outDir, FactorFiles.Eigen, factors, model.Device);
                 string what =
                     $"{stage}{(partition.IsWhole ? "" : " " + partition)}{(k > 1 ? $" modules {group}" : "")}";
-                var progress = new ProgressLog(what, end - start);
+                var progress = new ProgressMeter(Progress, what, end - start, "examples");
                 foreach (var (s, n) in TokenBatches.Plan(data, start, end, args.TokensPerBatch))
                 {
                     Cancellation.ThrowIfCancellationRequested();

@@ -77,13 +77,19 @@ public static class FactorRun
             }
         );
         manifest = manifest with { Owns = OwnedFiles };
-        manifest.Prepare(outDir, options.Overwrite, RunInput.Of(("--model", args.Model), ("--data", args.Data)));
+        manifest.Prepare(
+            outDir,
+            options.Overwrite,
+            RunInput.Of(("--model", args.Model), ("--data", args.Data)),
+            options.Progress
+        );
         var fit = args.Fit with { TokensPerBatch = tokens };
         var fitter = new FactorFitter(lm.Model, modules, strategy, fit, lm.PadId)
         {
             Cancellation = options.Cancellation,
+            Progress = options.Progress,
         };
-        return fitter.Fit(train, outDir, options.Partition, null, stage);
+        return fitter.Fit(train, outDir, options.Partition, stage);
     }
 
     private static void Validate(FactorRunArguments a)

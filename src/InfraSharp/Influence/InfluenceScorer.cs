@@ -22,6 +22,9 @@ public sealed class InfluenceScorer(
     /// <summary>Checked before every batch: a cancelled scorer stops between batches.</summary>
     public CancellationToken Cancellation { get; init; }
 
+    /// <summary>Where query preparation reports its progress (none: silent).</summary>
+    public IProgress<RunProgress>? Progress { get; init; }
+
     /// <summary>
     /// Preconditioned query gradients, a batch of queries at a time. At rank R each batch's matrices are factored
     /// as soon as they are formed (each query's factorisation is its own, seeded by the batch's first index), so
@@ -35,7 +38,7 @@ public sealed class InfluenceScorer(
         bool factorEarly = args.QueryRank > 0 && !args.AggregateQueries;
         var full = modules.Names.ToDictionary(m => m, _ => new List<Tensor>());
         var lowRank = modules.Names.ToDictionary(m => m, _ => new List<(Tensor U, Tensor V)>());
-        var progress = new ProgressLog("query gradients", queries.Count);
+        var progress = new ProgressMeter(Progress, "query gradients", queries.Count, "queries");
         int done = 0;
         foreach (var (s, n) in TokenBatches.Plan(queries, 0, queries.Count, args.TokensPerBatch))
         {

@@ -69,7 +69,8 @@ public static class ScoreFiles
         IReadOnlyList<(int Start, int End)> chunks,
         Func<int, int, IEnumerable<KeyValuePair<string, Tensor>>> compute,
         Partition? group = null,
-        CancellationToken cancel = default
+        CancellationToken cancel = default,
+        IProgress<RunProgress>? sink = null
     )
     {
         if (chunks.Count == 0)
@@ -77,7 +78,8 @@ public static class ScoreFiles
         group ??= Partition.Whole;
         int start = chunks[0].Start,
             end = chunks[^1].End;
-        var progress = new ProgressLog($"{kind} scores{(group.IsWhole ? "" : $" modules {group}")}", end - start);
+        string stage = $"{kind} scores{(group.IsWhole ? "" : $" modules {group}")}";
+        var progress = new ProgressMeter(sink, stage, end - start, "examples");
         foreach (var (s, e) in chunks)
         {
             cancel.ThrowIfCancellationRequested();

@@ -174,7 +174,8 @@ public static class ScoreRun
                 ("--factors", args.Factors),
                 ("--train", args.Train),
                 ("--queries", args.Queries)
-            )
+            ),
+            options.Progress
         );
         ScoreFiles.WriteExamples(outDir, queryEx, trainEx);
 
@@ -194,6 +195,7 @@ public static class ScoreRun
                 var scorer = new InfluenceScorer(lm.Model, modules, session.Strategy, factors, score, lm.PadId)
                 {
                     Cancellation = options.Cancellation,
+                    Progress = options.Progress,
                 };
                 if (args.Kind == ScoreKind.Self)
                     ScoreFiles.RunChunks(
@@ -202,7 +204,8 @@ public static class ScoreRun
                         chunks,
                         (s, e) => [KeyValuePair.Create("scores", scorer.SelfScores(trainEx, s, e))],
                         group,
-                        options.Cancellation
+                        options.Cancellation,
+                        options.Progress
                     );
                 else
                 {
@@ -221,7 +224,8 @@ public static class ScoreRun
                             return list;
                         },
                         group,
-                        options.Cancellation
+                        options.Cancellation,
+                        options.Progress
                     );
                 }
             }

@@ -78,13 +78,16 @@ public static class TextGenerator
         IReadOnlyList<int[]> prompts,
         GenerationOptions options,
         int batchSize,
-        string what = "generate"
+        string what = "generate",
+        IProgress<RunProgress>? sink = null,
+        CancellationToken cancel = default
     )
     {
         var results = new List<int[]>(prompts.Count);
-        var progress = new ProgressLog(what, prompts.Count);
+        var progress = new ProgressMeter(sink, what, prompts.Count, "prompts");
         for (int i = 0; i < prompts.Count; i += batchSize)
         {
+            cancel.ThrowIfCancellationRequested();
             var chunk = prompts.Skip(i).Take(batchSize).ToList();
             results.AddRange(Generate(model, chunk, options with { Seed = options.Seed + i }));
             progress.Report(results.Count);

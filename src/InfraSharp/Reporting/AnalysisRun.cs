@@ -94,9 +94,10 @@ public static class AnalysisRun
                 ("--model", modelDir),
                 ("--lexicon", o.Lexicon),
                 ("--lds", o.Lds)
-            )
+            ),
+            options.Progress
         );
-        ProgressLog.Line("example-level tables");
+        ProgressMeter.Note(options.Progress, "example-level tables");
         var result = new AnalysisResult
         {
             Normalization = AttributionAnalyzer.NormalizationNote,
@@ -107,7 +108,7 @@ public static class AnalysisRun
         };
         if (set.PerToken is not null)
         {
-            ProgressLog.Line("sequence- and token-level tables");
+            ProgressMeter.Note(options.Progress, "sequence- and token-level tables");
             var texts = train.Select(e => TrainingText.Build(e, tok)).ToList();
             var (tokens, cats) = analyzer.TokenLevel(queryKeys, texts);
             int hq = o.HeatmapQuery is null ? 0 : set.Queries.Select(q => q.Id).ToList().IndexOf(o.HeatmapQuery);
@@ -117,7 +118,7 @@ public static class AnalysisRun
                 ? Counterfactual(
                     scoreArgs,
                     modelDir,
-                    options.Device,
+                    options,
                     tok,
                     trainRows,
                     texts,
@@ -143,7 +144,7 @@ public static class AnalysisRun
             o.Title,
             o.Lds is null ? [] : [LdsReport.Section(o.Lds)]
         );
-        ProgressLog.Line($"wrote tables, summary.md and report.html to {outDir}");
+        ProgressMeter.Note(options.Progress, $"wrote tables, summary.md and report.html to {outDir}");
         return result;
     }
 
@@ -189,7 +190,7 @@ public static class AnalysisRun
     private static List<CounterfactualRow> Counterfactual(
         ScoreRunArguments scoreArgs,
         string modelDir,
-        string device,
+        RunOptions options,
         Tokenizer tok,
         List<DataRow> trainRows,
         List<TrainingText> texts,
@@ -201,7 +202,10 @@ public static class AnalysisRun
     {
         if (scoreArgs.Factors is not null && !Directory.Exists(scoreArgs.Factors))
         {
-            ProgressLog.Line("counterfactual skipped: the factors named in the scores' manifest are not available");
+            ProgressMeter.Note(
+                options.Progress,
+                "counterfactual skipped: the factors named in the scores' manifest are not available"
+            );
             return [];
         }
         var edited = new List<int>();
@@ -229,8 +233,11 @@ public static class AnalysisRun
         }
         if (edited.Count == 0)
             return [];
-        ProgressLog.Line($"counterfactual: rescoring {edited.Count} training examples without their exploratory steps");
-        using var session = ScoreRun.Open(scoreArgs with { Model = modelDir }, device: device);
+        ProgressMeter.Note(
+            options.Progress,
+            $"counterfactual: rescoring {edited.Count} training examples without their exploratory steps"
+        );
+        using var session = ScoreRun.Open(scoreArgs with { Model = modelDir }, device: options.Device);
         var enc = new ExampleEncoder(tok, session.Model.EncodeOptions());
         var scorer = session.Scorer;
         using var pq = scorer.PrepareQueries(queryRows.Select(enc.Encode).ToList());

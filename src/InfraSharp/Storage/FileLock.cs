@@ -10,7 +10,7 @@ public sealed class FileLock : IDisposable
 
     private FileLock(FileStream stream) => _stream = stream;
 
-    public static FileLock Acquire(string path, TimeSpan? timeout = null)
+    public static FileLock Acquire(string path, IProgress<RunProgress>? progress = null, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromHours(24));
         bool announced = false;
@@ -23,7 +23,7 @@ public sealed class FileLock : IDisposable
             catch (IOException) when (DateTime.UtcNow < deadline)
             {
                 if (!announced)
-                    ProgressLog.Line($"waiting for another task that holds {path}");
+                    ProgressMeter.Note(progress, $"waiting for another task that holds {path}");
                 announced = true;
                 Thread.Sleep(500);
             }

@@ -94,7 +94,12 @@ public sealed record RunManifest(
     /// and any other file makes it refuse, naming the file. Temporary files of the kind that a killed process of
     /// this host left behind are removed. Returns true when an existing run is resumed.
     /// </summary>
-    public bool Prepare(string dir, bool overwrite, IEnumerable<RunInput>? inputs = null)
+    public bool Prepare(
+        string dir,
+        bool overwrite,
+        IEnumerable<RunInput>? inputs = null,
+        IProgress<RunProgress>? progress = null
+    )
     {
         OutputGuard.Folder(dir, "--out", inputs ?? []);
         bool resumed = false,
@@ -116,7 +121,7 @@ public sealed record RunManifest(
                 resumed = true;
             else if (overwrite)
             {
-                RemoveRun(dir, old, $"({string.Join(", ", diff)})");
+                RemoveRun(dir, old, $"({string.Join(", ", diff)})", progress);
             }
             else
                 throw InputError.Argument(
@@ -179,7 +184,7 @@ public sealed record RunManifest(
     /// Removes the earlier run in <paramref name="dir"/> (whose manifest is <paramref name="old"/>): every file its
     /// kind writes, then the folders left empty. Refuses, removing nothing, when any other file is there.
     /// </summary>
-    public void RemoveRun(string dir, JsonObject old, string why)
+    public void RemoveRun(string dir, JsonObject old, string why, IProgress<RunProgress>? progress = null)
     {
         var owned = OwnedBy(old);
         var others = FilesIn(dir).Where(f => !owned.Owns(f)).ToList();
@@ -188,7 +193,7 @@ public sealed record RunManifest(
                 $"--overwrite: {Path.Combine(dir, others[0])} was not written by a '{Kind}' run "
                     + $"({others.Count} such file{(others.Count == 1 ? "" : "s")}); move it away, or use another --out"
             );
-        ProgressLog.Line($"{dir}: --overwrite: removing the earlier run's files {why}");
+        ProgressMeter.Note(progress, $"{dir}: overwrite: removing the earlier run's files {why}");
         foreach (var f in FilesIn(dir))
             if (f != FileName)
                 File.Delete(Path.Combine(dir, f));

@@ -22,4 +22,10 @@ public sealed record RunOptions
     /// that the same run resumes: what was written is whole, what was not is redone.
     /// </summary>
     public CancellationToken Cancellation { get; init; }
+
+    /// <summary>
+    /// Where the run reports how far it has come (<see cref="RunProgress"/>: stage, done, total, unit, elapsed)
+    /// and its notes; null: it reports nothing. The CLI prints these as timestamped lines on stderr.
+    /// </summary>
+    public IProgress<RunProgress>? Progress { get; init; }
 }

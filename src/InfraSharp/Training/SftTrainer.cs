@@ -61,7 +61,7 @@ public sealed class SftTrainer(CausalLM model, SftOptions options, string outDir
         long total = TotalSteps(train);
         int per = options.BatchSize * options.GradientAccumulation;
         long perEpoch = (train.Count + per - 1) / per;
-        var progress = new ProgressLog("train", (int)total, TimeSpan.FromSeconds(5));
+        var progress = new ProgressMeter(Progress, "train", total, "steps");
         var weights = train
             .Select(e => e.Attributes[options.WeightField] is JsonValue v && v.TryGetValue<double>(out var w) ? w : 1.0)
             .ToArray();
@@ -112,14 +112,14 @@ public sealed class SftTrainer(CausalLM model, SftOptions options, string outDir
             if ((step + 1) % options.LogEvery == 0 || step + 1 == total)
             {
                 double recent = Log.TakeLast(options.LogEvery).Average(l => l.Loss);
-                progress.Report((int)(step + 1), $"loss {recent:F4}  lr {lr:E2}  {tps:F0} tok/s", force: true);
+                progress.Report(step + 1, $"loss {recent:F4}  lr {lr:E2}  {tps:F0} tok/s", force: true);
                 sw.Restart();
                 tokensSince = 0;
             }
             if (cancel.IsCancellationRequested && step + 1 < total)
             {
                 SaveCheckpoint(step + 1, opt);
-                ProgressLog.Line($"stopped at step {step + 1}; resume with the same command and --resume");
+                ProgressMeter.Note(Progress, $"stopped at step {step + 1}; resume with the same command and --resume");
                 model.RequiresGrad(false);
                 return false;
             }
@@ -134,6 +134,9 @@ public sealed class SftTrainer(CausalLM model, SftOptions options, string outDir
 
     /// <summary>Called after every optimizer step (progress displays, tests that interrupt a run).</summary>
     public Action<StepLog>? OnStep { get; set; }
+
+    /// <summary>Where training reports its steps (with loss, learning rate and throughput) and notes.</summary>
+    public IProgress<RunProgress>? Progress { get; init; }
 
     private double ClipGradients()
     {
@@ -204,7 +207,7 @@ public sealed class SftTrainer(CausalLM model, SftOptions options, string outDir
         if (Directory.Exists(final))
             Directory.Delete(final, true);
         Directory.Move(partial, final);
-        ProgressLog.Line($"checkpoint {final}");
+        ProgressMeter.Note(Progress, $"checkpoint {final}");
     }
 
     private long Restore(string dir, AdamW opt)
@@ -239,7 +242,7 @@ public sealed class SftTrainer(CausalLM model, SftOptions options, string outDir
                     double.NaN
                 )
             );
-        ProgressLog.Line($"resumed from {dir} at step {step}");
+        ProgressMeter.Note(Progress, $"resumed from {dir} at step {step}");
         return step;
     }
 

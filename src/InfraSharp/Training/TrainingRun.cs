@@ -47,8 +47,7 @@ public static class TrainingRun
         TrainingRunArguments arguments,
         string outDir,
         RunOptions? options = null,
-        bool resume = false,
-        CancellationToken cancel = default
+        bool resume = false
     )
     {
         options ??= new RunOptions();
@@ -79,7 +78,8 @@ public static class TrainingRun
                 ("--eval-data", args.EvalData),
                 ("--model", args.Model),
                 ("--tokenizer", args.Tokenizer)
-            )
+            ),
+            options.Progress
         );
         // The final model is staged beside the folder (OUT.tmp-…): a killed run's staging is this run's to remove.
         string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(outDir));
@@ -90,19 +90,25 @@ public static class TrainingRun
         );
         var (lm, tokDir) = Prepare(args, outDir, options.Device);
         using var _ = lm;
-        return Train(lm, tokDir, args, outDir, resume, cancel);
+        return Train(lm, tokDir, args, outDir, resume, options);
     }
 
-    /// <summary>Trains an already prepared model (the demo retrains several mixes from one initialisation this way).</summary>
+    /// <summary>
+    /// Trains an already prepared model (the demo retrains several mixes from one initialisation this way). A
+    /// cancelled training writes a checkpoint of its last step and throws <see cref="OperationCanceledException"/>;
+    /// the same call with <paramref name="resume"/> continues from it.
+    /// </summary>
     public static Result Train(
         CausalLM lm,
         string tokenizerDir,
         TrainingRunArguments args,
         string outDir,
         bool resume = false,
-        CancellationToken cancel = default
+        RunOptions? options = null
     )
     {
+        options ??= new RunOptions();
+        var progress = options.Progress;
         var tok = Tokenizer.Load(tokenizerDir);
         var enc = new ExampleEncoder(
             tok,
@@ -121,18 +127,21 @@ public static class TrainingRun
         int pad = tok.PadId ?? 0;
         double? before = held is null ? null : LossEvaluator.MeanLoss(lm, held, padId: pad);
         if (before is double b)
-            ProgressLog.Line($"held-out loss before: {b:F4}");
-        var trainer = new SftTrainer(lm, args.Optimizer, outDir, tokenizerDir);
+            ProgressMeter.Note(progress, $"held-out loss before: {b:F4}");
+        var trainer = new SftTrainer(lm, args.Optimizer, outDir, tokenizerDir) { Progress = progress };
         string? from = resume ? SftTrainer.LatestCheckpoint(outDir) : null;
         if (resume && from is null)
-            ProgressLog.Line("no checkpoint to resume from; starting fresh");
-        bool finished = trainer.Train(train, from, pad, cancel);
-        if (finished)
-            WriteArguments(outDir, args);
-        double? after = finished && held is not null ? LossEvaluator.MeanLoss(lm, held, padId: pad) : null;
+            ProgressMeter.Note(progress, "no checkpoint to resume from; starting fresh");
+        if (!trainer.Train(train, from, pad, options.Cancellation))
+            throw new OperationCanceledException(
+                "training stopped with a checkpoint of its last step; resume it with the same arguments",
+                options.Cancellation
+            );
+        WriteArguments(outDir, args);
+        double? after = held is not null ? LossEvaluator.MeanLoss(lm, held, padId: pad) : null;
         if (after is double a)
-            ProgressLog.Line($"held-out loss after: {a:F4}");
-        return new Result(finished, before, after, trainer.Log);
+            ProgressMeter.Note(progress, $"held-out loss after: {a:F4}");
+        return new Result(true, before, after, trainer.Log);
     }
 
     /// <summary>The model to train and the folder its tokenizer comes from.</summary>

@@ -101,7 +101,8 @@ public static class LdsRun
                     ("base model", original.Model),
                     ("training data", original.Data)
                 )
-                .Concat(evaluation.Scores.Select(s => new RunInput("--scores", s)))
+                .Concat(evaluation.Scores.Select(s => new RunInput("--scores", s))),
+            options.Progress
         );
 
         var subsets = WriteSubsets(outDir, args, rows.Count);
@@ -109,13 +110,19 @@ public static class LdsRun
         OutputFolder.Create(measured);
         int tasks = args.Subsets * args.Seeds;
         var (first, last) = options.Partition.Range(tasks);
-        var progress = new ProgressLog($"lds retrainings {options.Partition}", last - first);
+        var progress = new ProgressMeter(
+            options.Progress,
+            $"lds retrainings {options.Partition}",
+            last - first,
+            "retrainings"
+        );
         for (int t = first; t < last; t++)
         {
+            options.Cancellation.ThrowIfCancellationRequested();
             int s = t / args.Seeds,
                 k = t % args.Seeds;
             if (!File.Exists(Path.Combine(measured, LdsMeasurement.FileName(s, k))))
-                Retrain(args, original, config, rows, subsets[s], s, k, queries, outDir, options.Device, tok.PadId ?? 0)
+                Retrain(args, original, config, rows, subsets[s], s, k, queries, outDir, options, tok.PadId ?? 0)
                     .Write(measured);
             progress.Report(t + 1 - first);
         }
@@ -173,7 +180,7 @@ public static class LdsRun
         int k,
         IReadOnlyList<EncodedExample> queries,
         string outDir,
-        string device,
+        RunOptions options,
         int padId
     )
     {
@@ -182,7 +189,7 @@ public static class LdsRun
         string data = Path.Combine(dir, "train.jsonl");
         if (!File.Exists(data))
             JsonlFile.Write(data, subset.Select(i => rows[i].Fields));
-        var on = ComputeDevice.Parse(device);
+        var on = ComputeDevice.Parse(options.Device);
         using var model = original.Model is not null
             ? ModelLoader.Load(original.Model, ScalarType.Float32, on)
             : CausalLM.Initialize(config, original.Optimizer.Seed, ScalarType.Float32, on);
@@ -192,7 +199,15 @@ public static class LdsRun
             EvalData = null,
             Optimizer = original.Optimizer with { Seed = original.Optimizer.Seed + k },
         };
-        TrainingRun.Train(model, args.Model, retrain, dir, resume: true);
+        // Only this run's cancellation and progress: the retraining is a step of the LDS run, not a run of its own.
+        TrainingRun.Train(
+            model,
+            args.Model,
+            retrain,
+            dir,
+            resume: true,
+            new RunOptions { Cancellation = options.Cancellation, Progress = options.Progress }
+        );
         var m = LdsMeasurement.Measure(model, queries, s, k, padId);
         // The measurements are the cache; N x K retrained models' weights are what a cluster's disk cannot hold at 7B.
         foreach (var f in Directory.EnumerateFiles(dir, "*.safetensors"))
@@ -248,7 +263,10 @@ public static class LdsRun
             for (int q = 0; q < queries.Count; q++)
             for (int s = 0; s < args.Subsets; s++)
                 points.Add(new LdsTables.Point(name, queries[q].Id, s, predicted[s, q], benefit[s, q]));
-            ProgressLog.Line($"LDS {name}: {lds.Lds:F3} [{lds.CiLow:F3}, {lds.CiHigh:F3}] over {lds.Queries} queries");
+            ProgressMeter.Note(
+                options.Progress,
+                $"LDS {name}: {lds.Lds:F3} [{lds.CiLow:F3}, {lds.CiHigh:F3}] over {lds.Queries} queries"
+            );
         }
         return new Table(scores, points);
     }
@@ -267,7 +285,12 @@ public static class LdsRun
         string root = Path.Combine(outDir, "strategies", name),
             factors = Path.Combine(root, "factors"),
             scores = Path.Combine(root, "scores");
-        var run = new RunOptions { Device = options.Device };
+        var run = new RunOptions
+        {
+            Device = options.Device,
+            Cancellation = options.Cancellation,
+            Progress = options.Progress,
+        };
         FactorRun.Run(
             new FactorRunArguments
             {

@@ -63,12 +63,7 @@ public class ExactnessTests
     {
         string dir = Fixtures.TempDir();
         var s = InfluenceStrategy.Get(strategy);
-        new FactorFitter(model, mods, s, new FactorArguments { Strategy = strategy }).Fit(
-            data,
-            dir,
-            Partition.Whole,
-            new JsonObject()
-        );
+        new FactorFitter(model, mods, s, new FactorArguments { Strategy = strategy }).Fit(data, dir, Partition.Whole);
         return FactorFitter.Load(dir, mods.Names, s);
     }
 

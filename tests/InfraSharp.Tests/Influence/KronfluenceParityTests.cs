@@ -48,7 +48,7 @@ public class KronfluenceParityTests
             Modules = modules.Selector,
             Seed = 0,
         };
-        var r = new FactorFitter(model, modules, strategy, args).Fit(train, dir, Partition.Whole, new JsonObject());
+        var r = new FactorFitter(model, modules, strategy, args).Fit(train, dir, Partition.Whole);
         Assert.True(r.Complete);
         return FactorFitter.Load(dir, modules.Names, strategy);
     }

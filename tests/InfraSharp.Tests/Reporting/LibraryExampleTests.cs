@@ -1,5 +1,6 @@
 using InfraSharp.Influence;
 using InfraSharp.Reporting;
+using InfraSharp.Storage;
 
 namespace InfraSharp.Tests.Reporting;
 
@@ -17,11 +18,14 @@ public class LibraryExampleTests
         string old = Environment.CurrentDirectory;
         Environment.CurrentDirectory = dir;
         var output = new StringWriter();
+        var progress = new StringWriter(); // the README prints to Console.Error; here it is kept to be checked
         var stdout = Console.Out;
         Console.SetOut(output);
         try
         {
             // --- README ---
+            using var stop = new CancellationTokenSource(); // Cancel() stops a run between batches; rerun it to resume
+            var options = new RunOptions { Cancellation = stop.Token, Progress = new ProgressPrinter(progress) };
             FactorRun.Run(
                 new FactorRunArguments // loads the model, fits MLP-only EK-FAC factors
                 {
@@ -29,7 +33,8 @@ public class LibraryExampleTests
                     Data = "train.jsonl",
                     Fit = new FactorArguments { Strategy = "ekfac", Modules = "mlp" },
                 },
-                "factors"
+                "factors",
+                options
             );
             ScoreRun.Run(
                 new ScoreRunArguments // pairwise and per-token scores of the answers' likelihood
@@ -40,7 +45,8 @@ public class LibraryExampleTests
                     Queries = "queries.jsonl",
                     Score = new ScoreArguments { PerToken = true, Measurement = Measurement.MeanLogProb },
                 },
-                "scores"
+                "scores",
+                options
             );
             var analysis = AnalysisRun.Run(
                 new AnalysisRunArguments
@@ -49,7 +55,8 @@ public class LibraryExampleTests
                     Train = "train.jsonl",
                     Queries = "queries.jsonl",
                 },
-                "analysis"
+                "analysis",
+                options
             );
             Console.WriteLine(AnalysisWriter.CrossTableMarkdown(analysis));
             // --- end ---
@@ -70,5 +77,10 @@ public class LibraryExampleTests
         )
             Assert.True(File.Exists(Path.Combine(dir, f)), f);
         Assert.Contains("| training group |", output.ToString());
+        // The progress reporter saw every run: the stages' last counts and the analysis' notes, as the CLI prints them.
+        string printed = progress.ToString();
+        Assert.Matches(@"\] covariance: (\d+)/\1 \(100%", printed);
+        Assert.Matches(@"\] pairwise scores: 128/128 \(100%", printed);
+        Assert.Contains("example-level tables", printed);
     }
 }
