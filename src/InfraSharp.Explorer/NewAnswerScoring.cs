@@ -9,8 +9,9 @@ namespace InfraSharp.Explorer;
 
 /// <summary>
 /// "Which training data made this answer?" for a prompt and answer typed into the page: scored on the server with
-/// the same settings as the score folder (a score run over the training set with the folder's factors and score
-/// arguments, or a query of the gradient index), one run at a time; a second request while one runs is refused.
+/// the same settings as the score folder (a <see cref="ScoringSession"/> over the training set with the folder's
+/// factors and score arguments, kept open between answers, or a query of the gradient index), one run at a time;
+/// a second request while one runs is refused.
 /// </summary>
 public sealed class NewAnswerScoring(ExplorerOptions options, ExplorerData data)
 {
@@ -114,6 +115,8 @@ public sealed class NewAnswerScoring(ExplorerOptions options, ExplorerData data)
             running.Wait(wait ?? TimeSpan.FromSeconds(30));
         }
         catch (AggregateException) { }
+        if (running.IsCompleted)
+            _session?.Dispose(); // else a scoring still inside libtorch holds it; the process is ending anyway
         try
         {
             if (Directory.Exists(_temp))
@@ -144,8 +147,14 @@ public sealed class NewAnswerScoring(ExplorerOptions options, ExplorerData data)
                     new JsonObject { ["role"] = "assistant", ["content"] = answer }
                 ),
             };
-            File.WriteAllText(queries, row.ToJsonString() + "\n");
-            double[] scores = options.Index is not null ? FromIndex(queries, dir) : FromFactors(queries, dir);
+            double[] scores;
+            if (options.Index is not null)
+            {
+                File.WriteAllText(queries, row.ToJsonString() + "\n");
+                scores = FromIndex(queries, dir);
+            }
+            else
+                scores = FromFactors(row);
             var q = new ExplorerQueries(data);
             var order = Enumerable.Range(0, scores.Length).ToList();
             return new JsonObject
@@ -170,25 +179,34 @@ public sealed class NewAnswerScoring(ExplorerOptions options, ExplorerData data)
         }
     }
 
+    private ScoringSession? _session;
+    private List<Text.EncodedExample>? _train;
+
     /// <summary>
-    /// A score run with the folder's own arguments (model, factors, measurement, damping), the new answer as the query.
+    /// The new answer scored against the training set with the folder's own arguments (model, factors, measurement,
+    /// damping), through a scoring session opened at the first request and kept: later answers reuse the loaded
+    /// model, factors and encoded training set.
     /// </summary>
-    private double[] FromFactors(string queries, string dir)
+    private double[] FromFactors(JsonObject query)
     {
-        var saved = data.ScoreManifest["arguments"].Deserialize(InfluenceJson.Manifest.ScoreRunArguments)
-            ?? throw InputError.Data($"--scores {options.Scores}: no arguments in its manifest");
-        var args = saved with
+        if (_session is null)
         {
-            Model = data.ModelDir,
-            Factors = options.Factors,
-            Train = options.Train,
-            Queries = queries,
-            Score = saved.Score with { PerToken = false, QueryRank = 0, AggregateQueries = false },
-        };
+            Stage("loading the model and factors");
+            var saved = data.ScoreManifest["arguments"].Deserialize(InfluenceJson.Manifest.ScoreRunArguments)
+                ?? throw InputError.Data($"--scores {options.Scores}: no arguments in its manifest");
+            var args = saved with
+            {
+                Model = data.ModelDir,
+                Factors = options.Factors,
+                Train = options.Train,
+                Score = saved.Score with { PerToken = false, QueryRank = 0, AggregateQueries = false },
+            };
+            _session = ScoringSession.Open(args);
+            _train = _session.Model.Encode(options.Train);
+        }
         Stage("scoring the training set");
-        ScoreRun.Run(args, Path.Combine(dir, "scores"), new RunOptions { Cancellation = _stop.Token });
-        using var t = SafeTensorsFile.Open(Path.Combine(dir, "scores", "pairwise.safetensors")).Read("scores");
-        return t.to(TorchSharp.torch.ScalarType.Float64).contiguous().data<double>().ToArray();
+        var scores = _session.Score([_session.Encode(query)], _train!, new RunOptions { Cancellation = _stop.Token });
+        return Enumerable.Range(0, scores.GetLength(1)).Select(j => scores[0, j]).ToArray();
     }
 
     private double[] FromIndex(string queries, string dir)

@@ -24,85 +24,6 @@ public static class ScoreRun
 
     public static string KindName(ScoreKind kind) => kind == ScoreKind.Self ? "self_scores" : "pairwise_scores";
 
-    /// <summary>
-    /// A model with the factors and settings of a score run, ready to score: what <see cref="Run"/> uses, and what
-    /// the analysis uses to rescore edited training examples with exactly the same settings.
-    /// </summary>
-    public sealed class Session : IDisposable
-    {
-        public required LoadedModel Model { get; init; }
-        public required InfluenceStrategy Strategy { get; init; }
-        public required TrackedModules Modules { get; init; }
-        public required FactorRun.Folder? Factors { get; init; }
-        public required InfluenceScorer Scorer { get; init; }
-        public required IReadOnlyDictionary<string, ModuleFactors> ModuleFactors { get; init; }
-
-        public void Dispose()
-        {
-            foreach (var f in ModuleFactors.Values)
-                f.Dispose();
-            Model.Dispose();
-        }
-    }
-
-    /// <summary>Loads the model and factors of <paramref name="args"/> (checking that they belong together).</summary>
-    public static Session Open(
-        ScoreRunArguments args,
-        ScoreArguments? score = null,
-        bool loadFactors = true,
-        string device = ComputeDevice.Cpu
-    )
-    {
-        var lm = LoadedModel.Load(args.Model, args.DType, device);
-        try
-        {
-            var folder = args.Factors is null ? null : FactorRun.Open(args.Factors);
-            if (folder is not null && folder.ModelFingerprint != lm.Fingerprint)
-                throw InputError.Data(
-                    $"--factors {folder.Dir}: these factors were fitted for another model ({folder.Arguments.Model}); "
-                        + $"refit them for {args.Model}"
-                );
-            var strategy = InfluenceStrategy.Get(args.Strategy ?? folder?.Arguments.Fit.Strategy ?? "identity");
-            if (strategy.NeedsAnyFactor && folder is null)
-                throw InputError.Argument($"strategy {strategy.Name} needs --factors");
-            var modules = folder is null
-                ? TrackedModules.Resolve(lm.Model.Config, "all")
-                : new TrackedModules(folder.Arguments.Fit.Modules, folder.Modules);
-            var known = lm.Model.Config.LinearModuleNames().ToHashSet();
-            foreach (var m in modules.Names)
-                if (!known.Contains(m))
-                    throw InputError.Data(
-                        $"--factors {folder!.Dir}: module '{m}' of the factors does not exist in {args.Model}"
-                    );
-            var factors = loadFactors ? LoadFactors(folder, strategy, modules.Names, lm.Model.Device) : [];
-            var scorer = new InfluenceScorer(lm.Model, modules, strategy, factors, score ?? args.Score, lm.PadId);
-            return new Session
-            {
-                Model = lm,
-                Strategy = strategy,
-                Modules = modules,
-                Factors = folder,
-                Scorer = scorer,
-                ModuleFactors = factors,
-            };
-        }
-        catch
-        {
-            lm.Dispose();
-            throw;
-        }
-    }
-
-    private static Dictionary<string, ModuleFactors> LoadFactors(
-        FactorRun.Folder? folder,
-        InfluenceStrategy strategy,
-        IReadOnlyList<string> names,
-        Device device
-    ) =>
-        strategy.NeedsAnyFactor
-            ? FactorFitter.Load(folder!.Dir, names, strategy, device)
-            : names.ToDictionary(m => m, m => new ModuleFactors { Module = m });
-
     public static Result Run(ScoreRunArguments arguments, string outDir, RunOptions? options = null)
     {
         options ??= new RunOptions();
@@ -110,7 +31,7 @@ public static class ScoreRun
         Validate(args);
         int k = args.Score.ModulePartitions;
         // With module groups, each group's factors are loaded in turn, below.
-        using var session = Open(args, loadFactors: k == 1, device: options.Device);
+        using var session = ScoringSession.Open(args, options, loadFactors: k == 1);
         var lm = session.Model;
         var groups = session.Modules.Groups(k);
         var trainEx = lm.Encode(args.Train);
@@ -185,18 +106,11 @@ public static class ScoreRun
         string kind = args.Kind == ScoreKind.Self ? "self" : "pairwise";
         foreach (var (group, modules) in groups)
         {
-            var factors =
-                k == 1
-                    ? session.ModuleFactors
-                    : LoadFactors(session.Factors, session.Strategy, modules.Names, lm.Model.Device);
+            var factors = k == 1 ? session.ModuleFactors : session.LoadFactors(modules.Names);
             try
             {
                 // The session's scorer has the requested token budget; this one the resolved budget.
-                var scorer = new InfluenceScorer(lm.Model, modules, session.Strategy, factors, score, lm.PadId)
-                {
-                    Cancellation = options.Cancellation,
-                    Progress = options.Progress,
-                };
+                var scorer = session.Scorer(score, options, modules, factors);
                 if (args.Kind == ScoreKind.Self)
                     ScoreFiles.RunChunks(
                         outDir,

@@ -237,15 +237,13 @@ public static class AnalysisRun
             options.Progress,
             $"counterfactual: rescoring {edited.Count} training examples without their exploratory steps"
         );
-        using var session = ScoreRun.Open(scoreArgs with { Model = modelDir }, device: options.Device);
+        using var session = ScoringSession.Open(scoreArgs with { Model = modelDir }, options);
         var enc = new ExampleEncoder(tok, session.Model.EncodeOptions());
-        var scorer = session.Scorer;
-        using var pq = scorer.PrepareQueries(queryRows.Select(enc.Encode).ToList());
-        var editedEx = editedRows.Select(enc.Encode).ToList();
-        var (pw, _) = scorer.ScoreTraining(pq, editedEx, 0, editedEx.Count, editedEx.Max(e => e.Length));
-        var flat = pw.to(TorchSharp.torch.ScalarType.Float64).cpu().contiguous().data<double>().ToArray();
-        var rescored = new double[pw.shape[0], pw.shape[1]];
-        Buffer.BlockCopy(flat, 0, rescored, 0, flat.Length * 8);
+        var rescored = session.Score(
+            queryRows.Select(enc.Encode).ToList(),
+            editedRows.Select(enc.Encode).ToList(),
+            options
+        );
         return analyzer.Counterfactual(queryKeys, edited, rescored);
     }
 }

@@ -51,7 +51,27 @@ public static class Fingerprint
                 .Where(File.Exists)
         );
 
+    /// <summary>
+    /// SHA-256 over the files' names and bytes, in the order given. Memoised by each file's full path, size and
+    /// modification time, so that a model hashed once (gigabytes at 7B) is not read again while it is unchanged.
+    /// </summary>
     public static string Files(IEnumerable<string> files)
+    {
+        var list = files.ToList();
+        string key = string.Join(
+            "\n",
+            list.Select(f =>
+            {
+                var info = new FileInfo(f);
+                return $"{info.FullName}\t{(info.Exists ? info.Length : -1)}\t{info.LastWriteTimeUtc.Ticks}";
+            })
+        );
+        return Memo.GetOrAdd(key, _ => Hash(list));
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> Memo = new();
+
+    private static string Hash(IEnumerable<string> files)
     {
         using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buf = new byte[1 << 20];
