@@ -25,7 +25,6 @@ public abstract class InfluenceStrategy
     public abstract string Name { get; }
     public abstract bool NeedsCovariance { get; }
     public abstract LambdaKind Lambda { get; }
-    public bool NeedsEigenBasis => NeedsCovariance;
     public bool NeedsAnyFactor => NeedsCovariance || Lambda != LambdaKind.None;
 
     /// <summary>The eigenvalue matrix [out, in] the preconditioner divides by, or null (identity).</summary>

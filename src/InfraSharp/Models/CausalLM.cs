@@ -81,8 +81,6 @@ public sealed class CausalLM : IDisposable
         return new CausalLM(config, ps, dtype);
     }
 
-    public Tensor Weight(string name) => _params[name];
-
     private Tensor LmHeadWeight =>
         Config.TieWordEmbeddings ? _params["model.embed_tokens.weight"] : _params["lm_head.weight"];
 

@@ -245,8 +245,6 @@ public sealed class BpeTokenizer
     public int? TokenToId(string token) =>
         _added.FirstOrDefault(a => a.Content == token)?.Id ?? (_vocab.TryGetValue(token, out int id) ? id : null);
 
-    public string? IdToToken(int id) => id >= 0 && id < _idToToken.Length ? _idToToken[id] : null;
-
     public bool IsSpecial(int id) => _addedById.TryGetValue(id, out var a) && a.Special;
 
     public int[] Encode(string text, bool addSpecialTokens = false) => EncodeWithOffsets(text, addSpecialTokens).Ids;

@@ -19,5 +19,4 @@ public sealed record EncodedExample(
 {
     public const int IgnoreIndex = -100;
     public int Length => InputIds.Length;
-    public int LabelCount => Labels.Count(l => l != IgnoreIndex);
 }
