@@ -76,7 +76,17 @@ public sealed class ExplorerServer : IAsyncDisposable
         string? token
     )
     {
-        var views = new ExplorerQueries(data);
+        UseAccess(app, options, token);
+        UseHeadersAndErrors(app);
+        MapRoutes(app, options, data, scoring);
+    }
+
+    /// <summary>
+    /// Who may ask: off loopback, whoever holds the token (query, header or the cookie it sets); on loopback, only
+    /// requests addressed to loopback.
+    /// </summary>
+    private static void UseAccess(WebApplication app, ExplorerOptions options, string? token)
+    {
         if (token is not null)
             app.Use(
                 async (ctx, next) =>
@@ -133,6 +143,11 @@ public sealed class ExplorerServer : IAsyncDisposable
                     await next();
                 }
             );
+    }
+
+    /// <summary>The page's security headers, and bad requests and bad input answered as one-line 400s.</summary>
+    private static void UseHeadersAndErrors(WebApplication app)
+    {
         app.Use(
             async (ctx, next) =>
             {
@@ -154,7 +169,17 @@ public sealed class ExplorerServer : IAsyncDisposable
                 }
             }
         );
+    }
 
+    /// <summary>The page, its assets and the API.</summary>
+    private static void MapRoutes(
+        WebApplication app,
+        ExplorerOptions options,
+        ExplorerData data,
+        NewAnswerScoring scoring
+    )
+    {
+        var views = new ExplorerQueries(data);
         app.MapGet("/", () => Asset("index.html", "text/html; charset=utf-8"));
         app.MapGet("/app.js", () => Asset("app.js", "text/javascript; charset=utf-8"));
         app.MapGet("/app.css", () => Asset("app.css", "text/css; charset=utf-8"));

@@ -47,6 +47,22 @@ public static class HtmlReport
     {
         var sb = new StringBuilder(Head(title));
         sb.Append("<h1>").Append(H(title)).Append("</h1>");
+        Intro(sb, r);
+        Headline(sb, r);
+        Steps(sb, r);
+        Counterfactual(sb, r);
+        Tokens(sb, r);
+        Heatmaps(sb, r);
+        TopExamples(sb, r);
+        foreach (var section in sections ?? [])
+            sb.Append(section);
+        sb.Append("</body></html>\n");
+        return sb.ToString();
+    }
+
+    /// <summary>What the numbers are: the sign and the per-query normalisation.</summary>
+    private static void Intro(StringBuilder sb, AnalysisResult r)
+    {
         sb.Append(
                 "<p class=\"note\">Influence of training data on queries, from influence functions (EK-FAC by default). "
             )
@@ -58,8 +74,11 @@ public static class HtmlReport
             .Append(
                 ") so that no single query dominates; intervals are bootstrap 95% CIs of the mean over training examples.</p>"
             );
+    }
 
-        // Headline.
+    /// <summary>The cross-domain table and its chart: each training group on each query group.</summary>
+    private static void Headline(StringBuilder sb, AnalysisResult r)
+    {
         var (qgs, tgs, mean, stats) = AnalysisWriter.CrossMatrix(r);
         sb.Append("<h2>Cross-domain influence</h2><table id=\"headline\"><thead><tr><th>training group</th>");
         foreach (var q in qgs)
@@ -104,7 +123,11 @@ public static class HtmlReport
                 )
                 .Append("</figure>");
         }
+    }
 
+    /// <summary>Reasoning steps: influence by step tag.</summary>
+    private static void Steps(StringBuilder sb, AnalysisResult r)
+    {
         if (r.SequenceLevel.Count > 0)
         {
             sb.Append(
@@ -135,6 +158,11 @@ public static class HtmlReport
                 );
             sb.Append("</tbody></table>");
         }
+    }
+
+    /// <summary>The same training examples rescored without their exploratory steps.</summary>
+    private static void Counterfactual(StringBuilder sb, AnalysisResult r)
+    {
         if (r.Counterfactual.Count > 0)
         {
             sb.Append(
@@ -146,6 +174,11 @@ public static class HtmlReport
                 );
             sb.Append("</tbody></table>");
         }
+    }
+
+    /// <summary>Per-token influence by token category.</summary>
+    private static void Tokens(StringBuilder sb, AnalysisResult r)
+    {
         if (r.TokenCategories.Count > 0)
         {
             sb.Append(
@@ -187,6 +220,11 @@ public static class HtmlReport
                     .Append("</td></tr>");
             sb.Append("</tbody></table>");
         }
+    }
+
+    /// <summary>Token heatmaps of the most influential training examples for one query.</summary>
+    private static void Heatmaps(StringBuilder sb, AnalysisResult r)
+    {
         if (r.Heatmaps is { } hm && hm.Examples.Count > 0)
         {
             sb.Append("<h2>Token heatmaps</h2><p class=\"note\">The most influential training examples for query <b>")
@@ -213,6 +251,11 @@ public static class HtmlReport
                 sb.Append("</div>");
             }
         }
+    }
+
+    /// <summary>The top proponents and opponents of each query.</summary>
+    private static void TopExamples(StringBuilder sb, AnalysisResult r)
+    {
         sb.Append(
             "<h2>Top proponents and opponents</h2><table id=\"top\"><thead><tr><th>query</th><th>kind</th><th>rank</th><th>training example</th><th>group</th><th>score</th><th style=\"text-align:left\">response</th></tr></thead><tbody>"
         );
@@ -221,10 +264,6 @@ public static class HtmlReport
                 $"<tr><td>{H(x.QueryId)}</td><td>{x.Kind}</td><td>{x.Rank}</td><td>{H(x.TrainId)}</td><td>{H(x.TrainGroup)}</td><td>{x.Score.ToString("G4", Inv)}</td><td style=\"text-align:left\">{H(x.Snippet)}</td></tr>"
             );
         sb.Append("</tbody></table>");
-        foreach (var section in sections ?? [])
-            sb.Append(section);
-        sb.Append("</body></html>\n");
-        return sb.ToString();
     }
 
     public static void Write(string path, AnalysisResult r, string title, IEnumerable<string>? sections = null) =>
