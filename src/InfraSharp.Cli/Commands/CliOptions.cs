@@ -65,7 +65,8 @@ public static class CliOptions
         return o;
     }
 
-    /// <summary>A finite number in [<paramref name="min"/>, <paramref name="max"/>] (open at min when <paramref name="exclusiveMin"/>).</summary>
+    /// <summary>A finite number in [<paramref name="min"/>, <paramref name="max"/>] (open at min when <paramref
+    /// name="exclusiveMin"/>).</summary>
     public static Option<double> Double(
         string name,
         string description,
@@ -226,7 +227,8 @@ public static class CliOptions
         string description = "Start over in an output folder that holds a run with other arguments"
     ) => new("--overwrite") { Description = description };
 
-    /// <summary><c>--device cpu|cuda|cuda:N</c>: the spelling is checked here, the device's presence when the run starts.</summary>
+    /// <summary><c>--device cpu|cuda|cuda:N</c>: the spelling is checked here, the device's presence when the run
+    /// starts.</summary>
     public static Option<string> Device()
     {
         var o = new Option<string>("--device")
@@ -252,7 +254,8 @@ public static class CliOptions
             Models.ComputeDType.Float32
         );
 
-    /// <summary><c>--statistics-dtype</c>: what captured activations and gradients are cast to before statistics.</summary>
+    /// <summary><c>--statistics-dtype</c>: what captured activations and gradients are cast to before
+    /// statistics.</summary>
     public static Option<Models.ComputeDType> StatisticsDType() =>
         Enum(
             "--statistics-dtype",

@@ -354,7 +354,8 @@ public static class DemoCommand
         return 0;
     }
 
-    /// <summary>The <c>infra explore</c> command over a demo's outputs (scores, data, factors for new answers).</summary>
+    /// <summary>The <c>infra explore</c> command over a demo's outputs (scores, data, factors for new
+    /// answers).</summary>
     public static string ExploreCommandLine(string outDir, string trainPath, string queriesPath) =>
         $"infra explore --scores {Quote(Path.Combine(outDir, "scores"))} --train {Quote(trainPath)} "
         + $"--queries {Quote(queriesPath)} --factors {Quote(Path.Combine(outDir, "factors"))}";
@@ -364,7 +365,8 @@ public static class DemoCommand
 
     private const string ReportTitle = "InfraSharp demo: which training data helps math and code";
 
-    /// <summary>Rows drawn uniformly at random with replacement: a control of the same size as the curated mixes.</summary>
+    /// <summary>Rows drawn uniformly at random with replacement: a control of the same size as the curated
+    /// mixes.</summary>
     public static CurationResult RandomControl(IReadOnlyList<System.Text.Json.Nodes.JsonObject> rows, int seed)
     {
         var rng = new Random(seed + 7919);
@@ -462,7 +464,8 @@ public static class DemoCommand
         return outPath;
     }
 
-    /// <summary>MLP-only EK-FAC (the paper's setting), then pairwise and per-token scores of the mean log-likelihood.</summary>
+    /// <summary>MLP-only EK-FAC (the paper's setting), then pairwise and per-token scores of the mean
+    /// log-likelihood.</summary>
     public static void Influence(
         string modelDir,
         string trainPath,
@@ -497,7 +500,8 @@ public static class DemoCommand
         );
     }
 
-    /// <summary>Greedy completions for math and code rows of a file, graded; results under <paramref name="outDir"/>.</summary>
+    /// <summary>Greedy completions for math and code rows of a file, graded; results under <paramref
+    /// name="outDir"/>.</summary>
     public static (EvalSummary Summary, List<SampleResult> Results) Evaluate(
         CausalLM lm,
         Tokenizer tok,

@@ -5,7 +5,8 @@ using InfraSharp.Text;
 
 namespace InfraSharp.Cli.Commands;
 
-/// <summary><c>infra encode</c>: each row with input_ids and labels added (and the rendered text for chat rows).</summary>
+/// <summary><c>infra encode</c>: each row with input_ids and labels added (and the rendered text for chat
+/// rows).</summary>
 public static class EncodeCommand
 {
     public static Command Build()

@@ -62,8 +62,10 @@ public static class ExploreCommand
                     };
                     if (!options.IsLoopback && !System.Net.IPAddress.TryParse(options.Host, out _))
                         throw InputError.Argument($"--host {options.Host}: not an IP address");
-                    // Ctrl-C and SIGTERM (docker stop, Kubernetes, systemd, scancel, timeout) alike: stop listening, cancel
-                    // a running scoring, remove its temporary folder, exit 0. Registered before the server starts, so that
+                    // Ctrl-C and SIGTERM (docker stop, Kubernetes, systemd, scancel, timeout) alike: stop listening,
+                    // cancel
+                    // a running scoring, remove its temporary folder, exit 0. Registered before the server starts, so
+                    // that
                     // a signal arriving as it comes up is not left to the web host's own handling (which stops the host
                     // and leaves this thread waiting).
                     using var done = new ManualResetEventSlim();

@@ -3,7 +3,8 @@ using InfraSharp.Influence;
 
 namespace InfraSharp.Cli.Commands;
 
-/// <summary><c>infra factors</c>, <c>infra scores pairwise|self</c>, <c>infra merge</c>: options mapped onto the runs.</summary>
+/// <summary><c>infra factors</c>, <c>infra scores pairwise|self</c>, <c>infra merge</c>: options mapped onto the
+/// runs.</summary>
 public static class InfluenceCommands
 {
     private static Option<long?> MaxMemory() =>

@@ -23,7 +23,8 @@ public static class LaunchCommand
         return cmd;
     }
 
-    /// <summary>The options both launchers take: those of the factors and scores runs, partitions and resources.</summary>
+    /// <summary>The options both launchers take: those of the factors and scores runs, partitions and
+    /// resources.</summary>
     private sealed class ChainOptions
     {
         private readonly Option<string> _model = CliOptions.Path("--model", "Model folder (on the shared file system)");
@@ -363,7 +364,8 @@ public static class LaunchCommand
         return cmd;
     }
 
-    /// <summary>This very infra, by absolute path: the apphost, or <c>dotnet infra.dll</c> when run through dotnet.</summary>
+    /// <summary>This very infra, by absolute path: the apphost, or <c>dotnet infra.dll</c> when run through
+    /// dotnet.</summary>
     private static string ThisInfra()
     {
         string process = Environment.ProcessPath ?? "dotnet";

@@ -4,7 +4,8 @@ using TorchSharp;
 
 namespace InfraSharp.Cli.Commands;
 
-/// <summary><c>infra train</c>: SFT from a model folder, or from a freshly initialised model of a given shape.</summary>
+/// <summary><c>infra train</c>: SFT from a model folder, or from a freshly initialised model of a given
+/// shape.</summary>
 public static class TrainCommand
 {
     public static Command Build()

@@ -108,7 +108,8 @@ public sealed class AttributionAnalyzer(ScoreSet scores, Lexicon lexicon)
     private double TokenValue(List<int> qs, int e, int token) =>
         token >= scores.PerToken!.GetLength(2) ? 0 : qs.Average(q => scores.PerToken![q, e, token] / QueryScale[q]);
 
-    /// <summary>Influence of each step: the sum of its tokens' per-token scores (normalised, mean over the group's queries).</summary>
+    /// <summary>Influence of each step: the sum of its tokens' per-token scores (normalised, mean over the group's
+    /// queries).</summary>
     public List<(string QueryGroup, int Example, string Tag, double Value, string Text)> StepValues(
         string[] queryKeys,
         IReadOnlyList<TrainingText> texts

@@ -5,7 +5,8 @@ namespace InfraSharp.Attribution;
 
 /// <summary>
 /// Words and patterns that tag reasoning steps and categorise tokens. Configurable with a JSON file of the
-/// same shape as <see cref="Default"/>: <c>{"step_tags": {tag: [phrases]}, "token_categories": {category: [tokens]}}</c>.
+/// same shape as <see cref="Default"/>: <c>{"step_tags": {tag: [phrases]}, "token_categories": {category:
+/// [tokens]}}</c>.
 /// Step tags are tried in file order (first match wins; a fenced code block is always <c>code</c>);
 /// phrases match case-insensitively at word boundaries.
 /// </summary>
@@ -100,7 +101,8 @@ public sealed class Lexicon
         return "other";
     }
 
-    /// <summary>A token's display key: its text trimmed, or &lt;indent&gt; / &lt;newline&gt; / &lt;space&gt; for whitespace.</summary>
+    /// <summary>A token's display key: its text trimmed, or &lt;indent&gt; / &lt;newline&gt; / &lt;space&gt; for
+    /// whitespace.</summary>
     public static string TokenKey(string token)
     {
         if (token.Length > 0 && token.All(c => c == '\n' || c == '\r'))

@@ -5,7 +5,8 @@ using static TorchSharp.torch;
 
 namespace InfraSharp.Attribution;
 
-/// <summary>The influence engine's outputs, as plain arrays: pairwise [Q, N], per-token [Q, N, T] when present, and both sides' ids and attributes.</summary>
+/// <summary>The influence engine's outputs, as plain arrays: pairwise [Q, N], per-token [Q, N, T] when present, and
+/// both sides' ids and attributes.</summary>
 public sealed record ScoreSet(
     double[,] Pairwise,
     float[,,]? PerToken,

@@ -6,6 +6,7 @@ namespace InfraSharp.Curation;
 [JsonSerializable(typeof(CurationRunArguments))]
 public sealed partial class CurationJson : JsonSerializerContext
 {
-    /// <summary>With <see cref="Storage.RunManifest.SerializerOptions"/> (snake_case names, enums by their names).</summary>
+    /// <summary>With <see cref="Storage.RunManifest.SerializerOptions"/> (snake_case names, enums by their
+    /// names).</summary>
     public static CurationJson Manifest { get; } = new(Storage.RunManifest.SerializerOptions());
 }

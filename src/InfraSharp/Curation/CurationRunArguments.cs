@@ -15,7 +15,8 @@ public enum CurationStrategy
     AttributeInfluence,
 }
 
-/// <summary>A curation of a training set: strategy, mode and the strategy's settings (written beside the output).</summary>
+/// <summary>A curation of a training set: strategy, mode and the strategy's settings (written beside the
+/// output).</summary>
 public sealed record CurationRunArguments
 {
     public required string Data { get; init; }

@@ -4,7 +4,8 @@ using System.Text.Json.Nodes;
 
 namespace InfraSharp.Curation;
 
-/// <summary>Weighted counts per domain x difficulty, and mean difficulty per domain, for before/after summaries.</summary>
+/// <summary>Weighted counts per domain x difficulty, and mean difficulty per domain, for before/after
+/// summaries.</summary>
 public static class LevelDistribution
 {
     public static string Domain(JsonObject r) => r["domain"]?.ToString() ?? "(none)";

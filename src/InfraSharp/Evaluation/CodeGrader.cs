@@ -31,7 +31,8 @@ public sealed class CodeGrader(PythonSandbox sandbox)
         return (sandbox.Run(program).Result, code);
     }
 
-    /// <summary>Output comparison as LiveCodeBench does it: per line, trailing whitespace and blank tail ignored.</summary>
+    /// <summary>Output comparison as LiveCodeBench does it: per line, trailing whitespace and blank tail
+    /// ignored.</summary>
     private static string Canon(string s) =>
         string.Join("\n", s.Replace("\r\n", "\n").Split('\n').Select(l => l.TrimEnd())).TrimEnd('\n');
 

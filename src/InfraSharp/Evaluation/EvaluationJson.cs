@@ -6,6 +6,7 @@ namespace InfraSharp.Evaluation;
 [JsonSerializable(typeof(EvaluationRunArguments))]
 public sealed partial class EvaluationJson : JsonSerializerContext
 {
-    /// <summary>With <see cref="Storage.RunManifest.SerializerOptions"/> (snake_case names, enums by their names).</summary>
+    /// <summary>With <see cref="Storage.RunManifest.SerializerOptions"/> (snake_case names, enums by their
+    /// names).</summary>
     public static EvaluationJson Manifest { get; } = new(Storage.RunManifest.SerializerOptions());
 }

@@ -48,7 +48,8 @@ public sealed record EvaluationRunArguments
     /// <summary>Samples executed at once (0: the CPU count).</summary>
     public int Parallel { get; init; }
 
-    /// <summary>Run model-written code without the bubblewrap sandbox (only python3's own limits): never the default.</summary>
+    /// <summary>Run model-written code without the bubblewrap sandbox (only python3's own limits): never the
+    /// default.</summary>
     public bool UnsafeNoSandbox { get; init; }
 
     public EvaluationRunArguments Normalized() =>

@@ -4,7 +4,8 @@ using InfraSharp.Text;
 
 namespace InfraSharp.Evaluation;
 
-/// <summary>Generates completions for problems (n per problem) and grades them: math by answer, code by running it.</summary>
+/// <summary>Generates completions for problems (n per problem) and grades them: math by answer, code by running
+/// it.</summary>
 public static class Evaluator
 {
     public sealed record Completion(string ProblemId, int SampleIndex, string Text);
@@ -183,7 +184,8 @@ public static class Evaluator
         return results.ToList();
     }
 
-    /// <summary>Samples from a file (rows with task_id or id, and completion); the n-th row of a problem is sample n.</summary>
+    /// <summary>Samples from a file (rows with task_id or id, and completion); the n-th row of a problem is sample
+    /// n.</summary>
     public static List<Completion> ReadSamples(string path)
     {
         var counts = new Dictionary<string, int>();

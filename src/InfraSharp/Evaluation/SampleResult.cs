@@ -2,7 +2,8 @@ using System.Text.Json.Nodes;
 
 namespace InfraSharp.Evaluation;
 
-/// <summary>One graded sample: which problem, the completion, what was extracted, whether it is right and why not.</summary>
+/// <summary>One graded sample: which problem, the completion, what was extracted, whether it is right and why
+/// not.</summary>
 public sealed record SampleResult(
     string ProblemId,
     int SampleIndex,

@@ -20,7 +20,8 @@ public sealed record FactorArguments
     /// </summary>
     public int ModulePartitions { get; init; } = 1;
 
-    /// <summary>Dtype the captured activations and gradients are cast to before covariances and lambdas are formed.</summary>
+    /// <summary>Dtype the captured activations and gradients are cast to before covariances and lambdas are
+    /// formed.</summary>
     [System.Text.Json.Serialization.JsonPropertyName("statistics_dtype")]
     public Models.ComputeDType StatisticsDType { get; init; } = Models.ComputeDType.Float32;
 }

@@ -56,7 +56,8 @@ public static class FactorFiles
         return groups;
     }
 
-    /// <summary>Reads a stage's factors of <paramref name="factors"/>' modules from whichever of its files hold them.</summary>
+    /// <summary>Reads a stage's factors of <paramref name="factors"/>' modules from whichever of its files hold
+    /// them.</summary>
     public static void ReadStage(
         string dir,
         string stage,

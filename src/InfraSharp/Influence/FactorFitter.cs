@@ -39,7 +39,8 @@ public sealed class FactorFitter(
 
     private readonly Dictionary<string, double> _stageSeconds = [];
 
-    /// <summary>The module groups: one pass over the data per group, each holding only its modules' statistics.</summary>
+    /// <summary>The module groups: one pass over the data per group, each holding only its modules'
+    /// statistics.</summary>
     private IReadOnlyList<(Partition Group, List<string> Names)> Groups() =>
         modules.Groups(args.ModulePartitions).Select(g => (g.Group, g.Modules.Names.ToList())).ToList();
 

@@ -10,14 +10,17 @@ public sealed record FactorRunArguments
     public required string Data { get; init; }
     public FactorArguments Fit { get; init; } = new();
 
-    /// <summary>The model's compute dtype (weights cast once at load; a bf16 checkpoint is not widened for bfloat16).</summary>
+    /// <summary>The model's compute dtype (weights cast once at load; a bf16 checkpoint is not widened for
+    /// bfloat16).</summary>
     [System.Text.Json.Serialization.JsonPropertyName("dtype")]
     public Models.ComputeDType DType { get; init; } = Models.ComputeDType.Float32;
 
-    /// <summary>A memory bound in bytes that sets the tokens per batch (overrides <see cref="FactorArguments.TokensPerBatch"/>).</summary>
+    /// <summary>A memory bound in bytes that sets the tokens per batch (overrides <see
+    /// cref="FactorArguments.TokensPerBatch"/>).</summary>
     public long? MaxMemoryBytes { get; init; }
 
-    /// <summary>The same arguments with paths made absolute, so that a rerun from another directory compares equal.</summary>
+    /// <summary>The same arguments with paths made absolute, so that a rerun from another directory compares
+    /// equal.</summary>
     public FactorRunArguments Normalized() =>
         this with
         {

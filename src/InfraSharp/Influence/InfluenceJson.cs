@@ -7,6 +7,7 @@ namespace InfraSharp.Influence;
 [JsonSerializable(typeof(ScoreRunArguments))]
 public sealed partial class InfluenceJson : JsonSerializerContext
 {
-    /// <summary>With <see cref="Storage.RunManifest.SerializerOptions"/> (snake_case names, enums by their names).</summary>
+    /// <summary>With <see cref="Storage.RunManifest.SerializerOptions"/> (snake_case names, enums by their
+    /// names).</summary>
     public static InfluenceJson Manifest { get; } = new(Storage.RunManifest.SerializerOptions());
 }

@@ -101,7 +101,8 @@ public sealed class InfluenceScorer(
         return pq;
     }
 
-    /// <summary>Pairwise scores [Q, n] of training examples [start, start+n), and per-token scores [Q, n, T] when asked.</summary>
+    /// <summary>Pairwise scores [Q, n] of training examples [start, start+n), and per-token scores [Q, n, T] when
+    /// asked.</summary>
     public (Tensor Pairwise, Tensor? PerToken) ScoreTraining(
         PreconditionedQueries pq,
         IReadOnlyList<EncodedExample> train,
@@ -156,7 +157,8 @@ public sealed class InfluenceScorer(
                         long bt = n * t,
                             outDim = pg.shape[1],
                             inDim = pg.shape[2];
-                        // Project whichever side is wider onto the narrower one, so the intermediate is [bt, q, min(in, out)].
+                        // Project whichever side is wider onto the narrower one, so the intermediate is [bt, q, min(in,
+                        // out)].
                         bool viaInputs = inDim <= outDim;
                         long narrow = Math.Min(inDim, outDim);
                         var wide = viaInputs ? g.reshape(bt, outDim) : a.reshape(bt, inDim);

@@ -21,7 +21,8 @@ public static class MemoryPlanner
         Queries = "queries",
         Scores = "scores";
 
-    /// <summary>The process before any tensor: the .NET runtime, libtorch's code and allocator, the tokenizer.</summary>
+    /// <summary>The process before any tensor: the .NET runtime, libtorch's code and allocator, the
+    /// tokenizer.</summary>
     public const long RuntimeBytes = 600L << 20;
 
     private sealed record Linear(string Name, long Out, long In)
@@ -72,7 +73,8 @@ public static class MemoryPlanner
         );
     }
 
-    /// <summary>Tokens per batch that fit <paramref name="maxBytes"/> for a run with a fixed module-partition count.</summary>
+    /// <summary>Tokens per batch that fit <paramref name="maxBytes"/> for a run with a fixed module-partition
+    /// count.</summary>
     public static int TokensPerBatch(ModelConfig config, PlanArguments args, long maxBytes) =>
         Plan(config, args with { MaxMemoryBytes = maxBytes }).TokensPerBatch;
 

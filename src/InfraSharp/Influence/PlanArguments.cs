@@ -12,10 +12,12 @@ public sealed record PlanArguments
     /// <summary>Padded tokens per batch: the most the plan may use (it lowers it to fit a memory bound).</summary>
     public int TokensPerBatch { get; init; } = 4096;
 
-    /// <summary>Tokens of the longest sequence: a batch holds at least one; per-example tensors count batch/length.</summary>
+    /// <summary>Tokens of the longest sequence: a batch holds at least one; per-example tensors count
+    /// batch/length.</summary>
     public int SequenceLength { get; init; } = 512;
 
-    /// <summary>Training examples the factors are fitted on and scored (for FLOPs and disk; 0: per batch only).</summary>
+    /// <summary>Training examples the factors are fitted on and scored (for FLOPs and disk; 0: per batch
+    /// only).</summary>
     public int Examples { get; init; }
     public int Queries { get; init; }
     public int QueryRank { get; init; }

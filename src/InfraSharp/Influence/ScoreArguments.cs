@@ -25,10 +25,12 @@ public sealed record ScoreArguments
     /// </summary>
     public int ModulePartitions { get; init; } = 1;
 
-    /// <summary>Dtype the captured activations and gradients are cast to before per-example gradients are formed.</summary>
+    /// <summary>Dtype the captured activations and gradients are cast to before per-example gradients are
+    /// formed.</summary>
     [System.Text.Json.Serialization.JsonPropertyName("statistics_dtype")]
     public Models.ComputeDType StatisticsDType { get; init; } = Models.ComputeDType.Float32;
 
-    /// <summary>Dtype of the eigenbasis rotations in the preconditioner (float32, or float64 for exactness checks).</summary>
+    /// <summary>Dtype of the eigenbasis rotations in the preconditioner (float32, or float64 for exactness
+    /// checks).</summary>
     public TorchSharp.torch.ScalarType Precision { get; init; } = TorchSharp.torch.ScalarType.Float32;
 }

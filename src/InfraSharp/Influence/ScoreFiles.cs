@@ -205,7 +205,8 @@ public static class ScoreFiles
             _ => n.ToJsonString(),
         };
 
-    /// <summary>Assembles the chunks of every kind present; refuses (naming the missing range) while any is missing.</summary>
+    /// <summary>Assembles the chunks of every kind present; refuses (naming the missing range) while any is
+    /// missing.</summary>
     public static string MergeAll(string dir)
     {
         int n = ReadExamples(dir).Train.Count;

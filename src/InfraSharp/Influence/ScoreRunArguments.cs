@@ -20,7 +20,8 @@ public sealed record ScoreRunArguments
     public string? Strategy { get; init; }
     public ScoreArguments Score { get; init; } = new();
 
-    /// <summary>The model's compute dtype (weights cast once at load; a bf16 checkpoint is not widened for bfloat16).</summary>
+    /// <summary>The model's compute dtype (weights cast once at load; a bf16 checkpoint is not widened for
+    /// bfloat16).</summary>
     [System.Text.Json.Serialization.JsonPropertyName("dtype")]
     public Models.ComputeDType DType { get; init; } = Models.ComputeDType.Float32;
 

@@ -36,7 +36,8 @@ public static class TokenBatches
         }
     }
 
-    /// <summary>The examples of partition <paramref name="p"/>: a contiguous run of whole batches of the global plan.</summary>
+    /// <summary>The examples of partition <paramref name="p"/>: a contiguous run of whole batches of the global
+    /// plan.</summary>
     public static (int Start, int End) PartitionRange(
         IReadOnlyList<EncodedExample> examples,
         Partition p,

@@ -16,7 +16,8 @@ public static class KubernetesManifests
 {
     public static string Folder(string outDir) => Path.Combine(outDir, "launch", "kubernetes");
 
-    /// <summary>Writes the manifests; <paramref name="localOut"/> is where this machine sees the output folder.</summary>
+    /// <summary>Writes the manifests; <paramref name="localOut"/> is where this machine sees the output
+    /// folder.</summary>
     public static IReadOnlyList<string> Write(LaunchArguments a, KubernetesOptions k, string localOut)
     {
         var stages = LaunchChain.Stages(a);

@@ -1,6 +1,7 @@
 namespace InfraSharp.Launch;
 
-/// <summary>Where a chain's pods run: the image with <c>infra</c>, and the volume that holds the shared folder.</summary>
+/// <summary>Where a chain's pods run: the image with <c>infra</c>, and the volume that holds the shared
+/// folder.</summary>
 public sealed record KubernetesOptions
 {
     public required string Image { get; init; }

@@ -12,7 +12,8 @@ public static class ComputeDevice
 {
     public const string Cpu = "cpu";
 
-    /// <summary>The device named by <paramref name="spec"/>; one line naming <paramref name="option"/> otherwise.</summary>
+    /// <summary>The device named by <paramref name="spec"/>; one line naming <paramref name="option"/>
+    /// otherwise.</summary>
     public static Device Parse(string spec, string option = "--device")
     {
         string s = spec.Trim().ToLowerInvariant();
@@ -32,7 +33,8 @@ public static class ComputeDevice
         return new Device(DeviceType.CUDA, index);
     }
 
-    /// <summary>A seeded generator on <paramref name="device"/> (sampling on a device needs a generator there).</summary>
+    /// <summary>A seeded generator on <paramref name="device"/> (sampling on a device needs a generator
+    /// there).</summary>
     public static Generator Generator(long seed, Device device) =>
         device.type == DeviceType.CPU ? new Generator((ulong)seed) : new Generator((ulong)seed, device);
 }

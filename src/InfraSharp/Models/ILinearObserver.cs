@@ -9,7 +9,8 @@ namespace InfraSharp.Models;
 /// </summary>
 public interface ILinearObserver
 {
-    /// <summary>Whether <paramref name="module"/> (a Hugging Face name such as <c>model.layers.0.mlp.up_proj</c>) is tracked.</summary>
+    /// <summary>Whether <paramref name="module"/> (a Hugging Face name such as <c>model.layers.0.mlp.up_proj</c>) is
+    /// tracked.</summary>
     bool Tracks(string module);
 
     /// <summary>
@@ -18,6 +19,7 @@ public interface ILinearObserver
     /// </summary>
     bool NeedsOutputGradients { get; }
 
-    /// <summary>Called with the layer's input [B,T,in] and output [B,T,out]; the returned tensor replaces the output.</summary>
+    /// <summary>Called with the layer's input [B,T,in] and output [B,T,out]; the returned tensor replaces the
+    /// output.</summary>
     Tensor Observe(string module, Tensor input, Tensor output);
 }

@@ -6,7 +6,8 @@ namespace InfraSharp.Models;
 /// <summary>Next-token cross-entropy: logits at position i predict the label at i+1; -100 is ignored.</summary>
 public static class LanguageModelLoss
 {
-    /// <summary>Per-example summed loss [B] for logits [B,T,V] and labels [B,T] (optionally per-token [B,T-1]).</summary>
+    /// <summary>Per-example summed loss [B] for logits [B,T,V] and labels [B,T] (optionally per-token
+    /// [B,T-1]).</summary>
     public static Tensor PerTokenLoss(Tensor logits, Tensor labels)
     {
         long b = logits.shape[0],

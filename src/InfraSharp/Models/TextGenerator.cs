@@ -110,7 +110,8 @@ public static class TextGenerator
         return multinomial(probs, 1, generator: gen).squeeze(-1);
     }
 
-    /// <summary>Stop tokens: generation_config.json's eos_token_id (int or list), the config's, and the tokenizer's.</summary>
+    /// <summary>Stop tokens: generation_config.json's eos_token_id (int or list), the config's, and the
+    /// tokenizer's.</summary>
     public static HashSet<int> StopTokens(string modelDir, ModelConfig config, int? tokenizerEos)
     {
         var set = new HashSet<int>(config.EosTokenIds);

@@ -10,7 +10,8 @@ public static class AnalysisWriter
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    /// <summary>A number with an explicit sign, rounded first (so that -0.0001 prints as +0.000, not -+0.000).</summary>
+    /// <summary>A number with an explicit sign, rounded first (so that -0.0001 prints as +0.000, not
+    /// -+0.000).</summary>
     public static string Signed(double x, int decimals = 3)
     {
         if (double.IsNaN(x))

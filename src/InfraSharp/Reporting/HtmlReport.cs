@@ -42,7 +42,8 @@ public static class HtmlReport
             )
             .ToString();
 
-    /// <summary>The report; <paramref name="sections"/> (HTML, e.g. the LDS table, the before/after table) go at its end.</summary>
+    /// <summary>The report; <paramref name="sections"/> (HTML, e.g. the LDS table, the before/after table) go at its
+    /// end.</summary>
     public static string Render(AnalysisResult r, string title, IEnumerable<string>? sections = null)
     {
         var sb = new StringBuilder(Head(title));

@@ -6,6 +6,7 @@ namespace InfraSharp.Reporting;
 [JsonSerializable(typeof(AnalysisRunArguments))]
 public sealed partial class ReportingJson : JsonSerializerContext
 {
-    /// <summary>With <see cref="Storage.RunManifest.SerializerOptions"/> (snake_case names, enums by their names).</summary>
+    /// <summary>With <see cref="Storage.RunManifest.SerializerOptions"/> (snake_case names, enums by their
+    /// names).</summary>
     public static ReportingJson Manifest { get; } = new(Storage.RunManifest.SerializerOptions());
 }

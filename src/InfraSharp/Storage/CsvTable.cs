@@ -13,7 +13,8 @@ public sealed record CsvTable(string[] Header, List<string[]> Rows)
             ? i
             : throw InputError.Data($"{path}: no column '{name}' (columns: {string.Join(", ", Header)})");
 
-    /// <summary>A cell as RFC 4180 writes it: quoted (quotes doubled) when it holds a comma, quote or line break.</summary>
+    /// <summary>A cell as RFC 4180 writes it: quoted (quotes doubled) when it holds a comma, quote or line
+    /// break.</summary>
     public static string Quote(string cell) =>
         cell.IndexOfAny([',', '"', '\n', '\r']) < 0 ? cell : "\"" + cell.Replace("\"", "\"\"") + "\"";
 

@@ -2,7 +2,8 @@ using System.Text.Json.Nodes;
 
 namespace InfraSharp.Storage;
 
-/// <summary>What differs between two JSON trees, as <c>path: old -> new</c> lines (short values, sorted paths).</summary>
+/// <summary>What differs between two JSON trees, as <c>path: old -> new</c> lines (short values, sorted
+/// paths).</summary>
 public static class JsonDiff
 {
     public static List<string> Describe(JsonNode? before, JsonNode? after, int max = 6)

@@ -3,7 +3,8 @@ using System.Text.Json.Nodes;
 
 namespace InfraSharp.Storage;
 
-/// <summary>A JSON object file (config.json, tokenizer.json, an index): malformed content is bad input naming the file.</summary>
+/// <summary>A JSON object file (config.json, tokenizer.json, an index): malformed content is bad input naming the
+/// file.</summary>
 public static class JsonFile
 {
     public static JsonObject ReadObject(string path)

@@ -13,7 +13,8 @@ public static class JsonlFile
     public static void Write(string path, IEnumerable<JsonObject> rows) =>
         AtomicFile.WriteAllLines(path, rows.Select(r => r.ToJsonString(Options)));
 
-    /// <summary>Objects of a JSONL file this project wrote (no row-level error reporting: see DatasetReader for input data).</summary>
+    /// <summary>Objects of a JSONL file this project wrote (no row-level error reporting: see DatasetReader for input
+    /// data).</summary>
     public static IEnumerable<JsonObject> ReadObjects(string path) =>
         File.ReadLines(path).Where(l => l.Length > 0).Select(l => JsonNode.Parse(l)!.AsObject());
 

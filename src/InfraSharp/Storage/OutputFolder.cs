@@ -1,6 +1,7 @@
 namespace InfraSharp.Storage;
 
-/// <summary>Creating an output folder, with failures (a file in the way, no permission) reported as bad input.</summary>
+/// <summary>Creating an output folder, with failures (a file in the way, no permission) reported as bad
+/// input.</summary>
 public static class OutputFolder
 {
     public static void Create(string dir)

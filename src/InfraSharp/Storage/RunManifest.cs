@@ -68,7 +68,8 @@ public sealed record RunManifest(
 
     public static string PathIn(string dir) => System.IO.Path.Combine(dir, FileName);
 
-    /// <summary>The manifest of a run folder, or null when there is none; a corrupt one is bad input naming the file.</summary>
+    /// <summary>The manifest of a run folder, or null when there is none; a corrupt one is bad input naming the
+    /// file.</summary>
     public static JsonObject? Read(string dir)
     {
         string path = PathIn(dir);

@@ -453,7 +453,8 @@ public sealed class BpeTokenizer
         return cleanUpSpaces ? CleanUp(s) : s;
     }
 
-    /// <summary>transformers' <c>clean_up_tokenization</c>: drops the space before punctuation and contractions.</summary>
+    /// <summary>transformers' <c>clean_up_tokenization</c>: drops the space before punctuation and
+    /// contractions.</summary>
     public static string CleanUp(string s) =>
         s.Replace(" .", ".")
             .Replace(" ?", "?")

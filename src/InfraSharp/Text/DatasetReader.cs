@@ -7,10 +7,12 @@ using Parquet.Serialization;
 
 namespace InfraSharp.Text;
 
-/// <summary>Reads dataset rows from JSONL (one object per line, optionally gzipped) or Parquet (one object per row).</summary>
+/// <summary>Reads dataset rows from JSONL (one object per line, optionally gzipped) or Parquet (one object per
+/// row).</summary>
 public static class DatasetReader
 {
-    /// <summary>Rows of a file; with <paramref name="lenient"/>, a malformed line comes back marked instead of ending the read.</summary>
+    /// <summary>Rows of a file; with <paramref name="lenient"/>, a malformed line comes back marked instead of ending
+    /// the read.</summary>
     public static IEnumerable<DataRow> Read(string path, bool lenient = false)
     {
         if (!File.Exists(path))

@@ -12,7 +12,8 @@ public sealed record EncodeOptions
     /// <summary>Longest sequence allowed (the model's context length); longer rows are an error, never cut.</summary>
     public int? MaxLength { get; init; }
 
-    /// <summary>The model's vocabulary size: token ids and labels outside it (labels other than -100) are an error.</summary>
+    /// <summary>The model's vocabulary size: token ids and labels outside it (labels other than -100) are an
+    /// error.</summary>
     public int? VocabSize { get; init; }
 
     /// <summary>

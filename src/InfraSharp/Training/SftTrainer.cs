@@ -42,8 +42,10 @@ public sealed class SftTrainer(CausalLM model, SftOptions options, string outDir
         return options.MaxSteps > 0 ? Math.Min(options.MaxSteps, total) : total;
     }
 
-    /// <summary>Trains; with <paramref name="resumeFrom"/>, restores weights, optimizer moments and step first.</summary>
-    /// <returns>False when <paramref name="cancel"/> stopped it early (a checkpoint of the last finished step is written).</returns>
+    /// <summary>Trains; with <paramref name="resumeFrom"/>, restores weights, optimizer moments and step
+    /// first.</summary>
+    /// <returns>False when <paramref name="cancel"/> stopped it early (a checkpoint of the last finished step is
+    /// written).</returns>
     public bool Train(
         IReadOnlyList<EncodedExample> train,
         string? resumeFrom = null,

@@ -6,6 +6,7 @@ namespace InfraSharp.Training;
 [JsonSerializable(typeof(TrainingRunArguments))]
 public sealed partial class TrainingJson : JsonSerializerContext
 {
-    /// <summary>With <see cref="Storage.RunManifest.SerializerOptions"/> (snake_case names, enums by their names).</summary>
+    /// <summary>With <see cref="Storage.RunManifest.SerializerOptions"/> (snake_case names, enums by their
+    /// names).</summary>
     public static TrainingJson Manifest { get; } = new(Storage.RunManifest.SerializerOptions());
 }

@@ -42,7 +42,8 @@ public static class TrainingRun
         IReadOnlyList<SftTrainer.StepLog> Log
     );
 
-    /// <summary>Trains; <paramref name="resume"/> continues from the folder's latest checkpoint of this same run.</summary>
+    /// <summary>Trains; <paramref name="resume"/> continues from the folder's latest checkpoint of this same
+    /// run.</summary>
     public static Result Run(
         TrainingRunArguments arguments,
         string outDir,
@@ -180,7 +181,8 @@ public static class TrainingRun
             JsonSerializer.Serialize(args, TrainingJson.Manifest.TrainingRunArguments) + "\n"
         );
 
-    /// <summary>The arguments a model folder was trained with; bad input when it was not written by <c>infra train</c>.</summary>
+    /// <summary>The arguments a model folder was trained with; bad input when it was not written by <c>infra
+    /// train</c>.</summary>
     public static TrainingRunArguments ReadArguments(string modelDir, string option = "--model")
     {
         string path = Path.Combine(modelDir, ArgumentsFile);

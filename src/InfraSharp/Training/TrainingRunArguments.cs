@@ -18,7 +18,8 @@ public sealed record TrainingRunArguments
     /// <summary>With <see cref="Init"/>: the tokenizer folder to use.</summary>
     public string? Tokenizer { get; init; }
 
-    /// <summary>With <see cref="Init"/>: train a byte-level BPE tokenizer of this vocabulary size on the data.</summary>
+    /// <summary>With <see cref="Init"/>: train a byte-level BPE tokenizer of this vocabulary size on the
+    /// data.</summary>
     public int? TrainTokenizer { get; init; }
 
     /// <summary>Held-out rows whose loss is reported before and after.</summary>

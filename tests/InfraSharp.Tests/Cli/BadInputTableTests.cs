@@ -40,7 +40,8 @@ public class BadInputTableTests
         return p;
     }
 
-    /// <summary>Relative path -> SHA-256 of every file under <paramref name="dir"/> (empty when it doesn't exist).</summary>
+    /// <summary>Relative path -> SHA-256 of every file under <paramref name="dir"/> (empty when it doesn't
+    /// exist).</summary>
     internal static SortedDictionary<string, string> Snapshot(string dir)
     {
         var s = new SortedDictionary<string, string>(StringComparer.Ordinal);
@@ -445,7 +446,8 @@ public class BadInputTableTests
             "--dtype",
             "float16"
         );
-        // On a machine without CUDA the run refuses before writing anything; on one with a single GPU, cuda:7 is absent.
+        // On a machine without CUDA the run refuses before writing anything; on one with a single GPU, cuda:7 is
+        // absent.
         Add(
             "absent CUDA device",
             "--device",
@@ -542,7 +544,8 @@ public class BadInputTableTests
             "--strategies",
             "identity,tracin"
         );
-        // Gradient index: malformed dimensions and filters, a folder that is no index, an append with nothing to add to.
+        // Gradient index: malformed dimensions and filters, a folder that is no index, an append with nothing to add
+        // to.
         Add(
             "index projection dimension 0",
             "--projection-dim",

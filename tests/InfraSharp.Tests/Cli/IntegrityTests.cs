@@ -32,7 +32,8 @@ public class IntegrityTests
             File.Copy(f, Path.Combine(to, Path.GetRelativePath(from, f)));
     }
 
-    /// <summary>A copy of <paramref name="dir"/> whose safetensors <paramref name="file"/> has a value replaced.</summary>
+    /// <summary>A copy of <paramref name="dir"/> whose safetensors <paramref name="file"/> has a value
+    /// replaced.</summary>
     private static string Poisoned(string dir, string copy, string file, string tensorName, double value)
     {
         CopyDir(dir, copy);

@@ -25,7 +25,8 @@ public class OutputOwnershipTests
     private static string[] Factors(string model, string data, string outDir, params string[] more) =>
         ["factors", "--model", model, "--data", data, "--out", outDir, "--modules", "mlp", .. more];
 
-    /// <summary>Runs a command that must be refused: exit 2, one line naming <paramref name="culprit"/>, nothing changed.</summary>
+    /// <summary>Runs a command that must be refused: exit 2, one line naming <paramref name="culprit"/>, nothing
+    /// changed.</summary>
     private static void Refused(string[] args, string culprit, params string[] watched)
     {
         var before = watched.Select(FolderSnapshot.Of).ToList();

@@ -21,7 +21,8 @@ public class SignalTests
     [DllImport("libc", EntryPoint = "kill")]
     private static extern int Kill(int pid, int signal);
 
-    /// <summary>The fixture's training rows repeated under new ids, so that a run lasts long enough to interrupt.</summary>
+    /// <summary>The fixture's training rows repeated under new ids, so that a run lasts long enough to
+    /// interrupt.</summary>
     private static string LargerTrain(string root, int copies)
     {
         var rows = Fixtures.Jsonl(Fixtures.Path_("tiny-llama", "train.jsonl")).ToList();

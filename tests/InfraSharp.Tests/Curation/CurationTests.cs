@@ -147,7 +147,8 @@ public class CurationTests
             r
                 .Rows.Where(x => LevelDistribution.Domain(x) == d && LevelDistribution.Level(x) == l)
                 .Sum(LevelDistribution.Weight);
-        Assert.True(W(cold, "code", 5) < W(cold, "code", 4) * 0.3, $"{W(cold, "code", 5)} vs {W(cold, "code", 4)}"); // the harmful group shrinks
+        // the harmful group shrinks
+        Assert.True(W(cold, "code", 5) < W(cold, "code", 4) * 0.3, $"{W(cold, "code", 5)} vs {W(cold, "code", 4)}");
         Assert.True(W(cold, "math", 5) > W(cold, "math", 1));
         Assert.True(LevelDistribution.MeanLevel(cold.Rows, "code") < LevelDistribution.MeanLevel(rows, "code"));
         // A higher temperature moves less.

@@ -2,7 +2,8 @@ using InfraSharp.Models;
 
 namespace InfraSharp.Tests.Demo;
 
-/// <summary>The main job end to end in --quick mode (the last stage of the architecture: every stage through files).</summary>
+/// <summary>The main job end to end in --quick mode (the last stage of the architecture: every stage through
+/// files).</summary>
 [Collection("cli")]
 public class DemoTests
 {

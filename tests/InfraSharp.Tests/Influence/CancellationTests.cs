@@ -42,7 +42,8 @@ public class CancellationTests
             },
         };
 
-    /// <summary>Cancels its source at the first count of <paramref name="stage"/> past zero, and records it all.</summary>
+    /// <summary>Cancels its source at the first count of <paramref name="stage"/> past zero, and records it
+    /// all.</summary>
     private sealed class CancelAt(string stage, CancellationTokenSource source) : IProgress<RunProgress>
     {
         public List<RunProgress> Seen { get; } = [];

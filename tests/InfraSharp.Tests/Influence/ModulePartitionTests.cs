@@ -121,7 +121,8 @@ public class ModulePartitionTests
         Assert.Equal(2, FactorFiles.StageFiles(parts, "covariance").Count);
         for (int g = 0; g < 2; g++)
             FactorRun.Run(Factors(2), parts, new RunOptions { Partition = new Partition(g, 2) }, FactorStage.Eigen);
-        // A killed lambda run: group 0 of partition 1 was written, group 1 was not; the rerun does only what is missing.
+        // A killed lambda run: group 0 of partition 1 was written, group 1 was not; the rerun does only what is
+        // missing.
         FactorRun.Run(Factors(2), parts, new RunOptions { Partition = new Partition(1, 3) }, FactorStage.Lambda);
         string group1 = FactorFiles.PartitionPath(parts, "lambda", new Partition(1, 3), new Partition(1, 2));
         string group0 = FactorFiles.PartitionPath(parts, "lambda", new Partition(1, 3), new Partition(0, 2));

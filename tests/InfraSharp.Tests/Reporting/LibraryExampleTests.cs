@@ -4,7 +4,8 @@ using InfraSharp.Storage;
 
 namespace InfraSharp.Tests.Reporting;
 
-/// <summary>The README's library example, line for line, on the fixture model (run from a folder holding its files).</summary>
+/// <summary>The README's library example, line for line, on the fixture model (run from a folder holding its
+/// files).</summary>
 [Collection("cli")]
 public class LibraryExampleTests
 {

@@ -3,7 +3,8 @@ using InfraSharp.Storage;
 
 namespace InfraSharp.Tests.Storage;
 
-/// <summary>RFC 4180 reading: quoted cells with commas, doubled quotes and line breaks; curation reads through it.</summary>
+/// <summary>RFC 4180 reading: quoted cells with commas, doubled quotes and line breaks; curation reads through
+/// it.</summary>
 public class CsvTableTests
 {
     [Fact]

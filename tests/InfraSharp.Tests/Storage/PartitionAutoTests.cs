@@ -2,7 +2,8 @@ using InfraSharp.Storage;
 
 namespace InfraSharp.Tests.Storage;
 
-/// <summary><c>--partition auto</c>: the share a scheduler gives a task, from its environment, or one line why not.</summary>
+/// <summary><c>--partition auto</c>: the share a scheduler gives a task, from its environment, or one line why
+/// not.</summary>
 public class PartitionAutoTests
 {
     private static Func<string, string?> Env(params (string Name, string Value)[] vars)

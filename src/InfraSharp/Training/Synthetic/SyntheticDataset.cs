@@ -18,7 +18,8 @@ public static class SyntheticDataset
         public int Size { get; init; } = 1000;
         public int QueriesPerCell { get; init; } = 4;
 
-        /// <summary>Held-out rows per cell: 100 x 5 levels = 500 per domain, enough to tell a 5-point change from noise.</summary>
+        /// <summary>Held-out rows per cell: 100 x 5 levels = 500 per domain, enough to tell a 5-point change from
+        /// noise.</summary>
         public int EvalPerCell { get; init; } = 100;
 
         /// <summary>Share of solutions with an exploratory step ("wait, let me check", "alternatively").</summary>
