@@ -81,7 +81,8 @@ public static class AttentionBenchmark
         );
         Console.WriteLine(
             "forward+backward of logits.sum(), batch 1, float32. Time: best of 4, explicit and fused "
-                + "alternating in one process, beside the matmul rate measured in that process just before. Peak: VmHWM "
+                + "alternating in one process, beside the matmul rate measured in that process just before. Peak: "
+                + "VmHWM "
                 + "growth over the resident set after a warm-up step, in a fresh process per kernel."
         );
         Console.WriteLine(

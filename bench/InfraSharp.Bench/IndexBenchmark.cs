@@ -158,7 +158,8 @@ public static class IndexBenchmark
                 var s = r.Scan;
                 Console.WriteLine(
                     $"| {q} | {cache} | {s.Seconds:F2} | {s.GigabytesPerSecond:F2} | "
-                        + $"{s.GflopsPerSecond:F1} | {s.GflopsPerSecond / before:P0} | {s.GigabytesPerSecond / disk:P0} | "
+                        + $"{s.GflopsPerSecond:F1} | {s.GflopsPerSecond / before:P0} | "
+                        + $"{s.GigabytesPerSecond / disk:P0} | "
                         + $"{cached / 1e6:F1} GB |"
                 );
             }

@@ -76,7 +76,9 @@ public static class InfluenceBenchmark
         double sumOutIn = shapes.Sum(s => s.Out * s.In),
             sumSq = shapes.Sum(s => s.Out * s.Out + s.In * s.In);
         Console.WriteLine(
-            $"model: {model.ParameterCount / 1e6:F1}M parameters (Qwen2 shape: hidden 512, 8 layers, 8 heads / 2 KV heads, MLP 1536), {mods.Names.Count} tracked Linears, sequences of {length} tokens, threads={get_num_threads()}"
+            $"model: {model.ParameterCount / 1e6:F1}M parameters (Qwen2 shape: hidden 512, 8 layers, 8 heads / 2 KV "
+                + $"heads, MLP 1536), {mods.Names.Count} tracked Linears, sequences of {length} tokens, "
+                + $"threads={get_num_threads()}"
         );
         double rate0 = MatmulRate.GflopsF32();
 
@@ -125,7 +127,8 @@ public static class InfluenceBenchmark
                 // Per training example: forward + output-gradient backward, G_e = Σ_t g_t a_tᵀ, and Q dot products.
                 double flops = n * (length * 3 * fwdPerToken + 2.0 * length * sumOutIn + 2.0 * q * sumOutIn);
                 rows.Add(
-                    $"| pairwise scoring, {q} queries, {n} train | {t:F2} | {n / t:F1} examples/s | {flops / t / 1e9:F1} | {{0}} |"
+                    $"| pairwise scoring, {q} queries, {n} train | {t:F2} | {n / t:F1} examples/s | "
+                        + $"{flops / t / 1e9:F1} | {{0}} |"
                 );
                 scorerFlops.Add(flops / t / 1e9);
             }
@@ -136,12 +139,15 @@ public static class InfluenceBenchmark
         Console.WriteLine("| work | seconds | throughput | GFLOP/s | % of matmul rate |");
         Console.WriteLine("|---|---|---|---|---|");
         Console.WriteLine(
-            $"| EK-FAC factor fitting, {factorExamples} x {length} tokens | {tFactors:F2} | {tokens / tFactors:F0} tokens/s | {factorFlops / tFactors / 1e9:F1} | {100 * factorFlops / tFactors / 1e9 / rate:F0}% |"
+            $"| EK-FAC factor fitting, {factorExamples} x {length} tokens | {tFactors:F2} | {tokens / tFactors:F0} "
+                + $"tokens/s | {factorFlops / tFactors / 1e9:F1} | {100 * factorFlops / tFactors / 1e9 / rate:F0}% |"
         );
         for (int i = 0; i < rows.Count; i++)
             Console.WriteLine(string.Format(rows[i], $"{100 * scorerFlops[i] / rate:F0}%"));
         Console.WriteLine(
-            $"scoring time vs training examples (8 queries): 8 -> {timesBySize[8]:F2}s, 16 -> {timesBySize[16]:F2}s, 32 -> {timesBySize[32]:F2}s (ratio 32/16 = {timesBySize[32] / timesBySize[16]:F2}, 16/8 = {timesBySize[16] / timesBySize[8]:F2})"
+            $"scoring time vs training examples (8 queries): 8 -> {timesBySize[8]:F2}s, 16 -> "
+                + $"{timesBySize[16]:F2}s, 32 -> {timesBySize[32]:F2}s (ratio 32/16 = "
+                + $"{timesBySize[32] / timesBySize[16]:F2}, 16/8 = {timesBySize[16] / timesBySize[8]:F2})"
         );
         Console.WriteLine(
             "factor fitting by stage: " + string.Join(", ", fit.StageSeconds.Select(kv => $"{kv.Key} {kv.Value:F1}s"))
@@ -161,7 +167,8 @@ public static class InfluenceBenchmark
             }
         );
         Console.WriteLine(
-            $"planner (infra plan): factor fitting {plan.Stages.Where(x => x.Name != MemoryPlanner.Queries && x.Name != MemoryPlanner.Scores).Max(x => x.PeakBytes) / (1 << 20)} MiB, "
+            $"planner (infra plan): factor fitting "
+                + $"{plan.Stages.Where(x => x.Name != MemoryPlanner.Queries && x.Name != MemoryPlanner.Scores).Max(x => x.PeakBytes) / (1 << 20)} MiB, "
                 + $"scoring with 64 queries {plan.Stage(MemoryPlanner.Scores).PeakBytes / (1 << 20)} MiB"
         );
         Directory.Delete(dir, true);

@@ -81,7 +81,8 @@ public static class LayerBenchmark
             $"| forward | {tf * 1e3:F1} | {tokens / tf:F0} | {fwd / tf / 1e9:F1} | {100 * fwd / tf / 1e9 / rate:F0}% |"
         );
         Console.WriteLine(
-            $"| forward+backward | {tb * 1e3:F1} | {tokens / tb:F0} | {3 * fwd / tb / 1e9:F1} | {100 * 3 * fwd / tb / 1e9 / rate:F0}% |"
+            $"| forward+backward | {tb * 1e3:F1} | {tokens / tb:F0} | {3 * fwd / tb / 1e9:F1} | "
+                + $"{100 * 3 * fwd / tb / 1e9 / rate:F0}% |"
         );
     }
 }

@@ -56,7 +56,8 @@ public static class Program
                 return 0;
             default:
                 Console.Error.WriteLine(
-                    "usage: InfraSharp.Bench [layer|influence|attention|matmul|plan-check|index-store|index-latency|index-check-cost|index-compare|explore-latency]"
+                    "usage: InfraSharp.Bench "
+                        + "[layer|influence|attention|matmul|plan-check|index-store|index-latency|index-check-cost|index-compare|explore-latency]"
                 );
                 return 2;
         }

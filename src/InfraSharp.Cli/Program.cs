@@ -22,7 +22,8 @@ public static class Program
     public static RootCommand BuildRoot()
     {
         var root = new RootCommand(
-            "InfraSharp: which training data made the model better at math and code (influence functions, Infra method)."
+            "InfraSharp: which training data made the model better at math and code (influence functions, Infra "
+                + "method)."
         );
         root.Subcommands.Add(EncodeCommand.Build());
         root.Subcommands.Add(GenerateCommand.Build());

@@ -26,7 +26,8 @@ public static class DataCommand
         var overwrite = CliOptions.Overwrite("Replace the split files if the folder holds them already");
         var synth = new Command(
             "synth",
-            "Math word problems and Python tasks at difficulty 1-5 with chain-of-thought solutions, split train/query/eval."
+            "Math word problems and Python tasks at difficulty 1-5 with chain-of-thought solutions, split "
+                + "train/query/eval."
         )
         {
             output,
@@ -54,7 +55,8 @@ public static class DataCommand
                 Storage.OutputFolder.Create(p.GetValue(output)!);
                 SyntheticDataset.Write(p.GetValue(output)!, splits);
                 Console.Error.WriteLine(
-                    $"wrote {splits.Train.Count} train, {splits.Queries.Count} query, {splits.Eval.Count} eval rows to {p.GetValue(output)}"
+                    $"wrote {splits.Train.Count} train, {splits.Queries.Count} query, {splits.Eval.Count} eval rows "
+                        + $"to {p.GetValue(output)}"
                 );
                 return 0;
             })

@@ -91,7 +91,8 @@ public static class DemoCommand
         var device = CliOptions.Device();
         var cmd = new Command(
             "demo",
-            "Run the Infra method end to end on the embedded default: synthetic data, a tiny model trained from scratch, influence attribution, report, curation, retraining and the before/after table."
+            "Run the Infra method end to end on the embedded default: synthetic data, a tiny model trained from "
+                + "scratch, influence attribution, report, curation, retraining and the before/after table."
         )
         {
             output,
@@ -177,7 +178,8 @@ public static class DemoCommand
         string tokDir = modelDir;
         var train = loaded.Encode(trainPath);
         CliProgress.Line(
-            $"model: {lm.ParameterCount / 1e6:F2}M parameters, vocabulary {tok.Bpe.VocabSize}; {train.Count} examples, {train.Sum(e => e.Length)} tokens"
+            $"model: {lm.ParameterCount / 1e6:F2}M parameters, vocabulary {tok.Bpe.VocabSize}; {train.Count} "
+                + $"examples, {train.Sum(e => e.Length)} tokens"
         );
         double before = trained.HeldOutLossBefore ?? double.NaN,
             after = trained.HeldOutLossAfter ?? double.NaN;
@@ -223,7 +225,8 @@ public static class DemoCommand
         );
 
         CliProgress.Line(
-            "7/8 curate the next training mix: flip-difficulty, attribute-influence, and a random control of the same size"
+            "7/8 curate the next training mix: flip-difficulty, attribute-influence, and a random control of the "
+                + "same size"
         );
         var rows = DatasetReader.Read(trainPath).Select(r => r.Fields).ToList();
         var mixes = new List<(string Name, string Path, string Summary)>();
@@ -311,14 +314,16 @@ public static class DemoCommand
 
         Console.WriteLine();
         Console.WriteLine(
-            $"## Accuracy on held-out problems (greedy), {lm.ParameterCount / 1e6:F2}M-parameter model trained from scratch"
+            $"## Accuracy on held-out problems (greedy), {lm.ParameterCount / 1e6:F2}M-parameter model trained from "
+                + $"scratch"
         );
         Console.WriteLine();
         Console.WriteLine(summary.ToMarkdown());
         Console.WriteLine($"held-out loss {before:F3} -> {after:F3}");
         Console.WriteLine();
         Console.WriteLine(
-            "## Cross-domain influence (mean normalised influence of training examples on correctly answered queries, 95% CI)"
+            "## Cross-domain influence (mean normalised influence of training examples on correctly answered "
+                + "queries, 95% CI)"
         );
         Console.WriteLine();
         Console.WriteLine(AnalysisWriter.CrossTableMarkdown(analysis));
@@ -329,7 +334,8 @@ public static class DemoCommand
             Console.WriteLine(m.Summary);
         }
         Console.WriteLine(
-            $"## Before / after: accuracy on held-out problems, same initialisation and token budget ({seeds} seed{(seeds > 1 ? "s" : "")}; mean ± sd)"
+            $"## Before / after: accuracy on held-out problems, same initialisation and token budget ({seeds} "
+                + $"seed{(seeds > 1 ? "s" : "")}; mean ± sd)"
         );
         Console.WriteLine();
         Console.WriteLine(BeforeAfterTable(runs));
@@ -337,7 +343,8 @@ public static class DemoCommand
         var paired = BeforeAfterComparison.Compare(graded, ["original", "random-control"], seed);
         BeforeAfterComparison.WriteCsv(Path.Combine(outDir, "before-after.csv"), paired);
         Console.WriteLine(
-            $"## Paired differences (points; 95% bootstrap CI over problems and seeds; * = CI excludes 0; {Path.Combine(outDir, "before-after.csv")} has McNemar's p per seed)"
+            $"## Paired differences (points; 95% bootstrap CI over problems and seeds; * = CI excludes 0; "
+                + $"{Path.Combine(outDir, "before-after.csv")} has McNemar's p per seed)"
         );
         Console.WriteLine();
         Console.WriteLine(BeforeAfterComparison.Markdown(paired));

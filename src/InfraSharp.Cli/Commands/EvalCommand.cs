@@ -80,7 +80,8 @@ public static class EvalCommand
     {
         var cmd = new Command(
             "eval",
-            "Evaluate math (answer checking) or code (sandboxed execution): accuracy and pass@k by domain and difficulty."
+            "Evaluate math (answer checking) or code (sandboxed execution): accuracy and pass@k by domain and "
+                + "difficulty."
         );
         cmd.Subcommands.Add(BuildMath());
         cmd.Subcommands.Add(BuildCode());
@@ -130,11 +131,13 @@ public static class EvalCommand
     {
         var cmd = new Command(
             "code",
-            "Run code samples against their tests in a sandbox (bubblewrap: no network, no host files; time, memory and process limits)."
+            "Run code samples against their tests in a sandbox (bubblewrap: no network, no host files; time, memory "
+                + "and process limits)."
         );
         var problems = CliOptions.Path(
             "--problems",
-            "Problems: HumanEval form (prompt, test, entry_point) or prose with test / stdin-stdout cases (.jsonl, .jsonl.gz)"
+            "Problems: HumanEval form (prompt, test, entry_point) or prose with test / stdin-stdout cases (.jsonl, "
+                + ".jsonl.gz)"
         );
         var samples = CliOptions.OptionalPath("--samples", "Samples in HumanEval's format (task_id, completion)");
         var output = CliOptions.Path("--out", "Output folder: results.jsonl, summary.json, summary.md");
@@ -144,7 +147,8 @@ public static class EvalCommand
         var unsafeNoSandbox = new Option<bool>("--unsafe-no-sandbox")
         {
             Description =
-                "Run model-written code without bubblewrap (only python3's own limits): for machines where it cannot run",
+                "Run model-written code without bubblewrap (only python3's own limits): for machines where it "
+                + "cannot run",
         };
         cmd.Options.Add(problems);
         cmd.Options.Add(samples);

@@ -13,7 +13,8 @@ public static class InfluenceCommands
     private static Option<int> ModulePartitions() =>
         CliOptions.Int(
             "--module-partitions",
-            "Groups of modules processed one at a time (a pass over the data each), so only one group's statistics are resident",
+            "Groups of modules processed one at a time (a pass over the data each), so only one group's statistics "
+                + "are resident",
             1
         );
 
@@ -59,7 +60,8 @@ public static class InfluenceCommands
         );
         var cmd = new Command(
             "factors",
-            "Fit influence factors: covariances, eigenbases (float64) and eigenvalue corrections, stage by stage, resumable."
+            "Fit influence factors: covariances, eigenbases (float64) and eigenvalue corrections, stage by stage, "
+                + "resumable."
         )
         {
             model,

@@ -67,7 +67,8 @@ public static class InitCommand
                     if (given is not null)
                         LoadedModel.RequireFolder(given, "--tokenizer");
                     CliProgress.Line(
-                        $"initialising {p.GetValue(shape)} ({config.ParameterShapes().Sum(s => s.Shape.Aggregate(1L, (a, b) => a * b)) / 1e6:F0}M parameters)"
+                        $"initialising {p.GetValue(shape)} "
+                            + $"({config.ParameterShapes().Sum(s => s.Shape.Aggregate(1L, (a, b) => a * b)) / 1e6:F0}M parameters)"
                     );
                     using var model = CausalLM.Initialize(config, p.GetValue(seed), p.GetValue(dtype).ToScalarType());
                     CheckpointWriter.Save(model, outDir, tokDir, bf16: p.GetValue(dtype) == ComputeDType.BFloat16);

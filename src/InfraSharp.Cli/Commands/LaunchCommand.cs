@@ -348,7 +348,8 @@ public static class LaunchCommand
         var folder = new Argument<string>("out") { Description = "The launched chain's output folder" };
         var cmd = new Command(
             "status",
-            "Per step: tasks done, running, failed (with the error) or missing; exit 0 complete, 1 failed, 3 in progress."
+            "Per step: tasks done, running, failed (with the error) or missing; exit 0 complete, 1 failed, 3 in "
+                + "progress."
         )
         {
             folder,

@@ -166,7 +166,8 @@ public static class PlanCommand
         var sb = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
         sb.AppendLine(
-            $"plan for {source}: {a.Strategy} on '{a.Modules}' modules, {a.DType} model, {a.StatisticsDType} statistics, "
+            $"plan for {source}: {a.Strategy} on '{a.Modules}' modules, {a.DType} model, {a.StatisticsDType} "
+                + $"statistics, "
                 + $"sequences of {a.SequenceLength} tokens"
         );
         sb.AppendLine(
@@ -189,7 +190,8 @@ public static class PlanCommand
         sb.AppendLine();
         sb.AppendLine(
             $"peak {MemoryPlanner.Size(plan.PeakBytes)} ({plan.Stages.MaxBy(s => s.PeakBytes)!.Name}); "
-                + $"factors on disk {MemoryPlanner.Size(plan.FactorsDiskBytes)}; pairwise scores on disk {MemoryPlanner.Size(plan.ScoresDiskBytes)}"
+                + $"factors on disk {MemoryPlanner.Size(plan.FactorsDiskBytes)}; pairwise scores on disk "
+                + $"{MemoryPlanner.Size(plan.ScoresDiskBytes)}"
         );
         return sb.ToString().TrimEnd();
     }

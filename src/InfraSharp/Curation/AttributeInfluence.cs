@@ -75,7 +75,8 @@ public static class AttributeInfluence
         var keys = means.Keys.First().Split('|').Select(p => p.Split('=')[0]).ToList();
         if (keys.Contains("length_bucket"))
             throw InputError.Argument(
-                "attribute-influence needs groups of row attributes (length_bucket is derived); analyze with other --group-by keys"
+                "attribute-influence needs groups of row attributes (length_bucket is derived); analyze with other "
+                    + "--group-by keys"
             );
         string GroupOf(JsonObject r) => string.Join("|", keys.Select(k => $"{k}={GroupKeys.Value(r[k])}"));
         foreach (var r in rows)
@@ -99,7 +100,8 @@ public static class AttributeInfluence
                 )
             );
         string summary =
-            $"attribute-influence (T = {temperature}, {mode.ToString().ToLowerInvariant()}) from {analysisDir}\n\n| group | mean influence | multiplier |\n|---|---|---|\n"
+            $"attribute-influence (T = {temperature}, {mode.ToString().ToLowerInvariant()}) from {analysisDir}\n\n| "
+            + $"group | mean influence | multiplier |\n|---|---|---|\n"
             + string.Join("\n", lines)
             + "\n\n"
             + LevelDistribution.Table(rows, result);

@@ -57,7 +57,8 @@ public static class FlipDifficulty
             seed
         );
         string summary =
-            $"flip-difficulty ({flip}, strength {strength}, {mode.ToString().ToLowerInvariant()}): level distribution before and after\n\n"
+            $"flip-difficulty ({flip}, strength {strength}, {mode.ToString().ToLowerInvariant()}): level "
+            + $"distribution before and after\n\n"
             + LevelDistribution.Table(rows, result);
         return new CurationResult(result, summary);
     }

@@ -340,7 +340,8 @@ public static class IndexBuildRun
             if (ShardFile.FirstNonFiniteRow(all) is long bad)
                 throw InputError.Data(
                     $"{path}: row {bad} ({rows[(int)bad].SourceFile}:{rows[(int)bad].Line}, id "
-                        + $"'{rows[(int)bad].Id}') has a gradient holding NaN or Inf; the model or row gives non-finite "
+                        + $"'{rows[(int)bad].Id}') has a gradient holding NaN or Inf; the model or row gives "
+                        + $"non-finite "
                         + "values"
                 );
             IndexRows.Write(IndexRows.PathFor(path), rows);

@@ -14,7 +14,8 @@ public static class EigenBasis
         var c = covariance.to(ScalarType.Float64);
         if (!c.isfinite().all().item<bool>())
             throw InputError.Data(
-                $"module '{module}': the {which} covariance holds NaN or Inf; the model or data produced non-finite values"
+                $"module '{module}': the {which} covariance holds NaN or Inf; the model or data produced non-finite "
+                    + $"values"
             );
         c = (c + c.transpose(0, 1)) * 0.5;
         var (values, vectors) = linalg.eigh(c);

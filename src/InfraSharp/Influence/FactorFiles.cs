@@ -84,7 +84,8 @@ public static class FactorFiles
         }
         if (left.Count > 0)
             throw InputError.Data(
-                $"{dir}: no '{stage}' factors for module '{left.Keys.First()}'; the factors were fitted for other modules"
+                $"{dir}: no '{stage}' factors for module '{left.Keys.First()}'; the factors were fitted for other "
+                    + $"modules"
             );
     }
 
@@ -146,7 +147,8 @@ public static class FactorFiles
             string name = module + "." + what;
             if (!st.Entries.ContainsKey(name))
                 throw InputError.Data(
-                    $"{path}: no factors for module '{module}' (tensor '{name}'); the factors were fitted for other modules"
+                    $"{path}: no factors for module '{module}' (tensor '{name}'); the factors were fitted for other "
+                        + $"modules"
                 );
             var t = st.Read(name);
             // Checked once here, where the file and module are known: a NaN eigenvalue or lambda would otherwise

@@ -143,7 +143,8 @@ public sealed class FactorFitter(
         {
             if (!partition.IsWhole && partition.Count != k)
                 throw InputError.Argument(
-                    $"--partition {partition}: with --module-partitions {k} the eigen stage is split by module group: use i/{k}"
+                    $"--partition {partition}: with --module-partitions {k} the eigen stage is split by module "
+                        + $"group: use i/{k}"
                 );
             foreach (var (group, names) in groups.Where(g => partition.IsWhole || g.Group.Index == partition.Index))
             {

@@ -19,7 +19,8 @@ public static class FactorRun
 
     public const string Conventions =
         "covariance.safetensors holds sums over real tokens of a·aᵀ and g·gᵀ (g: gradient of each example's summed "
-        + "loss w.r.t. the layer output; a with a trailing 1 for layers with a bias) and num_tokens; lambda.safetensors "
+        + "loss w.r.t. the layer output; a with a trailing 1 for layers with a bias) and num_tokens; "
+        + "lambda.safetensors "
         + "holds sums over examples and num_examples; eigen.safetensors holds float32 eigenpairs of the symmetrised "
         + "means, computed in float64.";
 

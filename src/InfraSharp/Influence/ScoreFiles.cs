@@ -133,7 +133,8 @@ public static class ScoreFiles
             if (c.Start != covered)
             {
                 string msg =
-                    $"{dir}: {kind} scores for training examples [{covered}, {c.Start}) are missing; run the partitions that cover them";
+                    $"{dir}: {kind} scores for training examples [{covered}, {c.Start}) are missing; run the "
+                    + $"partitions that cover them";
                 if (throwIfIncomplete)
                     throw InputError.Data(msg);
                 return false;

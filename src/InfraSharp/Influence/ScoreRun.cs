@@ -155,7 +155,8 @@ public static class ScoreRun
             complete,
             complete
                 ? $"wrote {Path.Combine(outDir, kind + ".safetensors")}"
-                : $"partition {part} done; the last partition to finish (or infra merge --scores {outDir}) assembles the scores"
+                : $"partition {part} done; the last partition to finish (or infra merge --scores {outDir}) "
+                    + $"assembles the scores"
         );
     }
 

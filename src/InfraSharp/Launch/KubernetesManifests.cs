@@ -129,7 +129,8 @@ public static class KubernetesManifests
     {
         string ns = k.Namespace is null ? "" : $" -n {SlurmScripts.Quote(k.Namespace)}";
         var sb = new StringBuilder(
-            "#!/usr/bin/env bash\n# Applies the chain's Indexed Jobs in order; each starts when the one before has completed.\nset -euo pipefail\n"
+            "#!/usr/bin/env bash\n# Applies the chain's Indexed Jobs in order; each starts when the one before has "
+                + "completed.\nset -euo pipefail\n"
         );
         sb.Append("cd \"$(dirname \"$0\")\"\n");
         for (int i = 0; i < stages.Count; i++)
@@ -140,10 +141,12 @@ public static class KubernetesManifests
             sb.Append($"kubectl{ns} wait --for=condition=complete --timeout=-1s job/{job} & w=$!\n");
             sb.Append($"while kill -0 $w 2>/dev/null; do\n");
             sb.Append(
-                $"  if kubectl{ns} get job/{job} -o jsonpath='{{.status.conditions[?(@.type==\"Failed\")].status}}' | grep -q True; then\n"
+                $"  if kubectl{ns} get job/{job} -o jsonpath='{{.status.conditions[?(@.type==\"Failed\")].status}}' "
+                    + $"| grep -q True; then\n"
             );
             sb.Append(
-                $"    kill $w; echo \"{job} failed; see infra launch status\" >&2; exit 1\n  fi\n  sleep 10\ndone\nwait $w\n"
+                $"    kill $w; echo \"{job} failed; see infra launch status\" >&2; exit 1\n  fi\n  sleep "
+                    + $"10\ndone\nwait $w\n"
             );
         }
         return sb.ToString();

@@ -61,7 +61,8 @@ public static class SlurmScripts
     {
         var sb = new StringBuilder();
         sb.Append(
-            "#!/usr/bin/env bash\n# Submits the chain in order; each step starts when the one before has succeeded.\nset -euo pipefail\n"
+            "#!/usr/bin/env bash\n# Submits the chain in order; each step starts when the one before has "
+                + "succeeded.\nset -euo pipefail\n"
         );
         sb.Append("prev=\"\"\n");
         foreach (var s in scripts)

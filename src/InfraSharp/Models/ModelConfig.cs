@@ -80,7 +80,8 @@ public sealed record ModelConfig
         }
         if (ropeType != "default")
             throw InputError.Unsupported(
-                $"{path}: rope scaling '{ropeType}' is not supported; only the default rotary embedding is implemented exactly"
+                $"{path}: rope scaling '{ropeType}' is not supported; only the default rotary embedding is "
+                    + $"implemented exactly"
             );
         if (o["use_sliding_window"]?.GetValue<bool>() == true)
             throw InputError.Unsupported($"{path}: use_sliding_window=true is not supported");

@@ -24,7 +24,8 @@ public static class TextGenerator
             longest = prompts.Max(p => p.Length);
         if (longest + options.MaxNewTokens > model.Config.MaxPositionEmbeddings)
             throw InputError.Argument(
-                $"prompt of {longest} tokens plus {options.MaxNewTokens} new tokens exceeds the context length {model.Config.MaxPositionEmbeddings}"
+                $"prompt of {longest} tokens plus {options.MaxNewTokens} new tokens exceeds the context length "
+                    + $"{model.Config.MaxPositionEmbeddings}"
             );
         var rows = prompts
             .Select(p => Enumerable.Repeat(options.PadTokenId, longest - p.Length).Concat(p).ToList())

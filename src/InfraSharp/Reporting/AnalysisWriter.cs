@@ -253,7 +253,8 @@ public static class AnalysisWriter
         var sb = new StringBuilder("# Influence attribution\n\n");
         sb.Append($"Scores normalised per query ({r.Normalization}); positive = the training data helps the query. ")
             .Append(
-                "Cells: mean over training examples of their mean normalised influence on the query group, with a bootstrap 95% CI.\n\n"
+                "Cells: mean over training examples of their mean normalised influence on the query group, with a "
+                    + "bootstrap 95% CI.\n\n"
             );
         sb.Append("## Cross-domain influence\n\n").Append(CrossTableMarkdown(r)).Append('\n');
         if (r.SequenceLevel.Count > 0)
@@ -263,18 +264,21 @@ public static class AnalysisWriter
             );
             foreach (var x in r.SequenceLevel)
                 sb.Append(
-                    $"| {x.QueryGroup} | {x.Tag} | {x.Stats.N} | {Signed(x.Stats.Mean, 4)} | [{Signed(x.Stats.CiLow, 4)}, {Signed(x.Stats.CiHigh, 4)}] |\n"
+                    $"| {x.QueryGroup} | {x.Tag} | {x.Stats.N} | {Signed(x.Stats.Mean, 4)} | "
+                        + $"[{Signed(x.Stats.CiLow, 4)}, {Signed(x.Stats.CiHigh, 4)}] |\n"
                 );
             sb.Append('\n');
         }
         if (r.Counterfactual.Count > 0)
         {
             sb.Append(
-                "## Without the exploratory steps\n\n| query group | examples | influence with | without | mean change | 95% CI |\n|---|---|---|---|---|---|\n"
+                "## Without the exploratory steps\n\n| query group | examples | influence with | without | mean "
+                    + "change | 95% CI |\n|---|---|---|---|---|---|\n"
             );
             foreach (var x in r.Counterfactual)
                 sb.Append(
-                    $"| {x.QueryGroup} | {x.Change.N} | {Signed(x.MeanWith)} | {Signed(x.MeanWithout)} | {Signed(x.Change.Mean)} | [{Signed(x.Change.CiLow)}, {Signed(x.Change.CiHigh)}] |\n"
+                    $"| {x.QueryGroup} | {x.Change.N} | {Signed(x.MeanWith)} | {Signed(x.MeanWithout)} | "
+                        + $"{Signed(x.Change.Mean)} | [{Signed(x.Change.CiLow)}, {Signed(x.Change.CiHigh)}] |\n"
                 );
             sb.Append('\n');
         }
@@ -285,7 +289,8 @@ public static class AnalysisWriter
             );
             foreach (var x in r.TokenCategories)
                 sb.Append(
-                    $"| {x.QueryGroup} | {x.Category} | {x.Stats.N} | {Signed(x.Stats.Mean, 5)} | [{Signed(x.Stats.CiLow, 5)}, {Signed(x.Stats.CiHigh, 5)}] |\n"
+                    $"| {x.QueryGroup} | {x.Category} | {x.Stats.N} | {Signed(x.Stats.Mean, 5)} | "
+                        + $"[{Signed(x.Stats.CiLow, 5)}, {Signed(x.Stats.CiHigh, 5)}] |\n"
                 );
             sb.Append("\n## Most influential tokens (mean per occurrence)\n\n");
             foreach (var g in r.TokenLevel.GroupBy(t => t.QueryGroup))

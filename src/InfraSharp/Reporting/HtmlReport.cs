@@ -26,10 +26,12 @@ public static class HtmlReport
             .Append(H(title))
             .Append("</title><style>")
             .Append(
-                "body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;color:#222;line-height:1.45}"
+                "body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem "
+                    + "auto;max-width:1100px;color:#222;line-height:1.45}"
             )
             .Append(
-                "table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}th,td{border:1px solid #ccc;padding:.3rem .6rem;text-align:right}"
+                "table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}th,td{border:1px solid "
+                    + "#ccc;padding:.3rem .6rem;text-align:right}"
             )
             .Append(
                 "th:first-child,td:first-child{text-align:left}th{background:#f3f3f3}.pos{background:#e6f4ea}.neg{background:#fce8e6}"
@@ -38,7 +40,8 @@ public static class HtmlReport
                 ".ci{color:#777;font-size:.8rem}.note{color:#555;font-size:.9rem}.tok{white-space:pre-wrap;font-family:ui-monospace,monospace;font-size:.85rem;border:1px solid #ddd;padding:.6rem;margin:.5rem 0}"
             )
             .Append(
-                ".tok span{border-radius:2px}table.heat td{text-align:center;min-width:3.2rem}svg{max-width:100%;height:auto}h2{margin-top:2.2rem;border-bottom:1px solid #eee}</style></head><body>"
+                ".tok span{border-radius:2px}table.heat "
+                    + "td{text-align:center;min-width:3.2rem}svg{max-width:100%;height:auto}h2{margin-top:2.2rem;border-bottom:1px solid #eee}</style></head><body>"
             )
             .ToString();
 
@@ -65,15 +68,18 @@ public static class HtmlReport
     private static void Intro(StringBuilder sb, AnalysisResult r)
     {
         sb.Append(
-                "<p class=\"note\">Influence of training data on queries, from influence functions (EK-FAC by default). "
+                "<p class=\"note\">Influence of training data on queries, from influence functions (EK-FAC by "
+                    + "default). "
             )
             .Append(
-                "A <b>positive</b> value means the training data <b>helps</b> the query (up-weighting it lowers the query's loss). "
+                "A <b>positive</b> value means the training data <b>helps</b> the query (up-weighting it lowers the "
+                    + "query's loss). "
             )
             .Append("Scores are normalised per query (")
             .Append(H(r.Normalization))
             .Append(
-                ") so that no single query dominates; intervals are bootstrap 95% CIs of the mean over training examples.</p>"
+                ") so that no single query dominates; intervals are bootstrap 95% CIs of the mean over training "
+                    + "examples.</p>"
             );
     }
 
@@ -132,7 +138,9 @@ public static class HtmlReport
         if (r.SequenceLevel.Count > 0)
         {
             sb.Append(
-                "<h2>Reasoning steps</h2><p class=\"note\">A step's influence is the sum of its tokens' per-token scores. Tags come from the lexicon (exploration = \"wait\", \"alternatively\", \"let me check\", …).</p>"
+                "<h2>Reasoning steps</h2><p class=\"note\">A step's influence is the sum of its tokens' per-token "
+                    + "scores. Tags come from the lexicon (exploration = \"wait\", \"alternatively\", \"let me "
+                    + "check\", …).</p>"
             );
             foreach (var g in r.SequenceLevel.GroupBy(x => x.QueryGroup))
             {
@@ -151,7 +159,8 @@ public static class HtmlReport
                     .Append("</figure>");
             }
             sb.Append(
-                "<table id=\"steps\"><thead><tr><th>query group</th><th>tag</th><th>steps</th><th>mean</th><th>95% CI</th></tr></thead><tbody>"
+                "<table id=\"steps\"><thead><tr><th>query group</th><th>tag</th><th>steps</th><th>mean</th><th>95% "
+                    + "CI</th></tr></thead><tbody>"
             );
             foreach (var x in r.SequenceLevel)
                 sb.Append(
@@ -167,7 +176,10 @@ public static class HtmlReport
         if (r.Counterfactual.Count > 0)
         {
             sb.Append(
-                "<h3>Counterfactual: the same examples without their exploratory steps</h3><table id=\"counterfactual\"><thead><tr><th>query group</th><th>examples</th><th>with</th><th>without</th><th>change</th><th>95% CI</th></tr></thead><tbody>"
+                "<h3>Counterfactual: the same examples without their exploratory steps</h3><table "
+                    + "id=\"counterfactual\"><thead><tr><th>query "
+                    + "group</th><th>examples</th><th>with</th><th>without</th><th>change</th><th>95% "
+                    + "CI</th></tr></thead><tbody>"
             );
             foreach (var x in r.Counterfactual)
                 sb.Append(
@@ -183,7 +195,9 @@ public static class HtmlReport
         if (r.TokenCategories.Count > 0)
         {
             sb.Append(
-                "<h2>Tokens</h2><p class=\"note\">Per-token influence credited to the token being learned, normalised per query; categories from the lexicon (logic connectors vs code syntax vs numbers).</p>"
+                "<h2>Tokens</h2><p class=\"note\">Per-token influence credited to the token being learned, "
+                    + "normalised per query; categories from the lexicon (logic connectors vs code syntax vs "
+                    + "numbers).</p>"
             );
             foreach (var g in r.TokenCategories.GroupBy(x => x.QueryGroup))
             {
@@ -202,7 +216,8 @@ public static class HtmlReport
                     .Append("</figure>");
             }
             sb.Append(
-                "<table id=\"tokens\"><thead><tr><th>query group</th><th>top tokens (mean per occurrence, count, share in top 1%)</th></tr></thead><tbody>"
+                "<table id=\"tokens\"><thead><tr><th>query group</th><th>top tokens (mean per occurrence, count, "
+                    + "share in top 1%)</th></tr></thead><tbody>"
             );
             foreach (var g in r.TokenLevel.GroupBy(t => t.QueryGroup))
                 sb.Append("<tr><td>")
@@ -258,7 +273,10 @@ public static class HtmlReport
     private static void TopExamples(StringBuilder sb, AnalysisResult r)
     {
         sb.Append(
-            "<h2>Top proponents and opponents</h2><table id=\"top\"><thead><tr><th>query</th><th>kind</th><th>rank</th><th>training example</th><th>group</th><th>score</th><th style=\"text-align:left\">response</th></tr></thead><tbody>"
+            "<h2>Top proponents and opponents</h2><table "
+                + "id=\"top\"><thead><tr><th>query</th><th>kind</th><th>rank</th><th>training "
+                + "example</th><th>group</th><th>score</th><th "
+                + "style=\"text-align:left\">response</th></tr></thead><tbody>"
         );
         foreach (var x in r.TopExamples.Where(t => t.Rank <= 3))
             sb.Append(

@@ -42,7 +42,8 @@ public abstract class ChatTemplate
             return make(context);
         throw InputError.Unsupported(
             $"{origin}: chat template (sha256 {fp[..12]}…) is not one InfraSharp can render exactly "
-                + "(supported: ChatML, Qwen2.5-Instruct, Llama-3.1). Give pre-tokenized input_ids/labels, or text rows, instead."
+                + "(supported: ChatML, Qwen2.5-Instruct, Llama-3.1). Give pre-tokenized input_ids/labels, or text "
+                + "rows, instead."
         );
     }
 
@@ -61,7 +62,9 @@ public sealed class ChatMlTemplate(string? defaultSystem) : ChatTemplate
 {
     /// <summary>The Jinja source of the plain ChatML loop, written into tokenizers that InfraSharp trains.</summary>
     public const string Source =
-        "{%- for message in messages %}{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{%- endfor %}{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}";
+        "{%- for message in messages %}{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + "
+        + "'<|im_end|>' + '\\n' }}{%- endfor %}{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' "
+        + "}}{%- endif %}";
 
     public override string Family => defaultSystem is null ? "chatml" : "qwen2.5";
 

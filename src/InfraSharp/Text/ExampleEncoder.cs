@@ -164,7 +164,8 @@ public sealed class ExampleEncoder(Tokenizer tokenizer, EncodeOptions? options =
             if (bad >= 0)
                 throw Fail(
                     row,
-                    $"field labels: label {labels[bad]} at position {bad} is outside the vocabulary of {vocabSize} (and not -100)"
+                    $"field labels: label {labels[bad]} at position {bad} is outside the vocabulary of {vocabSize} "
+                        + $"(and not -100)"
                 );
         }
         return new EncodedExample(id, ids, labels, attrs, row.File, row.Line, text, offsets);

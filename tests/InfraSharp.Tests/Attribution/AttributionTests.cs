@@ -129,7 +129,8 @@ public class AttributionTests
     public void StepsTileTheResponseAndKeepCodeBlocksWhole()
     {
         string text =
-            "Let me think. First we add.\nWait, let me check: 2 + 2 = 4.\n```python\ndef f(x):\n    return x\n```\nThe answer is 4.";
+            "Let me think. First we add.\nWait, let me check: 2 + 2 = 4.\n```python\ndef f(x):\n    return "
+            + "x\n```\nThe answer is 4.";
         var steps = StepSegmenter.Split(text);
         Assert.Equal(0, steps[0].Start);
         for (int i = 1; i < steps.Count; i++)

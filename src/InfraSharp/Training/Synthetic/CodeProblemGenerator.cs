@@ -280,7 +280,8 @@ public sealed class CodeProblemGenerator(Random rng)
                 "labels",
                 "n",
                 $"Write a Python function {{f}} that returns a list of strings for the numbers 1 to n: '{w1}' for "
-                    + $"multiples of {a}, '{w2}' for multiples of {b}, '{w1}{w2}' for multiples of both, and the number "
+                    + $"multiples of {a}, '{w2}' for multiples of {b}, '{w1}{w2}' for multiples of both, and the "
+                    + $"number "
                     + "itself as a string otherwise.",
                 $"    result = []\n    for i in range(1, n + 1):\n        if i % {a} == 0 and i % {b} == 0:\n"
                     + $"            result.append('{w1}{w2}')\n"

@@ -124,7 +124,8 @@ public sealed class MathProblemGenerator(Random rng)
             var st = steps[rng.Next(steps.Count)];
             if (rng.Next(2) == 0)
                 s.Append(
-                    $"Wait, let me check that step again: {st.Before} {st.Op} {st.Operand} = {st.After}. Yes, that is right.\n"
+                    $"Wait, let me check that step again: {st.Before} {st.Op} {st.Operand} = {st.After}. Yes, that "
+                        + $"is right.\n"
                 );
             else
                 s.Append(Inverse(st));
