@@ -9,7 +9,9 @@ namespace InfraSharp.Tests.Cli;
 /// The error contract, table-driven, through the real command in its own process: every bad input (files, rows,
 /// options, fingerprints, folders from other runs) exits with code 2 and one line that names the culprit, prints
 /// no stack trace, and leaves the output folder as it was (no half-written or changed file, no temp file).
+/// System tier: an <c>infra</c> process per bad input, over two minutes here.
 /// </summary>
+[Trait("Category", "System")]
 public class BadInputTableTests
 {
     private static readonly string Model = Fixtures.Model("tiny-llama");

@@ -7,7 +7,9 @@ namespace InfraSharp.Tests.Cli;
 /// The error contract for every command of the <c>infra</c> tree (found by walking it, so that a new command without
 /// a case fails here): a representative bad input, found as late as the command can find it, gives exit code 2 and
 /// one line naming it, and leaves the output folder exactly as it was (absent stays absent).
+/// System tier: an <c>infra</c> process per command of the tree, over a minute here.
 /// </summary>
+[Trait("Category", "System")]
 public class EveryCommandRefusalTests
 {
     private static readonly string Model = Fixtures.Model("tiny-llama");

@@ -12,7 +12,9 @@ namespace InfraSharp.Tests.Cli;
 /// non-finite index shards, repeated ids, invalid UTF-8, malformed tokenizer merges, bad regular expressions and a
 /// folder as --lexicon each exit with code 2 and one line naming the culprit (file, line, tensor, module, shard,
 /// block or row), print no stack trace, and leave the output folder and the inputs as they were.
+/// System tier: an <c>infra</c> process per case, up to over a minute per test here.
 /// </summary>
+[Trait("Category", "System")]
 public class IntegrityTests
 {
     private static readonly string Model = Fixtures.Model("tiny-llama");

@@ -7,7 +7,9 @@ namespace InfraSharp.Tests.Cli;
 /// No run deletes or changes a file it did not write: output folders are new, empty or a run folder of the same kind
 /// (whose manifest lists what that kind writes), outputs never land on inputs, file outputs are not replaced without
 /// <c>--overwrite</c>. Each case runs the real command and hashes every user folder before and after.
+/// System tier: dozens of <c>infra</c> processes and folder hashes, 30-50 s per test here.
 /// </summary>
+[Trait("Category", "System")]
 public class OutputOwnershipTests
 {
     private static readonly string Model = Fixtures.Model("tiny-llama");

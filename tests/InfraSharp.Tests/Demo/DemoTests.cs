@@ -2,9 +2,12 @@ using InfraSharp.Models;
 
 namespace InfraSharp.Tests.Demo;
 
-/// <summary>The main job end to end in --quick mode (the last stage of the architecture: every stage through
-/// files).</summary>
+/// <summary>
+/// The main job end to end in --quick mode (the last stage of the architecture: every stage through files). System
+/// tier: it trains, evaluates under bubblewrap and retrains for minutes.
+/// </summary>
 [Collection("cli")]
+[Trait("Category", "System")]
 public class DemoTests
 {
     [Fact]

@@ -3,8 +3,9 @@ using InfraSharp.Cli.Commands;
 namespace InfraSharp.Tests.Demo;
 
 /// <summary>
-/// The quick demo, run once per test run and shared: its end-to-end checks (<see cref="DemoTests"/>) and the
-/// explorer's browser tests both read its outputs.
+/// The quick demo, run once per test run and shared by its end-to-end checks (<see cref="DemoTests"/>). It trains a
+/// model for minutes, so whatever uses it belongs to the System tier; the browser tests read
+/// <see cref="FixtureAnalysis"/> instead.
 /// </summary>
 public static class QuickDemo
 {

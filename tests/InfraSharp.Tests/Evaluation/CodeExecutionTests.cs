@@ -21,7 +21,9 @@ public class CodeExecutionTests
         return rows;
     }
 
+    // System tier: a sweep of 164 bubblewrap sandboxes.
     [Fact]
+    [Trait("Category", "System")]
     public void CanonicalHumanEvalSolutionsAllPass()
     {
         var rows = HumanEval();

@@ -7,9 +7,11 @@ public class SandboxHostCollection;
 
 /// <summary>
 /// What running thousands of samples does to our own process: starved thread pools, file descriptors. Alone
-/// in their collection, because they starve the pool of, or count the descriptors beside, other tests.
+/// in their collection, because they starve the pool of, or count the descriptors beside, other tests. System
+/// tier: a sweep of real bubblewrap sandboxes.
 /// </summary>
 [Collection(nameof(SandboxHostTests))]
+[Trait("Category", "System")]
 public class SandboxHostTests
 {
     [Fact]

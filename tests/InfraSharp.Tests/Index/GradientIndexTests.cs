@@ -113,7 +113,9 @@ public class GradientIndexTests
         Assert.False(other.Matrices(m0).In!.equal(projection.Matrices(m0).In!).all().item<bool>());
     }
 
+    // System tier: full-size gradients of every training row, exact EK-FAC beside them: 15 s to 2 min per case here.
     [Theory]
+    [Trait("Category", "System")]
     [InlineData("tiny-qwen2", "ekfac")]
     [InlineData("tiny-llama", "none")]
     [InlineData("tiny-llama", "kfac")]
@@ -138,7 +140,9 @@ public class GradientIndexTests
         Assert.True(rel <= 1e-4, $"{model} {precondition}: relative error {rel}");
     }
 
+    // System tier: five index builds, over 30 s here.
     [Fact]
+    [Trait("Category", "System")]
     public void AppendingEqualsBuildingAtOnceAndPartitionsConcatenate()
     {
         const string model = "tiny-llama";
@@ -215,7 +219,9 @@ public class GradientIndexTests
         Assert.Single(GradientIndex.ReadSegments(a));
     }
 
+    // System tier: fits exact EK-FAC factors to compare against, 20 s to over a minute per model here.
     [Theory]
+    [Trait("Category", "System")]
     [InlineData("tiny-qwen2")]
     [InlineData("tiny-llama")]
     public void DefaultProjectionTracksExactEkfac(string model)

@@ -23,7 +23,9 @@ public class MemoryPlannerTests
             .Entries.Values.Where(e => counts || !e.Name.EndsWith(".num_tokens") && !e.Name.EndsWith(".num_examples"))
             .Sum(e => e.End - e.Begin);
 
+    // System tier: whole factor fits with every stage measured, up to over a minute per case here.
     [Theory]
+    [Trait("Category", "System")]
     [InlineData("tiny-qwen2", "all", 1)]
     [InlineData("tiny-llama", "mlp", 1)]
     [InlineData("tiny-qwen2", "all", 3)]

@@ -62,7 +62,9 @@ public class ModulePartitionTests
         }
     }
 
+    // System tier: factors and scores once per module partition count, over 30 s here.
     [Fact]
+    [Trait("Category", "System")]
     public void FactorsAndScoresAreTheSameForAnyModulePartitionCount()
     {
         var factorDirs = new Dictionary<int, string>();

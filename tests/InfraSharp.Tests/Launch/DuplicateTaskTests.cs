@@ -7,9 +7,11 @@ namespace InfraSharp.Tests.Launch;
 
 /// <summary>
 /// Two tasks given the same partition by mistake (a requeue racing the original): both run at once in their own
-/// processes, and the stage still equals one run's, because every file is renamed into place whole.
+/// processes, and the stage still equals one run's, because every file is renamed into place whole. System tier: it
+/// races real <c>infra</c> processes against each other.
 /// </summary>
 [Collection("cli")]
+[Trait("Category", "System")]
 public class DuplicateTaskTests
 {
     [Fact]

@@ -8,9 +8,11 @@ namespace InfraSharp.Tests.Launch;
 /// <summary>
 /// The launcher against a real Slurm cluster: the whole chain submitted as job arrays (3 data partitions x 2 module
 /// partitions) writes factors and scores equal to one local run, and a failing task's error reaches
-/// <c>infra launch status</c> with its file and line.
+/// <c>infra launch status</c> with its file and line. System tier: it needs the Slurm packages, and fails (never
+/// skips) without them.
 /// </summary>
 [Collection("slurm")]
+[Trait("Category", "System")]
 public class SlurmLaunchTests(SlurmCluster cluster)
 {
     private const string Name = "tiny-qwen2";

@@ -11,6 +11,7 @@ namespace InfraSharp.Tests.Storage;
 public class LargeCollection;
 
 [Collection("large")]
+[Trait("Category", "System")]
 public class SafeTensorsLargeTests(ITestOutputHelper output)
 {
     // 600,000,007 float32 = 2,400,000,028 bytes: more than int.MaxValue, so no .NET array or span holds the

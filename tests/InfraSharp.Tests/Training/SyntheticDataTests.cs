@@ -51,7 +51,9 @@ public class SyntheticDataTests
         }
     }
 
+    // System tier: a sweep of over 100 bubblewrap sandboxes.
     [Fact]
+    [Trait("Category", "System")]
     public void CodeSolutionsPassTheirOwnTests()
     {
         var rows = All(Data).Where(r => r["domain"]!.GetValue<string>() == "code").ToList();
