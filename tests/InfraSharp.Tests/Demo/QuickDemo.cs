@@ -1,10 +1,8 @@
-using InfraSharp.Cli.Commands;
-
 namespace InfraSharp.Tests.Demo;
 
 /// <summary>
-/// The quick demo, run once per test run and shared: its end-to-end checks (<see cref="DemoTests"/>) and the
-/// explorer's browser tests both read its outputs.
+/// The quick demo, run once per test run through the CLI's entry point and shared: its end-to-end checks
+/// (<see cref="DemoTests"/>) and the explorer's browser tests both read its outputs.
 /// </summary>
 public static class QuickDemo
 {
@@ -17,7 +15,7 @@ public static class QuickDemo
             Console.SetOut(output);
             try
             {
-                int rc = DemoCommand.Run(dir, DemoCommand.Settings.Quick, seed: 1);
+                int rc = InfraSharp.Cli.Program.Main(["demo", "--quick", "--seed", "1", "--out", dir]);
                 if (rc != 0)
                     throw new InvalidOperationException($"the quick demo exited with {rc}");
             }
