@@ -77,6 +77,7 @@ public static class CurationRun
                 a.Temperature,
                 a.Seed
             ),
+            CurationStrategy.RandomControl => RandomControl.Apply(rows, a.Mode, a.Seed),
             _ => throw new ArgumentOutOfRangeException(nameof(a), a.Strategy, "unknown curation strategy"),
         };
 }

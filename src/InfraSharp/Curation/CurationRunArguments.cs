@@ -13,6 +13,10 @@ public enum CurationStrategy
 
     [JsonStringEnumMemberName("attribute-influence")]
     AttributeInfluence,
+
+    /// <summary>Rows drawn uniformly with replacement (seeded): the control the other mixes are measured by.</summary>
+    [JsonStringEnumMemberName("random-control")]
+    RandomControl,
 }
 
 /// <summary>A curation of a training set: strategy, mode and the strategy's settings (written beside the
@@ -40,5 +44,7 @@ public sealed record CurationRunArguments
 
     /// <summary>influence-top (weight) and attribute-influence: larger moves less.</summary>
     public double Temperature { get; init; } = 1.0;
+
+    /// <summary>Seed of the draws (replace mode, and random-control in either mode).</summary>
     public int Seed { get; init; }
 }

@@ -8,7 +8,8 @@ namespace InfraSharp.Evaluation;
 
 /// <summary>
 /// The evaluation run: generates samples with a model (or reads them), grades them (math by answer, code in the
-/// sandbox) and writes <c>results.jsonl</c>, <c>summary.json</c> and <c>summary.md</c> with a manifest.
+/// sandbox; a mixed file each row by its own domain) and writes <c>results.jsonl</c>, <c>summary.json</c> and
+/// <c>summary.md</c> with a manifest.
 /// </summary>
 public static class EvaluationRun
 {
@@ -33,21 +34,7 @@ public static class EvaluationRun
         // Problems and samples are read and checked before the output folder is touched, so that a bad row
         // (a duplicate id, a missing answer or test) leaves it as it was.
         var completions = args.Samples is string s ? Evaluator.ReadSamples(s) : null;
-        List<DataRow> problems;
-        if (args.Problems is string p)
-        {
-            problems = DatasetReader.Read(p).ToList();
-            Evaluator.ById(problems);
-        }
-        else
-            problems = Evaluator.ProblemsOfSamples(DatasetReader.Read(args.Samples!), args.Domain);
-        foreach (var row in problems)
-        {
-            if (args.Domain == EvalDomain.Math)
-                Evaluator.GoldAnswer(row);
-            else
-                CodeProblem.FromRow(row.Fields, row.Where);
-        }
+        var problems = ReadProblems(args);
 
         new RunManifest(
             $"eval_{args.Domain.ToString().ToLowerInvariant()}",
@@ -69,20 +56,86 @@ public static class EvaluationRun
             using var lm = LoadedModel.Load(args.Model!, args.DType, options.Device);
             completions = Generate(lm, problems, args.Sampling, options);
         }
-        var results =
-            args.Domain == EvalDomain.Math
-                ? Evaluator.GradeMath(problems, completions)
-                : Evaluator.GradeCode(
-                    problems,
-                    completions,
-                    Limits(args),
-                    args.Parallel,
-                    options.Progress,
-                    options.Cancellation
-                );
+        return GradeAndWrite(args, problems, completions, outDir, options).Summary;
+    }
+
+    /// <summary>
+    /// Generates with a model already loaded and grades, writing results and summaries into
+    /// <paramref name="outDir"/> without a manifest: for a caller whose own run owns that folder (the demo grades
+    /// each retrained model in a folder inside that model's). <see cref="EvaluationRunArguments.Model"/> is ignored.
+    /// </summary>
+    public static (EvalSummary Summary, List<SampleResult> Results) Evaluate(
+        LoadedModel model,
+        EvaluationRunArguments arguments,
+        string outDir,
+        RunOptions? options = null
+    )
+    {
+        var args = arguments.Normalized() with { Model = model.Folder, Samples = null };
+        args.Validate();
+        var problems = ReadProblems(args);
+        return GradeAndWrite(args, problems, Generate(model, problems, args.Sampling, options), outDir, options);
+    }
+
+    /// <summary>The graded samples of a finished evaluation folder (its <c>results.jsonl</c>), in order.</summary>
+    public static List<SampleResult> ReadResults(string outDir)
+    {
+        string path = Path.Combine(outDir, "results.jsonl");
+        if (!File.Exists(path))
+            throw InputError.MissingFile($"{outDir}: no results.jsonl (not a finished evaluation)", path);
+        return [.. JsonlFile.ReadObjects(path).Select((o, i) => SampleResult.FromJson(o, $"{path}:{i + 1}"))];
+    }
+
+    /// <summary>
+    /// The problems, each checked for what its grader reads (an answer, tests; in a mixed file its domain), and
+    /// python3 where code will run.
+    /// </summary>
+    private static List<DataRow> ReadProblems(EvaluationRunArguments args)
+    {
+        List<DataRow> problems;
+        if (args.Problems is string p)
+        {
+            problems = DatasetReader.Read(p).ToList();
+            Evaluator.ById(problems);
+        }
+        else
+            problems = Evaluator.ProblemsOfSamples(DatasetReader.Read(args.Samples!), args.Domain);
+        bool code = false;
+        foreach (var row in problems)
+        {
+            if (Evaluator.GraderOf(row, args.Domain) == EvalDomain.Math)
+                Evaluator.GoldAnswer(row);
+            else
+            {
+                CodeProblem.FromRow(row.Fields, row.Where);
+                code = true;
+            }
+        }
+        if (code && !args.UnsafeNoSandbox)
+            RequirePython();
+        return problems;
+    }
+
+    private static (EvalSummary Summary, List<SampleResult> Results) GradeAndWrite(
+        EvaluationRunArguments args,
+        List<DataRow> problems,
+        List<Evaluator.Completion> completions,
+        string outDir,
+        RunOptions? options
+    )
+    {
+        var results = Evaluator.Grade(
+            problems,
+            completions,
+            args.Domain,
+            Limits(args),
+            args.Parallel,
+            options?.Progress,
+            options?.Cancellation ?? default
+        );
         var summary = EvalSummary.Compute(results);
         summary.Write(outDir, results);
-        return summary;
+        return (summary, results);
     }
 
     public static SandboxLimits Limits(EvaluationRunArguments args) =>

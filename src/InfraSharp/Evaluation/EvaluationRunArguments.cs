@@ -10,6 +10,10 @@ public enum EvalDomain
 
     [JsonStringEnumMemberName("code")]
     Code,
+
+    /// <summary>Each row by its own <c>domain</c> field (math or code): one file for a mixed held-out set.</summary>
+    [JsonStringEnumMemberName("mixed")]
+    Mixed,
 }
 
 /// <summary>How samples are generated when a model is given (greedy unless a temperature is set).</summary>
@@ -48,8 +52,9 @@ public sealed record EvaluationRunArguments
     /// <summary>Samples executed at once (0: the CPU count).</summary>
     public int Parallel { get; init; }
 
-    /// <summary>Run model-written code without the bubblewrap sandbox (only python3's own limits): never the
-    /// default.</summary>
+    /// <summary>
+    /// Run model-written code without the bubblewrap sandbox (only python3's own limits): never the default.
+    /// </summary>
     public bool UnsafeNoSandbox { get; init; }
 
     public EvaluationRunArguments Normalized() =>

@@ -4,8 +4,9 @@ using InfraSharp.Text;
 
 namespace InfraSharp.Evaluation;
 
-/// <summary>Generates completions for problems (n per problem) and grades them: math by answer, code by running
-/// it.</summary>
+/// <summary>
+/// Generates completions for problems (n per problem) and grades them: math by answer, code by running it.
+/// </summary>
 public static class Evaluator
 {
     public sealed record Completion(string ProblemId, int SampleIndex, string Text);
@@ -74,10 +75,15 @@ public static class Evaluator
     /// </summary>
     public static List<DataRow> ProblemsOfSamples(IEnumerable<DataRow> rows, EvalDomain domain)
     {
-        string[] graded =
-            domain == EvalDomain.Math
-                ? ["answer"]
-                : ["prompt", "test", "entry_point", "test_cases", "inputs", "outputs"];
+        // In a mixed file the domain picks the grader, so it is one of the fields the rows of a problem must share.
+        string[] Graded(DataRow row)
+        {
+            string[] fields =
+                GraderOf(row, domain) == EvalDomain.Math
+                    ? ["answer"]
+                    : ["prompt", "test", "entry_point", "test_cases", "inputs", "outputs"];
+            return domain == EvalDomain.Mixed ? ["domain", .. fields] : fields;
+        }
         var first = new Dictionary<string, DataRow>();
         var problems = new List<DataRow>();
         foreach (var row in rows)
@@ -89,7 +95,7 @@ public static class Evaluator
                 problems.Add(row);
                 continue;
             }
-            foreach (var field in graded)
+            foreach (var field in Graded(f))
                 if (!JsonNode.DeepEquals(f.Fields[field], row.Fields[field]))
                     throw InputError.Data(
                         $"{row.File}: the rows of problem '{id}' on lines {f.Line} and {row.Line} "
@@ -97,6 +103,76 @@ public static class Evaluator
                     );
         }
         return problems;
+    }
+
+    /// <summary>
+    /// Which grader a row goes to: the run's domain, or in a mixed run the row's own <c>domain</c> field, which must
+    /// then be <c>math</c> or <c>code</c> (anything else is refused, naming the file and line).
+    /// </summary>
+    public static EvalDomain GraderOf(DataRow row, EvalDomain domain)
+    {
+        if (domain != EvalDomain.Mixed)
+            return domain;
+        return row.Fields["domain"]?.ToString() switch
+        {
+            "math" => EvalDomain.Math,
+            "code" => EvalDomain.Code,
+            null => throw new DataRowException(
+                row.File,
+                row.Line,
+                "missing field 'domain' (a mixed evaluation grades each row by it: math or code)"
+            ),
+            var d => throw new DataRowException(
+                row.File,
+                row.Line,
+                $"domain '{d}' is neither math nor code (a mixed evaluation grades each row by its domain)"
+            ),
+        };
+    }
+
+    /// <summary>
+    /// Grades completions with the run's grader, or in a mixed run each with its problem row's own: math rows by
+    /// answer, code rows in the sandbox. The results keep the completions' order, so a file of one domain grades
+    /// exactly as before and a mixed file gives each row the verdict its domain's grader gives it alone.
+    /// </summary>
+    public static List<SampleResult> Grade(
+        IReadOnlyList<DataRow> problems,
+        IReadOnlyList<Completion> completions,
+        EvalDomain domain,
+        SandboxLimits? limits = null,
+        int parallelism = 0,
+        IProgress<RunProgress>? sink = null,
+        CancellationToken cancel = default
+    )
+    {
+        if (domain == EvalDomain.Math)
+            return GradeMath(problems, completions);
+        if (domain == EvalDomain.Code)
+            return GradeCode(problems, completions, limits, parallelism, sink, cancel);
+        var byId = ById(problems);
+        foreach (var c in completions)
+            if (!byId.ContainsKey(c.ProblemId))
+                throw InputError.Data($"sample for unknown problem '{c.ProblemId}'");
+        var math = problems.Where(r => GraderOf(r, domain) == EvalDomain.Math).ToList();
+        var code = problems.Where(r => GraderOf(r, domain) == EvalDomain.Code).ToList();
+        var isMath = math.Select(ProblemId).ToHashSet(StringComparer.Ordinal);
+        var mathDone =
+            math.Count == 0 ? [] : GradeMath(math, [.. completions.Where(c => isMath.Contains(c.ProblemId))]);
+        // Without code rows the sandbox is never started (a math-only machine needs no bubblewrap).
+        var codeDone =
+            code.Count == 0
+                ? []
+                : GradeCode(
+                    code,
+                    [.. completions.Where(c => !isMath.Contains(c.ProblemId))],
+                    limits,
+                    parallelism,
+                    sink,
+                    cancel
+                );
+        int m = 0,
+            k = 0;
+        return [.. completions.Select(c => isMath.Contains(c.ProblemId) ? mathDone[m++] : codeDone[k++])];
     }
 
     private static string? Difficulty(JsonObject o) => o["difficulty"]?.ToString() ?? o["level"]?.ToString();
@@ -184,8 +260,9 @@ public static class Evaluator
         return results.ToList();
     }
 
-    /// <summary>Samples from a file (rows with task_id or id, and completion); the n-th row of a problem is sample
-    /// n.</summary>
+    /// <summary>
+    /// Samples from a file (rows with task_id or id, and completion); the n-th row of a problem is sample n.
+    /// </summary>
     public static List<Completion> ReadSamples(string path)
     {
         var counts = new Dictionary<string, int>();

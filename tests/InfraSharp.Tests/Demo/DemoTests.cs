@@ -74,4 +74,37 @@ public class DemoTests
         // It ends with the command that opens the explorer on its outputs.
         Assert.Contains("infra explore --scores " + Path.Combine(dir, "scores"), text);
     }
+
+    [Fact]
+    public void ARerunOfTheSameDemoReusesItsTrainingsAndGradingsAndPrintsTheSameTables()
+    {
+        string dir = QuickDemo.Dir,
+            first = QuickDemo.Printed;
+        // What the demo's journal marks done: the trained models and their graded answers.
+        var reused = new[] { "model/model.safetensors", "eval/results.jsonl", "queries-eval/results.jsonl" }
+            .Select(f => Path.Combine(dir, f))
+            .Concat(Directory.GetFiles(Path.Combine(dir, "retrain"), "model.safetensors", SearchOption.AllDirectories))
+            .Concat(Directory.GetFiles(Path.Combine(dir, "retrain"), "results.jsonl", SearchOption.AllDirectories))
+            .ToDictionary(f => f, File.GetLastWriteTimeUtc);
+        Assert.Equal(3 + 2 * 3, reused.Count);
+        var output = new StringWriter();
+        var old = Console.Out;
+        Console.SetOut(output);
+        int rc;
+        try
+        {
+            rc = InfraSharp.Cli.Program.Main(["demo", "--quick", "--seed", "1", "--out", dir]);
+        }
+        finally
+        {
+            Console.SetOut(old);
+        }
+        Assert.Equal(0, rc);
+        foreach (var (f, written) in reused)
+            Assert.True(written == File.GetLastWriteTimeUtc(f), $"{f} was written again");
+        // The same tables, the recorded train + eval times included; only this call's wall time differs.
+        static string WithoutWallTime(string s) =>
+            System.Text.RegularExpressions.Regex.Replace(s, @"; wall time \d+s", "");
+        Assert.Equal(WithoutWallTime(first), WithoutWallTime(output.ToString()));
+    }
 }

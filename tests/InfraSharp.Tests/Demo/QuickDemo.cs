@@ -1,5 +1,3 @@
-using InfraSharp.Cli.Commands;
-
 namespace InfraSharp.Tests.Demo;
 
 /// <summary>
@@ -18,7 +16,7 @@ public static class QuickDemo
             Console.SetOut(output);
             try
             {
-                int rc = DemoCommand.Run(dir, DemoCommand.Settings.Quick, seed: 1);
+                int rc = InfraSharp.Cli.Program.Main(["demo", "--quick", "--seed", "1", "--out", dir]);
                 if (rc != 0)
                     throw new InvalidOperationException($"the quick demo exited with {rc}");
             }
