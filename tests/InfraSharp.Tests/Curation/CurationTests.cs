@@ -71,7 +71,7 @@ public class CurationTests
         var result = FlipDifficulty.Apply(rows, CurationMode.Weight, "math:down,code:keep");
         Assert.True(LevelDistribution.MeanLevel(result.Rows, "math") < LevelDistribution.MeanLevel(rows, "math"));
         Assert.Equal(LevelDistribution.MeanLevel(rows, "code"), LevelDistribution.MeanLevel(result.Rows, "code"), 9);
-        Assert.Throws<ArgumentException>(() => FlipDifficulty.Apply(rows, CurationMode.Weight, "math:sideways"));
+        Assert.Throws<InputArgumentException>(() => FlipDifficulty.Apply(rows, CurationMode.Weight, "math:sideways"));
     }
 
     [Fact]

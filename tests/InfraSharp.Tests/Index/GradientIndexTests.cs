@@ -208,9 +208,9 @@ public class GradientIndexTests
         // Appending another model's gradients, or with another projection seed, is refused before anything is written.
         File.WriteAllBytes(shard, original);
         var other = Args("tiny-llama", Train("tiny-llama"), "8", "none", "float16") with { Append = true };
-        Assert.Throws<ArgumentException>(() => IndexBuildRun.Run(other, a));
+        Assert.Throws<InputArgumentException>(() => IndexBuildRun.Run(other, a));
         var reseeded = Args(model, Queries(model), "8", "none", "float16", seed: 5) with { Append = true };
-        var diff = Assert.Throws<ArgumentException>(() => IndexBuildRun.Run(reseeded, a));
+        var diff = Assert.Throws<InputArgumentException>(() => IndexBuildRun.Run(reseeded, a));
         Assert.Contains("seed", diff.Message);
         Assert.Single(GradientIndex.ReadSegments(a));
     }
@@ -268,7 +268,7 @@ public class GradientIndexTests
         );
         var scores = SafeTensorsFile.Open(Path.Combine(q, "scores.safetensors")).Read("scores");
         // An EK-FAC index serves K-FAC (its eigenbasis) and none, not a diagonal preconditioner.
-        var refused = Assert.Throws<ArgumentException>(() =>
+        var refused = Assert.Throws<InputArgumentException>(() =>
             IndexQueryRun.Run(
                 new IndexQueryRunArguments
                 {

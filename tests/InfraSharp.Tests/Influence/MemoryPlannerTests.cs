@@ -181,7 +181,7 @@ public class MemoryPlannerTests
     [Fact]
     public void ARefusalNamesThePieceThatDoesNotFit()
     {
-        var e = Assert.Throws<ArgumentException>(() =>
+        var e = Assert.Throws<InputArgumentException>(() =>
             MemoryPlanner.Plan(
                 KnownShapes.Get("qwen2.5-7b"),
                 new PlanArguments { Modules = "mlp", MaxMemoryBytes = 16L << 30 }

@@ -52,7 +52,9 @@ public class LdsRunTests
         Assert.Equal("layers=1,hidden=32,heads=2,kv_heads=1,mlp=64", back.Init);
         Assert.Equal(5, back.Optimizer.Seed);
         Assert.Equal(2, back.Optimizer.Epochs);
-        var ex = Assert.Throws<FileNotFoundException>(() => TrainingRun.ReadArguments(Fixtures.Model("tiny-qwen2")));
+        var ex = Assert.Throws<InputFileNotFoundException>(() =>
+            TrainingRun.ReadArguments(Fixtures.Model("tiny-qwen2"))
+        );
         Assert.Contains("training_args.json", ex.Message);
     }
 
@@ -154,7 +156,9 @@ public class LdsRunTests
 
         // The retraining arguments are compared whole: another fraction in the same folder is refused, naming the
         // field.
-        var refused = Assert.Throws<ArgumentException>(() => LdsRun.Run(args with { Fraction = 0.25 }, eval, single));
+        var refused = Assert.Throws<InputArgumentException>(() =>
+            LdsRun.Run(args with { Fraction = 0.25 }, eval, single)
+        );
         Assert.Contains("fraction", refused.Message);
 
         // A gradient index's full scores are a score source too: unprojected and unpreconditioned, they are the
