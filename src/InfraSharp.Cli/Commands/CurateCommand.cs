@@ -12,11 +12,11 @@ public static class CurateCommand
         var output = CliOptions.Path("--out", "Curated rows (JSONL, every field kept, plus 'weight')");
         var strategy = CliOptions.Enum("--strategy", "Curation strategy", CurationStrategy.FlipDifficulty);
         var mode = CliOptions.Enum("--mode", "replace (draw rows) or weight (weight every row)", CurationMode.Replace);
-        var flip = new Option<string>("--flip")
-        {
-            DefaultValueFactory = _ => "math:up,code:down",
-            Description = "flip-difficulty: direction per domain (up, down, keep)",
-        };
+        var flip = CliOptions.Parsed(
+            "--flip",
+            "flip-difficulty: direction per domain (up, down, keep)",
+            new CurationRunArguments { Data = "" }.Flip
+        );
         var strength = CliOptions.Double(
             "--strength",
             "flip-difficulty: exponent of the level multipliers",
@@ -66,7 +66,7 @@ public static class CurateCommand
                         Data = p.GetValue(data)!,
                         Strategy = p.GetValue(strategy),
                         Mode = p.GetValue(mode),
-                        Flip = p.GetValue(flip)!,
+                        Flip = p.GetValue(flip),
                         Strength = p.GetValue(strength),
                         Scores = p.GetValue(scores),
                         Fraction = p.GetValue(fraction),

@@ -164,7 +164,7 @@ public static class DemoCommand
         var trainArgs = new TrainingRunArguments
         {
             Data = trainPath,
-            Init = s.Shape,
+            Init = Models.ShapeSpec.Parse(s.Shape),
             TrainTokenizer = s.Vocab,
             EvalData = Path.Combine(dataDir, "eval.jsonl"),
             Optimizer = o,
@@ -478,7 +478,7 @@ public static class DemoCommand
             {
                 Model = modelDir,
                 Data = trainPath,
-                Fit = new FactorArguments { Strategy = "ekfac", Modules = "mlp" },
+                Fit = new FactorArguments { Strategy = StrategyKind.Ekfac, Modules = ModuleSelection.Mlp },
             },
             factorDir,
             fresh

@@ -15,10 +15,10 @@ public static class TrainCommand
         );
         var output = CliOptions.Path("--out", "Output model folder (Hugging Face format) with checkpoints");
         var model = CliOptions.OptionalPath("--model", "Model folder to fine-tune");
-        var init = new Option<string?>("--init")
-        {
-            Description = "Build a random model of this shape, e.g. layers=4,hidden=128,heads=4,kv_heads=2,mlp=384",
-        };
+        var init = CliOptions.OptionalParsed<Models.ShapeSpec>(
+            "--init",
+            "Build a random model of this shape, e.g. layers=4,hidden=128,heads=4,kv_heads=2,mlp=384"
+        );
         var tokenizer = CliOptions.OptionalPath("--tokenizer", "With --init: tokenizer folder to use");
         var trainTok = new Option<int?>("--train-tokenizer")
         {

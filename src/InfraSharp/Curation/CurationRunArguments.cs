@@ -23,7 +23,7 @@ public sealed record CurationRunArguments
     public CurationMode Mode { get; init; } = CurationMode.Replace;
 
     /// <summary>flip-difficulty: direction per domain (up, down, keep).</summary>
-    public string Flip { get; init; } = "math:up,code:down";
+    public DifficultyFlip Flip { get; init; } = DifficultyFlip.Infra;
 
     /// <summary>flip-difficulty: exponent of the level multipliers.</summary>
     public double Strength { get; init; } = 1.0;

@@ -31,7 +31,7 @@ public static class IndexBuildRun
         Validate(args);
         var clock = Stopwatch.StartNew();
         var strategy = InfluenceStrategy.Get(ix.StrategyName);
-        var spec = new ProjectionSpec(ix.ProjectionDim);
+        var spec = ix.ProjectionDim;
         using var lm = LoadedModel.Load(ix.Model, ix.DType, options.Device);
         var modules = TrackedModules.Resolve(lm.Model.Config, ix.Modules);
         var exact = ix.Factors is null ? null : FactorRun.Open(ix.Factors);
@@ -115,9 +115,9 @@ public static class IndexBuildRun
         {
             Rows = 0,
             Dim = projection.Dimension,
-            DType = ix.StoreDType,
+            DType = EnumNames.Of(ix.StoreDType),
             ProjectionSeed = ix.Seed,
-            Projection = ix.ProjectionDim,
+            Projection = ix.ProjectionDim.Text,
             Model = lm.Fingerprint,
         };
         int rowsHere = shards.Sum(s => s.Sum(b => b.Count));
@@ -164,9 +164,7 @@ public static class IndexBuildRun
     private static void Validate(IndexBuildRunArguments a)
     {
         var ix = a.Index;
-        new ProjectionSpec(ix.ProjectionDim).Validate();
-        if (ix.StoreDType is not ("float16" or "float32"))
-            throw InputError.Argument($"--store-dtype must be float16 or float32 (got {ix.StoreDType})");
+        ix.ProjectionDim.Validate();
         if (ix.ShardRows < 1)
             throw InputError.Argument($"--shard-rows must be at least 1 (got {ix.ShardRows})");
         if (ix.TokensPerBatch < 1)

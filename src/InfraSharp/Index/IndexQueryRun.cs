@@ -30,7 +30,7 @@ public static class IndexQueryRun
             throw InputError.Argument($"--top-k must be at least 1 (got {args.TopK})");
         if (!File.Exists(args.Queries))
             throw InputError.MissingFile($"--queries {args.Queries}: no such file", args.Queries);
-        var filters = IndexRows.ParseFilters(args.Filters);
+        var filters = args.Filters.Select(f => (f.Key, f.Value)).ToList();
         var stages = new List<(string, double)>();
         var clock = Stopwatch.StartNew();
         void Stage(string name)

@@ -3,9 +3,9 @@ namespace InfraSharp.Influence;
 /// <summary>How factors are fitted (recorded in the manifest; scoring checks it).</summary>
 public sealed record FactorArguments
 {
-    public string Strategy { get; init; } = "ekfac";
+    public StrategyKind Strategy { get; init; } = StrategyKind.Ekfac;
     public FisherMode Fisher { get; init; } = FisherMode.Empirical;
-    public string Modules { get; init; } = "all";
+    public ModuleSelection Modules { get; init; } = ModuleSelection.All;
     public long Seed { get; init; }
 
     /// <summary>Fit on at most this many examples (0: all).</summary>

@@ -6,8 +6,8 @@ namespace InfraSharp.Influence;
 /// <summary>What a memory plan is made for: the influence runs' settings that decide what is resident.</summary>
 public sealed record PlanArguments
 {
-    public string Modules { get; init; } = "all";
-    public string Strategy { get; init; } = "ekfac";
+    public ModuleSelection Modules { get; init; } = ModuleSelection.All;
+    public StrategyKind Strategy { get; init; } = StrategyKind.Ekfac;
 
     /// <summary>Padded tokens per batch: the most the plan may use (it lowers it to fit a memory bound).</summary>
     public int TokensPerBatch { get; init; } = 4096;

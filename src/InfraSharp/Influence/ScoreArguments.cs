@@ -30,5 +30,5 @@ public sealed record ScoreArguments
     public Models.ComputeDType StatisticsDType { get; init; } = Models.ComputeDType.Float32;
 
     /// <summary>Dtype of the eigenbasis rotations in the preconditioner (float32, or float64 for exactness checks).</summary>
-    public TorchSharp.torch.ScalarType Precision { get; init; } = TorchSharp.torch.ScalarType.Float32;
+    public Precision Precision { get; init; } = Precision.Float32;
 }

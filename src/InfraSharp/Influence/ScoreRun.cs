@@ -62,11 +62,13 @@ public static class ScoreRun
                     $"--factors {folder.Dir}: these factors were fitted for another model ({folder.Arguments.Model}); "
                         + $"refit them for {args.Model}"
                 );
-            var strategy = InfluenceStrategy.Get(args.Strategy ?? folder?.Arguments.Fit.Strategy ?? "identity");
+            var strategy = InfluenceStrategy.Get(
+                args.Strategy ?? folder?.Arguments.Fit.Strategy ?? StrategyKind.Identity
+            );
             if (strategy.NeedsAnyFactor && folder is null)
                 throw InputError.Argument($"strategy {strategy.Name} needs --factors");
             var modules = folder is null
-                ? TrackedModules.Resolve(lm.Model.Config, "all")
+                ? TrackedModules.Resolve(lm.Model.Config, ModuleSelection.All)
                 : new TrackedModules(folder.Arguments.Fit.Modules, folder.Modules);
             var known = lm.Model.Config.LinearModuleNames().ToHashSet();
             foreach (var m in modules.Names)
@@ -123,7 +125,7 @@ public static class ScoreRun
                 new PlanArguments
                 {
                     Modules = session.Modules.Selector,
-                    Strategy = session.Strategy.Name,
+                    Strategy = session.Strategy.Kind,
                     SequenceLength = longest,
                     Examples = trainEx.Count,
                     Queries = Math.Max(1, queryEx.Count),

@@ -17,7 +17,7 @@ public sealed record ScoreRunArguments
     public string? Queries { get; init; }
 
     /// <summary>Override of the factors' strategy (one whose factors are present).</summary>
-    public string? Strategy { get; init; }
+    public StrategyKind? Strategy { get; init; }
     public ScoreArguments Score { get; init; } = new();
 
     /// <summary>The model's compute dtype (weights cast once at load; a bf16 checkpoint is not widened for bfloat16).</summary>

@@ -13,7 +13,7 @@ public sealed record TrainingRunArguments
     public string? Model { get; init; }
 
     /// <summary>A shape to initialise from scratch, e.g. layers=4,hidden=128,heads=4,kv_heads=2,mlp=384.</summary>
-    public string? Init { get; init; }
+    public Models.ShapeSpec? Init { get; init; }
 
     /// <summary>With <see cref="Init"/>: the tokenizer folder to use.</summary>
     public string? Tokenizer { get; init; }

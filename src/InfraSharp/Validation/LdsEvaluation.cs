@@ -9,11 +9,12 @@ namespace InfraSharp.Validation;
 /// </summary>
 public sealed record LdsEvaluation
 {
-    public IReadOnlyList<string> Strategies { get; init; } = ["identity", "diagonal", "kfac", "ekfac"];
+    public IReadOnlyList<StrategyKind> Strategies { get; init; } =
+    [StrategyKind.Identity, StrategyKind.Diagonal, StrategyKind.Kfac, StrategyKind.Ekfac];
     public IReadOnlyList<string> Scores { get; init; } = [];
 
     /// <summary>Modules the strategies track (the Infra paper's setting: the MLP layers).</summary>
-    public string Modules { get; init; } = "mlp";
+    public ModuleSelection Modules { get; init; } = ModuleSelection.Mlp;
 
     /// <summary>
     /// What the strategies' scores measure; a given score folder's own measurement is read from its manifest.
@@ -23,8 +24,6 @@ public sealed record LdsEvaluation
 
     public void Validate()
     {
-        foreach (var s in Strategies)
-            InfluenceStrategy.Get(s);
         foreach (var s in Scores)
             if (!Directory.Exists(s))
                 throw InputError.MissingFile($"--scores {s}: no such folder", s);

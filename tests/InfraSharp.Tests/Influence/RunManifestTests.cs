@@ -21,7 +21,7 @@ public class RunManifestTests
         {
             Model = Model,
             Data = Train,
-            Fit = new FactorArguments { Strategy = "ekfac", Modules = "mlp" },
+            Fit = new FactorArguments { Strategy = StrategyKind.Ekfac, Modules = ModuleSelection.Mlp },
         };
 
     private static ScoreRunArguments ScoreArgs(string factors) =>
@@ -86,7 +86,7 @@ public class RunManifestTests
         Assert.False(File.Exists(Path.Combine(s, "per_token.safetensors")));
         Assert.Equal(pairwise, Bytes(s, "pairwise.safetensors"));
         var strategy = Assert.Throws<InputArgumentException>(() =>
-            FactorRun.Run(FactorArgs with { Fit = FactorArgs.Fit with { Strategy = "kfac" } }, f)
+            FactorRun.Run(FactorArgs with { Fit = FactorArgs.Fit with { Strategy = StrategyKind.Kfac } }, f)
         );
         Assert.Contains("arguments.fit.strategy: \"ekfac\" -> \"kfac\"", strategy.Message);
         Assert.Equal(lambda, Bytes(f, "lambda.safetensors"));
