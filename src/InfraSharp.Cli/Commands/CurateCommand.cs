@@ -6,6 +6,21 @@ namespace InfraSharp.Cli.Commands;
 /// <summary><c>infra curate</c>: the next training mix, by rule (flip-difficulty) or by measured influence.</summary>
 public static class CurateCommand
 {
+    /// <summary><see cref="CurationRunArguments"/> paths → flags: a validation message names what the user typed.</summary>
+    private static readonly Dictionary<string, string> Flags = new()
+    {
+        ["data"] = "--data",
+        ["strategy"] = "--strategy",
+        ["mode"] = "--mode",
+        ["flip"] = "--flip",
+        ["strength"] = "--strength",
+        ["scores"] = "--scores",
+        ["fraction"] = "--fraction",
+        ["analysis"] = "--analysis",
+        ["temperature"] = "--temperature",
+        ["seed"] = "--seed",
+    };
+
     public static Command Build()
     {
         var data = CliOptions.Path("--data", "Training rows to curate");
@@ -58,28 +73,31 @@ public static class CurateCommand
             overwrite,
         };
         cmd.SetAction(p =>
-            CliRunner.Run(() =>
-            {
-                var result = CurationRun.Run(
-                    new CurationRunArguments
-                    {
-                        Data = p.GetValue(data)!,
-                        Strategy = p.GetValue(strategy),
-                        Mode = p.GetValue(mode),
-                        Flip = p.GetValue(flip),
-                        Strength = p.GetValue(strength),
-                        Scores = p.GetValue(scores),
-                        Fraction = p.GetValue(fraction),
-                        Analysis = p.GetValue(analysis),
-                        Temperature = p.GetValue(temperature),
-                        Seed = p.GetValue(seed),
-                    },
-                    p.GetValue(output)!,
-                    new Storage.RunOptions { Overwrite = p.GetValue(overwrite) }
-                );
-                Console.WriteLine(result.Summary);
-                return 0;
-            })
+            CliRunner.Run(
+                () =>
+                {
+                    var result = CurationRun.Run(
+                        new CurationRunArguments
+                        {
+                            Data = p.GetValue(data)!,
+                            Strategy = p.GetValue(strategy),
+                            Mode = p.GetValue(mode),
+                            Flip = p.GetValue(flip),
+                            Strength = p.GetValue(strength),
+                            Scores = p.GetValue(scores),
+                            Fraction = p.GetValue(fraction),
+                            Analysis = p.GetValue(analysis),
+                            Temperature = p.GetValue(temperature),
+                            Seed = p.GetValue(seed),
+                        },
+                        p.GetValue(output)!,
+                        new Storage.RunOptions { Overwrite = p.GetValue(overwrite) }
+                    );
+                    Console.WriteLine(result.Summary);
+                    return 0;
+                },
+                flags: Flags
+            )
         );
         return cmd;
     }

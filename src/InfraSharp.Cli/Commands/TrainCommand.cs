@@ -7,6 +7,28 @@ namespace InfraSharp.Cli.Commands;
 /// <summary><c>infra train</c>: SFT from a model folder, or from a freshly initialised model of a given shape.</summary>
 public static class TrainCommand
 {
+    /// <summary><see cref="TrainingRunArguments"/> paths → flags: a validation message names what the user typed.</summary>
+    private static readonly Dictionary<string, string> Flags = new()
+    {
+        ["data"] = "--data",
+        ["model"] = "--model",
+        ["init"] = "--init",
+        ["tokenizer"] = "--tokenizer",
+        ["train_tokenizer"] = "--train-tokenizer",
+        ["eval_data"] = "--eval-data",
+        ["label_all"] = "--label-all",
+        ["optimizer.epochs"] = "--epochs",
+        ["optimizer.max_steps"] = "--max-steps",
+        ["optimizer.batch_size"] = "--batch-size",
+        ["optimizer.gradient_accumulation"] = "--grad-accum",
+        ["optimizer.learning_rate"] = "--lr",
+        ["optimizer.warmup_steps"] = "--warmup",
+        ["optimizer.weight_decay"] = "--weight-decay",
+        ["optimizer.clip_norm"] = "--clip",
+        ["optimizer.seed"] = "--seed",
+        ["optimizer.checkpoint_every"] = "--checkpoint-every",
+    };
+
     public static Command Build()
     {
         var data = CliOptions.Path(
@@ -77,59 +99,62 @@ public static class TrainCommand
             device,
         };
         cmd.SetAction(p =>
-            CliRunner.Run(() =>
-            {
-                if (p.GetValue(threads) is int t)
-                    torch.set_num_threads(t);
-                var args = new TrainingRunArguments
+            CliRunner.Run(
+                () =>
                 {
-                    Data = p.GetValue(data)!,
-                    Model = p.GetValue(model),
-                    Init = p.GetValue(init),
-                    Tokenizer = p.GetValue(tokenizer),
-                    TrainTokenizer = p.GetValue(trainTok),
-                    EvalData = p.GetValue(heldOut),
-                    LabelAll = p.GetValue(labelAll),
-                    Optimizer = new SftOptions
+                    if (p.GetValue(threads) is int t)
+                        torch.set_num_threads(t);
+                    var args = new TrainingRunArguments
                     {
-                        Epochs = p.GetValue(epochs),
-                        MaxSteps = p.GetValue(maxSteps),
-                        BatchSize = p.GetValue(batch),
-                        GradientAccumulation = p.GetValue(accum),
-                        LearningRate = p.GetValue(lr),
-                        WarmupSteps = p.GetValue(warmup),
-                        WeightDecay = p.GetValue(wd),
-                        ClipNorm = p.GetValue(clip),
-                        Seed = p.GetValue(seed),
-                        CheckpointEvery = p.GetValue(ckpt),
-                    },
-                };
-                // Ctrl-C stops at the next step boundary with a checkpoint, instead of losing the run.
-                using var cts = CancellationTokenSource.CreateLinkedTokenSource(CliSignals.Terminate);
-                ConsoleCancelEventHandler onCancel = (_, e) =>
-                {
-                    e.Cancel = true;
-                    cts.Cancel();
-                };
-                Console.CancelKeyPress += onCancel;
-                try
-                {
-                    var r = TrainingRun.Run(
-                        args,
-                        p.GetValue(output)!,
-                        new() { Overwrite = p.GetValue(overwrite), Device = p.GetValue(device)! },
-                        p.GetValue(resume),
-                        cts.Token
-                    );
-                    return r.Finished ? 0
-                        : CliSignals.Terminate.IsCancellationRequested ? CliSignals.StoppedExitCode
-                        : 130;
-                }
-                finally
-                {
-                    Console.CancelKeyPress -= onCancel;
-                }
-            })
+                        Data = p.GetValue(data)!,
+                        Model = p.GetValue(model),
+                        Init = p.GetValue(init),
+                        Tokenizer = p.GetValue(tokenizer),
+                        TrainTokenizer = p.GetValue(trainTok),
+                        EvalData = p.GetValue(heldOut),
+                        LabelAll = p.GetValue(labelAll),
+                        Optimizer = new SftOptions
+                        {
+                            Epochs = p.GetValue(epochs),
+                            MaxSteps = p.GetValue(maxSteps),
+                            BatchSize = p.GetValue(batch),
+                            GradientAccumulation = p.GetValue(accum),
+                            LearningRate = p.GetValue(lr),
+                            WarmupSteps = p.GetValue(warmup),
+                            WeightDecay = p.GetValue(wd),
+                            ClipNorm = p.GetValue(clip),
+                            Seed = p.GetValue(seed),
+                            CheckpointEvery = p.GetValue(ckpt),
+                        },
+                    };
+                    // Ctrl-C stops at the next step boundary with a checkpoint, instead of losing the run.
+                    using var cts = CancellationTokenSource.CreateLinkedTokenSource(CliSignals.Terminate);
+                    ConsoleCancelEventHandler onCancel = (_, e) =>
+                    {
+                        e.Cancel = true;
+                        cts.Cancel();
+                    };
+                    Console.CancelKeyPress += onCancel;
+                    try
+                    {
+                        var r = TrainingRun.Run(
+                            args,
+                            p.GetValue(output)!,
+                            new() { Overwrite = p.GetValue(overwrite), Device = p.GetValue(device)! },
+                            p.GetValue(resume),
+                            cts.Token
+                        );
+                        return r.Finished ? 0
+                            : CliSignals.Terminate.IsCancellationRequested ? CliSignals.StoppedExitCode
+                            : 130;
+                    }
+                    finally
+                    {
+                        Console.CancelKeyPress -= onCancel;
+                    }
+                },
+                flags: Flags
+            )
         );
         return cmd;
     }

@@ -40,4 +40,23 @@ public sealed record CurationRunArguments
     /// <summary>influence-top (weight) and attribute-influence: larger moves less.</summary>
     public double Temperature { get; init; } = 1.0;
     public int Seed { get; init; }
+
+    /// <summary>
+    /// Range checks, what the strategy needs, and the data's presence, each message naming its property's path.
+    /// </summary>
+    public void Validate(ArgumentPath at = default)
+    {
+        if (!File.Exists(Data))
+            throw InputError.MissingFileAt($"{at / "data"} {Data}: no such file", Data);
+        if (!(Strength > 0 && double.IsFinite(Strength)))
+            throw InputError.ArgumentAt($"{at / "strength"} must be > 0 (got {Strength})");
+        if (!(Temperature > 0 && double.IsFinite(Temperature)))
+            throw InputError.ArgumentAt($"{at / "temperature"} must be > 0 (got {Temperature})");
+        if (Fraction is not (> 0 and <= 1))
+            throw InputError.ArgumentAt($"{at / "fraction"} must be in (0, 1] (got {Fraction})");
+        if (Strategy == CurationStrategy.InfluenceTop && Scores is null)
+            throw InputError.ArgumentAt($"influence-top needs {at / "scores"}");
+        if (Strategy == CurationStrategy.AttributeInfluence && Analysis is null)
+            throw InputError.ArgumentAt($"attribute-influence needs {at / "analysis"}");
+    }
 }

@@ -51,4 +51,23 @@ public sealed record IndexArguments
             Model = Path.GetFullPath(Model),
             Factors = Factors is null ? null : Path.GetFullPath(Factors),
         };
+
+    /// <summary>
+    /// Range checks and the factor folder's presence, each message naming its property's path under
+    /// <paramref name="at"/>; a malformed projection is refused by <see cref="ProjectionSpec.Validate"/>.
+    /// </summary>
+    public void Validate(ArgumentPath at = default)
+    {
+        ProjectionDim.Validate();
+        if (!Enum.IsDefined(StoreDType))
+            throw InputError.ArgumentAt($"{at / "store_d_type"} must be float16 or float32 (got {StoreDType})");
+        if (!Enum.IsDefined(Precondition))
+            throw InputError.ArgumentAt($"{at / "precondition"} is not a preconditioner ({Precondition})");
+        if (ShardRows < 1)
+            throw InputError.ArgumentAt($"{at / "shard_rows"} must be at least 1 (got {ShardRows})");
+        if (TokensPerBatch < 1)
+            throw InputError.ArgumentAt($"{at / "tokens_per_batch"} must be at least 1 (got {TokensPerBatch})");
+        if (Factors is not null && !Directory.Exists(Factors))
+            throw InputError.MissingFileAt($"{at / "factors"} {Factors}: no such folder", Factors);
+    }
 }

@@ -28,7 +28,7 @@ public static class IndexBuildRun
         options ??= new RunOptions();
         var args = arguments.Normalized();
         var ix = args.Index;
-        Validate(args);
+        args.Validate();
         var clock = Stopwatch.StartNew();
         var strategy = InfluenceStrategy.Get(ix.StrategyName);
         var spec = ix.ProjectionDim;
@@ -159,21 +159,6 @@ public static class IndexBuildRun
             : $"index {outDir}: partition {part} of segment {segment.Number} written; "
                 + "the last partition to finish lists the segment and fits the preconditioner";
         return new Result(complete, message, rowsHere, projection.Dimension, seconds);
-    }
-
-    private static void Validate(IndexBuildRunArguments a)
-    {
-        var ix = a.Index;
-        ix.ProjectionDim.Validate();
-        if (ix.ShardRows < 1)
-            throw InputError.Argument($"--shard-rows must be at least 1 (got {ix.ShardRows})");
-        if (ix.TokensPerBatch < 1)
-            throw InputError.Argument($"--tokens-per-batch must be at least 1 (got {ix.TokensPerBatch})");
-        InfluenceStrategy.Get(ix.StrategyName);
-        if (!File.Exists(a.Train))
-            throw InputError.MissingFile($"--train {a.Train}: no such file", a.Train);
-        if (ix.Factors is not null && !Directory.Exists(ix.Factors))
-            throw InputError.MissingFile($"--factors {ix.Factors}: no such folder", ix.Factors);
     }
 
     /// <summary>

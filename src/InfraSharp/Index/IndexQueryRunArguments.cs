@@ -33,4 +33,15 @@ public sealed record IndexQueryRunArguments
             Queries = Path.GetFullPath(Queries),
             Model = Model is null ? null : Path.GetFullPath(Model),
         };
+
+    /// <summary>Range checks and the queries' presence, each message naming its property's path.</summary>
+    public void Validate(ArgumentPath at = default)
+    {
+        if (TopK < 1)
+            throw InputError.ArgumentAt($"{at / "top_k"} must be at least 1 (got {TopK})");
+        if (Damping is double d && !(d >= 0 && double.IsFinite(d)))
+            throw InputError.ArgumentAt($"{at / "damping"} must be a finite value >= 0 (got {d})");
+        if (!File.Exists(Queries))
+            throw InputError.MissingFileAt($"{at / "queries"} {Queries}: no such file", Queries);
+    }
 }

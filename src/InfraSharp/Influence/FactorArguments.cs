@@ -23,4 +23,17 @@ public sealed record FactorArguments
     /// <summary>Dtype the captured activations and gradients are cast to before covariances and lambdas are formed.</summary>
     [System.Text.Json.Serialization.JsonPropertyName("statistics_dtype")]
     public Models.ComputeDType StatisticsDType { get; init; } = Models.ComputeDType.Float32;
+
+    /// <summary>Range checks, each message naming its property's path under <paramref name="at"/>.</summary>
+    public void Validate(ArgumentPath at = default)
+    {
+        if (!Enum.IsDefined(Strategy))
+            throw InputError.ArgumentAt($"{at / "strategy"} is not a strategy ({Strategy})");
+        if (MaxExamples < 0)
+            throw InputError.ArgumentAt($"{at / "max_examples"} must be 0 (all) or more (got {MaxExamples})");
+        if (TokensPerBatch < 1)
+            throw InputError.ArgumentAt($"{at / "tokens_per_batch"} must be at least 1 (got {TokensPerBatch})");
+        if (ModulePartitions < 1)
+            throw InputError.ArgumentAt($"{at / "module_partitions"} must be at least 1 (got {ModulePartitions})");
+    }
 }

@@ -22,14 +22,18 @@ public sealed record LdsEvaluation
     public Measurement Measurement { get; init; } = Measurement.MeanLogProb;
     public int TokensPerBatch { get; init; } = 4096;
 
-    public void Validate()
+    /// <summary>What there is to compare, each message naming its property's path; the CLI writes its flag.</summary>
+    public void Validate(ArgumentPath at = default)
     {
+        var (strategies, scores) = (at / "strategies", at / "scores");
         foreach (var s in Scores)
             if (!Directory.Exists(s))
-                throw InputError.MissingFile($"--scores {s}: no such folder", s);
+                throw InputError.MissingFileAt($"{scores} {s}: no such folder", s);
         if (Strategies.Count + Scores.Count == 0)
-            throw InputError.Argument("give --strategies or --scores: there is nothing to validate");
+            throw InputError.ArgumentAt($"give {strategies} or {scores}: there is nothing to validate");
         if (Strategies.Distinct().Count() != Strategies.Count)
-            throw InputError.Argument("--strategies names a strategy twice");
+            throw InputError.ArgumentAt($"{strategies} names a strategy twice");
+        if (TokensPerBatch < 1)
+            throw InputError.ArgumentAt($"{at / "tokens_per_batch"} must be at least 1 (got {TokensPerBatch})");
     }
 }
