@@ -7,7 +7,7 @@ namespace InfraSharp.Cli.Commands;
 /// <summary><c>infra train</c>: SFT from a model folder, or from a freshly initialised model of a given shape.</summary>
 public static class TrainCommand
 {
-    /// <summary><see cref="TrainingRunArguments"/> paths → flags: a validation message names what the user typed.</summary>
+    /// <summary><see cref="TrainingRunArguments"/> paths → flags: a validation message names what was typed.</summary>
     private static readonly Dictionary<string, string> Flags = new()
     {
         ["data"] = "--data",
