@@ -29,7 +29,7 @@ public class ArgumentBinderTests
     private static JsonNode Json(object record) =>
         JsonSerializer.SerializeToNode(record, record.GetType(), RunManifest.SerializerOptions())!;
 
-    /// <summary>Binds the required options alone, and checks that every path the binder maps is in the record.</summary>
+    /// <summary>Binds the required options alone; checks that every path the binder maps is in the record.</summary>
     private static T Defaults<T>(ArgumentsBinder<T> binder, params string[] required)
         where T : notnull
     {
