@@ -30,8 +30,8 @@ public static class IndexBenchmark
         var args = new IndexArguments
         {
             Model = "(synthetic)",
-            ProjectionDim = $"{dim}",
-            StoreDType = "float16",
+            ProjectionDim = ProjectionSpec.Parse($"{dim}"),
+            StoreDType = StoreDType.Float16,
             ShardRows = shardRows,
         };
         new RunManifest(
@@ -57,7 +57,7 @@ public static class IndexBenchmark
                 Dim = dim,
                 DType = "float16",
                 ProjectionSeed = 0,
-                Projection = args.ProjectionDim,
+                Projection = args.ProjectionDim.Text,
                 Model = "synthetic",
             };
             var path = Path.Combine(dir, rel);

@@ -54,7 +54,7 @@ public static class InfluenceBenchmark
     public static void Run(int length = 256, int factorExamples = 32)
     {
         using var model = CausalLM.Initialize(Config, seed: 1);
-        var mods = TrackedModules.Resolve(Config, "all");
+        var mods = TrackedModules.Resolve(Config, ModuleSelection.All);
         double linearParams = Config
             .ParameterShapes()
             .Where(p => p.Shape.Length == 2 && !p.Name.Contains("embed"))

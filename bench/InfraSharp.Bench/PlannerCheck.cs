@@ -74,7 +74,7 @@ public static class PlannerCheck
                 ModelConfig.Load(model),
                 new PlanArguments
                 {
-                    Modules = c.Modules,
+                    Modules = ModuleSelection.Parse(c.Modules),
                     TokensPerBatch = tokens,
                     SequenceLength = c.Length,
                     Examples = 4 * c.Batch,

@@ -1,40 +1,36 @@
 namespace InfraSharp;
 
 /// <summary>
-/// Bad input (a file, row, field, option, module or fingerprint that the user can fix) as opposed to a bug.
-/// The exception keeps the conventional .NET type (so library callers can catch what they expect) and carries
-/// a mark that the CLI maps to one line and exit code 2; anything unmarked is an internal error (exit 1, with
-/// the stack trace). Marking instead of catching broad types keeps a framework's own ArgumentException, thrown
-/// by a bug, from being reported as the user's fault.
+/// Factories of the input exceptions (<see cref="IInputError"/>), named for what went wrong, and the test the CLI
+/// and the explorer use to tell bad input from a bug. Malformed data is the BCL's own
+/// <see cref="InvalidDataException"/>: it is sealed (no subclass can carry the marker), and its meaning, a stream
+/// in an invalid format, is bad input wherever it comes from, so the type itself is the mark.
 /// </summary>
 public static class InputError
 {
-    private const string Mark = "InfraSharp.InputError";
-
-    public static T Flag<T>(T e)
-        where T : Exception
-    {
-        e.Data[Mark] = true;
-        return e;
-    }
-
     /// <summary>Whether <paramref name="e"/> (or the single exception it wraps) is bad input.</summary>
     public static bool Is(Exception e, out Exception inner)
     {
         inner = e;
         while (inner is AggregateException { InnerExceptions.Count: 1 } a)
             inner = a.InnerExceptions[0];
-        return inner.Data.Contains(Mark);
+        return inner is IInputError or InvalidDataException;
     }
 
-    public static ArgumentException Argument(string message) => Flag(new ArgumentException(message));
+    public static InputArgumentException Argument(string message) => new(message);
 
-    public static InvalidDataException Data(string message) => Flag(new InvalidDataException(message));
+    /// <summary>A bad argument named by its <see cref="ArgumentPath"/> (the CLI writes its flag instead).</summary>
+    public static InputArgumentException ArgumentAt(FormattableString message) => new(message);
 
-    public static NotSupportedException Unsupported(string message) => Flag(new NotSupportedException(message));
+    public static InvalidDataException Data(string message) => new(message);
 
-    public static FileNotFoundException MissingFile(string message, string? path = null) =>
-        Flag(new FileNotFoundException(message, path));
+    public static InputNotSupportedException Unsupported(string message) => new(message);
 
-    public static InvalidOperationException Invalid(string message) => Flag(new InvalidOperationException(message));
+    public static InputFileNotFoundException MissingFile(string message, string? path = null) => new(message, path);
+
+    /// <summary>A missing file given by the argument at the message's <see cref="ArgumentPath"/>.</summary>
+    public static InputFileNotFoundException MissingFileAt(FormattableString message, string? path) =>
+        new(message, path);
+
+    public static InputInvalidOperationException Invalid(string message) => new(message);
 }

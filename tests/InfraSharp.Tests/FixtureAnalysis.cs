@@ -35,7 +35,7 @@ public static class FixtureAnalysis
             {
                 Model = Model,
                 Data = Train,
-                Fit = new FactorArguments { Strategy = "ekfac", Modules = "mlp" },
+                Fit = new FactorArguments { Strategy = StrategyKind.Ekfac, Modules = ModuleSelection.Mlp },
             },
             factors
         );

@@ -6,6 +6,22 @@ namespace InfraSharp.Cli.Commands;
 /// <summary><c>infra analyze</c>: example, sequence and token level attribution, tables and report.html.</summary>
 public static class AnalyzeCommand
 {
+    /// <summary><see cref="AnalysisRunArguments"/> paths → flags: a validation message names what was typed.</summary>
+    private static readonly Dictionary<string, string> Flags = new()
+    {
+        ["scores"] = "--scores",
+        ["train"] = "--train",
+        ["queries"] = "--queries",
+        ["group_by"] = "--group-by",
+        ["query_group_by"] = "--query-group-by",
+        ["lexicon"] = "--lexicon",
+        ["model"] = "--model",
+        ["top_k"] = "--top-k",
+        ["heatmap_query"] = "--heatmap-query",
+        ["counterfactual"] = "--no-counterfactual",
+        ["lds"] = "--lds",
+    };
+
     public static Command Build()
     {
         var scores = CliOptions.Path("--scores", "Score folder (pairwise, and per-token when present)");
@@ -66,33 +82,36 @@ public static class AnalyzeCommand
             device,
         };
         cmd.SetAction(p =>
-            CliRunner.Run(() =>
-            {
-                var r = AnalysisRun.Run(
-                    new AnalysisRunArguments
-                    {
-                        Scores = p.GetValue(scores)!,
-                        Train = p.GetValue(train)!,
-                        Queries = p.GetValue(queries)!,
-                        GroupBy = Split(p.GetValue(groupBy)!),
-                        QueryGroupBy = Split(p.GetValue(qGroupBy)!),
-                        Lexicon = p.GetValue(lexicon),
-                        Model = p.GetValue(model),
-                        TopK = p.GetValue(topK),
-                        HeatmapQuery = p.GetValue(heat),
-                        Counterfactual = !p.GetValue(noCf),
-                        Lds = p.GetValue(lds),
-                    },
-                    p.GetValue(output)!,
-                    CliRunner.Options with
-                    {
-                        Overwrite = p.GetValue(overwrite),
-                        Device = p.GetValue(device)!,
-                    }
-                );
-                Console.WriteLine(AnalysisWriter.CrossTableMarkdown(r));
-                return 0;
-            })
+            CliRunner.Run(
+                () =>
+                {
+                    var r = AnalysisRun.Run(
+                        new AnalysisRunArguments
+                        {
+                            Scores = p.GetValue(scores)!,
+                            Train = p.GetValue(train)!,
+                            Queries = p.GetValue(queries)!,
+                            GroupBy = Split(p.GetValue(groupBy)!),
+                            QueryGroupBy = Split(p.GetValue(qGroupBy)!),
+                            Lexicon = p.GetValue(lexicon),
+                            Model = p.GetValue(model),
+                            TopK = p.GetValue(topK),
+                            HeatmapQuery = p.GetValue(heat),
+                            Counterfactual = !p.GetValue(noCf),
+                            Lds = p.GetValue(lds),
+                        },
+                        p.GetValue(output)!,
+                        CliRunner.Options with
+                        {
+                            Overwrite = p.GetValue(overwrite),
+                            Device = p.GetValue(device)!,
+                        }
+                    );
+                    Console.WriteLine(AnalysisWriter.CrossTableMarkdown(r));
+                    return 0;
+                },
+                flags: Flags
+            )
         );
         return cmd;
     }

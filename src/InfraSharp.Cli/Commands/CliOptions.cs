@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
-using System.Reflection;
-using System.Text.Json.Serialization;
+using InfraSharp.Influence;
 using InfraSharp.Storage;
 
 namespace InfraSharp.Cli.Commands;
@@ -133,14 +133,82 @@ public static class CliOptions
         };
     }
 
-    public static Dictionary<string, T> Names<T>()
-        where T : struct, System.Enum =>
-        System
-            .Enum.GetValues<T>()
-            .ToDictionary(v =>
-                typeof(T).GetField(v.ToString())!.GetCustomAttribute<JsonStringEnumMemberNameAttribute>()?.Name
-                ?? v.ToString().ToLowerInvariant()
-            );
+    public static IReadOnlyDictionary<string, T> Names<T>()
+        where T : struct, System.Enum => EnumNames.All<T>();
+
+    /// <summary>Like <see cref="Enum"/>, for an option without a default (null when not given).</summary>
+    public static Option<T?> OptionalEnum<T>(string name, string description)
+        where T : struct, System.Enum
+    {
+        var names = Names<T>();
+        return new Option<T?>(name)
+        {
+            Description = $"{description}: {string.Join(" | ", names.Keys)}",
+            CustomParser = r =>
+            {
+                string s = r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
+                if (names.TryGetValue(s, out var v))
+                    return v;
+                r.AddError($"{name} '{s}' must be one of {string.Join(", ", names.Keys)}");
+                return null;
+            },
+        };
+    }
+
+    /// <summary>
+    /// A typed value written as text (<see cref="ModuleSelection"/>, <see cref="Index.ProjectionSpec"/>, ...), parsed
+    /// when the command line is: a malformed one is the type's own one-line message, before any work starts.
+    /// </summary>
+    public static Option<T> Parsed<T>(string name, string description, T defaultValue)
+        where T : IParsable<T> =>
+        new(name)
+        {
+            Description = description,
+            DefaultValueFactory = _ => defaultValue,
+            CustomParser = r => Parse(r, defaultValue),
+        };
+
+    /// <summary>Like <see cref="Parsed{T}"/>, for an option without a default (null when not given).</summary>
+    public static Option<T?> OptionalParsed<T>(string name, string description)
+        where T : struct, IParsable<T> =>
+        new(name) { Description = description, CustomParser = r => Parse<T>(r, default) };
+
+    /// <summary>A repeatable typed value (each token parsed as <see cref="Parsed{T}"/>).</summary>
+    public static Option<T[]> ParsedList<T>(string name, string description)
+        where T : IParsable<T> =>
+        new(name)
+        {
+            Description = description,
+            AllowMultipleArgumentsPerToken = true,
+            DefaultValueFactory = _ => [],
+            CustomParser = r =>
+            {
+                var values = new List<T>();
+                foreach (var t in r.Tokens)
+                    if (TryParse(r, t.Value, out T? v))
+                        values.Add(v);
+                return [.. values];
+            },
+        };
+
+    private static T Parse<T>(ArgumentResult r, T fallback)
+        where T : IParsable<T> => TryParse(r, r.Tokens.Count == 1 ? r.Tokens[0].Value : "", out T? v) ? v : fallback;
+
+    private static bool TryParse<T>(ArgumentResult r, string text, [NotNullWhen(true)] out T? value)
+        where T : IParsable<T>
+    {
+        try
+        {
+            value = T.Parse(text, CultureInfo.InvariantCulture)!;
+            return true;
+        }
+        catch (Exception e) when (InputError.Is(e, out _))
+        {
+            r.AddError(e.Message);
+            value = default;
+            return false;
+        }
+    }
 
     /// <summary>One of a fixed set of words (such as a registry's names).</summary>
     public static Option<string> Choice(
@@ -247,21 +315,18 @@ public static class CliOptions
     }
 
     /// <summary><c>--dtype float32|bfloat16</c>: the model's compute dtype (weights cast once when loaded).</summary>
-    public static Option<Models.ComputeDType> DType() =>
-        Enum(
-            "--dtype",
-            "The model's compute dtype (a bf16 checkpoint is not widened for bfloat16)",
-            Models.ComputeDType.Float32
-        );
+    public static Option<Models.ComputeDType> DType(Models.ComputeDType defaultValue = Models.ComputeDType.Float32) =>
+        Enum("--dtype", "The model's compute dtype (a bf16 checkpoint is not widened for bfloat16)", defaultValue);
 
-    /// <summary><c>--statistics-dtype</c>: what captured activations and gradients are cast to before
-    /// statistics.</summary>
-    public static Option<Models.ComputeDType> StatisticsDType() =>
+    /// <summary><c>--statistics-dtype</c>: what captured activations and gradients are cast to before statistics.</summary>
+    public static Option<Models.ComputeDType> StatisticsDType(
+        Models.ComputeDType defaultValue = Models.ComputeDType.Float32
+    ) =>
         Enum(
             "--statistics-dtype",
             "Dtype of the captured activations and gradients that statistics are formed from "
                 + "(sums stay float64, scores float32)",
-            Models.ComputeDType.Float32
+            defaultValue
         );
 
     public static Option<int?> Threads()

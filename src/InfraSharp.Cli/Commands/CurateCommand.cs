@@ -6,17 +6,32 @@ namespace InfraSharp.Cli.Commands;
 /// <summary><c>infra curate</c>: the next training mix, by rule (flip-difficulty) or by measured influence.</summary>
 public static class CurateCommand
 {
+    /// <summary><see cref="CurationRunArguments"/> paths → flags: a validation message names what was typed.</summary>
+    private static readonly Dictionary<string, string> Flags = new()
+    {
+        ["data"] = "--data",
+        ["strategy"] = "--strategy",
+        ["mode"] = "--mode",
+        ["flip"] = "--flip",
+        ["strength"] = "--strength",
+        ["scores"] = "--scores",
+        ["fraction"] = "--fraction",
+        ["analysis"] = "--analysis",
+        ["temperature"] = "--temperature",
+        ["seed"] = "--seed",
+    };
+
     public static Command Build()
     {
         var data = CliOptions.Path("--data", "Training rows to curate");
         var output = CliOptions.Path("--out", "Curated rows (JSONL, every field kept, plus 'weight')");
         var strategy = CliOptions.Enum("--strategy", "Curation strategy", CurationStrategy.FlipDifficulty);
         var mode = CliOptions.Enum("--mode", "replace (draw rows) or weight (weight every row)", CurationMode.Replace);
-        var flip = new Option<string>("--flip")
-        {
-            DefaultValueFactory = _ => "math:up,code:down",
-            Description = "flip-difficulty: direction per domain (up, down, keep)",
-        };
+        var flip = CliOptions.Parsed(
+            "--flip",
+            "flip-difficulty: direction per domain (up, down, keep)",
+            new CurationRunArguments { Data = "" }.Flip
+        );
         var strength = CliOptions.Double(
             "--strength",
             "flip-difficulty: exponent of the level multipliers",
@@ -58,31 +73,34 @@ public static class CurateCommand
             overwrite,
         };
         cmd.SetAction(p =>
-            CliRunner.Run(() =>
-            {
-                var result = CurationRun.Run(
-                    new CurationRunArguments
-                    {
-                        Data = p.GetValue(data)!,
-                        Strategy = p.GetValue(strategy),
-                        Mode = p.GetValue(mode),
-                        Flip = p.GetValue(flip)!,
-                        Strength = p.GetValue(strength),
-                        Scores = p.GetValue(scores),
-                        Fraction = p.GetValue(fraction),
-                        Analysis = p.GetValue(analysis),
-                        Temperature = p.GetValue(temperature),
-                        Seed = p.GetValue(seed),
-                    },
-                    p.GetValue(output)!,
-                    CliRunner.Options with
-                    {
-                        Overwrite = p.GetValue(overwrite),
-                    }
-                );
-                Console.WriteLine(result.Summary);
-                return 0;
-            })
+            CliRunner.Run(
+                () =>
+                {
+                    var result = CurationRun.Run(
+                        new CurationRunArguments
+                        {
+                            Data = p.GetValue(data)!,
+                            Strategy = p.GetValue(strategy),
+                            Mode = p.GetValue(mode),
+                            Flip = p.GetValue(flip),
+                            Strength = p.GetValue(strength),
+                            Scores = p.GetValue(scores),
+                            Fraction = p.GetValue(fraction),
+                            Analysis = p.GetValue(analysis),
+                            Temperature = p.GetValue(temperature),
+                            Seed = p.GetValue(seed),
+                        },
+                        p.GetValue(output)!,
+                        CliRunner.Options with
+                        {
+                            Overwrite = p.GetValue(overwrite),
+                        }
+                    );
+                    Console.WriteLine(result.Summary);
+                    return 0;
+                },
+                flags: Flags
+            )
         );
         return cmd;
     }

@@ -38,6 +38,29 @@ public static class EvalCommand
             };
     }
 
+    /// <summary>
+    /// <see cref="EvaluationRunArguments"/> paths → the flags both subcommands share (the problems' flag differs:
+    /// <see cref="Flags"/>), so that a validation message names what the user typed.
+    /// </summary>
+    private static readonly Dictionary<string, string> SharedFlags = new()
+    {
+        ["model"] = "--model",
+        ["samples"] = "--samples",
+        ["dtype"] = "--dtype",
+        ["sampling.samples_per_problem"] = "--n",
+        ["sampling.temperature"] = "--temperature",
+        ["sampling.top_p"] = "--top-p",
+        ["sampling.seed"] = "--seed",
+        ["sampling.max_new_tokens"] = "--max-new-tokens",
+        ["sampling.batch_size"] = "--batch-size",
+        ["timeout_seconds"] = "--timeout",
+        ["memory_mb"] = "--memory-mb",
+        ["parallel"] = "--parallel",
+        ["unsafe_no_sandbox"] = "--unsafe-no-sandbox",
+    };
+
+    private static Dictionary<string, string> Flags(string problems) => new(SharedFlags) { ["problems"] = problems };
+
     private static Sampling AddSamplingOptions(Command cmd)
     {
         var g = new Sampling(
@@ -105,24 +128,27 @@ public static class EvalCommand
         cmd.Options.Add(output);
         var g = AddSamplingOptions(cmd);
         cmd.SetAction(p =>
-            CliRunner.Run(() =>
-            {
-                var summary = EvaluationRun.Run(
-                    new EvaluationRunArguments
-                    {
-                        Domain = EvalDomain.Math,
-                        Problems = p.GetValue(data),
-                        Samples = p.GetValue(samples),
-                        Model = p.GetValue(samples) is null ? p.GetValue(g.Model) : null,
-                        Sampling = g.Read(p),
-                        DType = p.GetValue(g.DType),
-                    },
-                    p.GetValue(output)!,
-                    g.Options(p)
-                );
-                Console.WriteLine(summary.ToMarkdown());
-                return 0;
-            })
+            CliRunner.Run(
+                () =>
+                {
+                    var summary = EvaluationRun.Run(
+                        new EvaluationRunArguments
+                        {
+                            Domain = EvalDomain.Math,
+                            Problems = p.GetValue(data),
+                            Samples = p.GetValue(samples),
+                            Model = p.GetValue(samples) is null ? p.GetValue(g.Model) : null,
+                            Sampling = g.Read(p),
+                            DType = p.GetValue(g.DType),
+                        },
+                        p.GetValue(output)!,
+                        g.Options(p)
+                    );
+                    Console.WriteLine(summary.ToMarkdown());
+                    return 0;
+                },
+                flags: Flags("--data")
+            )
         );
         return cmd;
     }
@@ -159,28 +185,31 @@ public static class EvalCommand
         cmd.Options.Add(unsafeNoSandbox);
         var g = AddSamplingOptions(cmd);
         cmd.SetAction(p =>
-            CliRunner.Run(() =>
-            {
-                var summary = EvaluationRun.Run(
-                    new EvaluationRunArguments
-                    {
-                        Domain = EvalDomain.Code,
-                        Problems = p.GetValue(problems),
-                        Samples = p.GetValue(samples),
-                        Model = p.GetValue(samples) is null ? p.GetValue(g.Model) : null,
-                        Sampling = g.Read(p),
-                        TimeoutSeconds = p.GetValue(timeout),
-                        MemoryMb = p.GetValue(memory),
-                        Parallel = p.GetValue(parallel),
-                        UnsafeNoSandbox = p.GetValue(unsafeNoSandbox),
-                        DType = p.GetValue(g.DType),
-                    },
-                    p.GetValue(output)!,
-                    g.Options(p)
-                );
-                Console.WriteLine(summary.ToMarkdown());
-                return 0;
-            })
+            CliRunner.Run(
+                () =>
+                {
+                    var summary = EvaluationRun.Run(
+                        new EvaluationRunArguments
+                        {
+                            Domain = EvalDomain.Code,
+                            Problems = p.GetValue(problems),
+                            Samples = p.GetValue(samples),
+                            Model = p.GetValue(samples) is null ? p.GetValue(g.Model) : null,
+                            Sampling = g.Read(p),
+                            TimeoutSeconds = p.GetValue(timeout),
+                            MemoryMb = p.GetValue(memory),
+                            Parallel = p.GetValue(parallel),
+                            UnsafeNoSandbox = p.GetValue(unsafeNoSandbox),
+                            DType = p.GetValue(g.DType),
+                        },
+                        p.GetValue(output)!,
+                        g.Options(p)
+                    );
+                    Console.WriteLine(summary.ToMarkdown());
+                    return 0;
+                },
+                flags: Flags("--problems")
+            )
         );
         return cmd;
     }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using InfraSharp.Cli.Binding;
 using InfraSharp.Influence;
 using InfraSharp.Models;
 
@@ -23,43 +24,7 @@ public static class PlanCommand
             "A released model's shape instead of --model",
             KnownShapes.Names
         );
-        var modules = new Option<string>("--modules")
-        {
-            DefaultValueFactory = _ => "all",
-            Description = "all | mlp | attn | a regex over module names",
-        };
-        var strategy = CliOptions.Choice(
-            "--strategy",
-            "Influence strategy",
-            "ekfac",
-            InfluenceStrategy.Registry.Keys.ToList()
-        );
-        var tokens = CliOptions.Int(
-            "--tokens-per-batch",
-            "Padded tokens per batch (the most; lowered to fit --max-memory)",
-            4096
-        );
-        var length = CliOptions.Int("--sequence-length", "Tokens per sequence", 512);
-        var examples = CliOptions.Int("--examples", "Training examples (for FLOPs and score files)", 0, min: 0);
-        var queries = CliOptions.Int(
-            "--queries",
-            "Query examples scored against (0: plan the factors only)",
-            0,
-            min: 0
-        );
-        var rank = CliOptions.Int("--query-rank", "Rank of the preconditioned query gradients (0: full)", 0, min: 0);
-        var parts = new Option<int?>("--module-partitions")
-        {
-            Description = "Module groups (default: the fewest that fit --max-memory)",
-        };
-        parts.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int?>() is int k && k < 1)
-                r.AddError($"--module-partitions must be at least 1 (got {k})");
-        });
-        var chunk = CliOptions.Int("--chunk-size", "Training examples per score chunk", 256);
-        var (dtype, statDtype) = (CliOptions.DType(), CliOptions.StatisticsDType());
-        var maxMem = CliOptions.Bytes("--max-memory", "Memory bound to fit, e.g. 16GiB");
+        var binder = new PlanArgumentsBinder();
         var json = new Option<bool>("--json") { Description = "Print the plan as one JSON object" };
         var cmd = new Command(
             "plan",
@@ -68,63 +33,38 @@ public static class PlanCommand
         {
             model,
             shape,
-            modules,
-            strategy,
-            tokens,
-            length,
-            examples,
-            queries,
-            rank,
-            parts,
-            chunk,
-            dtype,
-            statDtype,
-            maxMem,
-            json,
         };
+        binder.AddTo(cmd);
+        cmd.Options.Add(json);
         cmd.SetAction(p =>
-            CliRunner.Run(() =>
-            {
-                ModelConfig config;
-                string source;
-                if (p.GetValue(shape) is string named)
+            CliRunner.Run(
+                () =>
                 {
-                    if (p.GetValue(model) is not null)
-                        throw InputError.Argument("give --model or --shape, not both");
-                    (config, source) = (KnownShapes.Get(named), named);
-                }
-                else if (p.GetValue(model) is string dir)
-                {
-                    LoadedModel.RequireFolder(dir, "--model");
-                    (config, source) = (ModelConfig.Load(dir), dir);
-                }
-                else
-                    throw InputError.Argument("give --model (a folder with config.json) or --shape");
-                var plan = MemoryPlanner.Plan(
-                    config,
-                    new PlanArguments
+                    ModelConfig config;
+                    string source;
+                    if (p.GetValue(shape) is string named)
                     {
-                        Modules = p.GetValue(modules)!,
-                        Strategy = p.GetValue(strategy)!,
-                        TokensPerBatch = p.GetValue(tokens),
-                        SequenceLength = p.GetValue(length),
-                        Examples = p.GetValue(examples),
-                        Queries = p.GetValue(queries),
-                        QueryRank = p.GetValue(rank),
-                        ModulePartitions = p.GetValue(parts),
-                        ChunkSize = p.GetValue(chunk),
-                        DType = p.GetValue(dtype),
-                        StatisticsDType = p.GetValue(statDtype),
-                        MaxMemoryBytes = p.GetValue(maxMem),
+                        if (p.GetValue(model) is not null)
+                            throw InputError.Argument("give --model or --shape, not both");
+                        (config, source) = (KnownShapes.Get(named), named);
                     }
-                );
-                Console.WriteLine(
-                    p.GetValue(json)
-                        ? Json(plan, source).ToJsonString(new JsonSerializerOptions { WriteIndented = true })
-                        : Text(plan, source)
-                );
-                return 0;
-            })
+                    else if (p.GetValue(model) is string dir)
+                    {
+                        LoadedModel.RequireFolder(dir, "--model");
+                        (config, source) = (ModelConfig.Load(dir), dir);
+                    }
+                    else
+                        throw InputError.Argument("give --model (a folder with config.json) or --shape");
+                    var plan = MemoryPlanner.Plan(config, binder.Bind(p));
+                    Console.WriteLine(
+                        p.GetValue(json)
+                            ? Json(plan, source).ToJsonString(new JsonSerializerOptions { WriteIndented = true })
+                            : Text(plan, source)
+                    );
+                    return 0;
+                },
+                flags: binder.Flags
+            )
         );
         return cmd;
     }
@@ -166,8 +106,8 @@ public static class PlanCommand
         var sb = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
         sb.AppendLine(
-            $"plan for {source}: {a.Strategy} on '{a.Modules}' modules, {a.DType} model, {a.StatisticsDType} "
-                + $"statistics, "
+            $"plan for {source}: {EnumNames.Of(a.Strategy)} on '{a.Modules}' modules, {a.DType} model, "
+                + $"{a.StatisticsDType} statistics, "
                 + $"sequences of {a.SequenceLength} tokens"
         );
         sb.AppendLine(

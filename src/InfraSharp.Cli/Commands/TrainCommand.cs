@@ -8,6 +8,28 @@ namespace InfraSharp.Cli.Commands;
 /// shape.</summary>
 public static class TrainCommand
 {
+    /// <summary><see cref="TrainingRunArguments"/> paths → flags: a validation message names what was typed.</summary>
+    private static readonly Dictionary<string, string> Flags = new()
+    {
+        ["data"] = "--data",
+        ["model"] = "--model",
+        ["init"] = "--init",
+        ["tokenizer"] = "--tokenizer",
+        ["train_tokenizer"] = "--train-tokenizer",
+        ["eval_data"] = "--eval-data",
+        ["label_all"] = "--label-all",
+        ["optimizer.epochs"] = "--epochs",
+        ["optimizer.max_steps"] = "--max-steps",
+        ["optimizer.batch_size"] = "--batch-size",
+        ["optimizer.gradient_accumulation"] = "--grad-accum",
+        ["optimizer.learning_rate"] = "--lr",
+        ["optimizer.warmup_steps"] = "--warmup",
+        ["optimizer.weight_decay"] = "--weight-decay",
+        ["optimizer.clip_norm"] = "--clip",
+        ["optimizer.seed"] = "--seed",
+        ["optimizer.checkpoint_every"] = "--checkpoint-every",
+    };
+
     public static Command Build()
     {
         var data = CliOptions.Path(
@@ -16,10 +38,10 @@ public static class TrainCommand
         );
         var output = CliOptions.Path("--out", "Output model folder (Hugging Face format) with checkpoints");
         var model = CliOptions.OptionalPath("--model", "Model folder to fine-tune");
-        var init = new Option<string?>("--init")
-        {
-            Description = "Build a random model of this shape, e.g. layers=4,hidden=128,heads=4,kv_heads=2,mlp=384",
-        };
+        var init = CliOptions.OptionalParsed<Models.ShapeSpec>(
+            "--init",
+            "Build a random model of this shape, e.g. layers=4,hidden=128,heads=4,kv_heads=2,mlp=384"
+        );
         var tokenizer = CliOptions.OptionalPath("--tokenizer", "With --init: tokenizer folder to use");
         var trainTok = new Option<int?>("--train-tokenizer")
         {
@@ -78,46 +100,49 @@ public static class TrainCommand
             device,
         };
         cmd.SetAction(p =>
-            CliRunner.Run(() =>
-            {
-                if (p.GetValue(threads) is int t)
-                    torch.set_num_threads(t);
-                var args = new TrainingRunArguments
+            CliRunner.Run(
+                () =>
                 {
-                    Data = p.GetValue(data)!,
-                    Model = p.GetValue(model),
-                    Init = p.GetValue(init),
-                    Tokenizer = p.GetValue(tokenizer),
-                    TrainTokenizer = p.GetValue(trainTok),
-                    EvalData = p.GetValue(heldOut),
-                    LabelAll = p.GetValue(labelAll),
-                    Optimizer = new SftOptions
+                    if (p.GetValue(threads) is int t)
+                        torch.set_num_threads(t);
+                    var args = new TrainingRunArguments
                     {
-                        Epochs = p.GetValue(epochs),
-                        MaxSteps = p.GetValue(maxSteps),
-                        BatchSize = p.GetValue(batch),
-                        GradientAccumulation = p.GetValue(accum),
-                        LearningRate = p.GetValue(lr),
-                        WarmupSteps = p.GetValue(warmup),
-                        WeightDecay = p.GetValue(wd),
-                        ClipNorm = p.GetValue(clip),
-                        Seed = p.GetValue(seed),
-                        CheckpointEvery = p.GetValue(ckpt),
-                    },
-                };
-                // Ctrl-C or SIGTERM stops at the next step boundary with a checkpoint (exit 130 or 143).
-                TrainingRun.Run(
-                    args,
-                    p.GetValue(output)!,
-                    CliRunner.Options with
-                    {
-                        Overwrite = p.GetValue(overwrite),
-                        Device = p.GetValue(device)!,
-                    },
-                    p.GetValue(resume)
-                );
-                return 0;
-            })
+                        Data = p.GetValue(data)!,
+                        Model = p.GetValue(model),
+                        Init = p.GetValue(init),
+                        Tokenizer = p.GetValue(tokenizer),
+                        TrainTokenizer = p.GetValue(trainTok),
+                        EvalData = p.GetValue(heldOut),
+                        LabelAll = p.GetValue(labelAll),
+                        Optimizer = new SftOptions
+                        {
+                            Epochs = p.GetValue(epochs),
+                            MaxSteps = p.GetValue(maxSteps),
+                            BatchSize = p.GetValue(batch),
+                            GradientAccumulation = p.GetValue(accum),
+                            LearningRate = p.GetValue(lr),
+                            WarmupSteps = p.GetValue(warmup),
+                            WeightDecay = p.GetValue(wd),
+                            ClipNorm = p.GetValue(clip),
+                            Seed = p.GetValue(seed),
+                            CheckpointEvery = p.GetValue(ckpt),
+                        },
+                    };
+                    // Ctrl-C or SIGTERM stops at the next step boundary with a checkpoint (exit 130 or 143).
+                    TrainingRun.Run(
+                        args,
+                        p.GetValue(output)!,
+                        CliRunner.Options with
+                        {
+                            Overwrite = p.GetValue(overwrite),
+                            Device = p.GetValue(device)!,
+                        },
+                        p.GetValue(resume)
+                    );
+                    return 0;
+                },
+                flags: Flags
+            )
         );
         return cmd;
     }

@@ -22,14 +22,7 @@ public static class CurationRun
         var reads = RunInput.Of(("--data", a.Data), ("--scores", a.Scores), ("--analysis", a.Analysis)).ToList();
         OutputGuard.File(outFile, "--out", options.Overwrite, reads);
         OutputGuard.File(ManifestPath(outFile), "--out", options.Overwrite, reads);
-        if (!File.Exists(a.Data))
-            throw InputError.MissingFile($"--data {a.Data}: no such file", a.Data);
-        if (!(a.Strength > 0 && double.IsFinite(a.Strength)))
-            throw InputError.Argument($"--strength must be > 0 (got {a.Strength})");
-        if (!(a.Temperature > 0 && double.IsFinite(a.Temperature)))
-            throw InputError.Argument($"--temperature must be > 0 (got {a.Temperature})");
-        if (a.Fraction is not (> 0 and <= 1))
-            throw InputError.Argument($"--fraction must be in (0, 1] (got {a.Fraction})");
+        a.Validate();
         var rows = DatasetReader.Read(a.Data).Select(r => r.Fields).ToList();
         if (rows.Count == 0)
             throw InputError.Argument($"--data {a.Data}: the dataset is empty");
@@ -65,14 +58,17 @@ public static class CurationRun
             CurationStrategy.FlipDifficulty => FlipDifficulty.Apply(rows, a.Mode, a.Flip, a.Strength, a.Seed),
             CurationStrategy.InfluenceTop => InfluenceTop.Apply(
                 rows,
-                ScoreSet.Load(a.Scores ?? throw InputError.Argument("influence-top needs --scores")),
+                ScoreSet.Load(
+                    a.Scores ?? throw InputError.ArgumentAt($"influence-top needs {ArgumentPath.Root / "scores"}")
+                ),
                 a.Fraction,
                 a.Mode,
                 a.Temperature
             ),
             CurationStrategy.AttributeInfluence => AttributeInfluence.Apply(
                 rows,
-                a.Analysis ?? throw InputError.Argument("attribute-influence needs --analysis"),
+                a.Analysis
+                    ?? throw InputError.ArgumentAt($"attribute-influence needs {ArgumentPath.Root / "analysis"}"),
                 a.Mode,
                 a.Temperature,
                 a.Seed

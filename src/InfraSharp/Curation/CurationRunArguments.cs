@@ -28,7 +28,7 @@ public sealed record CurationRunArguments
     public CurationMode Mode { get; init; } = CurationMode.Replace;
 
     /// <summary>flip-difficulty: direction per domain (up, down, keep).</summary>
-    public string Flip { get; init; } = "math:up,code:down";
+    public DifficultyFlip Flip { get; init; } = DifficultyFlip.Infra;
 
     /// <summary>flip-difficulty: exponent of the level multipliers.</summary>
     public double Strength { get; init; } = 1.0;
@@ -47,4 +47,23 @@ public sealed record CurationRunArguments
 
     /// <summary>Seed of the draws (replace mode, and random-control in either mode).</summary>
     public int Seed { get; init; }
+
+    /// <summary>
+    /// Range checks, what the strategy needs, and the data's presence, each message naming its property's path.
+    /// </summary>
+    public void Validate(ArgumentPath at = default)
+    {
+        if (!File.Exists(Data))
+            throw InputError.MissingFileAt($"{at / "data"} {Data}: no such file", Data);
+        if (!(Strength > 0 && double.IsFinite(Strength)))
+            throw InputError.ArgumentAt($"{at / "strength"} must be > 0 (got {Strength})");
+        if (!(Temperature > 0 && double.IsFinite(Temperature)))
+            throw InputError.ArgumentAt($"{at / "temperature"} must be > 0 (got {Temperature})");
+        if (Fraction is not (> 0 and <= 1))
+            throw InputError.ArgumentAt($"{at / "fraction"} must be in (0, 1] (got {Fraction})");
+        if (Strategy == CurationStrategy.InfluenceTop && Scores is null)
+            throw InputError.ArgumentAt($"influence-top needs {at / "scores"}");
+        if (Strategy == CurationStrategy.AttributeInfluence && Analysis is null)
+            throw InputError.ArgumentAt($"attribute-influence needs {at / "analysis"}");
+    }
 }

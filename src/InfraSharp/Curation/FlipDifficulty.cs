@@ -9,28 +9,17 @@ namespace InfraSharp.Curation;
 /// </summary>
 public static class FlipDifficulty
 {
-    public static Dictionary<string, string> ParseMapping(string spec)
-    {
-        var map = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var part in spec.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            var kv = part.Split(':');
-            if (kv.Length != 2 || kv[1] is not ("up" or "down" or "keep"))
-                throw InputError.Argument($"--flip '{spec}': each entry is domain:up, domain:down or domain:keep");
-            map[kv[0]] = kv[1];
-        }
-        return map;
-    }
-
+    /// <summary>Reweights or redraws <paramref name="rows"/>; <paramref name="flip"/> null is the Infra rule.</summary>
     public static CurationResult Apply(
         IReadOnlyList<System.Text.Json.Nodes.JsonObject> rows,
         CurationMode mode,
-        string flip = "math:up,code:down",
+        DifficultyFlip? flip = null,
         double strength = 1.0,
         int seed = 0
     )
     {
-        var map = ParseMapping(flip);
+        var rule = flip ?? DifficultyFlip.Infra;
+        var map = rule.Directions;
         var levels = rows.GroupBy(LevelDistribution.Domain)
             .ToDictionary(g => g.Key, g => g.Select(LevelDistribution.Level).Distinct().Order().ToList());
         foreach (var r in rows)
@@ -57,8 +46,8 @@ public static class FlipDifficulty
             seed
         );
         string summary =
-            $"flip-difficulty ({flip}, strength {strength}, {mode.ToString().ToLowerInvariant()}): level "
-            + $"distribution before and after\n\n"
+            $"flip-difficulty ({rule}, strength {strength}, {mode.ToString().ToLowerInvariant()}): "
+            + "level distribution before and after\n\n"
             + LevelDistribution.Table(rows, result);
         return new CurationResult(result, summary);
     }

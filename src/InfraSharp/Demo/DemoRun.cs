@@ -112,7 +112,7 @@ public static class DemoRun
         var trainArgs = new TrainingRunArguments
         {
             Data = trainPath,
-            Init = a.Shape,
+            Init = ShapeSpec.Parse(a.Shape),
             TrainTokenizer = a.Vocab,
             EvalData = evalPath,
             Optimizer = optimizer,
@@ -323,7 +323,7 @@ public static class DemoRun
             {
                 Model = modelDir,
                 Data = trainPath,
-                Fit = new FactorArguments { Strategy = "ekfac", Modules = "mlp" },
+                Fit = new FactorArguments { Strategy = StrategyKind.Ekfac, Modules = ModuleSelection.Mlp },
             },
             factorDir,
             on

@@ -65,39 +65,41 @@ public sealed record EvaluationRunArguments
             Samples = Samples is null ? null : Path.GetFullPath(Samples),
         };
 
-    public void Validate()
+    /// <summary>
+    /// Range checks, what the domain needs, and the inputs' presence, each message naming its property's path
+    /// (<c>sampling.top_p</c>); the CLI writes its flag instead.
+    /// </summary>
+    public void Validate(ArgumentPath at = default)
     {
         var s = Sampling;
+        var sampling = at / "sampling";
+        var (n, temperature) = (sampling / "samples_per_problem", sampling / "temperature");
         if (s.SamplesPerProblem < 1)
-            throw InputError.Argument($"--n must be at least 1 (got {s.SamplesPerProblem})");
+            throw InputError.ArgumentAt($"{n} must be at least 1 (got {s.SamplesPerProblem})");
         if (s.MaxNewTokens < 1)
-            throw InputError.Argument($"--max-new-tokens must be at least 1 (got {s.MaxNewTokens})");
+            throw InputError.ArgumentAt($"{sampling / "max_new_tokens"} must be at least 1 (got {s.MaxNewTokens})");
         if (s.BatchSize < 1)
-            throw InputError.Argument($"--batch-size must be at least 1 (got {s.BatchSize})");
+            throw InputError.ArgumentAt($"{sampling / "batch_size"} must be at least 1 (got {s.BatchSize})");
         if (s.Temperature is double t && !(t > 0 && double.IsFinite(t)))
-            throw InputError.Argument($"--temperature must be > 0 (got {t})");
+            throw InputError.ArgumentAt($"{temperature} must be > 0 (got {t})");
         if (!(s.TopP > 0 && s.TopP <= 1))
-            throw InputError.Argument($"--top-p must be in (0, 1] (got {s.TopP})");
+            throw InputError.ArgumentAt($"{sampling / "top_p"} must be in (0, 1] (got {s.TopP})");
         if (s.Temperature is null && s.SamplesPerProblem > 1)
-            throw InputError.Argument("--n > 1 needs --temperature (greedy gives one sample)");
+            throw InputError.ArgumentAt($"{n} > 1 needs {temperature} (greedy gives one sample)");
         if (!(TimeoutSeconds > 0 && double.IsFinite(TimeoutSeconds)))
-            throw InputError.Argument($"--timeout must be > 0 seconds (got {TimeoutSeconds})");
+            throw InputError.ArgumentAt($"{at / "timeout_seconds"} must be > 0 seconds (got {TimeoutSeconds})");
         if (MemoryMb < 16)
-            throw InputError.Argument($"--memory-mb must be at least 16 (got {MemoryMb})");
+            throw InputError.ArgumentAt($"{at / "memory_mb"} must be at least 16 (got {MemoryMb})");
         if (Parallel < 0)
-            throw InputError.Argument($"--parallel must be 0 (CPU count) or more (got {Parallel})");
+            throw InputError.ArgumentAt($"{at / "parallel"} must be 0 (CPU count) or more (got {Parallel})");
+        var (model, problems, samples) = (at / "model", at / "problems", at / "samples");
         if (Samples is null && (Model is null || Problems is null))
-            throw InputError.Argument(
-                Domain == EvalDomain.Math ? "give --model and --data, or --samples" : "give --model or --samples"
-            );
-        foreach (
-            var (path, option) in new[]
-            {
-                (Problems, Domain == EvalDomain.Math ? "--data" : "--problems"),
-                (Samples, "--samples"),
-            }
-        )
-            if (path is not null && !File.Exists(path))
-                throw InputError.MissingFile($"{option} {path}: no such file", path);
+            throw Domain == EvalDomain.Math
+                ? InputError.ArgumentAt($"give {model} and {problems}, or {samples}")
+                : InputError.ArgumentAt($"give {model} or {samples}");
+        if (Problems is not null && !File.Exists(Problems))
+            throw InputError.MissingFileAt($"{problems} {Problems}: no such file", Problems);
+        if (Samples is not null && !File.Exists(Samples))
+            throw InputError.MissingFileAt($"{samples} {Samples}: no such file", Samples);
     }
 }

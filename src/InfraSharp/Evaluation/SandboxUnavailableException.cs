@@ -2,10 +2,10 @@ namespace InfraSharp.Evaluation;
 
 /// <summary>
 /// The bubblewrap sandbox cannot run here, and the caller did not opt into running untrusted code without it
-/// (<see cref="SandboxLimits.AllowUnsandboxed"/>). Marked as bad input (the machine's setup is the user's to fix),
+/// (<see cref="SandboxLimits.AllowUnsandboxed"/>). Bad input (the machine's setup is the user's to fix),
 /// so that the CLI reports it as one line with exit code 2.
 /// </summary>
-public sealed class SandboxUnavailableException : InvalidOperationException
+public sealed class SandboxUnavailableException : InvalidOperationException, IInputError
 {
     public SandboxUnavailableException(string reason)
         : base(
@@ -14,7 +14,6 @@ public sealed class SandboxUnavailableException : InvalidOperationException
         )
     {
         Reason = reason;
-        InputError.Flag(this);
     }
 
     public string Reason { get; }

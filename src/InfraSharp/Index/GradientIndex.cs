@@ -121,10 +121,11 @@ public sealed class GradientIndex : IDisposable
         string? why =
             h.Model != model ? $"was written for another model ({Short(h.Model)}, the index's is {Short(model)})"
             : h.ProjectionSeed != args.Seed ? $"has projection seed {h.ProjectionSeed}, the index's is {args.Seed}"
-            : h.Projection != args.ProjectionDim
+            : h.Projection != args.ProjectionDim.Text
                 ? $"has projection '{h.Projection}', the index's is '{args.ProjectionDim}'"
             : h.Dim != dim ? $"has dimension {h.Dim}, the index's is {dim}"
-            : h.DType != args.StoreDType ? $"stores {h.DType}, the index stores {args.StoreDType}"
+            : h.DType != EnumNames.Of(args.StoreDType)
+                ? $"stores {h.DType}, the index stores {EnumNames.Of(args.StoreDType)}"
             : null;
         if (why is not null)
             throw InputError.Data($"{shard.Path}: this shard {why}; it belongs to another index");

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using InfraSharp.Influence;
 using InfraSharp.Models;
 
 namespace InfraSharp.Index;
@@ -11,16 +12,16 @@ namespace InfraSharp.Index;
 public sealed record IndexArguments
 {
     public required string Model { get; init; }
-    public string Modules { get; init; } = "mlp";
+    public ModuleSelection Modules { get; init; } = ModuleSelection.Mlp;
 
     /// <summary>See <see cref="ProjectionSpec"/>: <c>16</c>, <c>full</c>, <c>8:32</c>, <c>mlp=16,attn=8</c>.</summary>
-    public string ProjectionDim { get; init; } = ProjectionSpec.Default;
+    public ProjectionSpec ProjectionDim { get; init; } = ProjectionSpec.Default;
 
     /// <summary>
     /// <c>none</c>, or a strategy of the registry (<c>kfac</c>, <c>ekfac</c>, <c>diagonal</c>) fitted in the projected
     /// space.
     /// </summary>
-    public string Precondition { get; init; } = "ekfac";
+    public IndexPrecondition Precondition { get; init; } = IndexPrecondition.Ekfac;
 
     /// <summary>A factor folder of the same model whose covariances are projected instead of re-estimated.</summary>
     public string? Factors { get; init; }
@@ -29,7 +30,7 @@ public sealed record IndexArguments
     public long Seed { get; init; }
 
     /// <summary><c>float16</c> (half the bytes; rows scaled by their largest magnitude) or <c>float32</c>.</summary>
-    public string StoreDType { get; init; } = "float16";
+    public StoreDType StoreDType { get; init; } = StoreDType.Float16;
 
     /// <summary>Rows per shard file (a shard ends at the first batch boundary at or past it).</summary>
     public int ShardRows { get; init; } = 65_536;
@@ -38,16 +39,35 @@ public sealed record IndexArguments
     [JsonPropertyName("dtype")]
     public ComputeDType DType { get; init; } = ComputeDType.Float32;
 
-    /// <summary>The strategy the preconditioner is fitted and applied as (<c>none</c> is the identity).</summary>
-    public string StrategyName =>
-        Precondition.Equals("none", StringComparison.OrdinalIgnoreCase) ? "identity" : Precondition;
+    /// <summary>
+    /// The strategy the preconditioner is fitted and applied as (<c>none</c> is the identity). Derived, yet written
+    /// into manifests (<c>strategy_name</c>) as it always was.
+    /// </summary>
+    public StrategyKind StrategyName => Precondition.Strategy();
 
     public IndexArguments Normalized() =>
         this with
         {
             Model = Path.GetFullPath(Model),
             Factors = Factors is null ? null : Path.GetFullPath(Factors),
-            Precondition = Precondition.ToLowerInvariant(),
-            StoreDType = StoreDType.ToLowerInvariant(),
         };
+
+    /// <summary>
+    /// Range checks and the factor folder's presence, each message naming its property's path under
+    /// <paramref name="at"/>; a malformed projection is refused by <see cref="ProjectionSpec.Validate"/>.
+    /// </summary>
+    public void Validate(ArgumentPath at = default)
+    {
+        ProjectionDim.Validate();
+        if (!Enum.IsDefined(StoreDType))
+            throw InputError.ArgumentAt($"{at / "store_d_type"} must be float16 or float32 (got {StoreDType})");
+        if (!Enum.IsDefined(Precondition))
+            throw InputError.ArgumentAt($"{at / "precondition"} is not a preconditioner ({Precondition})");
+        if (ShardRows < 1)
+            throw InputError.ArgumentAt($"{at / "shard_rows"} must be at least 1 (got {ShardRows})");
+        if (TokensPerBatch < 1)
+            throw InputError.ArgumentAt($"{at / "tokens_per_batch"} must be at least 1 (got {TokensPerBatch})");
+        if (Factors is not null && !Directory.Exists(Factors))
+            throw InputError.MissingFileAt($"{at / "factors"} {Factors}: no such folder", Factors);
+    }
 }

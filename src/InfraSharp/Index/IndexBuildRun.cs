@@ -28,9 +28,10 @@ public static class IndexBuildRun
         options ??= new RunOptions();
         var args = arguments.Normalized();
         var ix = args.Index;
-        Validate(args);
+        args.Validate();
         var clock = Stopwatch.StartNew();
         var strategy = InfluenceStrategy.Get(ix.StrategyName);
+        var spec = ix.ProjectionDim;
         using var lm = LoadedModel.Load(ix.Model, ix.DType, options.Device);
         var modules = TrackedModules.Resolve(lm.Model.Config, ix.Modules);
         var exact = ix.Factors is null ? null : FactorRun.Open(ix.Factors);
@@ -40,7 +41,7 @@ public static class IndexBuildRun
             );
         if (exact is not null && !strategy.NeedsCovariance)
             throw InputError.Argument($"--factors: the {strategy.Name} preconditioner uses no covariances to project");
-        using var projection = GradientProjection.Create(lm.Model, modules.Names, new(ix.ProjectionDim), ix.Seed);
+        using var projection = GradientProjection.Create(lm.Model, modules.Names, ix.ProjectionDim, ix.Seed);
 
         var manifest = Manifest(ix, lm, modules, projection, exact);
         var inputs = RunInput.Of(("--model", ix.Model), ("--train", args.Train), ("--factors", ix.Factors)).ToList();
@@ -68,9 +69,9 @@ public static class IndexBuildRun
         {
             Rows = 0,
             Dim = projection.Dimension,
-            DType = ix.StoreDType,
+            DType = EnumNames.Of(ix.StoreDType),
             ProjectionSeed = ix.Seed,
-            Projection = ix.ProjectionDim,
+            Projection = ix.ProjectionDim.Text,
             Model = lm.Fingerprint,
         };
         var writer = new ShardWriter(lm, modules, projection, strategy.NeedsCovariance && exact is null, train);
@@ -198,23 +199,6 @@ public static class IndexBuildRun
             && GradientIndex.ReadSegments(outDir).Any(s => s.Fingerprint != fp)
         )
             manifest.RemoveRun(outDir, old, "(an index of other data)", progress);
-    }
-
-    private static void Validate(IndexBuildRunArguments a)
-    {
-        var ix = a.Index;
-        new ProjectionSpec(ix.ProjectionDim).Validate();
-        if (ix.StoreDType is not ("float16" or "float32"))
-            throw InputError.Argument($"--store-dtype must be float16 or float32 (got {ix.StoreDType})");
-        if (ix.ShardRows < 1)
-            throw InputError.Argument($"--shard-rows must be at least 1 (got {ix.ShardRows})");
-        if (ix.TokensPerBatch < 1)
-            throw InputError.Argument($"--tokens-per-batch must be at least 1 (got {ix.TokensPerBatch})");
-        InfluenceStrategy.Get(ix.StrategyName);
-        if (!File.Exists(a.Train))
-            throw InputError.MissingFile($"--train {a.Train}: no such file", a.Train);
-        if (ix.Factors is not null && !Directory.Exists(ix.Factors))
-            throw InputError.MissingFile($"--factors {ix.Factors}: no such folder", ix.Factors);
     }
 
     /// <summary>

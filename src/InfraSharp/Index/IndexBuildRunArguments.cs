@@ -16,4 +16,12 @@ public sealed record IndexBuildRunArguments
             Index = Index.Normalized(),
             Train = Path.GetFullPath(Train),
         };
+
+    /// <summary>The index's checks (under <c>index</c>) and the training rows' presence.</summary>
+    public void Validate(ArgumentPath at = default)
+    {
+        Index.Validate(at / "index");
+        if (!File.Exists(Train))
+            throw InputError.MissingFileAt($"{at / "train"} {Train}: no such file", Train);
+    }
 }

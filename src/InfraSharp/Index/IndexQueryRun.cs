@@ -26,11 +26,8 @@ public static class IndexQueryRun
     {
         options ??= new RunOptions();
         var args = arguments.Normalized();
-        if (args.TopK < 1)
-            throw InputError.Argument($"--top-k must be at least 1 (got {args.TopK})");
-        if (!File.Exists(args.Queries))
-            throw InputError.MissingFile($"--queries {args.Queries}: no such file", args.Queries);
-        var filters = IndexRows.ParseFilters(args.Filters);
+        args.Validate();
+        var filters = args.Filters.Select(f => (f.Key, f.Value)).ToList();
         var stages = new List<(string, double)>();
         var clock = Stopwatch.StartNew();
         void Stage(string name)

@@ -13,7 +13,7 @@ public sealed record IndexQueryRunArguments
     public int TopK { get; init; } = 100;
 
     /// <summary><c>key=value</c> conditions on the training rows' attributes, all of which must hold.</summary>
-    public IReadOnlyList<string> Filters { get; init; } = [];
+    public IReadOnlyList<RowFilter> Filters { get; init; } = [];
     public bool FullScores { get; init; }
     public Measurement Measurement { get; init; } = Measurement.Loss;
 
@@ -21,7 +21,7 @@ public sealed record IndexQueryRunArguments
     /// Another preconditioner than the index's, among those its fitted factors serve (an <c>ekfac</c> index also
     /// serves <c>kfac</c> and <c>none</c>); null: the index's own.
     /// </summary>
-    public string? Precondition { get; init; }
+    public IndexPrecondition? Precondition { get; init; }
 
     /// <summary>Added to the eigenvalues before inversion; null: 0.1 × their mean per module.</summary>
     public double? Damping { get; init; }
@@ -33,4 +33,15 @@ public sealed record IndexQueryRunArguments
             Queries = Path.GetFullPath(Queries),
             Model = Model is null ? null : Path.GetFullPath(Model),
         };
+
+    /// <summary>Range checks and the queries' presence, each message naming its property's path.</summary>
+    public void Validate(ArgumentPath at = default)
+    {
+        if (TopK < 1)
+            throw InputError.ArgumentAt($"{at / "top_k"} must be at least 1 (got {TopK})");
+        if (Damping is double d && !(d >= 0 && double.IsFinite(d)))
+            throw InputError.ArgumentAt($"{at / "damping"} must be a finite value >= 0 (got {d})");
+        if (!File.Exists(Queries))
+            throw InputError.MissingFileAt($"{at / "queries"} {Queries}: no such file", Queries);
+    }
 }

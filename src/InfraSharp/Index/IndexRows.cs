@@ -91,16 +91,4 @@ public static class IndexRows
 
     private static string Text(JsonNode n) =>
         n is JsonValue v && v.TryGetValue<string>(out var s) ? s : n.ToJsonString();
-
-    /// <summary>Parses <c>key=value</c> filters, refusing a malformed one with the option's name.</summary>
-    public static List<(string Key, string Value)> ParseFilters(IEnumerable<string> filters) =>
-        filters
-            .Select(f =>
-            {
-                int eq = f.IndexOf('=');
-                if (eq <= 0)
-                    throw InputError.Argument($"--filter {f}: expected key=value (for example domain=math)");
-                return (f[..eq].Trim(), f[(eq + 1)..].Trim());
-            })
-            .ToList();
 }

@@ -62,7 +62,7 @@ public sealed class IndexSearcher : IDisposable
         string indexDir,
         string? model = null,
         string device = ComputeDevice.Cpu,
-        string? precondition = null
+        IndexPrecondition? precondition = null
     )
     {
         var index = GradientIndex.Open(indexDir);
@@ -76,15 +76,11 @@ public sealed class IndexSearcher : IDisposable
                     $"--model {folder}: not the model the index {indexDir} was built from "
                         + $"({index.Arguments.Model}); rebuild the index for it"
                 );
-            var strategy = InfluenceStrategy.Get(
-                precondition is null
-                    ? index.Arguments.StrategyName
-                    : (index.Arguments with { Precondition = precondition }).StrategyName
-            );
+            var strategy = InfluenceStrategy.Get((precondition ?? index.Arguments.Precondition).Strategy());
             var projection = GradientProjection.Create(
                 lm.Model,
                 index.Modules,
-                new ProjectionSpec(index.Arguments.ProjectionDim),
+                index.Arguments.ProjectionDim,
                 index.Arguments.Seed
             );
             if (projection.Dimension != index.Dimension)

@@ -1,3 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json.Serialization;
+
 namespace InfraSharp.Index;
 
 /// <summary>
@@ -7,10 +10,39 @@ namespace InfraSharp.Index;
 /// (later entries win). A dimension at or above a layer's width keeps that side whole: projecting to as many
 /// dimensions as there are would only add noise.
 /// </summary>
-public sealed record ProjectionSpec(string Text)
+[JsonConverter(typeof(ParsableJsonConverter<ProjectionSpec>))]
+public sealed record ProjectionSpec(string Text) : IParsable<ProjectionSpec>
 {
-    public const string Default = "32";
+    public static readonly ProjectionSpec Default = new("32");
     public static readonly ProjectionSpec Full = new("full");
+
+    /// <summary>A spec known to be well formed (its text kept as given, as manifests write it).</summary>
+    public static ProjectionSpec Parse(string text, IFormatProvider? provider = null)
+    {
+        var spec = new ProjectionSpec(text);
+        spec.Validate();
+        return spec;
+    }
+
+    public static bool TryParse(
+        [NotNullWhen(true)] string? text,
+        IFormatProvider? provider,
+        [MaybeNullWhen(false)] out ProjectionSpec result
+    )
+    {
+        result = null;
+        if (text is null)
+            return false;
+        try
+        {
+            result = Parse(text);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>(k_in, k_out) for a module of the given widths; a side is null when it is kept whole.</summary>
     public (int? In, int? Out) Resolve(string module, int inWidth, int outWidth)

@@ -3,9 +3,9 @@ namespace InfraSharp.Influence;
 /// <summary>How factors are fitted (recorded in the manifest; scoring checks it).</summary>
 public sealed record FactorArguments
 {
-    public string Strategy { get; init; } = "ekfac";
+    public StrategyKind Strategy { get; init; } = StrategyKind.Ekfac;
     public FisherMode Fisher { get; init; } = FisherMode.Empirical;
-    public string Modules { get; init; } = "all";
+    public ModuleSelection Modules { get; init; } = ModuleSelection.All;
     public long Seed { get; init; }
 
     /// <summary>Fit on at most this many examples (0: all).</summary>
@@ -24,4 +24,17 @@ public sealed record FactorArguments
     /// formed.</summary>
     [System.Text.Json.Serialization.JsonPropertyName("statistics_dtype")]
     public Models.ComputeDType StatisticsDType { get; init; } = Models.ComputeDType.Float32;
+
+    /// <summary>Range checks, each message naming its property's path under <paramref name="at"/>.</summary>
+    public void Validate(ArgumentPath at = default)
+    {
+        if (!Enum.IsDefined(Strategy))
+            throw InputError.ArgumentAt($"{at / "strategy"} is not a strategy ({Strategy})");
+        if (MaxExamples < 0)
+            throw InputError.ArgumentAt($"{at / "max_examples"} must be 0 (all) or more (got {MaxExamples})");
+        if (TokensPerBatch < 1)
+            throw InputError.ArgumentAt($"{at / "tokens_per_batch"} must be at least 1 (got {TokensPerBatch})");
+        if (ModulePartitions < 1)
+            throw InputError.ArgumentAt($"{at / "module_partitions"} must be at least 1 (got {ModulePartitions})");
+    }
 }

@@ -33,7 +33,7 @@ public static class FactorRun
     {
         options ??= new RunOptions();
         var args = arguments.Normalized();
-        Validate(args);
+        args.Validate();
         var strategy = InfluenceStrategy.Get(args.Fit.Strategy);
         using var lm = LoadedModel.Load(args.Model, args.DType, options.Device);
         var modules = TrackedModules.Resolve(lm.Model.Config, args.Fit.Modules);
@@ -91,18 +91,6 @@ public static class FactorRun
             Progress = options.Progress,
         };
         return fitter.Fit(train, outDir, options.Partition, stage);
-    }
-
-    private static void Validate(FactorRunArguments a)
-    {
-        if (a.Fit.TokensPerBatch < 1)
-            throw InputError.Argument($"--tokens-per-batch must be at least 1 (got {a.Fit.TokensPerBatch})");
-        if (a.Fit.MaxExamples < 0)
-            throw InputError.Argument($"--max-examples must be 0 (all) or more (got {a.Fit.MaxExamples})");
-        if (a.MaxMemoryBytes is <= 0)
-            throw InputError.Argument($"--max-memory must be positive (got {a.MaxMemoryBytes})");
-        if (!File.Exists(a.Data))
-            throw InputError.MissingFile($"--data {a.Data}: no such file", a.Data);
     }
 
     private static JsonArray Names(IEnumerable<string> names) => new(names.Select(n => (JsonNode)n).ToArray());

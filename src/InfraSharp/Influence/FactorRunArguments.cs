@@ -27,4 +27,17 @@ public sealed record FactorRunArguments
             Model = Path.GetFullPath(Model),
             Data = Path.GetFullPath(Data),
         };
+
+    /// <summary>
+    /// Range checks and the data's presence, each message naming its property's path (<c>fit.tokens_per_batch</c>);
+    /// the model is checked when it is loaded.
+    /// </summary>
+    public void Validate(ArgumentPath at = default)
+    {
+        Fit.Validate(at / "fit");
+        if (MaxMemoryBytes is <= 0)
+            throw InputError.ArgumentAt($"{at / "max_memory_bytes"} must be positive (got {MaxMemoryBytes})");
+        if (!File.Exists(Data))
+            throw InputError.MissingFileAt($"{at / "data"} {Data}: no such file", Data);
+    }
 }

@@ -22,7 +22,10 @@ public enum LambdaKind
 /// </summary>
 public abstract class InfluenceStrategy
 {
-    public abstract string Name { get; }
+    public abstract StrategyKind Kind { get; }
+
+    /// <summary>The strategy's name, as manifests and the CLI spell it.</summary>
+    public string Name => EnumNames.Of(Kind);
     public abstract bool NeedsCovariance { get; }
     public abstract LambdaKind Lambda { get; }
     public bool NeedsAnyFactor => NeedsCovariance || Lambda != LambdaKind.None;
@@ -39,8 +42,9 @@ public abstract class InfluenceStrategy
     /// P(G) for gradients G [N, out, in]: rotate, divide by (Λ + damping) in float64, rotate back. Damping
     /// null means the heuristic 0.1 x mean(Λ) of this module.
     /// </summary>
-    public Tensor Precondition(Tensor g, ModuleFactors f, double? damping, ScalarType precision = ScalarType.Float32)
+    public Tensor Precondition(Tensor g, ModuleFactors f, double? damping, Precision rotations = Precision.Float32)
     {
+        var precision = rotations.ToScalarType();
         var lambda = EigenvalueMatrix(f);
         if (lambda is null)
             return g.to(ScalarType.Float32); // preconditioned gradients are float32 for every strategy
@@ -54,27 +58,34 @@ public abstract class InfluenceStrategy
         return FromBasis(rotated.to(precision), f).to(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 
-    public static readonly IReadOnlyDictionary<string, InfluenceStrategy> Registry = new Dictionary<
-        string,
+    public static readonly IReadOnlyDictionary<StrategyKind, InfluenceStrategy> Registry = new Dictionary<
+        StrategyKind,
         InfluenceStrategy
     >
     {
-        ["identity"] = new IdentityStrategy(),
-        ["diagonal"] = new DiagonalStrategy(),
-        ["kfac"] = new KfacStrategy(),
-        ["ekfac"] = new EkfacStrategy(),
+        [StrategyKind.Identity] = new IdentityStrategy(),
+        [StrategyKind.Diagonal] = new DiagonalStrategy(),
+        [StrategyKind.Kfac] = new KfacStrategy(),
+        [StrategyKind.Ekfac] = new EkfacStrategy(),
     };
 
-    public static InfluenceStrategy Get(string name) =>
-        Registry.TryGetValue(name.ToLowerInvariant(), out var s)
-            ? s
-            : throw InputError.Argument($"unknown strategy '{name}' (known: {string.Join(", ", Registry.Keys)})");
+    public static InfluenceStrategy Get(StrategyKind kind) => Registry[kind];
+
+    /// <summary>The strategy of a name (any case), refusing an unknown one with the names it knows.</summary>
+    public static InfluenceStrategy Get(string name) => Get(Parse(name));
+
+    public static StrategyKind Parse(string name) =>
+        EnumNames.TryParse(name.ToLowerInvariant(), out StrategyKind kind)
+            ? kind
+            : throw InputError.Argument(
+                $"unknown strategy '{name}' (known: {string.Join(", ", EnumNames.All<StrategyKind>().Keys)})"
+            );
 }
 
 /// <summary>Plain gradient dot product: no preconditioner.</summary>
 public sealed class IdentityStrategy : InfluenceStrategy
 {
-    public override string Name => "identity";
+    public override StrategyKind Kind => StrategyKind.Identity;
     public override bool NeedsCovariance => false;
     public override LambdaKind Lambda => LambdaKind.None;
 
@@ -84,7 +95,7 @@ public sealed class IdentityStrategy : InfluenceStrategy
 /// <summary>Diagonal Fisher: each weight divided by its own mean squared per-example gradient.</summary>
 public sealed class DiagonalStrategy : InfluenceStrategy
 {
-    public override string Name => "diagonal";
+    public override StrategyKind Kind => StrategyKind.Diagonal;
     public override bool NeedsCovariance => false;
     public override LambdaKind Lambda => LambdaKind.Diagonal;
 
@@ -94,7 +105,7 @@ public sealed class DiagonalStrategy : InfluenceStrategy
 /// <summary>K-FAC: Fisher ≈ A ⊗ S; in the Kronecker eigenbasis its eigenvalues are λ_S λ_Aᵀ.</summary>
 public class KfacStrategy : InfluenceStrategy
 {
-    public override string Name => "kfac";
+    public override StrategyKind Kind => StrategyKind.Kfac;
     public override bool NeedsCovariance => true;
     public override LambdaKind Lambda => LambdaKind.None;
 
@@ -111,7 +122,7 @@ public class KfacStrategy : InfluenceStrategy
 /// <summary>EK-FAC: the K-FAC eigenbasis with eigenvalues refitted to the per-example gradients.</summary>
 public sealed class EkfacStrategy : KfacStrategy
 {
-    public override string Name => "ekfac";
+    public override StrategyKind Kind => StrategyKind.Ekfac;
     public override LambdaKind Lambda => LambdaKind.EigenCorrected;
 
     public override Tensor? EigenvalueMatrix(ModuleFactors f) => f.Lambda;

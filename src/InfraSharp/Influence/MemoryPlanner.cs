@@ -32,12 +32,10 @@ public static class MemoryPlanner
 
     public static MemoryPlan Plan(ModelConfig config, PlanArguments args)
     {
+        args.Validate();
         var strategy = InfluenceStrategy.Get(args.Strategy);
         var modules = TrackedModules.Resolve(config, args.Modules);
-        if (args.TokensPerBatch < 1)
-            throw InputError.Argument($"--tokens-per-batch must be at least 1 (got {args.TokensPerBatch})");
-        if (args.SequenceLength < 1)
-            throw InputError.Argument($"--sequence-length must be at least 1 (got {args.SequenceLength})");
+        // Only the model says how many modules there are to share, so this check names the flag itself.
         if (args.ModulePartitions is int k0 && (k0 < 1 || k0 > modules.Names.Count))
             throw InputError.Argument($"--module-partitions must be in [1, {modules.Names.Count}] (got {k0})");
         int minTokens = args.SequenceLength,

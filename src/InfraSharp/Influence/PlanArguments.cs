@@ -6,8 +6,8 @@ namespace InfraSharp.Influence;
 /// <summary>What a memory plan is made for: the influence runs' settings that decide what is resident.</summary>
 public sealed record PlanArguments
 {
-    public string Modules { get; init; } = "all";
-    public string Strategy { get; init; } = "ekfac";
+    public ModuleSelection Modules { get; init; } = ModuleSelection.All;
+    public StrategyKind Strategy { get; init; } = StrategyKind.Ekfac;
 
     /// <summary>Padded tokens per batch: the most the plan may use (it lowers it to fit a memory bound).</summary>
     public int TokensPerBatch { get; init; } = 4096;
@@ -32,4 +32,28 @@ public sealed record PlanArguments
     [JsonPropertyName("statistics_dtype")]
     public ComputeDType StatisticsDType { get; init; } = ComputeDType.Float32;
     public long? MaxMemoryBytes { get; init; }
+
+    /// <summary>
+    /// Range checks, each message naming its property's path; whether the module partitions fit the model's modules
+    /// is the planner's to say.
+    /// </summary>
+    public void Validate(ArgumentPath at = default)
+    {
+        if (TokensPerBatch < 1)
+            throw InputError.ArgumentAt($"{at / "tokens_per_batch"} must be at least 1 (got {TokensPerBatch})");
+        if (SequenceLength < 1)
+            throw InputError.ArgumentAt($"{at / "sequence_length"} must be at least 1 (got {SequenceLength})");
+        if (Examples < 0)
+            throw InputError.ArgumentAt($"{at / "examples"} must be at least 0 (got {Examples})");
+        if (Queries < 0)
+            throw InputError.ArgumentAt($"{at / "queries"} must be at least 0 (got {Queries})");
+        if (QueryRank < 0)
+            throw InputError.ArgumentAt($"{at / "query_rank"} must be 0 (full) or more (got {QueryRank})");
+        if (ModulePartitions is < 1)
+            throw InputError.ArgumentAt($"{at / "module_partitions"} must be at least 1 (got {ModulePartitions})");
+        if (ChunkSize < 1)
+            throw InputError.ArgumentAt($"{at / "chunk_size"} must be at least 1 (got {ChunkSize})");
+        if (MaxMemoryBytes is <= 0)
+            throw InputError.ArgumentAt($"{at / "max_memory_bytes"} must be positive (got {MaxMemoryBytes})");
+    }
 }

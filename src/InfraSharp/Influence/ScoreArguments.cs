@@ -30,7 +30,21 @@ public sealed record ScoreArguments
     [System.Text.Json.Serialization.JsonPropertyName("statistics_dtype")]
     public Models.ComputeDType StatisticsDType { get; init; } = Models.ComputeDType.Float32;
 
-    /// <summary>Dtype of the eigenbasis rotations in the preconditioner (float32, or float64 for exactness
-    /// checks).</summary>
-    public TorchSharp.torch.ScalarType Precision { get; init; } = TorchSharp.torch.ScalarType.Float32;
+    /// <summary>Dtype of the eigenbasis rotations in the preconditioner (float32, or float64 for exactness checks).</summary>
+    public Precision Precision { get; init; } = Precision.Float32;
+
+    /// <summary>Range checks, each message naming its property's path under <paramref name="at"/>.</summary>
+    public void Validate(ArgumentPath at = default)
+    {
+        if (TokensPerBatch < 1)
+            throw InputError.ArgumentAt($"{at / "tokens_per_batch"} must be at least 1 (got {TokensPerBatch})");
+        if (ChunkSize < 1)
+            throw InputError.ArgumentAt($"{at / "chunk_size"} must be at least 1 (got {ChunkSize})");
+        if (ModulePartitions < 1)
+            throw InputError.ArgumentAt($"{at / "module_partitions"} must be at least 1 (got {ModulePartitions})");
+        if (QueryRank < 0)
+            throw InputError.ArgumentAt($"{at / "query_rank"} must be 0 (full) or more (got {QueryRank})");
+        if (Damping is double d && !(d >= 0 && double.IsFinite(d)))
+            throw InputError.ArgumentAt($"{at / "damping"} must be a finite value >= 0 (got {d})");
+    }
 }

@@ -28,7 +28,7 @@ public static class ScoreRun
     {
         options ??= new RunOptions();
         var args = arguments.Normalized();
-        Validate(args);
+        args.Validate();
         int k = args.Score.ModulePartitions;
         // With module groups, each group's factors are loaded in turn, below.
         using var session = ScoringSession.Open(args, options, loadFactors: k == 1);
@@ -44,7 +44,7 @@ public static class ScoreRun
                 new PlanArguments
                 {
                     Modules = session.Modules.Selector,
-                    Strategy = session.Strategy.Name,
+                    Strategy = session.Strategy.Kind,
                     SequenceLength = longest,
                     Examples = trainEx.Count,
                     Queries = Math.Max(1, queryEx.Count),
@@ -158,35 +158,5 @@ public static class ScoreRun
                 : $"partition {part} done; the last partition to finish (or infra merge --scores {outDir}) "
                     + $"assembles the scores"
         );
-    }
-
-    private static void Validate(ScoreRunArguments a)
-    {
-        var s = a.Score;
-        if (s.TokensPerBatch < 1)
-            throw InputError.Argument($"--tokens-per-batch must be at least 1 (got {s.TokensPerBatch})");
-        if (s.ChunkSize < 1)
-            throw InputError.Argument($"--chunk-size must be at least 1 (got {s.ChunkSize})");
-        if (s.ModulePartitions < 1)
-            throw InputError.Argument($"--module-partitions must be at least 1 (got {s.ModulePartitions})");
-        if (s.QueryRank < 0)
-            throw InputError.Argument($"--query-rank must be 0 (full) or more (got {s.QueryRank})");
-        if (s.Damping is double d && !(d >= 0 && double.IsFinite(d)))
-            throw InputError.Argument($"--damping must be a finite value >= 0 (got {d})");
-        if (a.MaxMemoryBytes is <= 0)
-            throw InputError.Argument($"--max-memory must be positive (got {a.MaxMemoryBytes})");
-        if (!File.Exists(a.Train))
-            throw InputError.MissingFile($"--train {a.Train}: no such file", a.Train);
-        if (a.Kind == ScoreKind.Pairwise)
-        {
-            if (a.Queries is null)
-                throw InputError.Argument("pairwise scores need --queries");
-            if (!File.Exists(a.Queries))
-                throw InputError.MissingFile($"--queries {a.Queries}: no such file", a.Queries);
-        }
-        else if (s.PerToken || s.AggregateQueries || s.QueryRank != 0 || a.Queries is not null)
-            throw InputError.Argument("self scores take no queries, --per-token, --aggregate-queries or --query-rank");
-        if (a.Factors is not null && !Directory.Exists(a.Factors))
-            throw InputError.MissingFile($"--factors {a.Factors}: no such folder", a.Factors);
     }
 }

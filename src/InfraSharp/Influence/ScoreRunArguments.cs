@@ -17,7 +17,7 @@ public sealed record ScoreRunArguments
     public string? Queries { get; init; }
 
     /// <summary>Override of the factors' strategy (one whose factors are present).</summary>
-    public string? Strategy { get; init; }
+    public StrategyKind? Strategy { get; init; }
     public ScoreArguments Score { get; init; } = new();
 
     /// <summary>The model's compute dtype (weights cast once at load; a bf16 checkpoint is not widened for
@@ -36,4 +36,32 @@ public sealed record ScoreRunArguments
             Factors = Factors is null ? null : Path.GetFullPath(Factors),
             Queries = Queries is null ? null : Path.GetFullPath(Queries),
         };
+
+    /// <summary>
+    /// Range checks, what each kind takes, and the inputs' presence, each message naming its property's path
+    /// (<c>score.chunk_size</c>); the model and the factors' contents are checked when they are loaded.
+    /// </summary>
+    public void Validate(ArgumentPath at = default)
+    {
+        var score = at / "score";
+        Score.Validate(score);
+        if (MaxMemoryBytes is <= 0)
+            throw InputError.ArgumentAt($"{at / "max_memory_bytes"} must be positive (got {MaxMemoryBytes})");
+        if (!File.Exists(Train))
+            throw InputError.MissingFileAt($"{at / "train"} {Train}: no such file", Train);
+        if (Kind == ScoreKind.Pairwise)
+        {
+            if (Queries is null)
+                throw InputError.ArgumentAt($"pairwise scores need {at / "queries"}");
+            if (!File.Exists(Queries))
+                throw InputError.MissingFileAt($"{at / "queries"} {Queries}: no such file", Queries);
+        }
+        else if (Score.PerToken || Score.AggregateQueries || Score.QueryRank != 0 || Queries is not null)
+        {
+            var (perToken, aggregate, rank) = (score / "per_token", score / "aggregate_queries", score / "query_rank");
+            throw InputError.ArgumentAt($"self scores take no {at / "queries"}, {perToken}, {aggregate} or {rank}");
+        }
+        if (Factors is not null && !Directory.Exists(Factors))
+            throw InputError.MissingFileAt($"{at / "factors"} {Factors}: no such folder", Factors);
+    }
 }

@@ -70,11 +70,13 @@ public sealed class ScoringSession : IDisposable
                     $"--factors {folder.Dir}: these factors were fitted for another model ({folder.Arguments.Model}); "
                         + $"refit them for {args.Model}"
                 );
-            var strategy = InfluenceStrategy.Get(args.Strategy ?? folder?.Arguments.Fit.Strategy ?? "identity");
+            var strategy = InfluenceStrategy.Get(
+                args.Strategy ?? folder?.Arguments.Fit.Strategy ?? StrategyKind.Identity
+            );
             if (strategy.NeedsAnyFactor && folder is null)
                 throw InputError.Argument($"strategy {strategy.Name} needs --factors");
             var modules = folder is null
-                ? TrackedModules.Resolve(lm.Model.Config, "all")
+                ? TrackedModules.Resolve(lm.Model.Config, ModuleSelection.All)
                 : new TrackedModules(folder.Arguments.Fit.Modules, folder.Modules);
             var known = lm.Model.Config.LinearModuleNames().ToHashSet();
             foreach (var m in modules.Names)

@@ -8,26 +8,19 @@ namespace InfraSharp.Influence;
 /// the decoder layers (attention q/k/v/o and MLP gate/up/down); <c>mlp</c>: gate/up/down only (the Infra
 /// paper's setting); anything else is a regex matched against the full module name.
 /// </summary>
-public sealed record TrackedModules(string Selector, IReadOnlyList<string> Names)
+public sealed record TrackedModules(ModuleSelection Selector, IReadOnlyList<string> Names)
 {
-    public static TrackedModules Resolve(ModelConfig config, string? selector)
+    public static TrackedModules Resolve(ModelConfig config, ModuleSelection selector)
     {
-        selector = string.IsNullOrWhiteSpace(selector) ? "all" : selector.Trim();
         var all = config.LinearModuleNames().ToList();
-        List<string> names = selector switch
-        {
-            "all" => all,
-            "mlp" => all.Where(n => n.Contains(".mlp.")).ToList(),
-            "attn" or "attention" => all.Where(n => n.Contains(".self_attn.")).ToList(),
-            _ => Matching(all, OptionRegex.Parse("--modules", selector)),
-        };
+        var names = selector.Select(all);
+        // Only the model can say that a selection is empty, so this check names the flag itself.
         if (names.Count == 0)
-            throw InputError.Argument($"--modules '{selector}' matches no Linear layer (names look like {all[0]})");
+            throw InputError.Argument(
+                $"--modules '{selector.Text.Trim()}' matches no Linear layer (names look like {all[0]})"
+            );
         return new TrackedModules(selector, names);
     }
-
-    private static List<string> Matching(List<string> names, System.Text.RegularExpressions.Regex re) =>
-        names.Where(n => re.IsMatch(n)).ToList();
 
     /// <summary>
     /// The <paramref name="k"/> module groups that module partitions process one at a time: contiguous ranges of

@@ -19,18 +19,22 @@ public sealed record LaunchArguments
     /// <summary>How a node runs <c>infra</c> (default: the same executable that writes the job files).</summary>
     public required string InfraCommand { get; init; }
 
-    public void Validate()
+    /// <summary>
+    /// The runs' own checks (under <c>factors</c> and <c>scores</c>), the partitions, the model folder's presence
+    /// and the output's place, each message naming its property's path; the CLI writes its flag. For paths on
+    /// this machine (a pod's are checked where they are: <see cref="CheckOutput"/> only).
+    /// </summary>
+    public void Validate(ArgumentPath at = default)
     {
         if (DataPartitions < 1)
-            throw InputError.Argument($"--data-partitions must be at least 1 (got {DataPartitions})");
-        if (Factors.Fit.ModulePartitions < 1)
-            throw InputError.Argument($"--module-partitions must be at least 1 (got {Factors.Fit.ModulePartitions})");
-        if (!File.Exists(Factors.Data))
-            throw InputError.MissingFile($"--data {Factors.Data}: no such file", Factors.Data);
+            throw InputError.ArgumentAt($"{at / "data_partitions"} must be at least 1 (got {DataPartitions})");
+        Factors.Validate(at / "factors");
         if (!Directory.Exists(Factors.Model))
-            throw InputError.MissingFile($"--model {Factors.Model}: no such folder", Factors.Model);
-        if (Scores?.Queries is string q && !File.Exists(q))
-            throw InputError.MissingFile($"--queries {q}: no such file", q);
+            throw InputError.MissingFileAt(
+                $"{at / "factors" / "model"} {Factors.Model}: no such folder",
+                Factors.Model
+            );
+        Scores?.Validate(at / "scores");
         CheckOutput();
     }
 

@@ -32,11 +32,11 @@ public static class LaunchChain
             "--out",
             factors,
             "--strategy",
-            fit.Strategy,
+            Name(fit.Strategy),
             "--fisher",
             Name(fit.Fisher),
             "--modules",
-            fit.Modules,
+            fit.Modules.Text,
             "--seed",
             I(fit.Seed),
             "--max-examples",
@@ -92,6 +92,8 @@ public static class LaunchChain
                 I(sc.ModulePartitions),
                 "--statistics-dtype",
                 Name(sc.StatisticsDType),
+                "--precision",
+                Name(sc.Precision),
                 "--partition",
                 "auto",
             };
@@ -114,6 +116,8 @@ public static class LaunchChain
                     I(sc.QueryRank),
                     "--measurement",
                     Name(sc.Measurement),
+                    "--seed",
+                    I(sc.Seed),
                 ]);
                 if (sc.PerToken)
                     scoreArgs.Add("--per-token");
@@ -128,14 +132,7 @@ public static class LaunchChain
 
     private static string I(long v) => v.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>An enum as the CLI and the manifests spell it.</summary>
+    /// <summary>An enum as the CLI spells it.</summary>
     private static string Name<T>(T v)
-        where T : struct, Enum =>
-        typeof(T)
-            .GetField(v.ToString())!
-            .GetCustomAttributes(typeof(System.Text.Json.Serialization.JsonStringEnumMemberNameAttribute), false)
-            .Cast<System.Text.Json.Serialization.JsonStringEnumMemberNameAttribute>()
-            .FirstOrDefault()
-            ?.Name
-        ?? v.ToString().ToLowerInvariant();
+        where T : struct, Enum => EnumNames.Of(v);
 }

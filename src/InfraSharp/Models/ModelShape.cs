@@ -51,9 +51,17 @@ public static class ModelShape
             HeadDim = I("head_dim", hidden / heads),
             RmsNormEps = 1e-6,
             RopeTheta = kv.TryGetValue("theta", out var th)
-                ? double.Parse(th, System.Globalization.CultureInfo.InvariantCulture)
+                ? double.TryParse(th, System.Globalization.CultureInfo.InvariantCulture, out var t) && t > 0
+                    ? t
+                    : throw InputError.Argument("model shape: 'theta' must be a positive number")
                 : 10000.0,
-            TieWordEmbeddings = !kv.TryGetValue("tied", out var tied) || bool.Parse(tied),
+            TieWordEmbeddings =
+                !kv.TryGetValue("tied", out var tied)
+                || (
+                    bool.TryParse(tied, out var tie)
+                        ? tie
+                        : throw InputError.Argument("model shape: 'tied' must be true or false")
+                ),
             AttentionBias = type == "qwen2",
             MaxPositionEmbeddings = I("context", 1024),
             EosTokenIds = eosIds,

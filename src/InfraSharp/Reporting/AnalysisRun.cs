@@ -22,12 +22,9 @@ public static class AnalysisRun
     {
         options ??= new RunOptions();
         var o = arguments.Normalized();
-        if (o.TopK < 1)
-            throw InputError.Argument($"--top-k must be at least 1 (got {o.TopK})");
+        o.Validate();
         if (o.Lds is not null)
             LdsTables.Read(o.Lds);
-        if (o.GroupBy.Length == 0 || o.QueryGroupBy.Length == 0)
-            throw InputError.Argument("--group-by and --query-group-by need at least one key");
         var scoreManifest = RunManifest.Read(o.Scores)
             ?? throw InputError.MissingFile(
                 $"--scores {o.Scores}: no manifest.json (not a score folder)",

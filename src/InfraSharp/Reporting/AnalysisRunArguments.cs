@@ -32,4 +32,13 @@ public sealed record AnalysisRunArguments
             Model = Model is null ? null : Path.GetFullPath(Model),
             Lds = Lds is null ? null : Path.GetFullPath(Lds),
         };
+
+    /// <summary>Range checks, each message naming its property's path; the folders are checked when read.</summary>
+    public void Validate(ArgumentPath at = default)
+    {
+        if (TopK < 1)
+            throw InputError.ArgumentAt($"{at / "top_k"} must be at least 1 (got {TopK})");
+        if (GroupBy.Length == 0 || QueryGroupBy.Length == 0)
+            throw InputError.ArgumentAt($"{at / "group_by"} and {at / "query_group_by"} need at least one key");
+    }
 }

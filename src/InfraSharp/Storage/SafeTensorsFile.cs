@@ -172,7 +172,7 @@ public sealed class SafeTensorsFile
     private SafeTensorEntry Entry(string name) =>
         Entries.TryGetValue(name, out var e)
             ? e
-            : throw InputError.Flag(new KeyNotFoundException($"{Path}: no tensor named '{name}'"));
+            : throw new InputKeyNotFoundException($"{Path}: no tensor named '{name}'");
 
     /// <summary>A tensor's bytes as a managed array; only for tensors under 2 GiB (use <see cref="Read"/>).</summary>
     public byte[] ReadRaw(string name)

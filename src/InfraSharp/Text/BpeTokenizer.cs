@@ -430,11 +430,9 @@ public sealed class BpeTokenizer
         foreach (int id in ids)
         {
             if (id < 0 || id >= _idToToken.Length || _idToToken[id] is null)
-                throw InputError.Flag(
-                    new ArgumentOutOfRangeException(
-                        nameof(ids),
-                        $"token id {id} is outside the vocabulary of {SourcePath}"
-                    )
+                throw new InputArgumentOutOfRangeException(
+                    nameof(ids),
+                    $"token id {id} is outside the vocabulary of {SourcePath}"
                 );
             if (_addedById.TryGetValue(id, out var a))
             {

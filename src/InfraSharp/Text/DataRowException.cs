@@ -1,7 +1,7 @@
 namespace InfraSharp.Text;
 
 /// <summary>A row that cannot be used, named by file and line (and field, where one is at fault).</summary>
-public sealed class DataRowException : FormatException
+public sealed class DataRowException : FormatException, IInputError
 {
     public DataRowException(string file, int line, string message)
         : base($"{file}:{line}: {message}")
@@ -9,7 +9,6 @@ public sealed class DataRowException : FormatException
         File = file;
         Line = line;
         Reason = message;
-        InputError.Flag(this);
     }
 
     public string File { get; }

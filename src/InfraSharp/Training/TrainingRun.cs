@@ -171,7 +171,7 @@ public static class TrainingRun
             tokDir = outDir;
         }
         var tok = Tokenizer.Load(tokDir);
-        var cfg = ModelShape.Parse(args.Init!, tok.Bpe.VocabSize, tok.EosId is int e ? [e] : [], tok.PadId);
+        var cfg = args.Init!.Value.ToConfig(tok.Bpe.VocabSize, tok.EosId is int e ? [e] : [], tok.PadId);
         return (CausalLM.Initialize(cfg, args.Optimizer.Seed, ScalarType.Float32, on), tokDir);
     }
 

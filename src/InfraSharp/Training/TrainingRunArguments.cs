@@ -13,7 +13,7 @@ public sealed record TrainingRunArguments
     public string? Model { get; init; }
 
     /// <summary>A shape to initialise from scratch, e.g. layers=4,hidden=128,heads=4,kv_heads=2,mlp=384.</summary>
-    public string? Init { get; init; }
+    public Models.ShapeSpec? Init { get; init; }
 
     /// <summary>With <see cref="Init"/>: the tokenizer folder to use.</summary>
     public string? Tokenizer { get; init; }
@@ -36,40 +36,50 @@ public sealed record TrainingRunArguments
             EvalData = EvalData is null ? null : Path.GetFullPath(EvalData),
         };
 
-    /// <summary>Range checks, naming the option a CLI user would fix.</summary>
-    public void Validate()
+    /// <summary>
+    /// Range checks, which start the run takes, and the data's presence, each message naming its property's path
+    /// (<c>optimizer.batch_size</c>); the CLI writes its flag instead.
+    /// </summary>
+    public void Validate(ArgumentPath at = default)
     {
         var o = Optimizer;
-        void AtLeast(long v, long min, string option)
+        var opt = at / "optimizer";
+        void AtLeast(long v, long min, ArgumentPath path)
         {
             if (v < min)
-                throw InputError.Argument($"{option} must be at least {min} (got {v})");
+                throw InputError.ArgumentAt($"{path} must be at least {min} (got {v})");
         }
-        AtLeast(o.Epochs, 1, "--epochs");
-        AtLeast(o.MaxSteps, 0, "--max-steps");
-        AtLeast(o.BatchSize, 1, "--batch-size");
-        AtLeast(o.GradientAccumulation, 1, "--grad-accum");
-        AtLeast(o.WarmupSteps, 0, "--warmup");
-        AtLeast(o.CheckpointEvery, 0, "--checkpoint-every");
-        AtLeast(o.TokenBudget, 0, "token budget");
-        AtLeast(o.LogEvery, 1, "log every");
+        AtLeast(o.Epochs, 1, opt / "epochs");
+        AtLeast(o.MaxSteps, 0, opt / "max_steps");
+        AtLeast(o.BatchSize, 1, opt / "batch_size");
+        AtLeast(o.GradientAccumulation, 1, opt / "gradient_accumulation");
+        AtLeast(o.WarmupSteps, 0, opt / "warmup_steps");
+        AtLeast(o.CheckpointEvery, 0, opt / "checkpoint_every");
+        AtLeast(o.TokenBudget, 0, opt / "token_budget");
+        AtLeast(o.LogEvery, 1, opt / "log_every");
         if (!(o.LearningRate > 0 && double.IsFinite(o.LearningRate)))
-            throw InputError.Argument($"--lr must be a finite number > 0 (got {o.LearningRate})");
+            throw InputError.ArgumentAt($"{opt / "learning_rate"} must be a finite number > 0 (got {o.LearningRate})");
         if (!(o.WeightDecay >= 0 && double.IsFinite(o.WeightDecay)))
-            throw InputError.Argument($"--weight-decay must be >= 0 (got {o.WeightDecay})");
+            throw InputError.ArgumentAt($"{opt / "weight_decay"} must be >= 0 (got {o.WeightDecay})");
         if (!(o.ClipNorm > 0 && double.IsFinite(o.ClipNorm)))
-            throw InputError.Argument($"--clip must be a finite number > 0 (got {o.ClipNorm})");
+            throw InputError.ArgumentAt($"{opt / "clip_norm"} must be a finite number > 0 (got {o.ClipNorm})");
+        var (model, init, tokenizer, trainTokenizer) = (
+            at / "model",
+            at / "init",
+            at / "tokenizer",
+            at / "train_tokenizer"
+        );
         if (TrainTokenizer is int v && v < 260)
-            throw InputError.Argument($"--train-tokenizer must be at least 260 (256 bytes + specials; got {v})");
+            throw InputError.ArgumentAt($"{trainTokenizer} must be at least 260 (256 bytes + specials; got {v})");
         if (Model is not null && Init is not null)
-            throw InputError.Argument("--model and --init exclude each other");
+            throw InputError.ArgumentAt($"{model} and {init} exclude each other");
         if (Model is null && Init is null)
-            throw InputError.Argument("give --model to fine-tune, or --init SHAPE to start from scratch");
+            throw InputError.ArgumentAt($"give {model} to fine-tune, or {init} SHAPE to start from scratch");
         if (Init is not null && Tokenizer is null && TrainTokenizer is null)
-            throw InputError.Argument("--init needs --tokenizer DIR or --train-tokenizer VOCAB");
+            throw InputError.ArgumentAt($"{init} needs {tokenizer} DIR or {trainTokenizer} VOCAB");
         if (!File.Exists(Data))
-            throw InputError.MissingFile($"--data {Data}: no such file", Data);
+            throw InputError.MissingFileAt($"{at / "data"} {Data}: no such file", Data);
         if (EvalData is not null && !File.Exists(EvalData))
-            throw InputError.MissingFile($"--eval-data {EvalData}: no such file", EvalData);
+            throw InputError.MissingFileAt($"{at / "eval_data"} {EvalData}: no such file", EvalData);
     }
 }

@@ -9,11 +9,12 @@ namespace InfraSharp.Validation;
 /// </summary>
 public sealed record LdsEvaluation
 {
-    public IReadOnlyList<string> Strategies { get; init; } = ["identity", "diagonal", "kfac", "ekfac"];
+    public IReadOnlyList<StrategyKind> Strategies { get; init; } =
+    [StrategyKind.Identity, StrategyKind.Diagonal, StrategyKind.Kfac, StrategyKind.Ekfac];
     public IReadOnlyList<string> Scores { get; init; } = [];
 
     /// <summary>Modules the strategies track (the Infra paper's setting: the MLP layers).</summary>
-    public string Modules { get; init; } = "mlp";
+    public ModuleSelection Modules { get; init; } = ModuleSelection.Mlp;
 
     /// <summary>
     /// What the strategies' scores measure; a given score folder's own measurement is read from its manifest.
@@ -21,16 +22,18 @@ public sealed record LdsEvaluation
     public Measurement Measurement { get; init; } = Measurement.MeanLogProb;
     public int TokensPerBatch { get; init; } = 4096;
 
-    public void Validate()
+    /// <summary>What there is to compare, each message naming its property's path; the CLI writes its flag.</summary>
+    public void Validate(ArgumentPath at = default)
     {
-        foreach (var s in Strategies)
-            InfluenceStrategy.Get(s);
+        var (strategies, scores) = (at / "strategies", at / "scores");
         foreach (var s in Scores)
             if (!Directory.Exists(s))
-                throw InputError.MissingFile($"--scores {s}: no such folder", s);
+                throw InputError.MissingFileAt($"{scores} {s}: no such folder", s);
         if (Strategies.Count + Scores.Count == 0)
-            throw InputError.Argument("give --strategies or --scores: there is nothing to validate");
+            throw InputError.ArgumentAt($"give {strategies} or {scores}: there is nothing to validate");
         if (Strategies.Distinct().Count() != Strategies.Count)
-            throw InputError.Argument("--strategies names a strategy twice");
+            throw InputError.ArgumentAt($"{strategies} names a strategy twice");
+        if (TokensPerBatch < 1)
+            throw InputError.ArgumentAt($"{at / "tokens_per_batch"} must be at least 1 (got {TokensPerBatch})");
     }
 }

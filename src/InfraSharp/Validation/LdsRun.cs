@@ -239,8 +239,8 @@ public static class LdsRun
             measurements[s, k] = m;
         }
         var sources = new List<(string Name, string Dir)>();
-        foreach (var name in evaluation.Strategies)
-            sources.Add((name, ScoreStrategy(args, evaluation, name, outDir, options)));
+        foreach (var kind in evaluation.Strategies)
+            sources.Add((EnumNames.Of(kind), ScoreStrategy(args, evaluation, kind, outDir, options)));
         foreach (var dir in evaluation.Scores)
             sources.Add((Path.GetFileName(Path.GetFullPath(dir).TrimEnd('/')), dir));
 
@@ -277,12 +277,12 @@ public static class LdsRun
     private static string ScoreStrategy(
         LdsRunArguments args,
         LdsEvaluation evaluation,
-        string name,
+        StrategyKind kind,
         string outDir,
         RunOptions options
     )
     {
-        string root = Path.Combine(outDir, "strategies", name),
+        string root = Path.Combine(outDir, "strategies", EnumNames.Of(kind)),
             factors = Path.Combine(root, "factors"),
             scores = Path.Combine(root, "scores");
         var run = new RunOptions
@@ -298,7 +298,7 @@ public static class LdsRun
                 Data = args.Train,
                 Fit = new FactorArguments
                 {
-                    Strategy = name,
+                    Strategy = kind,
                     Modules = evaluation.Modules,
                     TokensPerBatch = evaluation.TokensPerBatch,
                 },

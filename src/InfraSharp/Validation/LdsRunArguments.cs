@@ -29,18 +29,24 @@ public sealed record LdsRunArguments
             Queries = Path.GetFullPath(Queries),
         };
 
-    public void Validate()
+    /// <summary>
+    /// Range checks and the inputs' presence, each message naming its property's path; the CLI writes its flag.
+    /// </summary>
+    public void Validate(ArgumentPath at = default)
     {
         if (Subsets < 2)
-            throw InputError.Argument($"--subsets must be at least 2 (a correlation needs two points; got {Subsets})");
+            throw InputError.ArgumentAt(
+                $"{at / "subsets"} must be at least 2 (a correlation needs two points; got {Subsets})"
+            );
         if (!(Fraction > 0 && Fraction <= 1))
-            throw InputError.Argument($"--fraction must be in (0, 1] (got {Fraction})");
+            throw InputError.ArgumentAt($"{at / "fraction"} must be in (0, 1] (got {Fraction})");
         if (Seeds < 1)
-            throw InputError.Argument($"--seeds must be at least 1 (got {Seeds})");
+            throw InputError.ArgumentAt($"{at / "seeds"} must be at least 1 (got {Seeds})");
+        // A model folder's own problems (no config.json, ...) are named by the loader, with the flag.
         Models.LoadedModel.RequireFolder(Model, "--model");
         if (!File.Exists(Train))
-            throw InputError.MissingFile($"--train {Train}: no such file", Train);
+            throw InputError.MissingFileAt($"{at / "train"} {Train}: no such file", Train);
         if (!File.Exists(Queries))
-            throw InputError.MissingFile($"--queries {Queries}: no such file", Queries);
+            throw InputError.MissingFileAt($"{at / "queries"} {Queries}: no such file", Queries);
     }
 }

@@ -68,10 +68,12 @@ public class CurationTests
     public void FlipMappingIsConfigurable()
     {
         var rows = Rows();
-        var result = FlipDifficulty.Apply(rows, CurationMode.Weight, "math:down,code:keep");
+        var result = FlipDifficulty.Apply(rows, CurationMode.Weight, DifficultyFlip.Parse("math:down,code:keep"));
         Assert.True(LevelDistribution.MeanLevel(result.Rows, "math") < LevelDistribution.MeanLevel(rows, "math"));
         Assert.Equal(LevelDistribution.MeanLevel(rows, "code"), LevelDistribution.MeanLevel(result.Rows, "code"), 9);
-        Assert.Throws<ArgumentException>(() => FlipDifficulty.Apply(rows, CurationMode.Weight, "math:sideways"));
+        Assert.Throws<InputArgumentException>(() =>
+            FlipDifficulty.Apply(rows, CurationMode.Weight, DifficultyFlip.Parse("math:sideways"))
+        );
     }
 
     [Fact]

@@ -24,7 +24,7 @@ public sealed class FixtureScores
                 Model = Fixtures.Model("tiny-qwen2"),
                 Train = Train,
                 Queries = Queries,
-                Strategy = "identity",
+                Strategy = StrategyKind.Identity,
                 Score = new ScoreArguments { PerToken = true, Measurement = Measurement.MeanLogProb },
             },
             Dir
@@ -219,7 +219,7 @@ public class ExplorerApiTests(FixtureScores scores) : IClassFixture<FixtureScore
             {
                 Model = Fixtures.Model("tiny-qwen2"),
                 Data = scores.Train,
-                Fit = new FactorArguments { Strategy = "ekfac", Modules = "mlp" },
+                Fit = new FactorArguments { Strategy = StrategyKind.Ekfac, Modules = ModuleSelection.Mlp },
             },
             factors
         );

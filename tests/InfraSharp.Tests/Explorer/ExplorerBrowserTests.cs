@@ -254,7 +254,7 @@ public class ExplorerBrowserTests
                 Model = Fixtures.Model("tiny-qwen2"),
                 Train = train,
                 Queries = queries,
-                Strategy = "identity",
+                Strategy = StrategyKind.Identity,
                 Score = new ScoreArguments { PerToken = true, Measurement = Measurement.MeanLogProb },
             },
             scores

@@ -18,7 +18,7 @@ public class GradientIndexTests
     private static IndexBuildRunArguments Args(
         string model,
         string train,
-        string dims = ProjectionSpec.Default,
+        string? dims = null,
         string precondition = "ekfac",
         string store = "float32",
         long seed = 0,
@@ -30,14 +30,17 @@ public class GradientIndexTests
             Index = new IndexArguments
             {
                 Model = Fixtures.Model(model),
-                ProjectionDim = dims,
-                Precondition = precondition,
-                StoreDType = store,
+                ProjectionDim = dims is null ? ProjectionSpec.Default : ProjectionSpec.Parse(dims),
+                Precondition = Word<IndexPrecondition>(precondition),
+                StoreDType = Word<StoreDType>(store),
                 Seed = seed,
                 ShardRows = shardRows,
                 TokensPerBatch = 2048,
             },
         };
+
+    private static T Word<T>(string word)
+        where T : struct, Enum => EnumNames.All<T>()[word];
 
     private static string Train(string model) => Fixtures.Path_(model, "train.jsonl");
 
@@ -84,7 +87,7 @@ public class GradientIndexTests
     {
         var (model, train, _) = KronfluenceParityTests.Load("tiny-qwen2");
         using var _m = model;
-        var modules = TrackedModules.Resolve(model.Config, "mlp");
+        var modules = TrackedModules.Resolve(model.Config, ModuleSelection.Mlp);
         using var projection = GradientProjection.Create(model, modules.Names, new ProjectionSpec("8:12"), 3);
         var bg = BatchGradients.Compute(model, train.Take(4).ToList(), modules.Names);
         var vectors = projection.Vectors(projection.Apply(bg));
@@ -129,7 +132,7 @@ public class GradientIndexTests
         var (m, train, queries) = KronfluenceParityTests.Load(model);
         using var _m = m;
         var strategy = InfluenceStrategy.Get(precondition == "none" ? "identity" : precondition);
-        var modules = TrackedModules.Resolve(m.Config, "mlp");
+        var modules = TrackedModules.Resolve(m.Config, ModuleSelection.Mlp);
         var factors = strategy.NeedsAnyFactor
             ? KronfluenceParityTests.Fit(m, train, modules, strategy)
             : modules.Names.ToDictionary(x => x, x => new ModuleFactors { Module = x });
@@ -212,9 +215,9 @@ public class GradientIndexTests
         // Appending another model's gradients, or with another projection seed, is refused before anything is written.
         File.WriteAllBytes(shard, original);
         var other = Args("tiny-llama", Train("tiny-llama"), "8", "none", "float16") with { Append = true };
-        Assert.Throws<ArgumentException>(() => IndexBuildRun.Run(other, a));
+        Assert.Throws<InputArgumentException>(() => IndexBuildRun.Run(other, a));
         var reseeded = Args(model, Queries(model), "8", "none", "float16", seed: 5) with { Append = true };
-        var diff = Assert.Throws<ArgumentException>(() => IndexBuildRun.Run(reseeded, a));
+        var diff = Assert.Throws<InputArgumentException>(() => IndexBuildRun.Run(reseeded, a));
         Assert.Contains("seed", diff.Message);
         Assert.Single(GradientIndex.ReadSegments(a));
     }
@@ -231,7 +234,7 @@ public class GradientIndexTests
         IndexBuildRun.Run(
             Args(model, Train(model)) with
             {
-                Index = Args(model, Train(model)).Index with { StoreDType = "float16" },
+                Index = Args(model, Train(model)).Index with { StoreDType = StoreDType.Float16 },
             },
             idx
         );
@@ -239,7 +242,7 @@ public class GradientIndexTests
         var (m, train, queries) = KronfluenceParityTests.Load(model);
         using var _m = m;
         var ekfac = InfluenceStrategy.Get("ekfac");
-        var modules = TrackedModules.Resolve(m.Config, "mlp");
+        var modules = TrackedModules.Resolve(m.Config, ModuleSelection.Mlp);
         var scorer = new InfluenceScorer(
             m,
             modules,
@@ -268,19 +271,19 @@ public class GradientIndexTests
                 Queries = Queries(model),
                 TopK = 7,
                 FullScores = true,
-                Filters = ["domain=code"],
+                Filters = [RowFilter.Parse("domain=code")],
             },
             q
         );
         var scores = SafeTensorsFile.Open(Path.Combine(q, "scores.safetensors")).Read("scores");
         // An EK-FAC index serves K-FAC (its eigenbasis) and none, not a diagonal preconditioner.
-        var refused = Assert.Throws<ArgumentException>(() =>
+        var refused = Assert.Throws<InputArgumentException>(() =>
             IndexQueryRun.Run(
                 new IndexQueryRunArguments
                 {
                     Index = idx,
                     Queries = Queries(model),
-                    Precondition = "diagonal",
+                    Precondition = IndexPrecondition.Diagonal,
                 },
                 Path.Combine(root, "q-diagonal")
             )
@@ -291,7 +294,7 @@ public class GradientIndexTests
             {
                 Index = idx,
                 Queries = Queries(model),
-                Precondition = "kfac",
+                Precondition = IndexPrecondition.Kfac,
             },
             Path.Combine(root, "q-kfac")
         );

@@ -21,8 +21,8 @@ public class CancellationTests
         Data = Train,
         Fit = new FactorArguments
         {
-            Strategy = "ekfac",
-            Modules = "mlp",
+            Strategy = StrategyKind.Ekfac,
+            Modules = ModuleSelection.Mlp,
             TokensPerBatch = 256,
         },
     };

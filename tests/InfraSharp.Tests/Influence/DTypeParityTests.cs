@@ -36,7 +36,7 @@ public class DTypeParityTests(ITestOutputHelper output)
                 Model = Fixtures.Model(name),
                 Data = train,
                 DType = model,
-                Fit = new FactorArguments { Strategy = "ekfac", StatisticsDType = statistics },
+                Fit = new FactorArguments { Strategy = StrategyKind.Ekfac, StatisticsDType = statistics },
             },
             factors
         );

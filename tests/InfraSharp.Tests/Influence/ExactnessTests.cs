@@ -63,7 +63,7 @@ public class ExactnessTests
     {
         string dir = Fixtures.TempDir();
         var s = InfluenceStrategy.Get(strategy);
-        new FactorFitter(model, mods, s, new FactorArguments { Strategy = strategy }).Fit(data, dir, Partition.Whole);
+        new FactorFitter(model, mods, s, new FactorArguments { Strategy = s.Kind }).Fit(data, dir, Partition.Whole);
         return FactorFitter.Load(dir, mods.Names, s);
     }
 
@@ -81,7 +81,7 @@ public class ExactnessTests
                 return Ex($"e{i}", ids, labels);
             })
             .ToList();
-        var mods = TrackedModules.Resolve(model.Config, "all");
+        var mods = TrackedModules.Resolve(model.Config, ModuleSelection.All);
         var factors = Fit(model, data, mods, "ekfac");
         var grads = data.Select(e => AutogradGradients(model, e, mods.Names)).ToList();
         foreach (var m in mods.Names)
@@ -114,7 +114,7 @@ public class ExactnessTests
         var labels = new[] { 17, 230, 5, 611, 90, 42 };
         var data = labels.Select((y, i) => Ex($"e{i}", [7, 7], [-100, y])).ToList();
         var query = Ex("q", [7, 7], [-100, 300]);
-        var mods = TrackedModules.Resolve(model.Config, "all");
+        var mods = TrackedModules.Resolve(model.Config, ModuleSelection.All);
         var factors = Fit(model, data, mods, "kfac");
         const double damping = 1e-3;
         var kfac = InfluenceStrategy.Get("kfac");
@@ -123,7 +123,7 @@ public class ExactnessTests
             mods,
             kfac,
             factors,
-            new ScoreArguments { Damping = damping, Precision = ScalarType.Float64 }
+            new ScoreArguments { Damping = damping, Precision = Precision.Float64 }
         );
         using var pq = scorer.PrepareQueries([query]);
         var (ours, _) = scorer.ScoreTraining(pq, data, 0, data.Count, 2);
@@ -154,7 +154,7 @@ public class ExactnessTests
         var enc = new ExampleEncoder(Tokenizer.Load(Fixtures.Model("tiny-qwen2")));
         var train = enc.EncodeFile(Fixtures.Path_("tiny-qwen2", "train.jsonl")).Take(6).ToList();
         var queries = enc.EncodeFile(Fixtures.Path_("tiny-qwen2", "queries.jsonl")).Take(2).ToList();
-        var mods = TrackedModules.Resolve(model.Config, "all");
+        var mods = TrackedModules.Resolve(model.Config, ModuleSelection.All);
         var id = InfluenceStrategy.Get("identity");
         var scorer = new InfluenceScorer(
             model,

@@ -43,7 +43,7 @@ public class KronfluenceParityTests
         string dir = Fixtures.TempDir();
         var args = new FactorArguments
         {
-            Strategy = strategy.Name,
+            Strategy = strategy.Kind,
             Fisher = fisher,
             Modules = modules.Selector,
             Seed = 0,
@@ -69,7 +69,7 @@ public class KronfluenceParityTests
         var (model, train, queries) = Load(name);
         using var _ = model;
         var strategy = InfluenceStrategy.Get(strategyName);
-        var modules = TrackedModules.Resolve(model.Config, selector);
+        var modules = TrackedModules.Resolve(model.Config, ModuleSelection.Parse(selector));
         var factors = Fit(model, train, modules, strategy);
         var scorer = new InfluenceScorer(model, modules, strategy, factors, new ScoreArguments { Damping = 1e-8 });
         using var pq = scorer.PrepareQueries(queries);
@@ -89,7 +89,7 @@ public class KronfluenceParityTests
         using var _ = model;
         var refs = SafeTensorsFile.Open(Fixtures.Path_(name, "kronfluence_scores.safetensors"));
         var ekfac = InfluenceStrategy.Get("ekfac");
-        var modules = TrackedModules.Resolve(model.Config, "all");
+        var modules = TrackedModules.Resolve(model.Config, ModuleSelection.All);
         var factors = Fit(model, train, modules, ekfac);
         var scorer = new InfluenceScorer(
             model,
@@ -131,7 +131,7 @@ public class KronfluenceParityTests
         var (model, train, queries) = Load("tiny-llama");
         using var _ = model;
         var ekfac = InfluenceStrategy.Get("ekfac");
-        var modules = TrackedModules.Resolve(model.Config, "mlp");
+        var modules = TrackedModules.Resolve(model.Config, ModuleSelection.Mlp);
         var factors = Fit(model, train, modules, ekfac);
         Tensor Scores(int rank)
         {

@@ -38,7 +38,7 @@ public class MemoryPlannerTests
             {
                 Model = Fixtures.Model(name),
                 Data = train,
-                Fit = new FactorArguments { Modules = modules, ModulePartitions = k },
+                Fit = new FactorArguments { Modules = ModuleSelection.Parse(modules), ModulePartitions = k },
             },
             dir
         );
@@ -47,7 +47,7 @@ public class MemoryPlannerTests
             config,
             new PlanArguments
             {
-                Modules = modules,
+                Modules = ModuleSelection.Parse(modules),
                 ModulePartitions = k,
                 SequenceLength = 64,
                 Queries = 2,
@@ -64,7 +64,7 @@ public class MemoryPlannerTests
         Assert.Equal(Largest(FactorFiles.Eigen), plan.Stage(MemoryPlanner.Lambda)["eigenbases"]);
         Assert.Equal(Largest(FactorFiles.Lambda), plan.Stage(MemoryPlanner.Lambda)["lambda sums"]);
         // Scoring loads one group's eigenbases and eigenvalue matrices, as stored.
-        var names = TrackedModules.Resolve(config, modules).Names;
+        var names = TrackedModules.Resolve(config, ModuleSelection.Parse(modules)).Names;
         var loaded = FactorFitter.Load(dir, names, InfluenceStrategy.Get("ekfac"));
         long eigen = loaded.Values.Sum(f =>
             Bytes(f.ActivationEigenvectors!)
@@ -93,7 +93,7 @@ public class MemoryPlannerTests
     {
         var (model, train, queries) = KronfluenceParityTests.Load(name);
         using var _ = model;
-        var modules = TrackedModules.Resolve(model.Config, "all");
+        var modules = TrackedModules.Resolve(model.Config, ModuleSelection.All);
         var batch = train.Take(4).ToList();
         int length = batch.Max(e => e.Length),
             tokens = 4 * length;
@@ -105,7 +105,7 @@ public class MemoryPlannerTests
                 SequenceLength = length,
                 Queries = queries.Count,
                 StatisticsDType = statistics,
-                Strategy = "identity",
+                Strategy = StrategyKind.Identity,
             }
         );
         using (NewDisposeScope())
@@ -130,7 +130,7 @@ public class MemoryPlannerTests
                 model.Config,
                 new PlanArguments
                 {
-                    Strategy = "identity",
+                    Strategy = StrategyKind.Identity,
                     Queries = queries.Count,
                     QueryRank = rank,
                     SequenceLength = length,
@@ -147,7 +147,7 @@ public class MemoryPlannerTests
         var config = KnownShapes.Get("qwen2.5-0.5b");
         var args = new PlanArguments
         {
-            Modules = "mlp",
+            Modules = ModuleSelection.Mlp,
             Queries = 8,
             QueryRank = 32,
             Examples = 64,
@@ -183,10 +183,10 @@ public class MemoryPlannerTests
     [Fact]
     public void ARefusalNamesThePieceThatDoesNotFit()
     {
-        var e = Assert.Throws<ArgumentException>(() =>
+        var e = Assert.Throws<InputArgumentException>(() =>
             MemoryPlanner.Plan(
                 KnownShapes.Get("qwen2.5-7b"),
-                new PlanArguments { Modules = "mlp", MaxMemoryBytes = 16L << 30 }
+                new PlanArguments { Modules = ModuleSelection.Mlp, MaxMemoryBytes = 16L << 30 }
             )
         );
         Assert.Contains("'weights'", e.Message);

@@ -20,7 +20,7 @@ public class ModulePartitionTests
         {
             Model = Model,
             Data = Train,
-            Fit = new FactorArguments { Strategy = "ekfac", ModulePartitions = k },
+            Fit = new FactorArguments { Strategy = StrategyKind.Ekfac, ModulePartitions = k },
         };
 
     private static ScoreRunArguments Scores(string factors, int k, bool perToken = false) =>

@@ -21,7 +21,7 @@ public class RunManifestTests
         {
             Model = Model,
             Data = Train,
-            Fit = new FactorArguments { Strategy = "ekfac", Modules = "mlp" },
+            Fit = new FactorArguments { Strategy = StrategyKind.Ekfac, Modules = ModuleSelection.Mlp },
         };
 
     private static ScoreRunArguments ScoreArgs(string factors) =>
@@ -73,20 +73,20 @@ public class RunManifestTests
         Assert.Equal(manifest, Bytes(s, "manifest.json"));
 
         // Other arguments: refused, naming what changed, and nothing in the folder is touched.
-        var perToken = Assert.Throws<ArgumentException>(() =>
+        var perToken = Assert.Throws<InputArgumentException>(() =>
             ScoreRun.Run(ScoreArgs(f) with { Score = ScoreArgs(f).Score with { PerToken = true } }, s)
         );
         Assert.Contains("arguments.score.per_token: false -> true", perToken.Message);
         Assert.Contains("--overwrite", perToken.Message);
         Assert.DoesNotContain('\n', perToken.Message);
-        var damping = Assert.Throws<ArgumentException>(() =>
+        var damping = Assert.Throws<InputArgumentException>(() =>
             ScoreRun.Run(ScoreArgs(f) with { Score = ScoreArgs(f).Score with { Damping = 1e-3 } }, s)
         );
         Assert.Contains("arguments.score.damping: null -> 0.001", damping.Message);
         Assert.False(File.Exists(Path.Combine(s, "per_token.safetensors")));
         Assert.Equal(pairwise, Bytes(s, "pairwise.safetensors"));
-        var strategy = Assert.Throws<ArgumentException>(() =>
-            FactorRun.Run(FactorArgs with { Fit = FactorArgs.Fit with { Strategy = "kfac" } }, f)
+        var strategy = Assert.Throws<InputArgumentException>(() =>
+            FactorRun.Run(FactorArgs with { Fit = FactorArgs.Fit with { Strategy = StrategyKind.Kfac } }, f)
         );
         Assert.Contains("arguments.fit.strategy: \"ekfac\" -> \"kfac\"", strategy.Message);
         Assert.Equal(lambda, Bytes(f, "lambda.safetensors"));

@@ -25,7 +25,7 @@ public class ScoringSessionTests
             {
                 Model = model,
                 Data = train,
-                Fit = new FactorArguments { Strategy = "ekfac", Modules = "mlp" },
+                Fit = new FactorArguments { Strategy = StrategyKind.Ekfac, Modules = ModuleSelection.Mlp },
             },
             factors
         );

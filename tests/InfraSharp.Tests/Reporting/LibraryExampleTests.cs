@@ -32,7 +32,7 @@ public class LibraryExampleTests
                 {
                     Model = "model",
                     Data = "train.jsonl",
-                    Fit = new FactorArguments { Strategy = "ekfac", Modules = "mlp" },
+                    Fit = new FactorArguments { Strategy = StrategyKind.Ekfac, Modules = ModuleSelection.Mlp },
                 },
                 "factors",
                 options

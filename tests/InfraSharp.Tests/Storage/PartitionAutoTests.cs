@@ -55,7 +55,7 @@ public class PartitionAutoTests
         var env = Env(
             vars.Length == 0 ? [] : vars.Split(',').Select(v => (v.Split('=')[0], v.Split('=')[1])).ToArray()
         );
-        var e = Assert.Throws<ArgumentException>(() => Partition.FromEnvironment(env, count));
+        var e = Assert.Throws<InputArgumentException>(() => Partition.FromEnvironment(env, count));
         Assert.Contains(expected, e.Message);
         Assert.StartsWith("--partition auto", e.Message);
         Assert.DoesNotContain('\n', e.Message);

@@ -131,9 +131,12 @@ public sealed class SafeTensorsBadFileTests : IDisposable
     public void MissingFileAndMissingTensorAreNamed()
     {
         string missing = Path.Combine(_dir, "nope.safetensors");
-        Assert.Contains(missing, Assert.Throws<FileNotFoundException>(() => SafeTensorsFile.Open(missing)).Message);
+        Assert.Contains(
+            missing,
+            Assert.Throws<InputFileNotFoundException>(() => SafeTensorsFile.Open(missing)).Message
+        );
         var f = SafeTensorsFile.Open(Valid());
-        var e = Assert.Throws<KeyNotFoundException>(() => f.Read("nope"));
+        var e = Assert.Throws<InputKeyNotFoundException>(() => f.Read("nope"));
         Assert.Contains(f.Path, e.Message);
         Assert.Contains("'nope'", e.Message);
     }

@@ -188,10 +188,12 @@ public sealed class SafeTensorsRoundTripTests : IDisposable
         var f = SafeTensorsFile.Open(path);
         Assert.Equal(meta.OrderBy(kv => kv.Key), f.Metadata.OrderBy(kv => kv.Key));
         Assert.Equal(new[] { "a", "model.layers.0.w" }, f.Entries.Keys); // name order
-        Assert.Throws<ArgumentException>(() =>
+        Assert.Throws<InputArgumentException>(() =>
             SafeTensorsFile.Write(PathOf("dup"), [new("a", ones(1)), new("a", ones(1))])
         );
-        Assert.Throws<ArgumentException>(() => SafeTensorsFile.Write(PathOf("dup"), [new("__metadata__", ones(1))]));
+        Assert.Throws<InputArgumentException>(() =>
+            SafeTensorsFile.Write(PathOf("dup"), [new("__metadata__", ones(1))])
+        );
         Assert.False(File.Exists(PathOf("dup")));
     }
 }

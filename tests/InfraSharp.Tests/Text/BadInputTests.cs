@@ -66,7 +66,7 @@ public class BadInputTests
     {
         string dir = Fixtures.TempDir();
         File.WriteAllText(Path.Combine(dir, "config.json"), """{"model_type":"gpt2","vocab_size":10}""");
-        var e = Assert.Throws<NotSupportedException>(() => ModelLoader.Load(dir));
+        var e = Assert.Throws<InputNotSupportedException>(() => ModelLoader.Load(dir));
         Assert.Contains("gpt2", e.Message);
         Assert.Contains("config.json", e.Message);
     }
@@ -82,7 +82,7 @@ public class BadInputTests
             .AsObject();
         cfg["rope_scaling"] = System.Text.Json.Nodes.JsonNode.Parse("""{"rope_type":"yarn","factor":4.0}""");
         File.WriteAllText(Path.Combine(dir, "config.json"), cfg.ToJsonString());
-        var e = Assert.Throws<NotSupportedException>(() => ModelConfig.Load(dir));
+        var e = Assert.Throws<InputNotSupportedException>(() => ModelConfig.Load(dir));
         Assert.Contains("yarn", e.Message);
     }
 

@@ -113,10 +113,12 @@ public class ReadBackTests
     public void ABadModulesPatternNamesTheOption(string pattern, string option)
     {
         var config = InfraSharp.Models.ModelConfig.Load(Fixtures.Model("tiny-llama"));
-        var e = Assert.Throws<ArgumentException>(() => TrackedModules.Resolve(config, pattern));
+        var e = Assert.Throws<InputArgumentException>(() =>
+            TrackedModules.Resolve(config, ModuleSelection.Parse(pattern))
+        );
         Assert.StartsWith($"{option} '{pattern}': not a valid regular expression", e.Message);
         Assert.True(InputError.Is(e, out _));
-        var p = Assert.Throws<ArgumentException>(() =>
+        var p = Assert.Throws<InputArgumentException>(() =>
             new InfraSharp.Index.ProjectionSpec($"16,{pattern}=8").Validate()
         );
         Assert.StartsWith($"--projection-dim '{pattern}'", p.Message);

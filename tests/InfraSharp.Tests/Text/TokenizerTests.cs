@@ -94,7 +94,7 @@ public class TokenizerTests
             Path.Combine(dir, "tokenizer.json"),
             """{"model":{"type":"Unigram","vocab":[["a",0.0]]},"pre_tokenizer":null,"normalizer":null}"""
         );
-        var e = Assert.Throws<NotSupportedException>(() => BpeTokenizer.Load(dir));
+        var e = Assert.Throws<InputNotSupportedException>(() => BpeTokenizer.Load(dir));
         Assert.Contains("Unigram", e.Message);
         Assert.Contains("tokenizer.json", e.Message);
     }

@@ -1,3 +1,4 @@
+using InfraSharp.Index;
 using InfraSharp.Influence;
 using InfraSharp.Models;
 using InfraSharp.Storage;
@@ -26,7 +27,7 @@ public class LdsRunTests
             new TrainingRunArguments
             {
                 Data = train,
-                Init = "layers=1,hidden=32,heads=2,kv_heads=1,mlp=64",
+                Init = ShapeSpec.Parse("layers=1,hidden=32,heads=2,kv_heads=1,mlp=64"),
                 Tokenizer = Fixtures.Model("tiny-qwen2"),
                 Optimizer = new SftOptions
                 {
@@ -49,10 +50,12 @@ public class LdsRunTests
         var s = Train();
         var back = TrainingRun.ReadArguments(s.Model);
         Assert.Equal(Path.GetFullPath(s.Train), back.Data);
-        Assert.Equal("layers=1,hidden=32,heads=2,kv_heads=1,mlp=64", back.Init);
+        Assert.Equal("layers=1,hidden=32,heads=2,kv_heads=1,mlp=64", back.Init?.Text);
         Assert.Equal(5, back.Optimizer.Seed);
         Assert.Equal(2, back.Optimizer.Epochs);
-        var ex = Assert.Throws<FileNotFoundException>(() => TrainingRun.ReadArguments(Fixtures.Model("tiny-qwen2")));
+        var ex = Assert.Throws<InputFileNotFoundException>(() =>
+            TrainingRun.ReadArguments(Fixtures.Model("tiny-qwen2"))
+        );
         Assert.Contains("training_args.json", ex.Message);
     }
 
@@ -72,7 +75,7 @@ public class LdsRunTests
                 Subsets = 2,
                 Fraction = 1.0,
             },
-            new LdsEvaluation { Strategies = ["identity"] },
+            new LdsEvaluation { Strategies = [StrategyKind.Identity] },
             outDir
         );
         using var lm = LoadedModel.Load(s.Model);
@@ -97,7 +100,7 @@ public class LdsRunTests
             Subsets = 4,
             Seeds = 1,
         };
-        var eval = new LdsEvaluation { Strategies = ["identity"] };
+        var eval = new LdsEvaluation { Strategies = [StrategyKind.Identity] };
         string single = Path.Combine(Fixtures.TempDir(), "single"),
             parts = Path.Combine(Fixtures.TempDir(), "parts");
         var one = LdsRun.Run(args, eval, single);
@@ -131,14 +134,14 @@ public class LdsRunTests
                 Model = s.Model,
                 Train = s.Train,
                 Queries = s.Queries,
-                Strategy = "identity",
+                Strategy = StrategyKind.Identity,
                 Score = new ScoreArguments { Measurement = Measurement.Loss },
             },
             external
         );
         var more = LdsRun.Run(
             args,
-            new LdsEvaluation { Strategies = ["identity", "ekfac"], Scores = [external] },
+            new LdsEvaluation { Strategies = [StrategyKind.Identity, StrategyKind.Ekfac], Scores = [external] },
             single
         );
         Assert.Equal(["identity", "ekfac", "scores"], more.Scores.Select(x => x.Strategy));
@@ -154,7 +157,9 @@ public class LdsRunTests
 
         // The retraining arguments are compared whole: another fraction in the same folder is refused, naming the
         // field.
-        var refused = Assert.Throws<ArgumentException>(() => LdsRun.Run(args with { Fraction = 0.25 }, eval, single));
+        var refused = Assert.Throws<InputArgumentException>(() =>
+            LdsRun.Run(args with { Fraction = 0.25 }, eval, single)
+        );
         Assert.Contains("fraction", refused.Message);
 
         // A gradient index's full scores are a score source too: unprojected and unpreconditioned, they are the
@@ -168,10 +173,10 @@ public class LdsRunTests
                 Index = new InfraSharp.Index.IndexArguments
                 {
                     Model = s.Model,
-                    Modules = "all",
-                    ProjectionDim = "full",
-                    Precondition = "none",
-                    StoreDType = "float32",
+                    Modules = ModuleSelection.All,
+                    ProjectionDim = ProjectionSpec.Full,
+                    Precondition = IndexPrecondition.None,
+                    StoreDType = StoreDType.Float32,
                 },
             },
             index
