@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using InfraSharp.Models;
 using InfraSharp.Storage;
 using InfraSharp.Text;
@@ -19,11 +17,6 @@ public static class ScoreRun
     public const string Sign =
         "positive = up-weighting the training example improves the query (lowers its loss / raises its log-likelihood)";
 
-    /// <summary>What a score run writes into its folder (scores, their table, chunks of partitions).</summary>
-    public static readonly string[] OwnedFiles = ["*.safetensors", "pairwise.parquet", "examples.json", "chunks/**"];
-
-    public static string KindName(ScoreKind kind) => kind == ScoreKind.Self ? "self_scores" : "pairwise_scores";
-
     /// <summary>
     /// A model with the factors and settings of a score run, ready to score: what <see cref="Run"/> uses, and what
     /// the analysis uses to rescore edited training examples with exactly the same settings.
@@ -33,7 +26,7 @@ public static class ScoreRun
         public required LoadedModel Model { get; init; }
         public required InfluenceStrategy Strategy { get; init; }
         public required TrackedModules Modules { get; init; }
-        public required FactorRun.Folder? Factors { get; init; }
+        public required FactorFolder? Factors { get; init; }
         public required InfluenceScorer Scorer { get; init; }
         public required IReadOnlyDictionary<string, ModuleFactors> ModuleFactors { get; init; }
 
@@ -94,7 +87,7 @@ public static class ScoreRun
     }
 
     private static Dictionary<string, ModuleFactors> LoadFactors(
-        FactorRun.Folder? folder,
+        FactorFolder? folder,
         InfluenceStrategy strategy,
         IReadOnlyList<string> names,
         Device device
@@ -139,33 +132,30 @@ public static class ScoreRun
         tokens = Math.Max(tokens, longest);
         var score = args.Score with { TokensPerBatch = tokens };
 
-        var inputs = new JsonObject
-        {
-            ["model"] = lm.Fingerprint,
-            ["tokenizer"] = lm.TokenizerFingerprint,
-            ["train"] = ExampleFingerprint.Of(trainEx),
-            ["queries"] = args.Kind == ScoreKind.Self ? null : ExampleFingerprint.Of(queryEx),
-            ["factors"] = session.Factors?.RunFingerprint,
-        };
-        var manifest = new RunManifest(
-            KindName(args.Kind),
-            Arguments: JsonSerializer.SerializeToNode(args, InfluenceJson.Manifest.ScoreRunArguments)!.AsObject(),
-            Inputs: inputs,
-            Plan: new JsonObject
+        var manifest = ScoreFolder.Manifest(
+            args,
+            new ScoreInputs
             {
-                ["tokens_per_batch"] = tokens,
-                ["strategy"] = session.Strategy.Name,
-                ["modules"] = new JsonArray(session.Modules.Names.Select(n => (JsonNode)n).ToArray()),
+                Model = lm.Fingerprint,
+                Tokenizer = lm.TokenizerFingerprint,
+                Train = ExampleFingerprint.Of(trainEx),
+                Queries = args.Kind == ScoreKind.Self ? null : ExampleFingerprint.Of(queryEx),
+                Factors = session.Factors?.RunFingerprint,
             },
-            Info: new JsonObject
+            new ScorePlan
             {
-                ["train_examples"] = trainEx.Count,
-                ["queries"] = queryEx.Count,
-                ["sign"] = Sign,
-                ["device"] = options.Device,
+                TokensPerBatch = tokens,
+                Strategy = session.Strategy.Name,
+                Modules = session.Modules.Names,
+            },
+            new ScoreInfo
+            {
+                TrainExamples = trainEx.Count,
+                Queries = queryEx.Count,
+                Sign = Sign,
+                Device = options.Device,
             }
         );
-        manifest = manifest with { Owns = OwnedFiles };
         manifest.Prepare(
             outDir,
             options.Overwrite,
@@ -202,7 +192,7 @@ public static class ScoreRun
                         outDir,
                         kind,
                         chunks,
-                        (s, e) => [KeyValuePair.Create("scores", scorer.SelfScores(trainEx, s, e))],
+                        (s, e) => [KeyValuePair.Create(ScoreFolder.ScoresTensor, scorer.SelfScores(trainEx, s, e))],
                         group,
                         options.Cancellation,
                         options.Progress
@@ -218,9 +208,12 @@ public static class ScoreRun
                         (s, e) =>
                         {
                             var (pw, pt) = scorer.ScoreTraining(pq, trainEx, s, e, width);
-                            var list = new List<KeyValuePair<string, Tensor>> { KeyValuePair.Create("scores", pw) };
+                            var list = new List<KeyValuePair<string, Tensor>>
+                            {
+                                KeyValuePair.Create(ScoreFolder.ScoresTensor, pw),
+                            };
                             if (pt is not null)
-                                list.Add(KeyValuePair.Create("per_token", pt));
+                                list.Add(KeyValuePair.Create(ScoreFolder.PerTokenTensor, pt));
                             return list;
                         },
                         group,
@@ -240,7 +233,7 @@ public static class ScoreRun
         return new Result(
             complete,
             complete
-                ? $"wrote {Path.Combine(outDir, kind + ".safetensors")}"
+                ? $"wrote {Path.Combine(outDir, kind == "self" ? ScoreFolder.SelfFile : ScoreFolder.PairwiseFile)}"
                 : $"partition {part} done; the last partition to finish (or infra merge --scores {outDir}) assembles the scores"
         );
     }
