@@ -41,6 +41,8 @@ public sealed record IndexQueryFolder(
     /// <summary>The typed folder of a manifest opened as an index query's.</summary>
     public static IndexQueryFolder From(RunFolder f)
     {
+        if (f.Kind != Kind)
+            throw new ArgumentException($"{f.ManifestPath}: a '{f.Kind}' run, not an index query", nameof(f));
         var json = IndexJson.Manifest;
         return new IndexQueryFolder(
             f.Dir,

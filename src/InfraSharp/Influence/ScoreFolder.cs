@@ -66,6 +66,8 @@ public sealed record ScoreFolder(string Dir, ScoreRunArguments Arguments, ScoreI
     /// <summary>The typed score folder of a manifest opened as one of the score kinds.</summary>
     public static ScoreFolder From(RunFolder f)
     {
+        if (f.Kind is not (PairwiseKind or SelfKind))
+            throw new ArgumentException($"{f.ManifestPath}: a '{f.Kind}' run, not scores", nameof(f));
         var json = InfluenceJson.Manifest;
         return new ScoreFolder(
             f.Dir,
