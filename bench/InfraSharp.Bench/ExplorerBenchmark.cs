@@ -54,17 +54,48 @@ public static class ExplorerBenchmark
         {
             using var pt = randn([queryEx.Count, trainEx.Count, width], generator: gen);
             using var pw = pt.sum([2L]);
-            SafeTensorsFile.Write(Path.Combine(scores, "pairwise.safetensors"), [KeyValuePair.Create("scores", pw)]);
-            SafeTensorsFile.Write(Path.Combine(scores, "per_token.safetensors"), [KeyValuePair.Create("scores", pt)]);
+            SafeTensorsFile.Write(
+                Path.Combine(scores, ScoreFolder.PairwiseFile),
+                [KeyValuePair.Create(ScoreFolder.ScoresTensor, pw)]
+            );
+            SafeTensorsFile.Write(
+                Path.Combine(scores, ScoreFolder.PerTokenFile),
+                [KeyValuePair.Create(ScoreFolder.ScoresTensor, pt)]
+            );
         }
         ScoreFiles.WriteExamples(scores, queryEx, trainEx);
-        var manifest = new RunManifest(
-            ScoreRun.KindName(ScoreKind.Pairwise),
-            new JsonObject { ["model"] = Path.GetFullPath(model) },
-            new JsonObject(),
-            new JsonObject()
-        );
-        manifest.Write(scores);
+        // The explorer reads the settings of the folder's manifest; the scores are random, so are their fingerprints.
+        ScoreFolder
+            .Manifest(
+                new ScoreRunArguments
+                {
+                    Model = model,
+                    Train = train,
+                    Queries = queries,
+                }.Normalized(),
+                new ScoreInputs
+                {
+                    Model = "synthetic",
+                    Tokenizer = "synthetic",
+                    Train = "synthetic",
+                    Queries = "synthetic",
+                    Factors = null,
+                },
+                new ScorePlan
+                {
+                    TokensPerBatch = 0,
+                    Strategy = "identity",
+                    Modules = [],
+                },
+                new ScoreInfo
+                {
+                    TrainExamples = trainEx.Count,
+                    Queries = queryEx.Count,
+                    Sign = ScoreRun.Sign,
+                    Device = "cpu",
+                }
+            )
+            .Write(scores);
         Console.WriteLine($"score folder: {queryEx.Count} queries x {trainEx.Count} training rows x {width} tokens");
 
         var load = Stopwatch.StartNew();

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using InfraSharp.Index;
 using InfraSharp.Storage;
@@ -34,21 +33,32 @@ public static class IndexBenchmark
             StoreDType = StoreDType.Float16,
             ShardRows = shardRows,
         };
-        new RunManifest(
-            GradientIndex.Kind,
-            JsonSerializer.SerializeToNode(args, IndexJson.Manifest.IndexArguments)!.AsObject(),
-            new JsonObject { ["model"] = "synthetic" },
-            new JsonObject { ["dimension"] = dim, ["modules"] = new JsonArray() },
-            new JsonObject { ["note"] = "random N(0,1) vectors written by the benchmark" }
-        ).Prepare(dir, overwrite: true);
-        Directory.CreateDirectory(Path.Combine(dir, GradientIndex.ShardFolder));
+        IndexFolder
+            .Manifest(
+                args,
+                new IndexInputs
+                {
+                    Model = "synthetic",
+                    Tokenizer = "synthetic",
+                    Factors = null,
+                },
+                new IndexPlan
+                {
+                    Dimension = dim,
+                    Modules = [],
+                    Shapes = [],
+                },
+                new IndexInfo { Sign = IndexBuildRun.Sign, Vector = "random N(0,1) vectors written by the benchmark" }
+            )
+            .Prepare(dir, overwrite: true);
+        Directory.CreateDirectory(Path.Combine(dir, IndexFolder.ShardFolder));
         var shards = new List<string>();
         var clock = Stopwatch.StartNew();
         using var gen = new Generator(12345);
         for (long start = 0, j = 0; start < rows; start += shardRows, j++)
         {
             long n = Math.Min(shardRows, rows - start);
-            string rel = Path.Combine(GradientIndex.ShardFolder, $"seg000-part0000-of-0001-{j:D5}.shard");
+            string rel = Path.Combine(IndexFolder.ShardFolder, $"seg000-part0000-of-0001-{j:D5}.shard");
             using var scope = NewDisposeScope();
             var v = randn([n, dim], generator: gen);
             var header = new ShardHeader
@@ -265,8 +275,8 @@ public static class IndexBenchmark
     /// </summary>
     public static void Compare(string a, string b, int top = 100)
     {
-        using var x = SafeTensorsFile.Open(a).Read("scores").to(ScalarType.Float64);
-        using var y = SafeTensorsFile.Open(b).Read("scores").to(ScalarType.Float64);
+        using var x = SafeTensorsFile.Open(a).Read(IndexQueryFolder.ScoresTensor).to(ScalarType.Float64);
+        using var y = SafeTensorsFile.Open(b).Read(IndexQueryFolder.ScoresTensor).to(ScalarType.Float64);
         if (!x.shape.SequenceEqual(y.shape))
             throw new ArgumentException($"shapes differ: {a} vs {b}");
         int nq = (int)x.shape[0],

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using InfraSharp.Attribution;
+using InfraSharp.Influence;
 using InfraSharp.Storage;
 using InfraSharp.Text;
 
@@ -31,17 +32,14 @@ public sealed class ExplorerData
     public required IReadOnlyList<ExampleView> Train { get; init; }
     public required double[] QueryTotals { get; init; }
     public required string ModelDir { get; init; }
-    public required JsonObject ScoreManifest { get; init; }
+
+    /// <summary>The score folder's manifest: the settings a new answer is scored with.</summary>
+    public required ScoreFolder ScoreFolder { get; init; }
 
     public static ExplorerData Load(ExplorerOptions o)
     {
-        var manifest = RunManifest.Read(o.Scores)
-            ?? throw InputError.MissingFile($"--scores {o.Scores}: no manifest.json (not a score folder)", o.Scores);
-        if (manifest["kind"]?.ToString() != Influence.ScoreRun.KindName(Influence.ScoreKind.Pairwise))
-            throw InputError.Data($"--scores {o.Scores}: not pairwise scores (kind {manifest["kind"]})");
-        string model = o.Model
-            ?? manifest["arguments"]?["model"]?.ToString()
-            ?? throw InputError.Data($"--scores {o.Scores}: the manifest names no model; give --model");
+        var folder = ScoreFolder.Open(o.Scores);
+        string model = o.Model ?? folder.Arguments.Model;
         var scores = ScoreSet.Load(o.Scores);
         var tok = Tokenizer.Load(model);
         var train = Views(o.Train, "--train", tok, scores.Train.Select(x => x.Id).ToList());
@@ -63,7 +61,7 @@ public sealed class ExplorerData
             Train = train,
             QueryTotals = totals,
             ModelDir = model,
-            ScoreManifest = manifest,
+            ScoreFolder = folder,
         };
     }
 

@@ -291,9 +291,9 @@ public sealed class ExplorerServer : IAsyncDisposable
         string? dir = o.Analysis
             ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(o.Scores).TrimEnd('/'))!, "analysis");
         var tables = new JsonArray();
-        foreach (var name in new[] { "example_level", "sequence_level", "token_level" })
+        foreach (var name in Reporting.AnalysisFolder.AttributeTables)
         {
-            string path = Path.Combine(dir, name + ".csv");
+            string path = Reporting.AnalysisFolder.CsvPath(dir, name);
             if (!File.Exists(path))
                 continue;
             var table = Storage.CsvTable.Read(path);

@@ -192,8 +192,7 @@ public sealed class NewAnswerScoring(ExplorerOptions options, ExplorerData data)
         if (_session is null)
         {
             Stage("loading the model and factors");
-            var saved = data.ScoreManifest["arguments"].Deserialize(InfluenceJson.Manifest.ScoreRunArguments)
-                ?? throw InputError.Data($"--scores {options.Scores}: no arguments in its manifest");
+            var saved = data.ScoreFolder.Arguments;
             var args = saved with
             {
                 Model = data.ModelDir,
@@ -212,10 +211,6 @@ public sealed class NewAnswerScoring(ExplorerOptions options, ExplorerData data)
     private double[] FromIndex(string queries, string dir)
     {
         Stage("querying the index");
-        var measurement =
-            data.ScoreManifest["arguments"]?["score"]?["measurement"]?.ToString() == "loss"
-                ? Measurement.Loss
-                : Measurement.MeanLogProb;
         IndexQueryRun.Run(
             new IndexQueryRunArguments
             {
@@ -224,11 +219,13 @@ public sealed class NewAnswerScoring(ExplorerOptions options, ExplorerData data)
                 Queries = queries,
                 FullScores = true,
                 TopK = 1,
-                Measurement = measurement,
+                Measurement = data.ScoreFolder.Measurement,
             },
             Path.Combine(dir, "index")
         );
-        using var t = SafeTensorsFile.Open(Path.Combine(dir, "index", "scores.safetensors")).Read("scores");
+        using var t = SafeTensorsFile
+            .Open(Path.Combine(dir, "index", IndexQueryFolder.ScoresFile))
+            .Read(IndexQueryFolder.ScoresTensor);
         using (var index = GradientIndex.Open(options.Index!))
             if (!index.Ids().SequenceEqual(data.Train.Select(x => x.Id)))
                 throw InputError.Data(

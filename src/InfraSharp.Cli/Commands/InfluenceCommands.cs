@@ -112,18 +112,6 @@ public static class InfluenceCommands
         return cmd;
     }
 
-    /// <summary>Merging writes into the folder: only into a run folder of the kinds that have partitions.</summary>
-    private static void RequireRun(string dir, string option, params string[] kinds)
-    {
-        var m = Storage.RunManifest.Read(dir)
-            ?? throw InputError.MissingFile(
-                $"{option} {dir}: no manifest.json (not a {kinds[0]} folder)",
-                Storage.RunManifest.PathIn(dir)
-            );
-        if (!Storage.RunManifest.IsRunManifest(m) || !kinds.Contains(m["kind"]?.ToString()))
-            throw InputError.Data($"{option} {dir}: manifest.json is not a {string.Join(" or ", kinds)} run's");
-    }
-
     public static Command Merge()
     {
         var factors = CliOptions.OptionalPath(
@@ -139,12 +127,13 @@ public static class InfluenceCommands
                     throw InputError.Argument("give --factors or --scores");
                 if (p.GetValue(factors) is string f)
                 {
-                    RequireRun(f, "--factors", FactorRun.Kind);
+                    // Merging writes into the folder: only into a run folder of a kind that has partitions.
+                    FactorFolder.Open(f);
                     Console.Error.WriteLine(FactorFiles.MergeAll(f));
                 }
                 if (p.GetValue(scores) is string s)
                 {
-                    RequireRun(s, "--scores", ScoreRun.KindName(ScoreKind.Pairwise), ScoreRun.KindName(ScoreKind.Self));
+                    ScoreFolder.Open(s, "--scores", ScoreKind.Pairwise, ScoreKind.Self);
                     Console.Error.WriteLine(ScoreFiles.MergeAll(s));
                 }
                 return 0;

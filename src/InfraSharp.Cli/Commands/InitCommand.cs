@@ -54,7 +54,7 @@ public static class InitCommand
                     new System.Text.Json.Nodes.JsonObject()
                 )
                 {
-                    Owns = Training.TrainingRun.OwnedFiles,
+                    Owns = Training.TrainingFolder.OwnedFiles,
                 };
                 if (RunManifest.Claim(outDir, manifest.Kind) is not null && !p.GetValue(overwrite))
                     throw InputError.Argument(

@@ -20,24 +20,26 @@ public sealed record ScoreSet(
     public static ScoreSet Load(string dir)
     {
         var (queries, train) = ScoreFiles.ReadExamples(dir);
-        string pw = Path.Combine(dir, "pairwise.safetensors");
+        string pw = Path.Combine(dir, ScoreFolder.PairwiseFile);
         if (!File.Exists(pw))
             throw InputError.MissingFile(
-                $"{dir}: no pairwise.safetensors (run infra scores pairwise, and merge partitions)",
+                $"{dir}: no {ScoreFolder.PairwiseFile} (run infra scores pairwise, and merge partitions)",
                 pw
             );
         using var scope = NewDisposeScope();
-        var p = SafeTensorsFile.Open(pw).Read("scores").to(ScalarType.Float64);
+        var p = SafeTensorsFile.Open(pw).Read(ScoreFolder.ScoresTensor).to(ScalarType.Float64);
         if (p.shape[1] != train.Count)
-            throw InputError.Data($"{pw}: {p.shape[1]} columns, but {train.Count} training rows in examples.json");
+            throw InputError.Data(
+                $"{pw}: {p.shape[1]} columns, but {train.Count} training rows in {ScoreFolder.ExamplesFile}"
+            );
         var pairwise = ToArray2(p);
         if (p.shape[0] == 1 && queries.Count != 1)
             queries = [("aggregate", new JsonObject { ["domain"] = "all" })];
         float[,,]? perToken = null;
-        string pt = Path.Combine(dir, "per_token.safetensors");
+        string pt = Path.Combine(dir, ScoreFolder.PerTokenFile);
         if (File.Exists(pt))
         {
-            var t = SafeTensorsFile.Open(pt).Read("scores").contiguous();
+            var t = SafeTensorsFile.Open(pt).Read(ScoreFolder.ScoresTensor).contiguous();
             var flat = t.data<float>().ToArray();
             perToken = new float[t.shape[0], t.shape[1], t.shape[2]];
             Buffer.BlockCopy(flat, 0, perToken, 0, flat.Length * 4);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using InfraSharp.Attribution;
+using InfraSharp.Reporting;
 using InfraSharp.Storage;
 
 namespace InfraSharp.Curation;
@@ -21,36 +22,38 @@ public static class AttributeInfluence
     /// </summary>
     public static Dictionary<string, double> GroupMeans(string analysisDir)
     {
-        string parquet = Path.Combine(analysisDir, "example_level.parquet"),
-            csv = Path.Combine(analysisDir, "example_level.csv");
+        const string Group = AnalysisFolder.TrainGroupColumn,
+            Mean = AnalysisFolder.MeanColumn;
+        string parquet = AnalysisFolder.ParquetPath(analysisDir, AnalysisFolder.ExampleLevel),
+            csv = AnalysisFolder.CsvPath(analysisDir, AnalysisFolder.ExampleLevel);
         string[] groups;
         double[] means;
         if (File.Exists(parquet))
         {
-            var cols = ParquetTable.ReadColumns(parquet, "train_group", "mean");
-            groups = cols["train_group"].Select(g => g?.ToString() ?? "").ToArray();
-            means = cols["mean"]
+            var cols = ParquetTable.ReadColumns(parquet, Group, Mean);
+            groups = cols[Group].Select(g => g?.ToString() ?? "").ToArray();
+            means = cols[Mean]
                 .Select(m => m is null ? double.NaN : Convert.ToDouble(m, CultureInfo.InvariantCulture))
                 .ToArray();
         }
         else if (File.Exists(csv))
         {
             var t = CsvTable.Read(csv);
-            int gi = t.Column("train_group", csv),
-                mi = t.Column("mean", csv);
+            int gi = t.Column(Group, csv),
+                mi = t.Column(Mean, csv);
             groups = t.Rows.Select(r => r[gi]).ToArray();
             means = t
                 .Rows.Select(
                     (r, i) =>
                         double.TryParse(r[mi], NumberStyles.Float, CultureInfo.InvariantCulture, out var v)
                             ? v
-                            : throw InputError.Data($"{csv}: record {i + 2}, column mean: '{r[mi]}' is not a number")
+                            : throw InputError.Data($"{csv}: record {i + 2}, column {Mean}: '{r[mi]}' is not a number")
                 )
                 .ToArray();
         }
         else
             throw InputError.MissingFile(
-                $"{analysisDir}: no example_level.parquet or .csv (run infra analyze first)",
+                $"{analysisDir}: no {Path.GetFileName(parquet)} or .csv (run infra analyze first)",
                 parquet
             );
         if (groups.Length == 0)

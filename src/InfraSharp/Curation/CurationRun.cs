@@ -1,6 +1,6 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using InfraSharp.Attribution;
+using InfraSharp.Influence;
 using InfraSharp.Storage;
 using InfraSharp.Text;
 
@@ -8,7 +8,8 @@ namespace InfraSharp.Curation;
 
 /// <summary>
 /// The curation run: reads the training rows, applies the strategy and writes the curated rows (every field kept,
-/// plus <c>weight</c>) with a manifest beside them (<c>OUT.manifest.json</c>: the arguments and input fingerprints).
+/// plus <c>weight</c>) with a manifest beside them (<see cref="CurationManifest"/>: the arguments and input
+/// fingerprints).
 /// </summary>
 public static class CurationRun
 {
@@ -21,7 +22,7 @@ public static class CurationRun
         options ??= new RunOptions();
         var reads = RunInput.Of(("--data", a.Data), ("--scores", a.Scores), ("--analysis", a.Analysis)).ToList();
         OutputGuard.File(outFile, "--out", options.Overwrite, reads);
-        OutputGuard.File(ManifestPath(outFile), "--out", options.Overwrite, reads);
+        OutputGuard.File(CurationManifest.PathFor(outFile), "--out", options.Overwrite, reads);
         a.Validate();
         var rows = DatasetReader.Read(a.Data).Select(r => r.Fields).ToList();
         if (rows.Count == 0)
@@ -29,27 +30,20 @@ public static class CurationRun
         OutputFolder.ForFile(outFile);
         var result = Apply(a, rows);
         JsonlFile.Write(outFile, result.Rows);
-        var inputs = new JsonObject
-        {
-            ["data"] = Fingerprint.Files([a.Data]),
-            ["scores"] = a.Scores is null ? null : Fingerprint.Files([Path.Combine(a.Scores, "pairwise.safetensors")]),
-        };
-        var manifest = new RunManifest(
-            "curation",
-            JsonSerializer.SerializeToNode(a, CurationJson.Manifest.CurationRunArguments)!.AsObject(),
-            inputs,
-            new JsonObject(),
-            new JsonObject { ["rows_in"] = rows.Count, ["rows_out"] = result.Rows.Count }
-        );
-        AtomicFile.WriteAllText(
-            ManifestPath(outFile),
-            manifest.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n"
+        CurationManifest.Write(
+            outFile,
+            a,
+            new CurationInputs
+            {
+                Data = Fingerprint.Files([a.Data]),
+                Scores = a.Scores is null
+                    ? null
+                    : Fingerprint.Files([Path.Combine(a.Scores, ScoreFolder.PairwiseFile)]),
+            },
+            new CurationInfo { RowsIn = rows.Count, RowsOut = result.Rows.Count }
         );
         return result;
     }
-
-    /// <summary>Where the manifest of a curated file goes: beside it, <c>OUT.manifest.json</c>.</summary>
-    public static string ManifestPath(string outFile) => outFile + ".manifest.json";
 
     /// <summary>The strategy applied to rows in memory (what the demo and the run share).</summary>
     public static CurationResult Apply(CurationRunArguments a, IReadOnlyList<JsonObject> rows) =>

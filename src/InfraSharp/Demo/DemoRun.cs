@@ -398,7 +398,8 @@ public static class DemoRun
             return (EvaluationRun.ReadResults(evalDir), done.Seconds);
         var clock = Stopwatch.StartNew();
         bool trained =
-            File.Exists(Path.Combine(dir, TrainingRun.ArgumentsFile)) && TrainingRun.ReadArguments(dir) == retraining;
+            File.Exists(Path.Combine(dir, TrainingFolder.ArgumentsFile))
+            && TrainingRun.ReadArguments(dir) == retraining;
         if (!trained)
         {
             using var model = CausalLM.Initialize(

@@ -100,11 +100,11 @@ public sealed record EvalSummary(IReadOnlyList<EvalSummary.Group> Groups, int[] 
     public void Write(string outDir, IReadOnlyList<SampleResult> results)
     {
         Directory.CreateDirectory(outDir);
-        JsonlFile.Write(Path.Combine(outDir, "results.jsonl"), results.Select(r => r.ToJson()));
+        JsonlFile.Write(Path.Combine(outDir, EvaluationFolder.ResultsFile), results.Select(r => r.ToJson()));
         AtomicFile.WriteAllText(
-            Path.Combine(outDir, "summary.json"),
+            Path.Combine(outDir, EvaluationFolder.SummaryFile),
             ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n"
         );
-        AtomicFile.WriteAllText(Path.Combine(outDir, "summary.md"), ToMarkdown());
+        AtomicFile.WriteAllText(Path.Combine(outDir, EvaluationFolder.SummaryMarkdownFile), ToMarkdown());
     }
 }

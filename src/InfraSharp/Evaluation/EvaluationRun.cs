@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using InfraSharp.Models;
 using InfraSharp.Storage;
 using InfraSharp.Text;
@@ -13,9 +11,6 @@ namespace InfraSharp.Evaluation;
 /// </summary>
 public static class EvaluationRun
 {
-    /// <summary>What an evaluation run writes into its folder.</summary>
-    public static readonly string[] OwnedFiles = ["results.jsonl", "summary.json", "summary.md"];
-
     public static EvalSummary Run(EvaluationRunArguments arguments, string outDir, RunOptions? options = null)
     {
         options ??= new RunOptions();
@@ -25,31 +20,25 @@ public static class EvaluationRun
             RequirePython();
         if (args.Model is not null)
             LoadedModel.RequireFolder(args.Model, "--model");
-        var inputs = new JsonObject
+        var inputs = new EvaluationInputs
         {
-            ["problems"] = args.Problems is null ? null : Fingerprint.Files([args.Problems]),
-            ["samples"] = args.Samples is null ? null : Fingerprint.Files([args.Samples]),
-            ["model"] = args.Model is null || args.Samples is not null ? null : Fingerprint.Model(args.Model),
+            Problems = args.Problems is null ? null : Fingerprint.Files([args.Problems]),
+            Samples = args.Samples is null ? null : Fingerprint.Files([args.Samples]),
+            Model = args.Model is null || args.Samples is not null ? null : Fingerprint.Model(args.Model),
         };
         // Problems and samples are read and checked before the output folder is touched, so that a bad row
         // (a duplicate id, a missing answer or test) leaves it as it was.
         var completions = args.Samples is string s ? Evaluator.ReadSamples(s) : null;
         var problems = ReadProblems(args);
 
-        new RunManifest(
-            $"eval_{args.Domain.ToString().ToLowerInvariant()}",
-            JsonSerializer.SerializeToNode(args, EvaluationJson.Manifest.EvaluationRunArguments)!.AsObject(),
-            inputs,
-            new JsonObject()
-        )
-        {
-            Owns = OwnedFiles,
-        }.Prepare(
-            outDir,
-            options.Overwrite,
-            RunInput.Of(("--model", args.Model), ("--problems", args.Problems), ("--samples", args.Samples)),
-            options.Progress
-        );
+        EvaluationFolder
+            .Manifest(args, inputs)
+            .Prepare(
+                outDir,
+                options.Overwrite,
+                RunInput.Of(("--model", args.Model), ("--problems", args.Problems), ("--samples", args.Samples)),
+                options.Progress
+            );
 
         if (completions is null)
         {

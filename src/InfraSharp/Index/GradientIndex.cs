@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using InfraSharp.Storage;
 
 namespace InfraSharp.Index;
@@ -11,14 +10,6 @@ namespace InfraSharp.Index;
 /// </summary>
 public sealed class GradientIndex : IDisposable
 {
-    public const string Kind = "gradient_index";
-
-    /// <summary>What an index build writes into its folder: shards, row tables, segments, the preconditioner.</summary>
-    public static readonly string[] OwnedFiles = ["shards/**", "segments.json", "preconditioner/**"];
-    public const string SegmentsFile = "segments.json",
-        ShardFolder = "shards",
-        LockFile = "index.lock";
-
     public required string Dir { get; init; }
     public required IndexArguments Arguments { get; init; }
     public required string ModelFingerprint { get; init; }
@@ -31,7 +22,7 @@ public sealed class GradientIndex : IDisposable
     public long Rows => Shards.Sum(s => s.Header.Rows);
     private string[]? _ids;
 
-    public static string SegmentsPath(string dir) => Path.Combine(dir, SegmentsFile);
+    public static string SegmentsPath(string dir) => Path.Combine(dir, IndexFolder.SegmentsFile);
 
     public static List<IndexSegment> ReadSegments(string dir)
     {
@@ -55,31 +46,10 @@ public sealed class GradientIndex : IDisposable
             JsonSerializer.Serialize(segments, IndexJson.Manifest.ListIndexSegment) + "\n"
         );
 
-    /// <summary>The arguments an index folder was built with, from its manifest (refusing other folders).</summary>
-    public static (IndexArguments Arguments, JsonObject Manifest) ReadManifest(string dir, string option = "--index")
-    {
-        if (!Directory.Exists(dir))
-            throw InputError.MissingFile($"{option} {dir}: no such folder", dir);
-        var m = RunManifest.Read(dir)
-            ?? throw InputError.MissingFile(
-                $"{option} {dir}: no manifest.json (not an index)",
-                RunManifest.PathIn(dir)
-            );
-        if (m["kind"]?.ToString() != Kind)
-            throw InputError.Data($"{option} {dir}: manifest.json is not a gradient index's (kind '{m["kind"]}')");
-        var args = m["arguments"].Deserialize(IndexJson.Manifest.IndexArguments)
-            ?? throw InputError.Data($"{RunManifest.PathIn(dir)}: no arguments");
-        return (args, m);
-    }
-
     public static GradientIndex Open(string dir, string option = "--index")
     {
-        var (args, m) = ReadManifest(dir, option);
-        string model = m["inputs"]?["model"]?.ToString()
-            ?? throw InputError.Data($"{RunManifest.PathIn(dir)}: no model fingerprint");
-        int dim = m["plan"]?["dimension"]?.GetValue<int>()
-            ?? throw InputError.Data($"{RunManifest.PathIn(dir)}: no dimension");
-        var modules = m["plan"]?["modules"]?.AsArray().Select(x => x!.ToString()).ToList() ?? [];
+        var folder = IndexFolder.Open(dir, option);
+        var (args, model, dim) = (folder.Arguments, folder.Inputs.Model, folder.Plan.Dimension);
         var segments = ReadSegments(dir);
         var shards = new List<ShardFile>();
         try
@@ -108,7 +78,7 @@ public sealed class GradientIndex : IDisposable
             Arguments = args,
             ModelFingerprint = model,
             Dimension = dim,
-            Modules = modules,
+            Modules = folder.Plan.Modules,
             Segments = segments,
             Shards = shards,
         };

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using InfraSharp.Influence;
 using InfraSharp.Models;
@@ -34,7 +33,7 @@ public static class IndexBuildRun
         var spec = ix.ProjectionDim;
         using var lm = LoadedModel.Load(ix.Model, ix.DType, options.Device);
         var modules = TrackedModules.Resolve(lm.Model.Config, ix.Modules);
-        var exact = ix.Factors is null ? null : FactorRun.Open(ix.Factors);
+        var exact = ix.Factors is null ? null : FactorFolder.Open(ix.Factors);
         if (exact is not null && exact.ModelFingerprint != lm.Fingerprint)
             throw InputError.Data(
                 $"--factors {ix.Factors}: these factors were fitted for another model than {ix.Model}"
@@ -54,7 +53,7 @@ public static class IndexBuildRun
         if (options.Overwrite && !args.Append)
             StartOver(outDir, manifest, train, options.Progress);
         manifest.Prepare(outDir, options.Overwrite && !args.Append, inputs, options.Progress);
-        Directory.CreateDirectory(Path.Combine(outDir, GradientIndex.ShardFolder));
+        Directory.CreateDirectory(Path.Combine(outDir, IndexFolder.ShardFolder));
 
         var part = options.Partition;
         var segment = RegisterSegment(args, outDir, train, part, options.Progress);
@@ -121,7 +120,7 @@ public static class IndexBuildRun
         for (int j = 0; j < shards.Count; j++)
         {
             options.Cancellation.ThrowIfCancellationRequested();
-            string rel = Path.Combine(GradientIndex.ShardFolder, ShardName(segment.Number, part, j));
+            string rel = Path.Combine(IndexFolder.ShardFolder, ShardName(segment.Number, part, j));
             names.Add(rel);
             string path = Path.Combine(outDir, rel);
             int rows = shards[j].Sum(b => b.Count);
@@ -139,44 +138,37 @@ public static class IndexBuildRun
         LoadedModel lm,
         TrackedModules modules,
         GradientProjection projection,
-        FactorRun.Folder? exact
+        FactorFolder? exact
     )
     {
-        var shapes = projection.Shapes.Select(s =>
-            (JsonNode)
-                new JsonObject
-                {
-                    ["module"] = s.Module,
-                    ["in"] = s.InWidth,
-                    ["out"] = s.OutWidth,
-                    ["k_in"] = s.In,
-                    ["k_out"] = s.Out,
-                }
-        );
-        return new RunManifest(
-            GradientIndex.Kind,
-            Arguments: JsonSerializer.SerializeToNode(ix, IndexJson.Manifest.IndexArguments)!.AsObject(),
-            Inputs: new JsonObject
-            {
-                ["model"] = lm.Fingerprint,
-                ["tokenizer"] = lm.TokenizerFingerprint,
-                ["factors"] = exact?.RunFingerprint,
-            },
-            Plan: new JsonObject
-            {
-                ["dimension"] = projection.Dimension,
-                ["modules"] = new JsonArray(modules.Names.Select(n => (JsonNode)n).ToArray()),
-                ["shapes"] = new JsonArray(shapes.ToArray()),
-            },
-            Info: new JsonObject
-            {
-                ["sign"] = Sign,
-                ["vector"] = "per module, P_out·G·P_inᵀ flattened row-major, modules in plan order",
-            }
-        ) with
+        var shapes = projection.Shapes.Select(s => new IndexShape
         {
-            Owns = GradientIndex.OwnedFiles,
-        };
+            Module = s.Module,
+            In = s.InWidth,
+            Out = s.OutWidth,
+            KIn = s.In,
+            KOut = s.Out,
+        });
+        return IndexFolder.Manifest(
+            ix,
+            new IndexInputs
+            {
+                Model = lm.Fingerprint,
+                Tokenizer = lm.TokenizerFingerprint,
+                Factors = exact?.RunFingerprint,
+            },
+            new IndexPlan
+            {
+                Dimension = projection.Dimension,
+                Modules = modules.Names,
+                Shapes = [.. shapes],
+            },
+            new IndexInfo
+            {
+                Sign = Sign,
+                Vector = "per module, P_out·G·P_inᵀ flattened row-major, modules in plan order",
+            }
+        );
     }
 
     /// <summary>
@@ -192,10 +184,9 @@ public static class IndexBuildRun
     )
     {
         string fp = ExampleFingerprint.Of(train);
+        // Claim refuses anything but an index (as Prepare would next), and returns the earlier index's manifest.
         if (
-            RunManifest.Read(outDir) is { } old
-            && RunManifest.IsRunManifest(old)
-            && old["kind"]?.ToString() == GradientIndex.Kind
+            RunManifest.Claim(outDir, IndexFolder.Kind) is { } old
             && GradientIndex.ReadSegments(outDir).Any(s => s.Fingerprint != fp)
         )
             manifest.RemoveRun(outDir, old, "(an index of other data)", progress);
@@ -229,7 +220,7 @@ public static class IndexBuildRun
         $"seg{segment:D3}-part{part.FileTag}-{j:D5}.shard";
 
     private static string DoneMarker(string dir, int segment, Partition part) =>
-        Path.Combine(dir, GradientIndex.ShardFolder, $"seg{segment:D3}-part{part.FileTag}.done.json");
+        Path.Combine(dir, IndexFolder.ShardFolder, $"seg{segment:D3}-part{part.FileTag}.done.json");
 
     /// <summary>
     /// The segment this training file is (resuming a build, or another partition of it), or a new one: a new
@@ -244,7 +235,7 @@ public static class IndexBuildRun
     )
     {
         string fp = ExampleFingerprint.Of(train);
-        using var held = FileLock.Acquire(Path.Combine(dir, GradientIndex.LockFile), progress);
+        using var held = FileLock.Acquire(Path.Combine(dir, IndexFolder.LockFile), progress);
         var segments = GradientIndex.ReadSegments(dir);
         var same = segments.FirstOrDefault(s => s.Fingerprint == fp);
         if (same is not null)
@@ -370,11 +361,11 @@ public static class IndexBuildRun
         int number,
         InfluenceStrategy strategy,
         GradientProjection projection,
-        FactorRun.Folder? exact,
+        FactorFolder? exact,
         IProgress<RunProgress>? progress
     )
     {
-        using var held = FileLock.Acquire(Path.Combine(dir, GradientIndex.LockFile), progress);
+        using var held = FileLock.Acquire(Path.Combine(dir, IndexFolder.LockFile), progress);
         var segments = GradientIndex.ReadSegments(dir);
         var seg = segments[number];
         if (seg.Complete)

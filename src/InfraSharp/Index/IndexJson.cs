@@ -4,6 +4,11 @@ namespace InfraSharp.Index;
 
 /// <summary>Source-generated JSON of the index's records; the options are the manifests' shared ones.</summary>
 [JsonSerializable(typeof(IndexArguments))]
+[JsonSerializable(typeof(IndexInputs))]
+[JsonSerializable(typeof(IndexPlan))]
+[JsonSerializable(typeof(IndexInfo))]
+[JsonSerializable(typeof(IndexQueryInputs))]
+[JsonSerializable(typeof(IndexQueryInfo))]
 [JsonSerializable(typeof(IndexBuildRunArguments))]
 [JsonSerializable(typeof(IndexQueryRunArguments))]
 [JsonSerializable(typeof(ShardHeader))]

@@ -25,7 +25,7 @@ public static class IndexPreconditioner
         InfluenceStrategy strategy,
         GradientProjection projection,
         IReadOnlyList<ShardFile> shards,
-        FactorRun.Folder? exact,
+        FactorFolder? exact,
         IProgress<RunProgress>? progress = null
     )
     {
@@ -163,7 +163,7 @@ public static class IndexPreconditioner
 
     /// <summary>The exact factors' covariances C, projected as P·C·Pᵀ (a side kept whole is taken as is).</summary>
     private static void ProjectExact(
-        FactorRun.Folder exact,
+        FactorFolder exact,
         GradientProjection projection,
         Dictionary<string, ModuleFactors> factors
     )

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using InfraSharp.Storage;
 using static TorchSharp.torch;
@@ -13,8 +12,6 @@ namespace InfraSharp.Index;
 /// </summary>
 public static class IndexQueryRun
 {
-    public const string Kind = "index_query";
-
     public sealed record Result(
         int Queries,
         long Rows,
@@ -41,7 +38,7 @@ public static class IndexQueryRun
             "--out",
             RunInput.Of(("--index", args.Index), ("--queries", args.Queries), ("--model", args.Model))
         );
-        RunManifest.Claim(outDir, Kind);
+        RunManifest.Claim(outDir, IndexQueryFolder.Kind);
         using var searcher = IndexSearcher.Open(args.Index, args.Model, options.Device, args.Precondition);
         OutputFolder.Create(outDir);
         var queries = searcher.Model.Encode(args.Queries);
@@ -70,14 +67,14 @@ public static class IndexQueryRun
                     ["bottom_scores"] = Scores(result.Bottom[i]),
                 }.ToJsonString()
         );
-        AtomicFile.WriteAllLines(Path.Combine(outDir, "top.jsonl"), lines);
+        AtomicFile.WriteAllLines(Path.Combine(outDir, IndexQueryFolder.TopFile), lines);
         if (result.Scores is not null)
         {
             try
             {
                 SafeTensorsFile.Write(
-                    Path.Combine(outDir, "scores.safetensors"),
-                    [KeyValuePair.Create("scores", result.Scores)]
+                    Path.Combine(outDir, IndexQueryFolder.ScoresFile),
+                    [KeyValuePair.Create(IndexQueryFolder.ScoresTensor, result.Scores)]
                 );
             }
             finally
@@ -85,32 +82,23 @@ public static class IndexQueryRun
                 result.Scores.Dispose();
             }
         }
-        var manifest = new JsonObject
-        {
-            ["format"] = RunManifest.Format,
-            ["kind"] = Kind,
-            ["infrasharp"] = RunManifest.Version,
-            ["arguments"] = JsonSerializer.SerializeToNode(args, IndexJson.Manifest.IndexQueryRunArguments),
-            ["inputs"] = new JsonObject { ["model"] = searcher.Index.ModelFingerprint },
-            ["info"] = new JsonObject
-            {
-                ["queries"] = new JsonArray(queries.Select(q => (JsonNode)q.Id).ToArray()),
-                ["rows"] = searcher.Index.Rows,
-                ["sign"] = IndexBuildRun.Sign,
-                ["scores"] = "[queries, rows] in index row order (segments, then shards)",
-                // What the rows were when these scores were computed: a later append changes the index, not them.
-                ["row_ids_sha256"] = RowIdsFingerprint(searcher.Index.Ids()),
-            },
-        };
-        AtomicFile.WriteAllText(
-            RunManifest.PathIn(outDir),
-            manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n"
-        );
+        IndexQueryFolder
+            .Manifest(
+                args,
+                new IndexQueryInputs { Model = searcher.Index.ModelFingerprint },
+                new IndexQueryInfo
+                {
+                    Queries = [.. queries.Select(q => q.Id)],
+                    Rows = searcher.Index.Rows,
+                    Sign = IndexBuildRun.Sign,
+                    Scores = "[queries, rows] in index row order (segments, then shards)",
+                    RowIdsSha256 = IndexQueryFolder.RowIdsFingerprint(searcher.Index.Ids()),
+                }
+            )
+            .Write(outDir);
         Stage("write");
         return new Result(queries.Count, searcher.Index.Rows, stages, result.Scan);
     }
-
-    public static string RowIdsFingerprint(IEnumerable<string> ids) => Fingerprint.Text(string.Join("\n", ids));
 
     private static JsonArray Ids(IReadOnlyList<IndexHit> hits) => new(hits.Select(h => (JsonNode)h.Id).ToArray());
 

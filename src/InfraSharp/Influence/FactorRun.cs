@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using InfraSharp.Models;
 using InfraSharp.Storage;
 using InfraSharp.Text;
@@ -12,11 +10,6 @@ namespace InfraSharp.Influence;
 /// </summary>
 public static class FactorRun
 {
-    public const string Kind = "factors";
-
-    /// <summary>What a factors run writes into its folder (stage files, module groups, data partitions).</summary>
-    public static readonly string[] OwnedFiles = ["*.safetensors", "partitions/**"];
-
     public const string Conventions =
         "covariance.safetensors holds sums over real tokens of a·aᵀ and g·gᵀ (g: gradient of each example's summed "
         + "loss w.r.t. the layer output; a with a trailing 1 for layers with a bias) and num_tokens; "
@@ -59,25 +52,23 @@ public static class FactorRun
             )
             : args.Fit.TokensPerBatch;
         tokens = Math.Max(tokens, longest);
-        var manifest = new RunManifest(
-            Kind,
-            Arguments: JsonSerializer.SerializeToNode(args, InfluenceJson.Manifest.FactorRunArguments)!.AsObject(),
-            Inputs: new JsonObject
+        var manifest = FactorFolder.Manifest(
+            args,
+            new FactorInputs
             {
-                ["model"] = lm.Fingerprint,
-                ["tokenizer"] = lm.TokenizerFingerprint,
-                ["data"] = ExampleFingerprint.Of(train),
+                Model = lm.Fingerprint,
+                Tokenizer = lm.TokenizerFingerprint,
+                Data = ExampleFingerprint.Of(train),
             },
-            Plan: new JsonObject { ["tokens_per_batch"] = tokens, ["modules"] = Names(modules.Names) },
-            Info: new JsonObject
+            new FactorPlan { TokensPerBatch = tokens, Modules = modules.Names },
+            new FactorInfo
             {
-                ["examples"] = train.Count,
-                ["tokens"] = train.Sum(e => (long)e.Length),
-                ["conventions"] = Conventions,
-                ["device"] = options.Device,
+                Examples = train.Count,
+                Tokens = train.Sum(e => (long)e.Length),
+                Conventions = Conventions,
+                Device = options.Device,
             }
         );
-        manifest = manifest with { Owns = OwnedFiles };
         manifest.Prepare(
             outDir,
             options.Overwrite,
@@ -93,47 +84,6 @@ public static class FactorRun
         return fitter.Fit(train, outDir, options.Partition, stage);
     }
 
-    private static JsonArray Names(IEnumerable<string> names) => new(names.Select(n => (JsonNode)n).ToArray());
-
-    /// <summary>A finished (or partly finished) factor folder, as a score run reads it.</summary>
-    public sealed record Folder(
-        string Dir,
-        FactorRunArguments Arguments,
-        string ModelFingerprint,
-        IReadOnlyList<string> Modules
-    )
-    {
-        public InfluenceStrategy Strategy => InfluenceStrategy.Get(Arguments.Fit.Strategy);
-
-        /// <summary>A fingerprint of the folder's run (its manifest without the informational part).</summary>
-        public required string RunFingerprint { get; init; }
-    }
-
-    public static Folder Open(string dir)
-    {
-        var m = RunManifest.Read(dir)
-            ?? throw InputError.MissingFile(
-                $"--factors {dir}: no manifest.json (not a factor folder)",
-                RunManifest.PathIn(dir)
-            );
-        if (m["kind"]?.ToString() != Kind)
-            throw InputError.Data(
-                $"--factors {dir}: manifest.json is not a factor run's (kind '{m["kind"]}'); refit the factors"
-            );
-        FactorRunArguments? args;
-        try
-        {
-            args = m["arguments"].Deserialize(InfluenceJson.Manifest.FactorRunArguments);
-        }
-        catch (JsonException e)
-        {
-            throw InputError.Data($"{RunManifest.PathIn(dir)}: arguments: {e.Message}");
-        }
-        var modules = m["plan"]?["modules"]?.AsArray().Select(x => x!.ToString()).ToList();
-        string? model = m["inputs"]?["model"]?.ToString();
-        if (args is null || modules is null || model is null)
-            throw InputError.Data($"{RunManifest.PathIn(dir)}: arguments, plan.modules or inputs.model is missing");
-        m.Remove("info");
-        return new Folder(dir, args, model, modules) { RunFingerprint = Fingerprint.Text(m.ToJsonString()) };
-    }
+    /// <summary>The factor folder <paramref name="dir"/>; see <see cref="FactorFolder.Open"/>.</summary>
+    public static FactorFolder Open(string dir) => FactorFolder.Open(dir);
 }

@@ -14,8 +14,10 @@ namespace InfraSharp.Influence;
 /// </summary>
 public static class ScoreFiles
 {
+    private const string Scores = ScoreFolder.ScoresTensor;
+
     public static string ChunkPath(string dir, string kind, int start, int end) =>
-        Path.Combine(dir, "chunks", $"{kind}-{start:D9}-{end:D9}.safetensors");
+        Path.Combine(dir, ScoreFolder.ChunksFolder, $"{kind}-{start:D9}-{end:D9}.safetensors");
 
     public static void WriteExamples(
         string dir,
@@ -37,7 +39,7 @@ public static class ScoreFiles
                     .ToArray()
             );
         var o = new JsonObject { ["queries"] = Rows(queries), ["train"] = Rows(train) };
-        AtomicFile.WriteAllText(Path.Combine(dir, "examples.json"), o.ToJsonString(JsonlFile.Options));
+        AtomicFile.WriteAllText(Path.Combine(dir, ScoreFolder.ExamplesFile), o.ToJsonString(JsonlFile.Options));
     }
 
     public static (
@@ -45,9 +47,9 @@ public static class ScoreFiles
         List<(string Id, JsonObject Attributes)> Train
     ) ReadExamples(string dir)
     {
-        string p = Path.Combine(dir, "examples.json");
+        string p = Path.Combine(dir, ScoreFolder.ExamplesFile);
         if (!File.Exists(p))
-            throw InputError.MissingFile($"{dir}: no examples.json (not a score folder)", p);
+            throw InputError.MissingFile($"{dir}: no {ScoreFolder.ExamplesFile} (not a score folder)", p);
         var o = JsonNode.Parse(File.ReadAllText(p))!.AsObject();
         List<(string, JsonObject)> Read(string k) =>
             o[k]!.AsArray().Select(x => (x!["id"]!.GetValue<string>(), x["attributes"]!.AsObject())).ToList();
@@ -56,7 +58,12 @@ public static class ScoreFiles
 
     /// <summary>A module group's share of a chunk, kept until the last group adds it into the chunk.</summary>
     public static string GroupChunkPath(string dir, string kind, int start, int end, Partition group) =>
-        Path.Combine(dir, "chunks", "groups", $"{kind}-{start:D9}-{end:D9}.modules-{group.FileTag}.safetensors");
+        Path.Combine(
+            dir,
+            ScoreFolder.ChunksFolder,
+            "groups",
+            $"{kind}-{start:D9}-{end:D9}.modules-{group.FileTag}.safetensors"
+        );
 
     /// <summary>
     /// Runs <paramref name="compute"/> for every chunk whose file is not there yet. With module groups (scores are
@@ -118,7 +125,7 @@ public static class ScoreFiles
     /// </summary>
     public static bool Assemble(string dir, string kind, int trainCount, bool throwIfIncomplete)
     {
-        string cdir = Path.Combine(dir, "chunks");
+        string cdir = Path.Combine(dir, ScoreFolder.ChunksFolder);
         var chunks = (Directory.Exists(cdir) ? Directory.GetFiles(cdir, kind + "-*.safetensors") : [])
             .Select(f =>
             {
@@ -153,17 +160,17 @@ public static class ScoreFiles
         if (kind == "self")
         {
             SafeTensorsFile.Write(
-                Path.Combine(dir, "self.safetensors"),
-                [KeyValuePair.Create("scores", cat(files.Select(f => f.Read("scores")).ToList(), 0))]
+                Path.Combine(dir, ScoreFolder.SelfFile),
+                [KeyValuePair.Create(ScoreFolder.ScoresTensor, cat(files.Select(f => f.Read(Scores)).ToList(), 0))]
             );
             return true;
         }
-        var pairwise = cat(files.Select(f => f.Read("scores")).ToList(), 1);
-        SafeTensorsFile.Write(Path.Combine(dir, "pairwise.safetensors"), [KeyValuePair.Create("scores", pairwise)]);
-        if (files[0].Entries.ContainsKey("per_token"))
+        var pairwise = cat(files.Select(f => f.Read(Scores)).ToList(), 1);
+        SafeTensorsFile.Write(Path.Combine(dir, ScoreFolder.PairwiseFile), [KeyValuePair.Create(Scores, pairwise)]);
+        if (files[0].Entries.ContainsKey(ScoreFolder.PerTokenTensor))
             SafeTensorsFile.Write(
-                Path.Combine(dir, "per_token.safetensors"),
-                [KeyValuePair.Create("scores", cat(files.Select(f => f.Read("per_token")).ToList(), 1))]
+                Path.Combine(dir, ScoreFolder.PerTokenFile),
+                [KeyValuePair.Create(Scores, cat(files.Select(f => f.Read(ScoreFolder.PerTokenTensor)).ToList(), 1))]
             );
         WriteLongTable(dir, pairwise);
         return true;
@@ -176,7 +183,9 @@ public static class ScoreFiles
         int q = (int)pairwise.shape[0],
             n = (int)pairwise.shape[1];
         if (n != train.Count)
-            throw InputError.Data($"{dir}: scores have {n} columns, examples.json lists {train.Count} training rows");
+            throw InputError.Data(
+                $"{dir}: scores have {n} columns, {ScoreFolder.ExamplesFile} lists {train.Count} training rows"
+            );
         var scores = pairwise.to(ScalarType.Float64).contiguous().data<double>().ToArray();
         var qIds = q == queries.Count ? queries : [("aggregate", new JsonObject())];
         var table = new ParquetTable();
@@ -193,7 +202,7 @@ public static class ScoreFiles
                 "train_" + key,
                 Enumerable.Range(0, q * n).Select(i => Str(train[i % n].Attributes[key])).ToArray()
             );
-        table.Write(Path.Combine(dir, "pairwise.parquet"));
+        table.Write(Path.Combine(dir, ScoreFolder.TableFile));
     }
 
     private static bool IsBulky(string key) => key is "id" or "test" or "canonical_solution" or "entry_point";
@@ -211,7 +220,7 @@ public static class ScoreFiles
     public static string MergeAll(string dir)
     {
         int n = ReadExamples(dir).Train.Count;
-        string chunks = Path.Combine(dir, "chunks");
+        string chunks = Path.Combine(dir, ScoreFolder.ChunksFolder);
         var kinds = new[] { "pairwise", "self" }
             .Where(k => Directory.Exists(chunks) && Directory.GetFiles(chunks, k + "-*").Length > 0)
             .ToList();

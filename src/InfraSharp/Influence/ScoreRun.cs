@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using InfraSharp.Models;
 using InfraSharp.Storage;
 using InfraSharp.Text;
@@ -60,33 +58,30 @@ public static class ScoreRun
         tokens = Math.Max(tokens, longest);
         var score = args.Score with { TokensPerBatch = tokens };
 
-        var inputs = new JsonObject
-        {
-            ["model"] = lm.Fingerprint,
-            ["tokenizer"] = lm.TokenizerFingerprint,
-            ["train"] = ExampleFingerprint.Of(trainEx),
-            ["queries"] = args.Kind == ScoreKind.Self ? null : ExampleFingerprint.Of(queryEx),
-            ["factors"] = session.Factors?.RunFingerprint,
-        };
-        var manifest = new RunManifest(
-            KindName(args.Kind),
-            Arguments: JsonSerializer.SerializeToNode(args, InfluenceJson.Manifest.ScoreRunArguments)!.AsObject(),
-            Inputs: inputs,
-            Plan: new JsonObject
+        var manifest = ScoreFolder.Manifest(
+            args,
+            new ScoreInputs
             {
-                ["tokens_per_batch"] = tokens,
-                ["strategy"] = session.Strategy.Name,
-                ["modules"] = new JsonArray(session.Modules.Names.Select(n => (JsonNode)n).ToArray()),
+                Model = lm.Fingerprint,
+                Tokenizer = lm.TokenizerFingerprint,
+                Train = ExampleFingerprint.Of(trainEx),
+                Queries = args.Kind == ScoreKind.Self ? null : ExampleFingerprint.Of(queryEx),
+                Factors = session.Factors?.RunFingerprint,
             },
-            Info: new JsonObject
+            new ScorePlan
             {
-                ["train_examples"] = trainEx.Count,
-                ["queries"] = queryEx.Count,
-                ["sign"] = Sign,
-                ["device"] = options.Device,
+                TokensPerBatch = tokens,
+                Strategy = session.Strategy.Name,
+                Modules = session.Modules.Names,
+            },
+            new ScoreInfo
+            {
+                TrainExamples = trainEx.Count,
+                Queries = queryEx.Count,
+                Sign = Sign,
+                Device = options.Device,
             }
         );
-        manifest = manifest with { Owns = OwnedFiles };
         manifest.Prepare(
             outDir,
             options.Overwrite,
@@ -116,7 +111,7 @@ public static class ScoreRun
                         outDir,
                         kind,
                         chunks,
-                        (s, e) => [KeyValuePair.Create("scores", scorer.SelfScores(trainEx, s, e))],
+                        (s, e) => [KeyValuePair.Create(ScoreFolder.ScoresTensor, scorer.SelfScores(trainEx, s, e))],
                         group,
                         options.Cancellation,
                         options.Progress
@@ -132,9 +127,12 @@ public static class ScoreRun
                         (s, e) =>
                         {
                             var (pw, pt) = scorer.ScoreTraining(pq, trainEx, s, e, width);
-                            var list = new List<KeyValuePair<string, Tensor>> { KeyValuePair.Create("scores", pw) };
+                            var list = new List<KeyValuePair<string, Tensor>>
+                            {
+                                KeyValuePair.Create(ScoreFolder.ScoresTensor, pw),
+                            };
                             if (pt is not null)
-                                list.Add(KeyValuePair.Create("per_token", pt));
+                                list.Add(KeyValuePair.Create(ScoreFolder.PerTokenTensor, pt));
                             return list;
                         },
                         group,

@@ -18,7 +18,7 @@ public sealed class ScoringSession : IDisposable
         LoadedModel model,
         InfluenceStrategy strategy,
         TrackedModules modules,
-        FactorRun.Folder? factors,
+        FactorFolder? factors,
         IReadOnlyDictionary<string, ModuleFactors> moduleFactors,
         ScoreArguments settings
     )
@@ -45,7 +45,7 @@ public sealed class ScoringSession : IDisposable
     public TrackedModules Modules { get; }
 
     /// <summary>The factor folder the session scores with (null for a strategy that needs none).</summary>
-    public FactorRun.Folder? Factors { get; }
+    public FactorFolder? Factors { get; }
 
     /// <summary>How the session scores: measurement, damping, batch and chunk sizes.</summary>
     public ScoreArguments Settings { get; }
@@ -99,7 +99,7 @@ public sealed class ScoringSession : IDisposable
         LoadFactors(Factors, Strategy, names, Model.Model.Device);
 
     private static Dictionary<string, ModuleFactors> LoadFactors(
-        FactorRun.Folder? folder,
+        FactorFolder? folder,
         InfluenceStrategy strategy,
         IReadOnlyList<string> names,
         Device device

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using InfraSharp.Attribution;
 using InfraSharp.Influence;
@@ -15,9 +14,6 @@ namespace InfraSharp.Reporting;
 /// </summary>
 public static class AnalysisRun
 {
-    /// <summary>What an analysis run writes into its folder: the tables, the summary and the report.</summary>
-    public static readonly string[] OwnedFiles = ["*.csv", "*.parquet", "summary.md", "report.html"];
-
     public static AnalysisResult Run(AnalysisRunArguments arguments, string outDir, RunOptions? options = null)
     {
         options ??= new RunOptions();
@@ -25,18 +21,16 @@ public static class AnalysisRun
         o.Validate();
         if (o.Lds is not null)
             LdsTables.Read(o.Lds);
-        var scoreManifest = RunManifest.Read(o.Scores)
-            ?? throw InputError.MissingFile(
-                $"--scores {o.Scores}: no manifest.json (not a score folder)",
-                RunManifest.PathIn(o.Scores)
-            );
-        var scoreArgs = ReadScoreArguments(o.Scores, scoreManifest);
+        if (o.GroupBy.Length == 0 || o.QueryGroupBy.Length == 0)
+            throw InputError.Argument("--group-by and --query-group-by need at least one key");
+        var scores = ScoreFolder.Open(o.Scores);
+        var scoreArgs = scores.Arguments;
         var set = ScoreSet.Load(o.Scores);
         if (o.HeatmapQuery is not null && set.PerToken is not null && set.Queries.All(q => q.Id != o.HeatmapQuery))
             throw InputError.Argument($"--heatmap-query '{o.HeatmapQuery}' is not a scored query id");
         string modelDir = o.Model ?? scoreArgs.Model;
         LoadedModel.RequireFolder(modelDir, "--model");
-        if (o.Model is not null && Fingerprint.Model(modelDir) != scoreManifest["inputs"]?["model"]?.ToString())
+        if (o.Model is not null && Fingerprint.Model(modelDir) != scores.ModelFingerprint)
             throw InputError.Data(
                 $"--model {modelDir}: the scores in {o.Scores} were computed with another model ({scoreArgs.Model})"
             );
@@ -67,33 +61,24 @@ public static class AnalysisRun
         );
         var snippets = trainRows.Select(r => AttributionAnalyzer.Snippet(r.Fields)).ToList();
         // Every input is read and checked above: a bad one leaves no trace in --out.
-        new RunManifest(
-            "analysis",
-            JsonSerializer.SerializeToNode(o, ReportingJson.Manifest.AnalysisRunArguments)!.AsObject(),
-            Inputs: new JsonObject
-            {
-                ["scores"] = Fingerprint.Files([
-                    RunManifest.PathIn(o.Scores),
-                    Path.Combine(o.Scores, "pairwise.safetensors"),
-                ]),
-            },
-            Plan: new JsonObject()
-        )
-        {
-            Owns = OwnedFiles,
-        }.Prepare(
-            outDir,
-            options.Overwrite,
-            RunInput.Of(
-                ("--scores", o.Scores),
-                ("--train", o.Train),
-                ("--queries", o.Queries),
-                ("--model", modelDir),
-                ("--lexicon", o.Lexicon),
-                ("--lds", o.Lds)
-            ),
-            options.Progress
-        );
+        AnalysisFolder
+            .Manifest(
+                o,
+                new AnalysisInputs { Scores = Fingerprint.Files([RunManifest.PathIn(o.Scores), scores.PairwisePath]) }
+            )
+            .Prepare(
+                outDir,
+                options.Overwrite,
+                RunInput.Of(
+                    ("--scores", o.Scores),
+                    ("--train", o.Train),
+                    ("--queries", o.Queries),
+                    ("--model", modelDir),
+                    ("--lexicon", o.Lexicon),
+                    ("--lds", o.Lds)
+                ),
+                options.Progress
+            );
         ProgressMeter.Note(options.Progress, "example-level tables");
         var result = new AnalysisResult
         {
@@ -136,7 +121,7 @@ public static class AnalysisRun
         }
         AnalysisWriter.WriteAll(outDir, result);
         HtmlReport.Write(
-            Path.Combine(outDir, "report.html"),
+            Path.Combine(outDir, AnalysisFolder.ReportFile),
             result,
             o.Title,
             o.Lds is null ? [] : [LdsReport.Section(o.Lds)]
@@ -165,26 +150,7 @@ public static class AnalysisRun
         return rendered with { Labels = stored.Labels };
     }
 
-    /// <summary>The typed arguments of the score run that wrote <paramref name="dir"/>.</summary>
-    private static ScoreRunArguments ReadScoreArguments(string dir, JsonObject manifest)
-    {
-        if (manifest["kind"]?.ToString() != ScoreRun.KindName(ScoreKind.Pairwise))
-            throw InputError.Data(
-                $"--scores {dir}: manifest.json is not a pairwise score run's (kind '{manifest["kind"]}')"
-            );
-        try
-        {
-            return manifest["arguments"].Deserialize(InfluenceJson.Manifest.ScoreRunArguments)
-                ?? throw InputError.Data($"{RunManifest.PathIn(dir)}: no arguments");
-        }
-        catch (JsonException e)
-        {
-            throw InputError.Data($"{RunManifest.PathIn(dir)}: arguments: {e.Message}");
-        }
-    }
-
-    /// <summary>Rescoring with the exploratory steps cut out of the responses, with the scores' own settings and
-    /// factors.</summary>
+    /// <summary>Rescoring with the exploratory steps cut out of the responses, with the scores' own settings and factors.</summary>
     private static List<CounterfactualRow> Counterfactual(
         ScoreRunArguments scoreArgs,
         string modelDir,

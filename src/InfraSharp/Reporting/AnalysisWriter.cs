@@ -33,10 +33,10 @@ public static class AnalysisWriter
     private static Table Example(AnalysisResult r)
     {
         var t = new Table([
-            "query_group",
-            "train_group",
+            AnalysisFolder.QueryGroupColumn,
+            AnalysisFolder.TrainGroupColumn,
             "n",
-            "mean",
+            AnalysisFolder.MeanColumn,
             "median",
             "sum",
             "ci_low",
@@ -164,17 +164,17 @@ public static class AnalysisWriter
         foreach (
             var (name, table) in new[]
             {
-                ("example_level", Example(r)),
-                ("sequence_level", Sequence(r)),
-                ("token_level", Tokens(r)),
-                ("top_examples", Top(r)),
+                (AnalysisFolder.ExampleLevel, Example(r)),
+                (AnalysisFolder.SequenceLevel, Sequence(r)),
+                (AnalysisFolder.TokenLevel, Tokens(r)),
+                (AnalysisFolder.TopExamples, Top(r)),
             }
         )
         {
-            WriteCsv(Path.Combine(outDir, name + ".csv"), table);
-            WriteParquet(Path.Combine(outDir, name + ".parquet"), table);
+            WriteCsv(AnalysisFolder.CsvPath(outDir, name), table);
+            WriteParquet(AnalysisFolder.ParquetPath(outDir, name), table);
         }
-        AtomicFile.WriteAllText(Path.Combine(outDir, "summary.md"), SummaryMarkdown(r));
+        AtomicFile.WriteAllText(Path.Combine(outDir, AnalysisFolder.SummaryFile), SummaryMarkdown(r));
     }
 
     private static string Cell(object o) =>

@@ -2,8 +2,11 @@ using System.Text.Json.Serialization;
 
 namespace InfraSharp.Reporting;
 
-/// <summary>Source-generated JSON of this stage's run arguments; the options are the manifests' shared ones.</summary>
+/// <summary>
+/// Source-generated JSON of this stage's run arguments and manifest parts; the options are the manifests' shared ones.
+/// </summary>
 [JsonSerializable(typeof(AnalysisRunArguments))]
+[JsonSerializable(typeof(AnalysisInputs))]
 public sealed partial class ReportingJson : JsonSerializerContext
 {
     /// <summary>With <see cref="Storage.RunManifest.SerializerOptions"/> (snake_case names, enums by their

@@ -2,8 +2,11 @@ using System.Text.Json.Serialization;
 
 namespace InfraSharp.Training;
 
-/// <summary>Source-generated JSON of this stage's run arguments; the options are the manifests' shared ones.</summary>
+/// <summary>
+/// Source-generated JSON of this stage's run arguments and manifest parts; the options are the manifests' shared ones.
+/// </summary>
 [JsonSerializable(typeof(TrainingRunArguments))]
+[JsonSerializable(typeof(TrainingInputs))]
 public sealed partial class TrainingJson : JsonSerializerContext
 {
     /// <summary>With <see cref="Storage.RunManifest.SerializerOptions"/> (snake_case names, enums by their

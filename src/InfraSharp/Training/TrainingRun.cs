@@ -13,28 +13,6 @@ namespace InfraSharp.Training;
 /// </summary>
 public static class TrainingRun
 {
-    public const string Kind = "training";
-
-    /// <summary>
-    /// The file in a trained model folder that records the run's whole arguments (data, shape or base model, seed,
-    /// steps, token budget, optimiser), so that validation can retrain the same way on subsets of the data.
-    /// </summary>
-    public const string ArgumentsFile = "training_args.json";
-
-    /// <summary>What a training run writes into its folder: model, tokenizer, arguments, log, checkpoints.</summary>
-    public static readonly string[] OwnedFiles =
-    [
-        "model.safetensors",
-        "model.safetensors.index.json",
-        "model-*-of-*.safetensors",
-        "config.json",
-        "generation_config.json",
-        .. CheckpointWriter.TokenizerFiles,
-        ArgumentsFile,
-        "trainer_log.jsonl",
-        "checkpoint-*/**",
-    ];
-
     public sealed record Result(
         bool Finished,
         double? HeldOutLossBefore,
@@ -58,19 +36,14 @@ public static class TrainingRun
             LoadedModel.RequireFolder(args.Model, "--model");
         if (args.Tokenizer is not null)
             LoadedModel.RequireFolder(args.Tokenizer, "--tokenizer");
-        var manifest = new RunManifest(
-            Kind,
-            JsonSerializer.SerializeToNode(args, TrainingJson.Manifest.TrainingRunArguments)!.AsObject(),
-            Inputs: new JsonObject
+        var manifest = TrainingFolder.Manifest(
+            args,
+            new TrainingInputs
             {
-                ["data"] = Fingerprint.Files([args.Data]),
-                ["model"] = args.Model is null ? null : Fingerprint.Model(args.Model),
-            },
-            Plan: new JsonObject()
-        )
-        {
-            Owns = OwnedFiles,
-        };
+                Data = Fingerprint.Files([args.Data]),
+                Model = args.Model is null ? null : Fingerprint.Model(args.Model),
+            }
+        );
         manifest.Prepare(
             outDir,
             options.Overwrite,
@@ -177,7 +150,7 @@ public static class TrainingRun
 
     public static void WriteArguments(string modelDir, TrainingRunArguments args) =>
         AtomicFile.WriteAllText(
-            Path.Combine(modelDir, ArgumentsFile),
+            Path.Combine(modelDir, TrainingFolder.ArgumentsFile),
             JsonSerializer.Serialize(args, TrainingJson.Manifest.TrainingRunArguments) + "\n"
         );
 
@@ -185,10 +158,10 @@ public static class TrainingRun
     /// train</c>.</summary>
     public static TrainingRunArguments ReadArguments(string modelDir, string option = "--model")
     {
-        string path = Path.Combine(modelDir, ArgumentsFile);
+        string path = Path.Combine(modelDir, TrainingFolder.ArgumentsFile);
         if (!File.Exists(path))
             throw InputError.MissingFile(
-                $"{option} {modelDir}: no {ArgumentsFile} (train the model with infra train, "
+                $"{option} {modelDir}: no {TrainingFolder.ArgumentsFile} (train the model with infra train, "
                     + "which records how it was trained)",
                 path
             );

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using InfraSharp.Influence;
 using InfraSharp.Models;
@@ -18,21 +17,6 @@ namespace InfraSharp.Validation;
 /// </summary>
 public static class LdsRun
 {
-    public const string Kind = "lds";
-
-    /// <summary>What an LDS run writes into its folder: subsets, retrainings, measurements, scores, tables.</summary>
-    public static readonly string[] OwnedFiles =
-    [
-        "subsets/**",
-        "retrain/**",
-        "measurements/**",
-        "strategies/**",
-        LdsTables.LdsFile,
-        LdsTables.PointsFile,
-        LdsTables.SummaryFile,
-        "report.html", // written by the CLI beside the tables
-    ];
-
     public sealed record Result(bool Complete, IReadOnlyList<LinearDatamodelingScore> Scores, string Message);
 
     public static Result Run(
@@ -64,32 +48,19 @@ public static class LdsRun
         if (rows.Count < 2)
             throw InputError.Argument($"--train {args.Train}: at least 2 rows are needed to draw subsets");
 
-        var manifest = new RunManifest(
-            Kind,
-            Arguments: JsonSerializer.SerializeToNode(args, ValidationJson.Manifest.LdsRunArguments)!.AsObject(),
-            Inputs: new JsonObject
+        var manifest = LdsFolder.Manifest(
+            args,
+            new LdsInputs
             {
-                ["model"] = Fingerprint.Model(args.Model),
-                ["train"] = Fingerprint.Files([args.Train]),
-                ["queries"] = ExampleFingerprint.Of(queries),
-                ["training_args"] = JsonSerializer.SerializeToNode(
-                    original,
-                    TrainingJson.Manifest.TrainingRunArguments
-                ),
-                ["base_model"] = original.Model is null ? null : Fingerprint.Model(original.Model),
+                Model = Fingerprint.Model(args.Model),
+                Train = Fingerprint.Files([args.Train]),
+                Queries = ExampleFingerprint.Of(queries),
+                TrainingArgs = original,
+                BaseModel = original.Model is null ? null : Fingerprint.Model(original.Model),
             },
-            Plan: new JsonObject
-            {
-                ["subset_size"] = SubsetDraw.Size(rows.Count, args.Fraction),
-                ["train_rows"] = rows.Count,
-            },
-            Info: new JsonObject
-            {
-                ["device"] = options.Device,
-                ["sign"] = "lds > 0: larger summed scores, better measured query",
-            }
+            new LdsPlan { SubsetSize = SubsetDraw.Size(rows.Count, args.Fraction), TrainRows = rows.Count },
+            new LdsInfo { Device = options.Device, Sign = "lds > 0: larger summed scores, better measured query" }
         );
-        manifest = manifest with { Owns = OwnedFiles };
         manifest.Prepare(
             outDir,
             options.Overwrite,
@@ -106,7 +77,7 @@ public static class LdsRun
         );
 
         var subsets = WriteSubsets(outDir, args, rows.Count);
-        string measured = Path.Combine(outDir, "measurements");
+        string measured = Path.Combine(outDir, LdsFolder.MeasurementsFolder);
         OutputFolder.Create(measured);
         int tasks = args.Subsets * args.Seeds;
         var (first, last) = options.Partition.Range(tasks);
@@ -149,7 +120,7 @@ public static class LdsRun
     /// </summary>
     private static List<int[]> WriteSubsets(string outDir, LdsRunArguments args, int n)
     {
-        string dir = Path.Combine(outDir, "subsets");
+        string dir = Path.Combine(outDir, LdsFolder.SubsetsFolder);
         OutputFolder.Create(dir);
         var list = new List<int[]>();
         for (int s = 0; s < args.Subsets; s++)
@@ -184,7 +155,7 @@ public static class LdsRun
         int padId
     )
     {
-        string dir = Path.Combine(outDir, "retrain", $"subset-{s:D4}-seed-{k:D2}");
+        string dir = Path.Combine(outDir, LdsFolder.RetrainFolder, $"subset-{s:D4}-seed-{k:D2}");
         OutputFolder.Create(dir);
         string data = Path.Combine(dir, "train.jsonl");
         if (!File.Exists(data))
@@ -233,7 +204,9 @@ public static class LdsRun
         for (int s = 0; s < args.Subsets; s++)
         for (int k = 0; k < args.Seeds; k++)
         {
-            var m = LdsMeasurement.Read(Path.Combine(outDir, "measurements", LdsMeasurement.FileName(s, k)));
+            var m = LdsMeasurement.Read(
+                Path.Combine(outDir, LdsFolder.MeasurementsFolder, LdsMeasurement.FileName(s, k))
+            );
             if (!m.QueryIds.SequenceEqual(queries.Select(q => q.Id)))
                 throw InputError.Data($"{outDir}/measurements/{LdsMeasurement.FileName(s, k)}: measured other queries");
             measurements[s, k] = m;
@@ -282,7 +255,7 @@ public static class LdsRun
         RunOptions options
     )
     {
-        string root = Path.Combine(outDir, "strategies", EnumNames.Of(kind)),
+        string root = Path.Combine(outDir, LdsFolder.StrategiesFolder, EnumNames.Of(kind)),
             factors = Path.Combine(root, "factors"),
             scores = Path.Combine(root, "scores");
         var run = new RunOptions
@@ -337,28 +310,29 @@ public static class LdsRun
         IReadOnlyList<EncodedExample> queries
     )
     {
-        var manifest = RunManifest.Read(dir)
-            ?? throw InputError.MissingFile($"--scores {dir}: no manifest.json (not a score folder)", dir);
-        if (manifest["kind"]?.GetValue<string>() == Index.IndexQueryRun.Kind)
-            return ReadIndexScores(dir, manifest, args, trainIds, queries);
-        if (manifest["kind"]?.GetValue<string>() != ScoreRun.KindName(ScoreKind.Pairwise))
-            throw InputError.Data($"--scores {dir}: not pairwise scores (kind {manifest["kind"]})");
-        if (manifest["inputs"]?["model"]?.GetValue<string>() != Fingerprint.Model(args.Model))
+        var folder = RunFolder.Open(
+            dir,
+            "--scores",
+            "pairwise score or full-scores index query folder",
+            ScoreFolder.PairwiseKind,
+            Index.IndexQueryFolder.Kind
+        );
+        if (folder.Kind == Index.IndexQueryFolder.Kind)
+            return ReadIndexScores(Index.IndexQueryFolder.From(folder), args, trainIds, queries);
+        var scores = ScoreFolder.From(folder);
+        if (scores.ModelFingerprint != Fingerprint.Model(args.Model))
             throw InputError.Data($"--scores {dir}: computed for another model than {args.Model}");
-        var score = manifest["arguments"]?["score"];
-        if (score?["aggregate_queries"]?.GetValue<bool>() == true)
+        if (scores.Arguments.Score.AggregateQueries)
             throw InputError.Data($"--scores {dir}: aggregated queries have no per-query scores");
-        var measurement =
-            score?["measurement"]?.GetValue<string>() == "loss" ? Measurement.Loss : Measurement.MeanLogProb;
         var (q, t) = ScoreFiles.ReadExamples(dir);
         if (!t.Select(x => x.Id).SequenceEqual(trainIds))
             throw InputError.Data($"--scores {dir}: its training rows are not those of --train {args.Train}");
         if (!q.Select(x => x.Id).SequenceEqual(queries.Select(x => x.Id)))
             throw InputError.Data($"--scores {dir}: its queries are not those of --queries {args.Queries}");
-        string path = Path.Combine(dir, "pairwise.safetensors");
+        string path = scores.PairwisePath;
         if (!File.Exists(path))
-            throw InputError.MissingFile($"--scores {dir}: no pairwise.safetensors (merge its partitions)", path);
-        return (ReadMatrix(path), measurement);
+            throw InputError.MissingFile($"--scores {dir}: no {ScoreFolder.PairwiseFile} (merge its partitions)", path);
+        return (ReadMatrix(path, ScoreFolder.ScoresTensor), scores.Measurement);
     }
 
     /// <summary>
@@ -366,40 +340,37 @@ public static class LdsRun
     /// the training file's; the queries those of the LDS run.
     /// </summary>
     private static (double[,] Scores, Measurement Measurement) ReadIndexScores(
-        string dir,
-        JsonObject manifest,
+        Index.IndexQueryFolder folder,
         LdsRunArguments args,
         IReadOnlyList<string> trainIds,
         IReadOnlyList<EncodedExample> queries
     )
     {
-        var a = manifest["arguments"];
-        var measurement = a?["measurement"]?.GetValue<string>() == "loss" ? Measurement.Loss : Measurement.MeanLogProb;
-        if (manifest["inputs"]?["model"]?.GetValue<string>() != Fingerprint.Model(args.Model))
+        string dir = folder.Dir;
+        if (folder.Inputs.Model != Fingerprint.Model(args.Model))
             throw InputError.Data($"--scores {dir}: the index was built for another model than {args.Model}");
-        var queryIds = manifest["info"]?["queries"]?.AsArray().Select(x => x!.ToString()).ToList() ?? [];
-        if (!queryIds.SequenceEqual(queries.Select(x => x.Id)))
+        if (!folder.Info.Queries.SequenceEqual(queries.Select(x => x.Id)))
             throw InputError.Data($"--scores {dir}: its queries are not those of --queries {args.Queries}");
-        if (manifest["info"]?["row_ids_sha256"]?.ToString() != Index.IndexQueryRun.RowIdsFingerprint(trainIds))
+        if (folder.Info.RowIdsSha256 != Index.IndexQueryFolder.RowIdsFingerprint(trainIds))
             throw InputError.Data($"--scores {dir}: the index's rows were not those of --train {args.Train}");
-        string path = Path.Combine(dir, "scores.safetensors");
+        string path = folder.ScoresPath;
         if (!File.Exists(path))
             throw InputError.MissingFile(
-                $"--scores {dir}: no scores.safetensors (query the index with --full-scores)",
+                $"--scores {dir}: no {Index.IndexQueryFolder.ScoresFile} (query the index with --full-scores)",
                 path
             );
-        var m = ReadMatrix(path);
+        var m = ReadMatrix(path, Index.IndexQueryFolder.ScoresTensor);
         if (m.GetLength(0) != queries.Count || m.GetLength(1) != trainIds.Count)
             throw InputError.Data(
                 $"{path}: scores [{m.GetLength(0)}, {m.GetLength(1)}], expected [{queries.Count}, {trainIds.Count}]"
             );
-        return (m, measurement);
+        return (m, folder.Measurement);
     }
 
-    private static double[,] ReadMatrix(string path)
+    private static double[,] ReadMatrix(string path, string tensor)
     {
         using var scope = NewDisposeScope();
-        var m = SafeTensorsFile.Open(path).Read("scores").to(ScalarType.Float64).contiguous();
+        var m = SafeTensorsFile.Open(path).Read(tensor).to(ScalarType.Float64).contiguous();
         var flat = m.data<double>().ToArray();
         var a = new double[m.shape[0], m.shape[1]];
         Buffer.BlockCopy(flat, 0, a, 0, flat.Length * 8);

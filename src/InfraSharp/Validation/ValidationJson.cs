@@ -2,8 +2,13 @@ using System.Text.Json.Serialization;
 
 namespace InfraSharp.Validation;
 
-/// <summary>Source-generated JSON of this stage's run arguments; the options are the manifests' shared ones.</summary>
+/// <summary>
+/// Source-generated JSON of this stage's run arguments and manifest parts; the options are the manifests' shared ones.
+/// </summary>
 [JsonSerializable(typeof(LdsRunArguments))]
+[JsonSerializable(typeof(LdsInputs))]
+[JsonSerializable(typeof(LdsPlan))]
+[JsonSerializable(typeof(LdsInfo))]
 public sealed partial class ValidationJson : JsonSerializerContext
 {
     /// <summary>

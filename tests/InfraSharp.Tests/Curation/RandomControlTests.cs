@@ -101,7 +101,7 @@ public class RandomControlTests
         Assert.Equal(500, Fixtures.Jsonl(output).Count());
         Assert.Equal(
             "random-control",
-            JsonFile.ReadObject(CurationRun.ManifestPath(output))["arguments"]!["strategy"]!.ToString()
+            JsonFile.ReadObject(CurationManifest.PathFor(output))["arguments"]!["strategy"]!.ToString()
         );
     }
 }

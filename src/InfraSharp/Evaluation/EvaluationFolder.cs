@@ -1,0 +1,59 @@
+using System.Text.Json.Nodes;
+using InfraSharp.Storage;
+
+namespace InfraSharp.Evaluation;
+
+/// <summary>
+/// An evaluation folder (what <see cref="EvaluationRun"/> writes): its kinds (one per domain), file names, the files it
+/// owns and its manifest's typed parts.
+/// </summary>
+public sealed record EvaluationFolder(string Dir, EvaluationRunArguments Arguments, EvaluationInputs Inputs)
+{
+    public const string MathKind = "eval_math",
+        CodeKind = "eval_code";
+
+    /// <summary>One graded sample a line.</summary>
+    public const string ResultsFile = "results.jsonl";
+
+    public const string SummaryFile = "summary.json",
+        SummaryMarkdownFile = "summary.md";
+
+    /// <summary>What an evaluation run writes into its folder.</summary>
+    public static readonly string[] OwnedFiles = [ResultsFile, SummaryFile, SummaryMarkdownFile];
+
+    public static string KindName(EvalDomain domain) => domain == EvalDomain.Code ? CodeKind : MathKind;
+
+    /// <summary>The evaluation folder <paramref name="dir"/> of either domain.</summary>
+    public static EvaluationFolder Open(string dir, string option = "--out")
+    {
+        var f = RunFolder.Open(dir, option, "evaluation folder", MathKind, CodeKind);
+        var json = EvaluationJson.Manifest;
+        return new EvaluationFolder(dir, f.Arguments(json.EvaluationRunArguments), f.Inputs(json.EvaluationInputs));
+    }
+
+    /// <summary>The manifest an evaluation run writes (the arguments normalised; nothing planned, no info).</summary>
+    public static RunManifest Manifest(EvaluationRunArguments arguments, EvaluationInputs inputs)
+    {
+        var json = EvaluationJson.Manifest;
+        return new RunManifest(
+            KindName(arguments.Domain),
+            RunFolder.Node(arguments, json.EvaluationRunArguments),
+            RunFolder.Node(inputs, json.EvaluationInputs),
+            Plan: new JsonObject()
+        )
+        {
+            Owns = OwnedFiles,
+        };
+    }
+}
+
+/// <summary>
+/// Fingerprints of the problems and of the samples graded, or of the model that generated them (null when the samples
+/// were given).
+/// </summary>
+public sealed record EvaluationInputs
+{
+    public required string? Problems { get; init; }
+    public required string? Samples { get; init; }
+    public required string? Model { get; init; }
+}
