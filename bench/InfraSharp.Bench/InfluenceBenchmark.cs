@@ -166,9 +166,12 @@ public static class InfluenceBenchmark
                 Queries = 64,
             }
         );
+        long fitting = plan
+            .Stages.Where(x => x.Name != MemoryPlanner.Queries && x.Name != MemoryPlanner.Scores)
+            .Max(x => x.PeakBytes);
         Console.WriteLine(
             $"planner (infra plan): factor fitting "
-                + $"{plan.Stages.Where(x => x.Name != MemoryPlanner.Queries && x.Name != MemoryPlanner.Scores).Max(x => x.PeakBytes) / (1 << 20)} MiB, "
+                + $"{fitting / (1 << 20)} MiB, "
                 + $"scoring with 64 queries {plan.Stage(MemoryPlanner.Scores).PeakBytes / (1 << 20)} MiB"
         );
         Directory.Delete(dir, true);

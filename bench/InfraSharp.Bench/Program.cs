@@ -57,7 +57,8 @@ public static class Program
             default:
                 Console.Error.WriteLine(
                     "usage: InfraSharp.Bench "
-                        + "[layer|influence|attention|matmul|plan-check|index-store|index-latency|index-check-cost|index-compare|explore-latency]"
+                        + "[layer|influence|attention|matmul|plan-check|index-store|index-latency|index-check-cost|"
+                        + "index-compare|explore-latency]"
                 );
                 return 2;
         }

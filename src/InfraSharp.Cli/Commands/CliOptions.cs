@@ -318,7 +318,8 @@ public static class CliOptions
     public static Option<Models.ComputeDType> DType(Models.ComputeDType defaultValue = Models.ComputeDType.Float32) =>
         Enum("--dtype", "The model's compute dtype (a bf16 checkpoint is not widened for bfloat16)", defaultValue);
 
-    /// <summary><c>--statistics-dtype</c>: what captured activations and gradients are cast to before statistics.</summary>
+    /// <summary><c>--statistics-dtype</c>: what captured activations and gradients are cast to before
+    /// statistics.</summary>
     public static Option<Models.ComputeDType> StatisticsDType(
         Models.ComputeDType defaultValue = Models.ComputeDType.Float32
     ) =>

@@ -28,7 +28,8 @@ public static class InfluenceCommands
         );
         var cmd = new Command(
             "factors",
-            "Fit influence factors: covariances, eigenbases (float64) and eigenvalue corrections, stage by stage, resumable."
+            "Fit influence factors: covariances, eigenbases (float64) and eigenvalue corrections, stage by stage, "
+                + "resumable."
         );
         binder.AddTo(cmd);
         foreach (Option o in new Option[] { output, partition, stage, overwrite, device, modulePartition })

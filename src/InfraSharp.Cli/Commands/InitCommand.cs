@@ -66,10 +66,8 @@ public static class InitCommand
                 {
                     if (given is not null)
                         LoadedModel.RequireFolder(given, "--tokenizer");
-                    CliProgress.Line(
-                        $"initialising {p.GetValue(shape)} "
-                            + $"({config.ParameterShapes().Sum(s => s.Shape.Aggregate(1L, (a, b) => a * b)) / 1e6:F0}M parameters)"
-                    );
+                    long parameters = config.ParameterShapes().Sum(s => s.Shape.Aggregate(1L, (a, b) => a * b));
+                    CliProgress.Line($"initialising {p.GetValue(shape)} ({parameters / 1e6:F0}M parameters)");
                     using var model = CausalLM.Initialize(config, p.GetValue(seed), p.GetValue(dtype).ToScalarType());
                     CheckpointWriter.Save(model, outDir, tokDir, bf16: p.GetValue(dtype) == ComputeDType.BFloat16);
                     Console.Error.WriteLine($"wrote {outDir}");

@@ -18,14 +18,18 @@ public sealed class Lexicon
     public const string Default = """
         {
           "step_tags": {
-            "exploration": ["wait", "alternatively", "let me check", "let me re-check", "double-check", "double check", "verify", "hmm", "check", "going backwards", "which matches", "as expected"],
-            "conclusion": ["the answer is", "\\boxed", "so the answer", "therefore", "this function solves", "in total", "now."],
+            "exploration": ["wait", "alternatively", "let me check", "let me re-check", "double-check",
+              "double check", "verify", "hmm", "check", "going backwards", "which matches", "as expected"],
+            "conclusion": ["the answer is", "\\boxed", "so the answer", "therefore", "this function solves", "in total",
+                           "now."],
             "computation": ["=", "+", "*", " / ", " - "],
             "setup": ["let's", "step by step", "i will write", "starts with"]
           },
           "token_categories": {
-            "logic": ["therefore", "so", "because", "thus", "wait", "then", "since", "hence", "alternatively", "but", "if", "check", "yes", "let"],
-            "syntax": ["def", "return", ":", "(", ")", "[", "]", "(x", "):", "for", "in", "if", "elif", "else", "while", "=", "==", "+=", "<indent>", "<newline>", "```", "python"],
+            "logic": ["therefore", "so", "because", "thus", "wait", "then", "since", "hence", "alternatively",
+              "but", "if", "check", "yes", "let"],
+            "syntax": ["def", "return", ":", "(", ")", "[", "]", "(x", "):", "for", "in", "if", "elif", "else",
+              "while", "=", "==", "+=", "<indent>", "<newline>", "```", "python"],
             "number": ["<digit>"]
           }
         }

@@ -74,9 +74,10 @@ public static class InfluenceTop
                 )
                 .ToList();
         }
+        double after = result.Average(r => r["influence"]!.GetValue<double>());
         string summary =
             $"influence-top ({mode.ToString().ToLowerInvariant()}, fraction {fraction}): {result.Count} rows; mean "
-            + $"aggregated influence {z.Average():+0.000;-0.000} -> {result.Average(r => r["influence"]!.GetValue<double>()):+0.000;-0.000}\n\n"
+            + $"aggregated influence {z.Average():+0.000;-0.000} -> {after:+0.000;-0.000}\n\n"
             + LevelDistribution.Table(rows, result);
         return new CurationResult(result, summary);
     }

@@ -30,7 +30,8 @@ public sealed record ScoreArguments
     [System.Text.Json.Serialization.JsonPropertyName("statistics_dtype")]
     public Models.ComputeDType StatisticsDType { get; init; } = Models.ComputeDType.Float32;
 
-    /// <summary>Dtype of the eigenbasis rotations in the preconditioner (float32, or float64 for exactness checks).</summary>
+    /// <summary>Dtype of the eigenbasis rotations in the preconditioner (float32, or float64 for exactness
+    /// checks).</summary>
     public Precision Precision { get; init; } = Precision.Float32;
 
     /// <summary>Range checks, each message naming its property's path under <paramref name="at"/>.</summary>

@@ -15,7 +15,8 @@ public sealed record ScoreFolder(string Dir, ScoreRunArguments Arguments, ScoreI
     /// <summary>[queries, train] (one row with aggregated queries), tensor <see cref="ScoresTensor"/>.</summary>
     public const string PairwiseFile = "pairwise.safetensors";
 
-    /// <summary>[queries, train, T], tensor <see cref="ScoresTensor"/> (chunks: <see cref="PerTokenTensor"/>).</summary>
+    /// <summary>[queries, train, T], tensor <see cref="ScoresTensor"/> (chunks: <see
+    /// cref="PerTokenTensor"/>).</summary>
     public const string PerTokenFile = "per_token.safetensors";
 
     /// <summary>[train], tensor <see cref="ScoresTensor"/>.</summary>

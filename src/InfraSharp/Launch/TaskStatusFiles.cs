@@ -16,7 +16,9 @@ public static class TaskStatusFiles
             mkdir -p "$status"
             rm -f "$status/$i.done" "$status/$i.failed"
             date +%s.%N > "$status/$i.started"
-            ( while true; do date +%s > "$status/$i.running.tmp" && mv "$status/$i.running.tmp" "$status/$i.running"; sleep 10; done ) &
+            ( while true; do
+                date +%s > "$status/$i.running.tmp" && mv "$status/$i.running.tmp" "$status/$i.running"; sleep 10
+              done ) &
             beat=$!
             trap 'kill $beat 2>/dev/null' EXIT
             {{command}} 2> >(tee "$status/$i.stderr" >&2)

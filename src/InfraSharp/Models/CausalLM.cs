@@ -45,7 +45,8 @@ public sealed class CausalLM : IDisposable
                 );
             if (!p.shape.SequenceEqual(shape))
                 throw InputError.Data(
-                    $"weight '{name}' has shape [{string.Join(",", p.shape)}], config implies [{string.Join(",", shape)}]"
+                    $"weight '{name}' has shape [{string.Join(",", p.shape)}], config implies "
+                        + $"[{string.Join(",", shape)}]"
                 );
         }
         // inv_freq = 1 / theta^(2i/d), computed in float32 as transformers does.

@@ -150,7 +150,8 @@ public static class AnalysisRun
         return rendered with { Labels = stored.Labels };
     }
 
-    /// <summary>Rescoring with the exploratory steps cut out of the responses, with the scores' own settings and factors.</summary>
+    /// <summary>Rescoring with the exploratory steps cut out of the responses, with the scores' own settings and
+    /// factors.</summary>
     private static List<CounterfactualRow> Counterfactual(
         ScoreRunArguments scoreArgs,
         string modelDir,

@@ -75,7 +75,8 @@ public static class Charts
                     a = double.IsNaN(v) ? 0 : Math.Sqrt(Math.Abs(v) / max);
                 string color = v >= 0 ? $"rgba(52,168,83,{a:F2})" : $"rgba(234,67,53,{a:F2})";
                 sb.Append(
-                        $"<td style=\"background:{color}\" title=\"{v.ToString("G4", System.Globalization.CultureInfo.InvariantCulture)}\">"
+                        $"<td style=\"background:{color}\" "
+                            + $"title=\"{v.ToString("G4", System.Globalization.CultureInfo.InvariantCulture)}\">"
                     )
                     .Append(InfraSharp.Reporting.AnalysisWriter.Signed(v, 2))
                     .Append("</td>");

@@ -34,14 +34,18 @@ public static class HtmlReport
                     + "#ccc;padding:.3rem .6rem;text-align:right}"
             )
             .Append(
-                "th:first-child,td:first-child{text-align:left}th{background:#f3f3f3}.pos{background:#e6f4ea}.neg{background:#fce8e6}"
+                "th:first-child,td:first-child{text-align:left}th{background:#f3f3f3}"
+                    + ".pos{background:#e6f4ea}.neg{background:#fce8e6}"
             )
             .Append(
-                ".ci{color:#777;font-size:.8rem}.note{color:#555;font-size:.9rem}.tok{white-space:pre-wrap;font-family:ui-monospace,monospace;font-size:.85rem;border:1px solid #ddd;padding:.6rem;margin:.5rem 0}"
+                ".ci{color:#777;font-size:.8rem}.note{color:#555;font-size:.9rem}"
+                    + ".tok{white-space:pre-wrap;font-family:ui-monospace,monospace;font-size:.85rem;"
+                    + "border:1px solid #ddd;padding:.6rem;margin:.5rem 0}"
             )
             .Append(
-                ".tok span{border-radius:2px}table.heat "
-                    + "td{text-align:center;min-width:3.2rem}svg{max-width:100%;height:auto}h2{margin-top:2.2rem;border-bottom:1px solid #eee}</style></head><body>"
+                ".tok span{border-radius:2px}table.heat td{text-align:center;min-width:3.2rem}"
+                    + "svg{max-width:100%;height:auto}h2{margin-top:2.2rem;border-bottom:1px solid #eee}"
+                    + "</style></head><body>"
             )
             .ToString();
 
@@ -164,7 +168,8 @@ public static class HtmlReport
             );
             foreach (var x in r.SequenceLevel)
                 sb.Append(
-                    $"<tr><td>{H(x.QueryGroup)}</td><td>{H(x.Tag)}</td><td>{x.Stats.N}</td><td>{F(x.Stats.Mean, 4)}</td><td>[{F(x.Stats.CiLow, 4)}, {F(x.Stats.CiHigh, 4)}]</td></tr>"
+                    $"<tr><td>{H(x.QueryGroup)}</td><td>{H(x.Tag)}</td><td>{x.Stats.N}</td><td>"
+                        + $"{F(x.Stats.Mean, 4)}</td><td>[{F(x.Stats.CiLow, 4)}, {F(x.Stats.CiHigh, 4)}]</td></tr>"
                 );
             sb.Append("</tbody></table>");
         }
@@ -183,7 +188,9 @@ public static class HtmlReport
             );
             foreach (var x in r.Counterfactual)
                 sb.Append(
-                    $"<tr><td>{H(x.QueryGroup)}</td><td>{x.Change.N}</td><td>{F(x.MeanWith)}</td><td>{F(x.MeanWithout)}</td><td>{F(x.Change.Mean)}</td><td>[{F(x.Change.CiLow)}, {F(x.Change.CiHigh)}]</td></tr>"
+                    $"<tr><td>{H(x.QueryGroup)}</td><td>{x.Change.N}</td><td>{F(x.MeanWith)}</td><td>"
+                        + $"{F(x.MeanWithout)}</td><td>{F(x.Change.Mean)}</td><td>[{F(x.Change.CiLow)}, "
+                        + $"{F(x.Change.CiHigh)}]</td></tr>"
                 );
             sb.Append("</tbody></table>");
         }
@@ -280,7 +287,9 @@ public static class HtmlReport
         );
         foreach (var x in r.TopExamples.Where(t => t.Rank <= 3))
             sb.Append(
-                $"<tr><td>{H(x.QueryId)}</td><td>{x.Kind}</td><td>{x.Rank}</td><td>{H(x.TrainId)}</td><td>{H(x.TrainGroup)}</td><td>{x.Score.ToString("G4", Inv)}</td><td style=\"text-align:left\">{H(x.Snippet)}</td></tr>"
+                $"<tr><td>{H(x.QueryId)}</td><td>{x.Kind}</td><td>{x.Rank}</td><td>{H(x.TrainId)}</td><td>"
+                    + $"{H(x.TrainGroup)}</td><td>{x.Score.ToString("G4", Inv)}</td><td style=\"text-align:left\">"
+                    + $"{H(x.Snippet)}</td></tr>"
             );
         sb.Append("</tbody></table>");
     }

@@ -15,7 +15,8 @@ namespace InfraSharp.Text;
 public static class BpeTrainer
 {
     public const string Qwen2Pattern =
-        @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+        @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"
+        + @"|\s*[\r\n]+|\s+(?!\S)|\s+";
     public static readonly string[] SpecialTokens = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"];
 
     public static void TrainAndSave(IEnumerable<string> corpus, int vocabSize, string outDir)

@@ -32,7 +32,8 @@ public class ArgumentPathTests
         );
     }
 
-    /// <summary>Whether <paramref name="path"/> names a property of <paramref name="json"/> (even a null one).</summary>
+    /// <summary>Whether <paramref name="path"/> names a property of <paramref name="json"/> (even a null
+    /// one).</summary>
     internal static bool Holds(JsonObject json, string path)
     {
         JsonObject? node = json;

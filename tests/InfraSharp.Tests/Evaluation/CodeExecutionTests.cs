@@ -67,7 +67,8 @@ public class CodeExecutionTests
     {
         var row = JsonNode
             .Parse(
-                """{"id":"io-1","prompt":"Read two integers and print their sum.","test_cases":[{"input":"1 2\n","output":"3\n"},{"input":"5 -7\n","output":"-2"}]}"""
+                """{"id":"io-1","prompt":"Read two integers and print their sum.","""
+                    + """ "test_cases":[{"input":"1 2\n","output":"3\n"},{"input":"5 -7\n","output":"-2"}]}"""
             )!
             .AsObject();
         var p = CodeProblem.FromRow(row, "x.jsonl");

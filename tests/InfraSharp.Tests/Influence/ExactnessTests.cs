@@ -143,7 +143,8 @@ public class ExactnessTests
         double err = ((o - expected).abs().max() / expected.abs().max()).item<double>();
         Assert.True(
             err < 1e-6 || (o - expected).abs().max().item<double>() < 1e-6,
-            $"relative error {err}: ours {string.Join(",", o.data<double>().ToArray())} expected {string.Join(",", expected.data<double>().ToArray())}"
+            $"relative error {err}: ours {string.Join(",", o.data<double>().ToArray())} expected "
+                + $"{string.Join(",", expected.data<double>().ToArray())}"
         );
     }
 
