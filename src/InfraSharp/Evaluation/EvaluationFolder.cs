@@ -10,7 +10,8 @@ namespace InfraSharp.Evaluation;
 public sealed record EvaluationFolder(string Dir, EvaluationRunArguments Arguments, EvaluationInputs Inputs)
 {
     public const string MathKind = "eval_math",
-        CodeKind = "eval_code";
+        CodeKind = "eval_code",
+        MixedKind = "eval_mixed";
 
     /// <summary>One graded sample a line.</summary>
     public const string ResultsFile = "results.jsonl";
@@ -21,12 +22,18 @@ public sealed record EvaluationFolder(string Dir, EvaluationRunArguments Argumen
     /// <summary>What an evaluation run writes into its folder.</summary>
     public static readonly string[] OwnedFiles = [ResultsFile, SummaryFile, SummaryMarkdownFile];
 
-    public static string KindName(EvalDomain domain) => domain == EvalDomain.Code ? CodeKind : MathKind;
+    public static string KindName(EvalDomain domain) =>
+        domain switch
+        {
+            EvalDomain.Code => CodeKind,
+            EvalDomain.Mixed => MixedKind,
+            _ => MathKind,
+        };
 
     /// <summary>The evaluation folder <paramref name="dir"/> of either domain.</summary>
     public static EvaluationFolder Open(string dir, string option = "--out")
     {
-        var f = RunFolder.Open(dir, option, "evaluation folder", MathKind, CodeKind);
+        var f = RunFolder.Open(dir, option, "evaluation folder", MathKind, CodeKind, MixedKind);
         var json = EvaluationJson.Manifest;
         return new EvaluationFolder(dir, f.Arguments(json.EvaluationRunArguments), f.Inputs(json.EvaluationInputs));
     }

@@ -41,12 +41,12 @@ public class DemoRunTests
 
         // Another is refused, naming what differs, and the folder is left as it was.
         string before = File.ReadAllText(RunManifest.PathIn(dir));
-        var e = Assert.Throws<ArgumentException>(() => DemoRun.Run(quick with { Seeds = 2 }, dir, Stopped()));
+        var e = Assert.ThrowsAny<ArgumentException>(() => DemoRun.Run(quick with { Seeds = 2 }, dir, Stopped()));
         Assert.True(InputError.Is(e, out _));
         Assert.DoesNotContain('\n', e.Message);
         Assert.Contains("arguments.seeds: 1 -> 2", e.Message);
         Assert.Contains("--overwrite", e.Message);
-        var full = Assert.Throws<ArgumentException>(() => DemoRun.Run(DemoRunArguments.Full, dir, Stopped()));
+        var full = Assert.ThrowsAny<ArgumentException>(() => DemoRun.Run(DemoRunArguments.Full, dir, Stopped()));
         Assert.Contains("arguments.epochs: 3 -> 4", full.Message);
         Assert.Equal(before, File.ReadAllText(RunManifest.PathIn(dir)));
 
@@ -59,7 +59,7 @@ public class DemoRunTests
     public void BadArgumentsAreRefusedBeforeTheFolderIsTouched()
     {
         string dir = Path.Combine(Fixtures.TempDir(), "demo");
-        var e = Assert.Throws<ArgumentException>(() =>
+        var e = Assert.ThrowsAny<ArgumentException>(() =>
             DemoRun.Run(DemoRunArguments.Quick with { Seeds = 0 }, dir, Stopped())
         );
         Assert.True(InputError.Is(e, out _));
