@@ -6,7 +6,7 @@ namespace InfraSharp.Cli.Commands;
 /// <summary><c>infra analyze</c>: example, sequence and token level attribution, tables and report.html.</summary>
 public static class AnalyzeCommand
 {
-    /// <summary><see cref="AnalysisRunArguments"/> paths → flags: a validation message names what was typed.</summary>
+    /// <summary><see cref="AnalysisRunArguments"/> paths to flags: a validation message names what was typed.</summary>
     private static readonly Dictionary<string, string> Flags = new()
     {
         ["scores"] = "--scores",

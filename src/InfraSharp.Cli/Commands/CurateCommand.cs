@@ -6,7 +6,7 @@ namespace InfraSharp.Cli.Commands;
 /// <summary><c>infra curate</c>: the next training mix, by rule (flip-difficulty) or by measured influence.</summary>
 public static class CurateCommand
 {
-    /// <summary><see cref="CurationRunArguments"/> paths → flags: a validation message names what was typed.</summary>
+    /// <summary><see cref="CurationRunArguments"/> paths to flags: a validation message names what was typed.</summary>
     private static readonly Dictionary<string, string> Flags = new()
     {
         ["data"] = "--data",

@@ -8,7 +8,7 @@ namespace InfraSharp.Cli.Commands;
 /// shape.</summary>
 public static class TrainCommand
 {
-    /// <summary><see cref="TrainingRunArguments"/> paths → flags: a validation message names what was typed.</summary>
+    /// <summary><see cref="TrainingRunArguments"/> paths to flags: a validation message names what was typed.</summary>
     private static readonly Dictionary<string, string> Flags = new()
     {
         ["data"] = "--data",

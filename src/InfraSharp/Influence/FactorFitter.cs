@@ -334,7 +334,7 @@ public sealed class FactorFitter(
         return acc;
     }
 
-    /// <summary>Adds a batch's a·aᵀ and g·gᵀ sums (and token count) to each module's running float64 sums.</summary>
+    /// <summary>Adds a batch's a·aᵀ and g·gᵀ sums (and token count) to each module's float64 sums.</summary>
     internal static void AccumulateCovariance(BatchGradients bg, Dictionary<string, ModuleFactors> factors)
     {
         long tokens = bg.Lengths.Sum(n => (long)n); // counted on the host: no device sync per batch
@@ -358,7 +358,7 @@ public sealed class FactorFitter(
             Tensor stat;
             if (strategy.Lambda == LambdaKind.EigenCorrected)
             {
-                // (Q_Gᵀ G_e Q_A)² with G_e = Σ_t g_t a_tᵀ: rotate g and a first, then form the per-example matrices.
+                // (Q_Gᵀ G_e Q_A)² with G_e = Σ_t g_t a_tᵀ: rotate g and a first, then form each example's matrix.
                 // In the statistics dtype: the float32 eigenbases are cast to it for the rotation.
                 var gr = matmul(bg.G[m], f.GradientEigenvectors!.to(bg.G[m].dtype));
                 var ar = matmul(bg.A[m], f.ActivationEigenvectors!.to(bg.A[m].dtype));

@@ -11,7 +11,8 @@ namespace InfraSharp.Influence;
 public static class FactorRun
 {
     public const string Conventions =
-        "covariance.safetensors holds sums over real tokens of a·aᵀ and g·gᵀ (g: gradient of each example's summed "
+        "covariance.safetensors holds sums over real tokens of a·aᵀ and g·gᵀ (g: gradient of each example's "
+        + "summed "
         + "loss w.r.t. the layer output; a with a trailing 1 for layers with a bias) and num_tokens; "
         + "lambda.safetensors "
         + "holds sums over examples and num_examples; eigen.safetensors holds float32 eigenpairs of the symmetrised "
