@@ -16,15 +16,22 @@ public sealed class ProgressPrinter(Func<TextWriter> writer) : IProgress<RunProg
     private readonly Dictionary<string, DateTime> _lastShown = [];
     private readonly Lock _gate = new();
 
+    /// <summary>Reports may come from several threads (code samples graded in parallel): one line at a time.</summary>
     public void Report(RunProgress value)
     {
-        var output = writer();
+        string? line = Line(value);
+        if (line is null)
+            return;
+        lock (_gate)
+            writer().WriteLine(line);
+    }
+
+    /// <summary>The line for <paramref name="value"/>, or null when its stage was shown too recently.</summary>
+    private string? Line(RunProgress value)
+    {
         string stamp = $"[{DateTime.Now:HH:mm:ss}]";
         if (value.IsMessage)
-        {
-            output.WriteLine($"{stamp} {value.Message}");
-            return;
-        }
+            return $"{stamp} {value.Message}";
         lock (_gate)
         {
             var now = DateTime.UtcNow;
@@ -35,7 +42,7 @@ public sealed class ProgressPrinter(Func<TextWriter> writer) : IProgress<RunProg
                 && _lastShown.TryGetValue(value.Stage, out var shown)
                 && now - shown < Every
             )
-                return;
+                return null;
             _lastShown[value.Stage] = now;
         }
         double s = value.Elapsed.TotalSeconds;
@@ -44,9 +51,7 @@ public sealed class ProgressPrinter(Func<TextWriter> writer) : IProgress<RunProg
                 ? $", eta {s / value.Done * (value.Total - value.Done):F0}s"
                 : "";
         double percent = 100.0 * value.Done / Math.Max(1, value.Total);
-        output.WriteLine(
-            $"{stamp} {value.Stage}: {value.Done}/{value.Total} ({percent:F0}%, {s:F1}s{eta})"
-                + (value.Detail is null ? "" : "  " + value.Detail)
-        );
+        return $"{stamp} {value.Stage}: {value.Done}/{value.Total} ({percent:F0}%, {s:F1}s{eta})"
+            + (value.Detail is null ? "" : "  " + value.Detail);
     }
 }

@@ -127,8 +127,6 @@ public static class DemoRun
                 on,
                 resume: SftTrainer.LatestCheckpoint(modelDir) is not null
             );
-            if (!trained.Finished)
-                throw new OperationCanceledException(cancel);
             training = new DemoStage(clock.Elapsed.TotalSeconds, trained.HeldOutLossBefore, trained.HeldOutLossAfter);
             journal.Record("original-training", training);
         }
@@ -408,7 +406,7 @@ public static class DemoRun
                 ScalarType.Float32,
                 ComputeDevice.Parse(device)
             );
-            var result = TrainingRun.Train(
+            TrainingRun.Train(
                 model,
                 tokenizerDir,
                 retraining,
@@ -419,8 +417,6 @@ public static class DemoRun
                     Partition = Partition.Whole,
                 }
             );
-            if (!result.Finished)
-                throw new OperationCanceledException(options.Cancellation);
         }
         // Graded as saved (float32 weights, so exactly the trained model), inside the model's own folder as before.
         using var lm = LoadedModel.Load(dir, ComputeDType.Float32, device);

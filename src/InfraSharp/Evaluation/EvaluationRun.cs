@@ -52,8 +52,9 @@ public static class EvaluationRun
     /// Generates with a model already loaded and grades, writing results and summaries into
     /// <paramref name="outDir"/> without a manifest: for a caller whose own run owns that folder (the demo grades
     /// each retrained model in a folder inside that model's). <see cref="EvaluationRunArguments.Model"/> is ignored.
+    /// Internal: it writes without the ownership checks of a run, so only a run that owns the folder may call it.
     /// </summary>
-    public static (EvalSummary Summary, List<SampleResult> Results) Evaluate(
+    internal static (EvalSummary Summary, List<SampleResult> Results) Evaluate(
         LoadedModel model,
         EvaluationRunArguments arguments,
         string outDir,

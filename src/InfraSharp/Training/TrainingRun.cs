@@ -13,8 +13,8 @@ namespace InfraSharp.Training;
 /// </summary>
 public static class TrainingRun
 {
+    /// <summary>A finished training (a stopped one throws <see cref="OperationCanceledException"/>).</summary>
     public sealed record Result(
-        bool Finished,
         double? HeldOutLossBefore,
         double? HeldOutLossAfter,
         IReadOnlyList<SftTrainer.StepLog> Log
@@ -115,7 +115,7 @@ public static class TrainingRun
         double? after = held is not null ? LossEvaluator.MeanLoss(lm, held, padId: pad) : null;
         if (after is double a)
             ProgressMeter.Note(progress, $"held-out loss after: {a:F4}");
-        return new Result(true, before, after, trainer.Log);
+        return new Result(before, after, trainer.Log);
     }
 
     /// <summary>The model to train and the folder its tokenizer comes from.</summary>
