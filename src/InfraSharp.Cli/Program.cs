@@ -1,5 +1,6 @@
 using System.CommandLine;
 using InfraSharp.Cli.Commands;
+using InfraSharp.Runtime;
 
 namespace InfraSharp.Cli;
 
@@ -8,6 +9,16 @@ public static class Program
     public static int Main(string[] args)
     {
         NativeAllocator.Configure();
+        // INFRASHARP_LIBTORCH must take effect before TorchSharp loads anything; a bad folder is bad input.
+        try
+        {
+            LibTorch.Load();
+        }
+        catch (Exception e) when (InputError.Is(e, out var inner))
+        {
+            Console.Error.WriteLine($"error: {CliRunner.OneLine(inner.Message)}");
+            return 2;
+        }
         var parsed = BuildRoot().Parse(args);
         // A bad option (missing, unknown, out of range, not one of an enum's values) is bad input: one line, exit 2.
         if (parsed.Errors.Count > 0)
@@ -25,6 +36,8 @@ public static class Program
             "InfraSharp: which training data made the model better at math and code (influence functions, Infra "
                 + "method)."
         );
+        foreach (var version in root.Options.OfType<VersionOption>())
+            version.Action = new VersionAction();
         root.Subcommands.Add(EncodeCommand.Build());
         root.Subcommands.Add(GenerateCommand.Build());
         root.Subcommands.Add(DataCommand.Build());

@@ -28,6 +28,15 @@ public static class Fixtures
 
     public static string Model(string name) => Path_(name, "model");
 
+    /// <summary>
+    /// A real tokenizer folder: Qwen2.5's is the one the CLI ships (under <c>src/</c>, so that the product never
+    /// reads the test tree), the others are fixtures.
+    /// </summary>
+    public static string Tokenizer(string name) =>
+        name == "qwen2_5"
+            ? Path.Combine(Shared, "..", "..", "src", "InfraSharp.Cli", "Resources", "tokenizers", name)
+            : Path_("real-tokenizers", name);
+
     public static string Bf16(string name) => Path_(name, "model-bf16-sharded");
 
     public static IEnumerable<JsonObject> Jsonl(string path) =>

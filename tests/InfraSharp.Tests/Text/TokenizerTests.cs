@@ -28,7 +28,7 @@ public class TokenizerTests
     [InlineData("llama3_1")]
     public void RealTokenizerCasesMatchTransformers(string name)
     {
-        string dir = Fixtures.Path_("real-tokenizers", name);
+        string dir = Fixtures.Tokenizer(name);
         var tok = Tokenizer.Load(dir);
         var kinds = new HashSet<string>();
         foreach (var c in Fixtures.Jsonl(Fixtures.Path_("real-tokenizers", name + "_cases.jsonl")))
@@ -70,7 +70,7 @@ public class TokenizerTests
     [Fact]
     public void OffsetsCoverTheirTokens()
     {
-        var tok = Tokenizer.Load(Fixtures.Path_("real-tokenizers", "qwen2_5"));
+        var tok = Tokenizer.Load(Fixtures.Tokenizer("qwen2_5"));
         string text = "naïve café 数学 🚀 x=1";
         var enc = tok.Bpe.EncodeWithOffsets(text);
         // Every character is covered, spans are ordered, and whole-character tokens decode to their span.
