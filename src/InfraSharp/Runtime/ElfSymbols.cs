@@ -23,7 +23,7 @@ internal sealed class ElfSymbols
 
     private ElfSymbols() { }
 
-    /// <summary>Reads <paramref name="path"/>; throws <see cref="InvalidDataException"/> for anything but ELF64.</summary>
+    /// <summary>Reads <paramref name="path"/>; <see cref="InvalidDataException"/> for anything but ELF64.</summary>
     public static ElfSymbols Read(string path)
     {
         using var file = File.OpenHandle(path);
