@@ -13,8 +13,8 @@ dotnet build -c Release "$ROOT/bench/InfraSharp.Bench" -v q -nologo >/dev/null
 mkdir -p "$OUT"
 # Copies of the builds: a rebuild in the checkout while this runs must not replace the files it has loaded.
 rm -rf "$OUT/bin" && mkdir -p "$OUT/bin"
-cp -r "$(dirname "$(ls "$ROOT"/src/InfraSharp.Cli/bin/Release/net10.0/*/infra.dll | head -1)")" "$OUT/bin/cli"
-cp -r "$(dirname "$(ls "$ROOT"/bench/InfraSharp.Bench/bin/Release/net10.0/*/InfraSharp.Bench.dll | head -1)")" "$OUT/bin/bench"
+cp -r "$ROOT/src/InfraSharp.Cli/bin/Release/net10.0" "$OUT/bin/cli"
+cp -r "$ROOT/bench/InfraSharp.Bench/bin/Release/net10.0" "$OUT/bin/bench"
 INFRA="dotnet $OUT/bin/cli/infra.dll"
 BENCH="dotnet $OUT/bin/bench/InfraSharp.Bench.dll"
 TRAIN="$DEMO/data/train.jsonl"

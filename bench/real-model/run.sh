@@ -4,14 +4,18 @@
 # training examples, under --max-memory 16GiB. Each stage runs as its own process under /usr/bin/time, so that its
 # wall time and peak RSS are its own; the machine's matmul rates are measured before and after. Stages already done
 # in OUT are skipped (the factor stages resume), so the benchmark can be continued after an interruption.
-#   usage: bench/real-model/run.sh [OUT=/tmp/infra-real-model] [SEQUENCES=64] [DEVICE=cpu]
+#   usage: bench/real-model/run.sh [OUT=/tmp/infra-real-model] [SEQUENCES=64] [DEVICE=cpu] [QUERIES=8]
+# INFRA and BENCH, when set, are the commands to run (bench/gpu/run.sh passes a published build); otherwise both are
+# built here in Release.
 set -euo pipefail
-OUT=${1:-/tmp/infra-real-model}; SEQ=${2:-64}; DEVICE=${3:-cpu}
+OUT=${1:-/tmp/infra-real-model}; SEQ=${2:-64}; DEVICE=${3:-cpu}; QUERIES=${4:-8}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-dotnet build -c Release "$ROOT/src/InfraSharp.Cli" -v q -nologo >/dev/null
-dotnet build -c Release "$ROOT/bench/InfraSharp.Bench" -v q -nologo >/dev/null
-INFRA="dotnet $(ls "$ROOT"/src/InfraSharp.Cli/bin/Release/net10.0/*/infra.dll | head -1)"
-BENCH="dotnet $(ls "$ROOT"/bench/InfraSharp.Bench/bin/Release/net10.0/*/InfraSharp.Bench.dll 2>/dev/null | head -1 || true)"
+if [[ -z "${INFRA:-}" || -z "${BENCH:-}" ]]; then
+  dotnet build -c Release "$ROOT/src/InfraSharp.Cli" -v q -nologo >/dev/null
+  dotnet build -c Release "$ROOT/bench/InfraSharp.Bench" -v q -nologo >/dev/null
+  INFRA="dotnet $ROOT/src/InfraSharp.Cli/bin/Release/net10.0/infra.dll"
+  BENCH="dotnet $ROOT/bench/InfraSharp.Bench/bin/Release/net10.0/InfraSharp.Bench.dll"
+fi
 mkdir -p "$OUT"; LOG="$OUT/log.md"
 M="$OUT/model"; DATA="$OUT/data"; F="$OUT/factors"; S="$OUT/scores"
 COMMON=(--dtype bfloat16 --max-memory 16GiB --module-partitions 2 --device "$DEVICE")
@@ -32,14 +36,15 @@ step() {
 
 [[ -f "$LOG" ]] || { echo "| step | wall (h:mm:ss) | peak RSS (MiB) |" > "$LOG"; echo "|---|---|---|" >> "$LOG"; }
 $BENCH matmul | tee -a "$OUT/matmul-before.txt"
+[[ $DEVICE == cuda ]] && $BENCH matmul cuda | tee -a "$OUT/matmul-before.txt"
 [[ -f "$M/config.json" ]] || step init $INFRA init --shape qwen2.5-0.5b --out "$M" --seed 1
 
 if [[ ! -f "$DATA/train.jsonl" ]]; then
   mkdir -p "$DATA"
   # GSM8K solutions, concatenated into texts of well over 512 tokens, encoded, then cut to exactly 512 tokens.
-  python3 - "$ROOT/tests/data/datasets/gsm8k" "$DATA" "$SEQ" <<'PY'
+  python3 - "$ROOT/tests/data/datasets/gsm8k" "$DATA" "$SEQ" "$QUERIES" <<'PY'
 import json, sys
-src, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+src, out, n, q = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 rows = [json.loads(l) for l in open(f"{src}/train.jsonl")]
 texts, i = [], 0
 for k in range(n):
@@ -50,7 +55,7 @@ for k in range(n):
     texts.append({"id": f"train-{k}", "text": t})
 with open(f"{out}/train-text.jsonl", "w") as f:
     for t in texts: f.write(json.dumps(t) + "\n")
-test = [json.loads(l) for l in open(f"{src}/test.jsonl")][:8]
+test = [json.loads(l) for l in open(f"{src}/test.jsonl")][:q]
 with open(f"{out}/queries-text.jsonl", "w") as f:
     for k, r in enumerate(test):
         f.write(json.dumps({"id": f"query-{k}", "text": f"Question: {r['question']}\nAnswer: {r['answer']}"}) + "\n")
@@ -68,9 +73,9 @@ with open(f"{d}/train.jsonl", "w") as f:
 PY
 fi
 
-$INFRA plan --model "$M" --modules mlp --queries 8 --query-rank 32 --examples "$SEQ" --max-memory 16GiB \
+$INFRA plan --model "$M" --modules mlp --queries "$QUERIES" --query-rank 32 --examples "$SEQ" --max-memory 16GiB \
   --dtype bfloat16 --json > "$OUT/plan.json"
-$INFRA plan --model "$M" --modules mlp --queries 8 --query-rank 32 --examples "$SEQ" --max-memory 16GiB \
+$INFRA plan --model "$M" --modules mlp --queries "$QUERIES" --query-rank 32 --examples "$SEQ" --max-memory 16GiB \
   --dtype bfloat16 --module-partitions 2 > "$OUT/plan.txt"
 for stage in covariance eigen lambda; do
   step "factors-$stage" $INFRA factors --model "$M" --data "$DATA/train.jsonl" --out "$F" --modules mlp --stage $stage "${COMMON[@]}"

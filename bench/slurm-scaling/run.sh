@@ -10,9 +10,9 @@ F="$ROOT/tests/data/fixtures/tiny-qwen2"
 M=${1:-$F/model}; D=${2:-$F/train.jsonl}; Q=${3:-$F/queries.jsonl}
 CONFIG=${INFRA_CONFIG:-Release}
 dotnet build -c "$CONFIG" "$ROOT/src/InfraSharp.Cli" -v q -nologo >/dev/null
-INFRA="dotnet $(ls "$ROOT"/src/InfraSharp.Cli/bin/$CONFIG/net10.0/*/infra.dll | head -1)"
+INFRA="dotnet $ROOT/src/InfraSharp.Cli/bin/$CONFIG/net10.0/infra.dll"
 dotnet build -c "$CONFIG" "$ROOT/bench/InfraSharp.Bench" -v q -nologo >/dev/null
-BENCH="dotnet $(ls "$ROOT"/bench/InfraSharp.Bench/bin/$CONFIG/net10.0/*/InfraSharp.Bench.dll | head -1)"
+BENCH="dotnet $ROOT/bench/InfraSharp.Bench/bin/$CONFIG/net10.0/InfraSharp.Bench.dll"
 # The machine's own matmul rate in the same run, before and after (the times only mean something beside it).
 $BENCH matmul | head -1 | sed 's/^/before: /'
 work=$(mktemp -d /tmp/infra-scaling.XXXXXX); chmod 755 "$work"   # munged runs as munge and must reach its folder
