@@ -21,7 +21,7 @@ public sealed record EvalSummary(IReadOnlyList<EvalSummary.Group> Groups, int[] 
         IReadOnlyDictionary<int, double> PassAtK
     );
 
-    public static EvalSummary Compute(IReadOnlyList<SampleResult> results)
+    internal static EvalSummary Compute(IReadOnlyList<SampleResult> results)
     {
         int minN = results.Count == 0 ? 0 : results.GroupBy(r => r.ProblemId).Min(g => g.Count());
         int[] ks = new[] { 1, 5, 10, 20, 100 }.Where(k => k <= minN).ToArray();
@@ -97,7 +97,7 @@ public sealed record EvalSummary(IReadOnlyList<EvalSummary.Group> Groups, int[] 
         return sb.ToString();
     }
 
-    public void Write(string outDir, IReadOnlyList<SampleResult> results)
+    internal void Write(string outDir, IReadOnlyList<SampleResult> results)
     {
         Directory.CreateDirectory(outDir);
         JsonlFile.Write(Path.Combine(outDir, EvaluationFolder.ResultsFile), results.Select(r => r.ToJson()));

@@ -68,7 +68,7 @@ public static class EvaluationRun
     }
 
     /// <summary>The graded samples of a finished evaluation folder (its <c>results.jsonl</c>), in order.</summary>
-    public static List<SampleResult> ReadResults(string outDir)
+    internal static List<SampleResult> ReadResults(string outDir)
     {
         string path = Path.Combine(outDir, "results.jsonl");
         if (!File.Exists(path))
@@ -128,7 +128,7 @@ public static class EvaluationRun
         return (summary, results);
     }
 
-    public static SandboxLimits Limits(EvaluationRunArguments args) =>
+    internal static SandboxLimits Limits(EvaluationRunArguments args) =>
         new()
         {
             WallTime = TimeSpan.FromSeconds(args.TimeoutSeconds),
@@ -137,7 +137,7 @@ public static class EvaluationRun
         };
 
     /// <summary>Greedy (or sampled) completions of every problem with a loaded model.</summary>
-    public static List<Evaluator.Completion> Generate(
+    internal static List<Evaluator.Completion> Generate(
         LoadedModel lm,
         IReadOnlyList<DataRow> problems,
         SamplingSettings s,

@@ -372,7 +372,7 @@ public sealed class FactorFitter(
     }
 
     /// <summary>Loads every factor stage the strategy needs from a finished factor folder.</summary>
-    public static Dictionary<string, ModuleFactors> Load(
+    internal static Dictionary<string, ModuleFactors> Load(
         string dir,
         IReadOnlyList<string> modules,
         InfluenceStrategy strategy,

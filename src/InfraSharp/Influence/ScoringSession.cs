@@ -113,7 +113,7 @@ public sealed class ScoringSession : IDisposable
     /// (default: the session's), <paramref name="settings"/> (default: the session's) and the options' cancellation
     /// and progress.
     /// </summary>
-    public InfluenceScorer Scorer(
+    internal InfluenceScorer Scorer(
         ScoreArguments? settings = null,
         RunOptions? options = null,
         TrackedModules? modules = null,

@@ -13,7 +13,7 @@ public enum SafeTensorDType
     I32,
 }
 
-public static class SafeTensorDTypes
+internal static class SafeTensorDTypes
 {
     public static int ByteSize(this SafeTensorDType t) =>
         t switch

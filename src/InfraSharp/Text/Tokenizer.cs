@@ -8,8 +8,8 @@ namespace InfraSharp.Text;
 /// </summary>
 public sealed class Tokenizer
 {
-    public BpeTokenizer Bpe { get; }
-    public ChatTemplate? Template { get; }
+    internal BpeTokenizer Bpe { get; }
+    internal ChatTemplate? Template { get; }
     public string? TemplateError { get; }
     public string Folder { get; }
     public int? EosId { get; }
@@ -94,7 +94,7 @@ public sealed class Tokenizer
         );
     }
 
-    public ChatTemplate RequireTemplate() =>
+    internal ChatTemplate RequireTemplate() =>
         Template ?? throw InputError.Unsupported(TemplateError ?? "no chat template");
 
     public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = false) =>

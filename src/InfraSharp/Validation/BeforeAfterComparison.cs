@@ -15,13 +15,13 @@ public static class BeforeAfterComparison
     /// <summary>
     /// One trained and evaluated model: its mix, its seed and its graded samples (first sample per problem).
     /// </summary>
-    public sealed record Run(string Mix, int Seed, IReadOnlyList<SampleResult> Results);
+    internal sealed record Run(string Mix, int Seed, IReadOnlyList<SampleResult> Results);
 
     public sealed record Row(string Mix, string Reference, string Domain, string Level, PairedComparison Comparison);
 
     public static readonly string[] Levels = ["all", "1", "2", "3", "4", "5"];
 
-    public static List<Row> Compare(IReadOnlyList<Run> runs, IReadOnlyList<string> references, long seed)
+    internal static List<Row> Compare(IReadOnlyList<Run> runs, IReadOnlyList<string> references, long seed)
     {
         references = references.Where(r => runs.Any(x => x.Mix == r)).ToList();
         var rows = new List<Row>();
