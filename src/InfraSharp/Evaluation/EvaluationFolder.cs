@@ -9,19 +9,25 @@ namespace InfraSharp.Evaluation;
 /// </summary>
 public sealed record EvaluationFolder(string Dir, EvaluationRunArguments Arguments, EvaluationInputs Inputs)
 {
+    /// <summary>The run kind of a math evaluation folder.</summary>
     public const string MathKind = "eval_math",
+        /// <summary>The run kind of a code evaluation folder.</summary>
         CodeKind = "eval_code",
+        /// <summary>The run kind of a mixed (per-row domain) evaluation folder.</summary>
         MixedKind = "eval_mixed";
 
     /// <summary>One graded sample a line.</summary>
     public const string ResultsFile = "results.jsonl";
 
+    /// <summary>The summary as JSON.</summary>
     public const string SummaryFile = "summary.json",
+        /// <summary>The summary as a Markdown table.</summary>
         SummaryMarkdownFile = "summary.md";
 
     /// <summary>What an evaluation run writes into its folder.</summary>
     public static readonly string[] OwnedFiles = [ResultsFile, SummaryFile, SummaryMarkdownFile];
 
+    /// <summary>The run kind an evaluation of <paramref name="domain"/> writes.</summary>
     public static string KindName(EvalDomain domain) =>
         domain switch
         {
@@ -60,7 +66,10 @@ public sealed record EvaluationFolder(string Dir, EvaluationRunArguments Argumen
 /// </summary>
 public sealed record EvaluationInputs
 {
+    /// <summary>Fingerprint of the problem rows, or null when only samples were given.</summary>
     public required string? Problems { get; init; }
+    /// <summary>Fingerprint of the given samples, or null when a model generated them.</summary>
     public required string? Samples { get; init; }
+    /// <summary>Fingerprint of the model that generated the samples, or null when samples were given.</summary>
     public required string? Model { get; init; }
 }

@@ -11,6 +11,11 @@ namespace InfraSharp.Evaluation;
 /// </summary>
 public static class EvaluationRun
 {
+    /// <summary>
+    /// Generates (or reads) the samples, grades them and writes results, summary and manifest into <paramref
+    /// name="outDir"/>.
+    /// </summary>
+    /// <returns>Accuracy and pass@k overall, per domain and per domain x difficulty.</returns>
     public static EvalSummary Run(EvaluationRunArguments arguments, string outDir, RunOptions? options = null)
     {
         options ??= new RunOptions();
