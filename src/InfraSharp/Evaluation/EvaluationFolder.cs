@@ -10,19 +10,22 @@ namespace InfraSharp.Evaluation;
 public sealed record EvaluationFolder(string Dir, EvaluationRunArguments Arguments, EvaluationInputs Inputs)
 {
     /// <summary>The run kind of a math evaluation folder.</summary>
-    public const string MathKind = "eval_math",
-        /// <summary>The run kind of a code evaluation folder.</summary>
-        CodeKind = "eval_code",
-        /// <summary>The run kind of a mixed (per-row domain) evaluation folder.</summary>
-        MixedKind = "eval_mixed";
+    public const string MathKind = "eval_math";
+
+    /// <summary>The run kind of a code evaluation folder.</summary>
+    public const string CodeKind = "eval_code";
+
+    /// <summary>The run kind of a mixed (per-row domain) evaluation folder.</summary>
+    public const string MixedKind = "eval_mixed";
 
     /// <summary>One graded sample a line.</summary>
     public const string ResultsFile = "results.jsonl";
 
     /// <summary>The summary as JSON.</summary>
-    public const string SummaryFile = "summary.json",
-        /// <summary>The summary as a Markdown table.</summary>
-        SummaryMarkdownFile = "summary.md";
+    public const string SummaryFile = "summary.json";
+
+    /// <summary>The summary as a Markdown table.</summary>
+    public const string SummaryMarkdownFile = "summary.md";
 
     /// <summary>What an evaluation run writes into its folder.</summary>
     public static readonly string[] OwnedFiles = [ResultsFile, SummaryFile, SummaryMarkdownFile];

@@ -13,11 +13,13 @@ public sealed record IndexFolder(string Dir, IndexArguments Arguments, IndexInpu
     public const string Kind = "gradient_index";
 
     /// <summary>The file listing the index's segments and their shards, in row order.</summary>
-    public const string SegmentsFile = "segments.json",
-        /// <summary>The folder holding the shard files and their row tables.</summary>
-        ShardFolder = "shards",
-        /// <summary>The lock builds and appends take on the index.</summary>
-        LockFile = "index.lock";
+    public const string SegmentsFile = "segments.json";
+
+    /// <summary>The folder holding the shard files and their row tables.</summary>
+    public const string ShardFolder = "shards";
+
+    /// <summary>The lock builds and appends take on the index.</summary>
+    public const string LockFile = "index.lock";
 
     /// <summary>What an index build writes into its folder: shards, row tables, segments, the preconditioner.</summary>
     public static readonly string[] OwnedFiles =

@@ -9,8 +9,9 @@ namespace InfraSharp.Influence;
 /// </summary>
 public sealed record ScoreFolder(string Dir, ScoreRunArguments Arguments, ScoreInputs Inputs, ScorePlan Plan)
 {
-    public const string PairwiseKind = "pairwise_scores",
-        SelfKind = "self_scores";
+    public const string PairwiseKind = "pairwise_scores";
+
+    public const string SelfKind = "self_scores";
 
     /// <summary>[queries, train] (one row with aggregated queries), tensor <see cref="ScoresTensor"/>.</summary>
     public const string PairwiseFile = "pairwise.safetensors";

@@ -12,21 +12,27 @@ public sealed record AnalysisFolder(string Dir, AnalysisRunArguments Arguments, 
     public const string Kind = "analysis";
 
     /// <summary>The tables, each written as <c>NAME.csv</c> and <c>NAME.parquet</c> with the same columns.</summary>
-    public const string ExampleLevel = "example_level",
-        SequenceLevel = "sequence_level",
-        TokenLevel = "token_level",
-        TopExamples = "top_examples";
+    public const string ExampleLevel = "example_level";
+
+    public const string SequenceLevel = "sequence_level";
+
+    public const string TokenLevel = "token_level";
+
+    public const string TopExamples = "top_examples";
 
     /// <summary>The attribute tables (example, sequence and token level), in the order they are shown.</summary>
     public static readonly string[] AttributeTables = [ExampleLevel, SequenceLevel, TokenLevel];
 
     /// <summary>Columns of <see cref="ExampleLevel"/> that curation reads: the groups, their mean influence.</summary>
-    public const string QueryGroupColumn = "query_group",
-        TrainGroupColumn = "train_group",
-        MeanColumn = "mean";
+    public const string QueryGroupColumn = "query_group";
 
-    public const string SummaryFile = "summary.md",
-        ReportFile = "report.html";
+    public const string TrainGroupColumn = "train_group";
+
+    public const string MeanColumn = "mean";
+
+    public const string SummaryFile = "summary.md";
+
+    public const string ReportFile = "report.html";
 
     /// <summary>What an analysis run writes into its folder: the tables, the summary and the report.</summary>
     public static readonly string[] OwnedFiles = ["*.csv", "*.parquet", SummaryFile, ReportFile];

@@ -11,10 +11,13 @@ public sealed record LdsFolder(string Dir, LdsRunArguments Arguments, LdsInputs 
 {
     public const string Kind = "lds";
 
-    public const string SubsetsFolder = "subsets",
-        RetrainFolder = "retrain",
-        MeasurementsFolder = "measurements",
-        StrategiesFolder = "strategies";
+    public const string SubsetsFolder = "subsets";
+
+    public const string RetrainFolder = "retrain";
+
+    public const string MeasurementsFolder = "measurements";
+
+    public const string StrategiesFolder = "strategies";
 
     /// <summary>What an LDS run writes into its folder: subsets, retrainings, measurements, scores, tables.</summary>
     public static readonly string[] OwnedFiles =
