@@ -22,12 +22,18 @@ public enum LambdaKind
 /// </summary>
 public abstract class InfluenceStrategy
 {
+    /// <summary>Which strategy of the registry this is.</summary>
     public abstract StrategyKind Kind { get; }
 
     /// <summary>The strategy's name, as manifests and the CLI spell it.</summary>
     public string Name => EnumNames.Of(Kind);
+    /// <summary>
+    /// Whether it needs the activation and gradient covariances and their eigenbases (K-FAC, EK-FAC).
+    /// </summary>
     public abstract bool NeedsCovariance { get; }
+    /// <summary>Which eigenvalue matrix it fits from per-example gradients, if any.</summary>
     public abstract LambdaKind Lambda { get; }
+    /// <summary>Whether it needs a factor folder at all (the identity needs none).</summary>
     public bool NeedsAnyFactor => NeedsCovariance || Lambda != LambdaKind.None;
 
     /// <summary>The eigenvalue matrix [out, in] the preconditioner divides by, or null (identity).</summary>
@@ -58,6 +64,7 @@ public abstract class InfluenceStrategy
         return FromBasis(rotated.to(precision), f).to(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 
+    /// <summary>The one instance of each strategy.</summary>
     public static readonly IReadOnlyDictionary<StrategyKind, InfluenceStrategy> Registry = new Dictionary<
         StrategyKind,
         InfluenceStrategy
@@ -69,11 +76,16 @@ public abstract class InfluenceStrategy
         [StrategyKind.Ekfac] = new EkfacStrategy(),
     };
 
+    /// <summary>The strategy of <paramref name="kind"/>.</summary>
     public static InfluenceStrategy Get(StrategyKind kind) => Registry[kind];
 
     /// <summary>The strategy of a name (any case), refusing an unknown one with the names it knows.</summary>
     public static InfluenceStrategy Get(string name) => Get(Parse(name));
 
+    /// <summary>
+    /// The strategy kind named <paramref name="name"/> (any case); an unknown name is a bad argument listing the known
+    /// ones.
+    /// </summary>
     public static StrategyKind Parse(string name) =>
         EnumNames.TryParse(name.ToLowerInvariant(), out StrategyKind kind)
             ? kind
