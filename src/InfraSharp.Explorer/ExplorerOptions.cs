@@ -7,8 +7,10 @@ public sealed record ExplorerOptions
 {
     /// <summary>The pairwise score folder explored.</summary>
     public required string Scores { get; init; }
+
     /// <summary>The training rows the scores are of.</summary>
     public required string Train { get; init; }
+
     /// <summary>The query rows the scores are of.</summary>
     public required string Queries { get; init; }
 
@@ -19,11 +21,13 @@ public sealed record ExplorerOptions
 
     /// <summary>Model folder; by default the one the scores were computed with.</summary>
     public string? Model { get; init; }
+
     /// <summary>
     /// A factor folder that lets the page score a new answer against the training rows; null: no new-answer scoring
     /// (unless <see cref="Index"/>).
     /// </summary>
     public string? Factors { get; init; }
+
     /// <summary>A gradient index used (before <see cref="Factors"/>) to score a new answer; null: none.</summary>
     public string? Index { get; init; }
 

@@ -22,6 +22,7 @@ public sealed class ExplorerServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly NewAnswerScoring _scoring;
+
     /// <summary>The address the server listens on (with the port it got).</summary>
     public string Url { get; }
 

@@ -90,22 +90,30 @@ public sealed record AnalysisResult
 {
     /// <summary>How scores were normalised before grouping (score / mean absolute score of the query).</summary>
     public required string Normalization { get; init; }
+
     /// <summary>
     /// The training-row attributes that form the training groups (e.g. <c>domain</c>, <c>difficulty</c>).
     /// </summary>
     public required IReadOnlyList<string> TrainKeys { get; init; }
+
     /// <summary>The query attributes that form the query groups.</summary>
     public required IReadOnlyList<string> QueryKeys { get; init; }
+
     /// <summary>Mean normalised influence of each training group on each query group.</summary>
     public required List<ExampleLevelRow> ExampleLevel { get; init; }
+
     /// <summary>The top proponents and opponents of each query.</summary>
     public required List<TopExampleRow> TopExamples { get; init; }
+
     /// <summary>Influence per reasoning-step tag (empty without per-token scores).</summary>
     public List<SequenceRow> SequenceLevel { get; init; } = [];
+
     /// <summary>Influence with and without exploratory steps (empty unless requested).</summary>
     public List<CounterfactualRow> Counterfactual { get; init; } = [];
+
     /// <summary>Influence per response token string (empty without per-token scores).</summary>
     public List<TokenRow> TokenLevel { get; init; } = [];
+
     /// <summary>Influence per token category (empty without per-token scores).</summary>
     public List<TokenCategoryRow> TokenCategories { get; init; } = [];
 

@@ -14,6 +14,7 @@ public sealed class Lexicon
 {
     /// <summary>Step tags with their phrase patterns, in the order they are tried (first match wins).</summary>
     public IReadOnlyList<(string Tag, Regex Pattern)> StepTags { get; }
+
     /// <summary>
     /// Token categories with their token sets (lower-case keys; <c>&lt;digit&gt;</c> matches all-digit tokens).
     /// </summary>

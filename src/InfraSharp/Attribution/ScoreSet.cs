@@ -16,6 +16,7 @@ public sealed record ScoreSet(
 {
     /// <summary>Number of queries (rows of <see cref="Pairwise"/>).</summary>
     public int Q => Pairwise.GetLength(0);
+
     /// <summary>Number of training examples (columns of <see cref="Pairwise"/>).</summary>
     public int N => Pairwise.GetLength(1);
 

@@ -68,6 +68,7 @@ public sealed record CurationInputs
 {
     /// <summary>Fingerprint of the curated data file.</summary>
     public required string Data { get; init; }
+
     /// <summary>Fingerprint of the score folder followed (influence-top), else null.</summary>
     public required string? Scores { get; init; }
 }
@@ -77,6 +78,7 @@ public sealed record CurationInfo
 {
     /// <summary>Training rows read.</summary>
     public required int RowsIn { get; init; }
+
     /// <summary>Rows written (replace mode draws; weight mode keeps every row).</summary>
     public required int RowsOut { get; init; }
 }

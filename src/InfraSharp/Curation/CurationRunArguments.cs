@@ -37,8 +37,10 @@ public sealed record CurationRunArguments
 {
     /// <summary>The training rows to curate (JSONL).</summary>
     public required string Data { get; init; }
+
     /// <summary>Which rule or measurement drives the curation.</summary>
     public CurationStrategy Strategy { get; init; } = CurationStrategy.FlipDifficulty;
+
     /// <summary>Whether rows are drawn or weighted.</summary>
     public CurationMode Mode { get; init; } = CurationMode.Replace;
 

@@ -71,8 +71,10 @@ public sealed record EvaluationInputs
 {
     /// <summary>Fingerprint of the problem rows, or null when only samples were given.</summary>
     public required string? Problems { get; init; }
+
     /// <summary>Fingerprint of the given samples, or null when a model generated them.</summary>
     public required string? Samples { get; init; }
+
     /// <summary>Fingerprint of the model that generated the samples, or null when samples were given.</summary>
     public required string? Model { get; init; }
 }

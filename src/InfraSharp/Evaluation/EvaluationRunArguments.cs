@@ -23,14 +23,19 @@ public sealed record SamplingSettings
 {
     /// <summary>Samples generated per problem (more than 1 needs a <see cref="Temperature"/>).</summary>
     public int SamplesPerProblem { get; init; } = 1;
+
     /// <summary>Sampling temperature; null: greedy decoding.</summary>
     public double? Temperature { get; init; }
+
     /// <summary>Nucleus sampling: keep the smallest set of tokens whose probability reaches this (1: all).</summary>
     public double TopP { get; init; } = 1.0;
+
     /// <summary>Seed of the sampling.</summary>
     public long Seed { get; init; }
+
     /// <summary>Most new tokens per completion.</summary>
     public int MaxNewTokens { get; init; } = 512;
+
     /// <summary>Prompts generated at once.</summary>
     public int BatchSize { get; init; } = 16;
 }
@@ -46,6 +51,7 @@ public sealed record EvaluationRunArguments
 
     /// <summary>Problem rows (math: with <c>answer</c>; code: HumanEval form or prose with tests).</summary>
     public string? Problems { get; init; }
+
     /// <summary>
     /// The model folder that answers the problems (with <see cref="Problems"/>), instead of <see cref="Samples"/>.
     /// </summary>
@@ -53,14 +59,17 @@ public sealed record EvaluationRunArguments
 
     /// <summary>Rows with a completion per sample, instead of a model.</summary>
     public string? Samples { get; init; }
+
     /// <summary>How samples are generated with <see cref="Model"/>.</summary>
     public SamplingSettings Sampling { get; init; } = new();
 
     /// <summary>The model's compute dtype while generating.</summary>
     [JsonPropertyName("dtype")]
     public Models.ComputeDType DType { get; init; } = Models.ComputeDType.Float32;
+
     /// <summary>Wall-clock limit per code sample, in seconds.</summary>
     public double TimeoutSeconds { get; init; } = 10;
+
     /// <summary>Memory limit per code sample, in MiB.</summary>
     public int MemoryMb { get; init; } = 1024;
 

@@ -13,6 +13,7 @@ public sealed record IndexArguments
 {
     /// <summary>The model folder whose gradients are indexed.</summary>
     public required string Model { get; init; }
+
     /// <summary>Which linear modules' gradients are projected into the vectors.</summary>
     public ModuleSelection Modules { get; init; } = ModuleSelection.Mlp;
 
@@ -36,6 +37,7 @@ public sealed record IndexArguments
 
     /// <summary>Rows per shard file (a shard ends at the first batch boundary at or past it).</summary>
     public int ShardRows { get; init; } = 65_536;
+
     /// <summary>Tokens per batch while computing gradients (a memory bound; does not change the vectors).</summary>
     public int TokensPerBatch { get; init; } = 4096;
 

@@ -72,6 +72,7 @@ public sealed record IndexInputs
 {
     /// <summary>Fingerprint of the model whose gradients are indexed.</summary>
     public required string Model { get; init; }
+
     /// <summary>Fingerprint of the model's tokenizer.</summary>
     public required string Tokenizer { get; init; }
 
@@ -84,8 +85,10 @@ public sealed record IndexPlan
 {
     /// <summary>Length of a row's vector: the sum over modules of k_out x k_in.</summary>
     public required int Dimension { get; init; }
+
     /// <summary>The tracked modules, in the order their blocks appear in a vector.</summary>
     public required IReadOnlyList<string> Modules { get; init; }
+
     /// <summary>Each module's widths and projected widths, in <see cref="Modules"/> order.</summary>
     public required IReadOnlyList<IndexShape> Shapes { get; init; }
 }
@@ -95,8 +98,10 @@ public sealed record IndexShape
 {
     /// <summary>The module's name (e.g. <c>model.layers.0.mlp.down_proj</c>).</summary>
     public required string Module { get; init; }
+
     /// <summary>The layer's input width (plus 1 for a bias).</summary>
     public required int In { get; init; }
+
     /// <summary>The layer's output width.</summary>
     public required int Out { get; init; }
 
@@ -114,6 +119,7 @@ public sealed record IndexInfo
 {
     /// <summary>The sign convention of the scores (positive: up-weighting the row helps the query).</summary>
     public required string Sign { get; init; }
+
     /// <summary>
     /// How a row's vector is laid out (per module, projected gradient flattened row-major, in plan order).
     /// </summary>

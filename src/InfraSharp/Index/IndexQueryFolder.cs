@@ -89,8 +89,10 @@ public sealed record IndexQueryInfo
 {
     /// <summary>The query ids, in score-row order.</summary>
     public required IReadOnlyList<string> Queries { get; init; }
+
     /// <summary>The index's row count when the query ran.</summary>
     public required long Rows { get; init; }
+
     /// <summary>The sign convention (positive: up-weighting the row helps the query).</summary>
     public required string Sign { get; init; }
 

@@ -13,6 +13,7 @@ public sealed record ScanStats(long Rows, long Bytes, double Seconds, double Flo
 {
     /// <summary>Bytes of stored vectors read per second, in GB (10^9).</summary>
     public double GigabytesPerSecond => Bytes / 1e9 / Math.Max(1e-9, Seconds);
+
     /// <summary>Multiply-adds counted as two flops, per second, in units of 10^9.</summary>
     public double GflopsPerSecond => Flops / 1e9 / Math.Max(1e-9, Seconds);
 }

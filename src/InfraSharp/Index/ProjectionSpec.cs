@@ -15,6 +15,7 @@ public sealed record ProjectionSpec(string Text) : IParsable<ProjectionSpec>
 {
     /// <summary>32 dimensions on both sides of every module.</summary>
     public static readonly ProjectionSpec Default = new("32");
+
     /// <summary>No projection: the exact per-example gradients.</summary>
     public static readonly ProjectionSpec Full = new("full");
 

@@ -73,8 +73,10 @@ public sealed record FactorInputs
 {
     /// <summary>Fingerprint of the model.</summary>
     public required string Model { get; init; }
+
     /// <summary>Fingerprint of the model's tokenizer.</summary>
     public required string Tokenizer { get; init; }
+
     /// <summary>Fingerprint of the training data the factors were fitted on.</summary>
     public required string Data { get; init; }
 }
@@ -84,6 +86,7 @@ public sealed record FactorPlan
 {
     /// <summary>Padded tokens per batch the data stages used.</summary>
     public required int TokensPerBatch { get; init; }
+
     /// <summary>The tracked modules' full names, in fitting order.</summary>
     public required IReadOnlyList<string> Modules { get; init; }
 }
@@ -93,10 +96,13 @@ public sealed record FactorInfo
 {
     /// <summary>Training examples the factors were fitted on.</summary>
     public required int Examples { get; init; }
+
     /// <summary>Real (non-padding) tokens the covariances summed over.</summary>
     public required long Tokens { get; init; }
+
     /// <summary>What the factor files hold: sums over real tokens or examples, eigenpairs of the means.</summary>
     public required string Conventions { get; init; }
+
     /// <summary>The device the fit ran on.</summary>
     public required string Device { get; init; }
 }

@@ -27,12 +27,15 @@ public abstract class InfluenceStrategy
 
     /// <summary>The strategy's name, as manifests and the CLI spell it.</summary>
     public string Name => EnumNames.Of(Kind);
+
     /// <summary>
     /// Whether it needs the activation and gradient covariances and their eigenbases (K-FAC, EK-FAC).
     /// </summary>
     public abstract bool NeedsCovariance { get; }
+
     /// <summary>Which eigenvalue matrix it fits from per-example gradients, if any.</summary>
     public abstract LambdaKind Lambda { get; }
+
     /// <summary>Whether it needs a factor folder at all (the identity needs none).</summary>
     public bool NeedsAnyFactor => NeedsCovariance || Lambda != LambdaKind.None;
 

@@ -24,6 +24,7 @@ public sealed record MemoryPlan
 {
     /// <summary>The settings planned for (after the planner's choices of batch and module partitions).</summary>
     public required PlanArguments Arguments { get; init; }
+
     /// <summary>
     /// Every stage the runs go through, with its resident pieces (covariance, eigen, lambda, queries, scores).
     /// </summary>

@@ -19,8 +19,10 @@ public readonly record struct ModuleSelection : IParsable<ModuleSelection>
 
     /// <summary>Every Linear of the decoder layers.</summary>
     public static ModuleSelection All { get; } = new("all");
+
     /// <summary>The MLP projections (gate, up, down): the Infra paper's setting.</summary>
     public static ModuleSelection Mlp { get; } = new("mlp");
+
     /// <summary>The attention projections (q, k, v, o).</summary>
     public static ModuleSelection Attention { get; } = new("attn");
 

@@ -8,6 +8,7 @@ public sealed record PlanArguments
 {
     /// <summary>Which Linear layers are tracked.</summary>
     public ModuleSelection Modules { get; init; } = ModuleSelection.All;
+
     /// <summary>The strategy whose factors and scores are planned.</summary>
     public StrategyKind Strategy { get; init; } = StrategyKind.Ekfac;
 
@@ -21,8 +22,10 @@ public sealed record PlanArguments
     /// <summary>Training examples the factors are fitted on and scored (for FLOPs and disk; 0: per batch
     /// only).</summary>
     public int Examples { get; init; }
+
     /// <summary>Query examples scored (their preconditioned gradients are resident while scoring).</summary>
     public int Queries { get; init; }
+
     /// <summary>
     /// Rank of the preconditioned query gradients (0: full), as <see cref="ScoreArguments.QueryRank"/>.
     /// </summary>
@@ -30,6 +33,7 @@ public sealed record PlanArguments
 
     /// <summary>Module groups; null: the fewest that fit <see cref="MaxMemoryBytes"/> (1 without a bound).</summary>
     public int? ModulePartitions { get; init; }
+
     /// <summary>Training examples per score chunk.</summary>
     public int ChunkSize { get; init; } = 256;
 
@@ -40,6 +44,7 @@ public sealed record PlanArguments
     /// <summary>Dtype the captured activations and gradients are cast to before statistics are formed.</summary>
     [JsonPropertyName("statistics_dtype")]
     public ComputeDType StatisticsDType { get; init; } = ComputeDType.Float32;
+
     /// <summary>The memory bound in bytes the plan must fit; null: no bound.</summary>
     public long? MaxMemoryBytes { get; init; }
 

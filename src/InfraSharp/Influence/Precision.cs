@@ -11,6 +11,7 @@ public enum Precision
 {
     /// <summary>Single precision (the default).</summary>
     Float32,
+
     /// <summary>Double precision, for exactness checks.</summary>
     Float64,
 }

@@ -111,8 +111,10 @@ public sealed record ScoreInputs
 {
     /// <summary>Fingerprint of the model.</summary>
     public required string Model { get; init; }
+
     /// <summary>Fingerprint of the model's tokenizer.</summary>
     public required string Tokenizer { get; init; }
+
     /// <summary>Fingerprint of the training rows.</summary>
     public required string Train { get; init; }
 
@@ -128,8 +130,10 @@ public sealed record ScorePlan
 {
     /// <summary>Padded tokens per batch used.</summary>
     public required int TokensPerBatch { get; init; }
+
     /// <summary>The strategy the scores were computed with.</summary>
     public required string Strategy { get; init; }
+
     /// <summary>The tracked modules' full names.</summary>
     public required IReadOnlyList<string> Modules { get; init; }
 }
@@ -139,10 +143,13 @@ public sealed record ScoreInfo
 {
     /// <summary>Training examples scored.</summary>
     public required int TrainExamples { get; init; }
+
     /// <summary>Queries scored (0 for self scores).</summary>
     public required int Queries { get; init; }
+
     /// <summary>The sign convention (positive: up-weighting the training example helps the query).</summary>
     public required string Sign { get; init; }
+
     /// <summary>The device the scores were computed on.</summary>
     public required string Device { get; init; }
 }

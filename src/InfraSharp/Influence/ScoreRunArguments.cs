@@ -8,11 +8,13 @@ public sealed record ScoreRunArguments
 {
     /// <summary>Pairwise (queries x training examples) or self-influence scores.</summary>
     public ScoreKind Kind { get; init; } = ScoreKind.Pairwise;
+
     /// <summary>The model folder (the one the factors were fitted for).</summary>
     public required string Model { get; init; }
 
     /// <summary>Factor folder; not needed for the identity strategy.</summary>
     public string? Factors { get; init; }
+
     /// <summary>The training rows to score (JSONL or Parquet).</summary>
     public required string Train { get; init; }
 
@@ -21,6 +23,7 @@ public sealed record ScoreRunArguments
 
     /// <summary>Override of the factors' strategy (one whose factors are present).</summary>
     public StrategyKind? Strategy { get; init; }
+
     /// <summary>How scores are computed: measurement, damping, batching, chunking.</summary>
     public ScoreArguments Score { get; init; } = new();
 

@@ -12,6 +12,7 @@ public sealed record KubernetesOptions
 
     /// <summary>Where the claim is mounted; the model, data and output paths are given as the pods see them.</summary>
     public string MountPath { get; init; } = "/shared";
+
     /// <summary>The namespace the Jobs are created in; null: kubectl's current one.</summary>
     public string? Namespace { get; init; }
 

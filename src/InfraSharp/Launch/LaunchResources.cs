@@ -8,6 +8,7 @@ public sealed record LaunchResources
 
     /// <summary>Memory per task as the scheduler spells it (Slurm: 16G; Kubernetes: 16Gi).</summary>
     public string Memory { get; init; } = "16G";
+
     /// <summary>GPUs per task (0: none requested).</summary>
     public int Gpus { get; init; }
 
@@ -16,6 +17,7 @@ public sealed record LaunchResources
 
     /// <summary>Slurm partition (queue) name.</summary>
     public string? Queue { get; init; }
+
     /// <summary>Slurm account charged; null: the user's default.</summary>
     public string? Account { get; init; }
 

@@ -32,6 +32,7 @@ public sealed record LaunchStatus(IReadOnlyList<LaunchStatus.Step> Steps)
 
     /// <summary>True when every task of every step is done.</summary>
     public bool Complete => Steps.All(s => s.Done.Count == s.Tasks);
+
     /// <summary>True when any task failed.</summary>
     public bool AnyFailed => Steps.Any(s => s.Failed.Count > 0);
 

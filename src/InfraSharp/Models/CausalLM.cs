@@ -17,6 +17,7 @@ public sealed class CausalLM : IDisposable
 {
     /// <summary>The architecture, from <c>config.json</c>.</summary>
     public ModelConfig Config { get; }
+
     /// <summary>The compute dtype of the weights (float32 or bfloat16).</summary>
     public ScalarType DType { get; private set; }
 

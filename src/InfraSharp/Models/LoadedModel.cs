@@ -13,8 +13,10 @@ public sealed class LoadedModel : IDisposable
 {
     /// <summary>The model folder.</summary>
     public string Folder { get; }
+
     /// <summary>The folder's tokenizer and chat template.</summary>
     public Tokenizer Tokenizer { get; }
+
     /// <summary>The model with its weights loaded.</summary>
     public CausalLM Model { get; }
     private readonly Lazy<string> _fingerprint;
@@ -29,8 +31,10 @@ public sealed class LoadedModel : IDisposable
 
     /// <summary>SHA-256 of config.json and the weights (what factors and scores are tied to).</summary>
     public string Fingerprint => _fingerprint.Value;
+
     /// <summary>SHA-256 of the tokenizer files (what encoded datasets are tied to).</summary>
     public string TokenizerFingerprint => Storage.Fingerprint.Tokenizer(Folder);
+
     /// <summary>The padding token id (the tokenizer's, else 0).</summary>
     public int PadId => Tokenizer.PadId ?? 0;
 

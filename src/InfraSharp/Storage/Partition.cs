@@ -8,6 +8,7 @@ public sealed record Partition(int Index, int Count)
 {
     /// <summary>The whole list as one share (0/1): what a run without partitioning does.</summary>
     public static readonly Partition Whole = new(0, 1);
+
     /// <summary>True for <see cref="Whole"/> (a count of 1).</summary>
     public bool IsWhole => Count == 1;
 

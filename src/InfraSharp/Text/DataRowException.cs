@@ -16,8 +16,10 @@ public sealed class DataRowException : FormatException, IInputError
 
     /// <summary>The data file.</summary>
     public string File { get; }
+
     /// <summary>The 1-based line (JSONL) or row (Parquet) number.</summary>
     public int Line { get; }
+
     /// <summary>Why the row cannot be used.</summary>
     public string Reason { get; }
 }

@@ -19,6 +19,7 @@ public sealed record EncodedExample(
 {
     /// <summary>The label of a token that carries no loss (prompt, padding), as Hugging Face spells it.</summary>
     public const int IgnoreIndex = -100;
+
     /// <summary>Number of tokens.</summary>
     public int Length => InputIds.Length;
 }

@@ -10,19 +10,25 @@ public sealed class Tokenizer
 {
     internal BpeTokenizer Bpe { get; }
     internal ChatTemplate? Template { get; }
+
     /// <summary>
     /// Why the folder's chat template cannot be used (absent, or a construct this build does not render); null when it
     /// can.
     /// </summary>
     public string? TemplateError { get; }
+
     /// <summary>The folder the tokenizer was loaded from.</summary>
     public string Folder { get; }
+
     /// <summary>The end-of-sequence token id (<c>eos_token</c> of tokenizer_config.json), if named.</summary>
     public int? EosId { get; }
+
     /// <summary>The padding token id (<c>pad_token</c>), if named.</summary>
     public int? PadId { get; }
+
     /// <summary>The beginning-of-sequence token id (<c>bos_token</c>), if named.</summary>
     public int? BosId { get; }
+
     /// <summary>Whether decoding cleans up spaces before punctuation (<c>clean_up_tokenization_spaces</c>).</summary>
     public bool CleanUpSpaces { get; }
 

@@ -62,6 +62,7 @@ public sealed record TrainingInputs
 {
     /// <summary>Fingerprint of the training rows.</summary>
     public required string Data { get; init; }
+
     /// <summary>Fingerprint of the base model, or null when initialised from a shape.</summary>
     public required string? Model { get; init; }
 }

@@ -25,8 +25,10 @@ public sealed record TrainingRunArguments
 
     /// <summary>Held-out rows whose loss is reported before and after.</summary>
     public string? EvalData { get; init; }
+
     /// <summary>Put loss on every token, not only on responses.</summary>
     public bool LabelAll { get; init; }
+
     /// <summary>The optimiser and schedule settings.</summary>
     public SftOptions Optimizer { get; init; } = new();
 

@@ -23,6 +23,7 @@ public sealed record LdsEvaluation
     /// What the strategies' scores measure; a given score folder's own measurement is read from its manifest.
     /// </summary>
     public Measurement Measurement { get; init; } = Measurement.MeanLogProb;
+
     /// <summary>Padded tokens per batch of the strategies' factor and score runs.</summary>
     public int TokensPerBatch { get; init; } = 4096;
 

@@ -76,12 +76,16 @@ public sealed record LdsInputs
 {
     /// <summary>Fingerprint of the trained model.</summary>
     public required string Model { get; init; }
+
     /// <summary>Fingerprint of the training rows.</summary>
     public required string Train { get; init; }
+
     /// <summary>Fingerprint of the query rows.</summary>
     public required string Queries { get; init; }
+
     /// <summary>The model's own training arguments, with which every subset is retrained.</summary>
     public required TrainingRunArguments TrainingArgs { get; init; }
+
     /// <summary>
     /// Fingerprint of the base model the training started from, or null when it was initialised from a shape.
     /// </summary>
@@ -93,6 +97,7 @@ public sealed record LdsPlan
 {
     /// <summary>Training rows per subset.</summary>
     public required int SubsetSize { get; init; }
+
     /// <summary>Training rows the subsets are drawn from.</summary>
     public required int TrainRows { get; init; }
 }
@@ -102,6 +107,7 @@ public sealed record LdsInfo
 {
     /// <summary>The device the retrainings ran on.</summary>
     public required string Device { get; init; }
+
     /// <summary>The sign convention (a positive LDS: larger summed scores, better measured query).</summary>
     public required string Sign { get; init; }
 }

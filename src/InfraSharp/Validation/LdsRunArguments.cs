@@ -13,12 +13,16 @@ public sealed record LdsRunArguments
     /// The trained model folder (written by <c>infra train</c>, so that it can be retrained the same way).
     /// </summary>
     public required string Model { get; init; }
+
     /// <summary>The training rows the subsets are drawn from.</summary>
     public required string Train { get; init; }
+
     /// <summary>The query rows each retrained model is measured on.</summary>
     public required string Queries { get; init; }
+
     /// <summary>Number of random subsets (at least 2).</summary>
     public int Subsets { get; init; } = 32;
+
     /// <summary>Each subset's share of the training rows.</summary>
     public double Fraction { get; init; } = 0.5;
 

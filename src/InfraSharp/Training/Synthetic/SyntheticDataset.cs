@@ -18,6 +18,7 @@ public static class SyntheticDataset
 
         /// <summary>Training rows in total (split evenly over the 10 cells).</summary>
         public int Size { get; init; } = 1000;
+
         /// <summary>Query rows per domain x difficulty cell.</summary>
         public int QueriesPerCell { get; init; } = 4;
 
@@ -31,6 +32,7 @@ public static class SyntheticDataset
 
     /// <summary>The corpus's domains.</summary>
     public static readonly string[] Domains = ["math", "code"];
+
     /// <summary>The difficulty levels of every domain.</summary>
     public static readonly int[] Levels = [1, 2, 3, 4, 5];
 
