@@ -27,7 +27,7 @@ public sealed record LaunchStatus(IReadOnlyList<LaunchStatus.Step> Steps)
             Enumerable.Range(0, Tasks).Except(Done).Except(Running).Except(Failed.Select(f => f.Task));
     }
 
-    /// <summary>A running task's heartbeat is older than this only when the task is gone.</summary>
+    /// <summary>A task whose heartbeat file is older than this no longer counts as running.</summary>
     public static readonly TimeSpan HeartbeatAge = TimeSpan.FromMinutes(1);
 
     /// <summary>True when every task of every step is done.</summary>
