@@ -9,7 +9,7 @@ namespace InfraSharp.Explorer;
 /// <summary>
 /// One query or training row as the explorer shows it: ids, attributes, prompt, answer, and its tokens' text.
 /// </summary>
-public sealed record ExampleView(
+internal sealed record ExampleView(
     int Index,
     string Id,
     JsonObject Attributes,
@@ -25,7 +25,7 @@ public sealed record ExampleView(
 /// rows with their text split at the tokens the scores are over, and each query's total influence. The rows must be
 /// those the scores were computed on (same ids, same order), or the views would attach scores to other text.
 /// </summary>
-public sealed class ExplorerData
+internal sealed class ExplorerData
 {
     public required ScoreSet Scores { get; init; }
     public required IReadOnlyList<ExampleView> Queries { get; init; }

@@ -7,7 +7,7 @@ namespace InfraSharp.Explorer;
 /// proponents and opponents, a training row's per-token scores for a query, a training row's queries helped and
 /// hurt. Each takes checked parameters and returns JSON; nothing sends the whole matrix to the page.
 /// </summary>
-public sealed class ExplorerQueries(ExplorerData data)
+internal sealed class ExplorerQueries(ExplorerData data)
 {
     public const int MaxPageSize = 200,
         MaxK = 200;

@@ -22,6 +22,8 @@ public sealed class ExplorerServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly NewAnswerScoring _scoring;
+
+    /// <summary>The address the server listens on (with the port it got).</summary>
     public string Url { get; }
 
     /// <summary>The access token (null on loopback, where none is needed).</summary>
@@ -35,6 +37,8 @@ public sealed class ExplorerServer : IAsyncDisposable
         Token = token;
     }
 
+    /// <summary>Loads the scores and data of <paramref name="options"/> and starts serving them.</summary>
+    /// <returns>The running server; dispose it to stop.</returns>
     public static async Task<ExplorerServer> StartAsync(ExplorerOptions options)
     {
         var data = ExplorerData.Load(options);
@@ -324,6 +328,7 @@ public sealed class ExplorerServer : IAsyncDisposable
         _scoring.Stop();
     }
 
+    /// <summary>Stops new-answer scoring and shuts the server down.</summary>
     public async ValueTask DisposeAsync()
     {
         _scoring.Stop();

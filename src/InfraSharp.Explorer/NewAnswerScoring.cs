@@ -13,7 +13,7 @@ namespace InfraSharp.Explorer;
 /// factors and score arguments, kept open between answers, or a query of the gradient index), one run at a time;
 /// a second request while one runs is refused.
 /// </summary>
-public sealed class NewAnswerScoring(ExplorerOptions options, ExplorerData data)
+internal sealed class NewAnswerScoring(ExplorerOptions options, ExplorerData data)
 {
     private readonly object _gate = new();
     private JsonObject _state = new() { ["state"] = "idle" };

@@ -3,10 +3,10 @@ using Microsoft.AspNetCore.Http;
 namespace InfraSharp.Explorer;
 
 /// <summary>A bad request parameter: answered 400 with the message.</summary>
-public sealed class BadRequestException(string message) : Exception(message);
+internal sealed class BadRequestException(string message) : Exception(message);
 
 /// <summary>Checked query-string parameters: integers in range, choices, <c>filter=key=value</c> pairs.</summary>
-public sealed class Params(IQueryCollection query)
+internal sealed class Params(IQueryCollection query)
 {
     public int Int(string name, int fallback, int min, int max)
     {

@@ -10,6 +10,8 @@ namespace InfraSharp;
 /// </summary>
 public static class EnumNames
 {
+    /// <summary>The word for <paramref name="value"/>: its JSON name, else its member name in lower case.</summary>
+    /// <typeparam name="T">The enum type.</typeparam>
     public static string Of<T>(T value)
         where T : struct, Enum => Cache<T>.Names[value];
 
@@ -17,6 +19,10 @@ public static class EnumNames
     public static IReadOnlyDictionary<string, T> All<T>()
         where T : struct, Enum => Cache<T>.Values;
 
+    /// <summary>
+    /// The value whose word is <paramref name="text"/> (exact, case-sensitive); false for an unknown word.
+    /// </summary>
+    /// <typeparam name="T">The enum type.</typeparam>
     public static bool TryParse<T>(string? text, out T value)
         where T : struct, Enum => Cache<T>.Values.TryGetValue(text ?? "", out value);
 

@@ -7,6 +7,7 @@ public sealed class InputArgumentException : ArgumentException, IInputError
 {
     private readonly InputMessage? _message;
 
+    /// <summary>A bad argument described by a plain message (names no argument path).</summary>
     public InputArgumentException(string message)
         : base(message) { }
 
@@ -18,7 +19,9 @@ public sealed class InputArgumentException : ArgumentException, IInputError
         : base(message.Text) => _message = message;
 
     // ArgumentException appends a parameter name to Message when one is set; none is, so Message is the text.
+    /// <inheritdoc/>
     public IReadOnlyList<string> Properties => _message?.Properties ?? [];
 
+    /// <inheritdoc/>
     public string Render(Func<string, string?> name) => _message?.Render(name) ?? Message;
 }

@@ -5,6 +5,7 @@ public sealed class InputFileNotFoundException : FileNotFoundException, IInputEr
 {
     private readonly InputMessage? _message;
 
+    /// <summary>A missing input <paramref name="path"/> (if known), described by <paramref name="message"/>.</summary>
     public InputFileNotFoundException(string message, string? path = null)
         : base(message, path) { }
 
@@ -15,7 +16,9 @@ public sealed class InputFileNotFoundException : FileNotFoundException, IInputEr
     private InputFileNotFoundException(InputMessage message, string? path)
         : base(message.Text, path) => _message = message;
 
+    /// <inheritdoc/>
     public IReadOnlyList<string> Properties => _message?.Properties ?? [];
 
+    /// <inheritdoc/>
     public string Render(Func<string, string?> name) => _message?.Render(name) ?? Message;
 }

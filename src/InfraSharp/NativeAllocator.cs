@@ -19,6 +19,9 @@ public static class NativeAllocator
 
     private static bool _configured;
 
+    /// <summary>
+    /// Applies the settings once per process (Linux with glibc only; a no-op elsewhere). Call before any tensor work.
+    /// </summary>
     public static void Configure()
     {
         if (_configured || !OperatingSystem.IsLinux())

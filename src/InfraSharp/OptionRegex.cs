@@ -6,7 +6,7 @@ namespace InfraSharp;
 /// A regular expression the user gave in an option (<c>--modules</c>, <c>--projection-dim</c>): a pattern that does
 /// not parse is bad input naming the option, not a RegexParseException with a stack trace.
 /// </summary>
-public static class OptionRegex
+internal static class OptionRegex
 {
     public static Regex Parse(string option, string pattern)
     {

@@ -9,7 +9,7 @@ namespace InfraSharp;
 /// <see cref="IParsable{TSelf}.Parse(string, IFormatProvider?)"/>: a typed argument keeps the exact spelling a
 /// manifest has always had for it, so that manifests written before the type existed read back equal.
 /// </summary>
-public sealed class ParsableJsonConverter<T> : JsonConverter<T>
+internal sealed class ParsableJsonConverter<T> : JsonConverter<T>
     where T : IParsable<T>
 {
     public override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)

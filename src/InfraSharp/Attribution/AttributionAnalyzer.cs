@@ -10,7 +10,7 @@ namespace InfraSharp.Attribution;
 /// ⟨P(G_q), g_t a_tᵀ⟩); position t is credited to the token at t. Prompt positions carry influence too
 /// (through attention), and form their own "prompt" step; token tables cover response tokens.
 /// </summary>
-public sealed class AttributionAnalyzer(ScoreSet scores, Lexicon lexicon)
+internal sealed class AttributionAnalyzer(ScoreSet scores, Lexicon lexicon)
 {
     public const string NormalizationNote = "score / mean |score| of the query over all training examples";
 

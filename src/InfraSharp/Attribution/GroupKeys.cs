@@ -6,7 +6,7 @@ namespace InfraSharp.Attribution;
 /// Group keys from row attributes: any attribute name, plus the derived <c>length_bucket</c> (quartiles of
 /// the token count). A missing attribute groups as "(none)".
 /// </summary>
-public static class GroupKeys
+internal static class GroupKeys
 {
     public static string[] Build(
         IReadOnlyList<JsonObject> attributes,

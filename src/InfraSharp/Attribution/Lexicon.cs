@@ -12,9 +12,15 @@ namespace InfraSharp.Attribution;
 /// </summary>
 public sealed class Lexicon
 {
+    /// <summary>Step tags with their phrase patterns, in the order they are tried (first match wins).</summary>
     public IReadOnlyList<(string Tag, Regex Pattern)> StepTags { get; }
+
+    /// <summary>
+    /// Token categories with their token sets (lower-case keys; <c>&lt;digit&gt;</c> matches all-digit tokens).
+    /// </summary>
     public IReadOnlyList<(string Category, HashSet<string> Tokens)> TokenCategories { get; }
 
+    /// <summary>The built-in lexicon, in the JSON shape a lexicon file has.</summary>
     public const string Default = """
         {
           "step_tags": {
@@ -41,6 +47,7 @@ public sealed class Lexicon
         TokenCategories = cats;
     }
 
+    /// <summary>The lexicon of the JSON file at <paramref name="path"/>, or <see cref="Default"/> when null.</summary>
     public static Lexicon Load(string? path)
     {
         if (path is not null && Directory.Exists(path))
@@ -95,6 +102,10 @@ public sealed class Lexicon
             .ToList();
     }
 
+    /// <summary>
+    /// The tag of a reasoning step: <c>code</c> for a code block, else the first tag whose phrases match, else
+    /// <c>other</c>.
+    /// </summary>
     public string TagStep(string text, bool isCode)
     {
         if (isCode)
@@ -118,6 +129,7 @@ public sealed class Lexicon
         return token.Trim();
     }
 
+    /// <summary>The category of a token key (see <see cref="TokenKey"/>), or <c>other</c> when none lists it.</summary>
     public string CategorizeToken(string key)
     {
         string k = key.ToLowerInvariant();

@@ -14,9 +14,15 @@ public sealed record ScoreSet(
     IReadOnlyList<(string Id, JsonObject Attributes)> Train
 )
 {
+    /// <summary>Number of queries (rows of <see cref="Pairwise"/>).</summary>
     public int Q => Pairwise.GetLength(0);
+
+    /// <summary>Number of training examples (columns of <see cref="Pairwise"/>).</summary>
     public int N => Pairwise.GetLength(1);
 
+    /// <summary>
+    /// Reads a finished pairwise score folder: its scores, per-token scores when written, and both sides' examples.
+    /// </summary>
     public static ScoreSet Load(string dir)
     {
         var (queries, train) = ScoreFiles.ReadExamples(dir);

@@ -3,10 +3,21 @@ namespace InfraSharp.Attribution;
 /// <summary>Summary statistics with a seeded percentile bootstrap for the mean's 95% confidence interval.</summary>
 public static class Statistics
 {
+    /// <summary>
+    /// Summary of a sample: size, mean, median, sum and the mean's bootstrap 95% CI (NaN where empty).
+    /// </summary>
+    /// <param name="N">Sample size.</param>
+    /// <param name="Mean">Arithmetic mean.</param>
+    /// <param name="Median">Median.</param>
+    /// <param name="Sum">Sum of the values.</param>
+    /// <param name="CiLow">Lower end of the mean's 95% CI.</param>
+    /// <param name="CiHigh">Upper end of the mean's 95% CI.</param>
     public sealed record Summary(int N, double Mean, double Median, double Sum, double CiLow, double CiHigh);
 
+    /// <summary>The arithmetic mean; NaN for an empty list.</summary>
     public static double Mean(IReadOnlyList<double> xs) => xs.Count == 0 ? double.NaN : xs.Sum() / xs.Count;
 
+    /// <summary>The median (mean of the middle two for an even count); NaN for an empty list.</summary>
     public static double Median(IReadOnlyList<double> xs)
     {
         if (xs.Count == 0)
@@ -50,6 +61,7 @@ public static class Statistics
         return (Percentile(means, 0.025), Percentile(means, 0.975));
     }
 
+    /// <summary>Summarises <paramref name="xs"/>, the CI bootstrapped with <paramref name="seed"/>.</summary>
     public static Summary Summarize(IReadOnlyList<double> xs, int seed = 0)
     {
         var (lo, hi) = BootstrapMeanCi(xs, seed: seed);

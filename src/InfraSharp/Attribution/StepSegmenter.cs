@@ -7,7 +7,7 @@ namespace InfraSharp.Attribution;
 /// whole. Steps tile the response: each runs from its first character to the next step's first character
 /// (separating whitespace goes with the step before it), so token scores sum over steps without loss.
 /// </summary>
-public static partial class StepSegmenter
+internal static partial class StepSegmenter
 {
     public sealed record Step(int Start, int End, string Text, bool IsCode);
 

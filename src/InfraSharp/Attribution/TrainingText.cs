@@ -7,7 +7,7 @@ namespace InfraSharp.Attribution;
 /// (the labelled runs: assistant content plus the closing end token) split into steps. Every other token
 /// (prompt, template) belongs to one leading "prompt" step, so that steps partition all positions.
 /// </summary>
-public sealed class TrainingText
+internal sealed class TrainingText
 {
     public required EncodedExample Example { get; init; }
     public required string Text { get; init; }

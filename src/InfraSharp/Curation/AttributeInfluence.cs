@@ -14,7 +14,7 @@ namespace InfraSharp.Curation;
 /// cannot swallow the mix. Groups below average shrink, those above grow; a larger temperature T moves
 /// less; multipliers are clipped to [e^-2, e^2]. Size is kept (and the domain ratio, when domain is a key).
 /// </summary>
-public static class AttributeInfluence
+internal static class AttributeInfluence
 {
     /// <summary>
     /// Mean influence per training group (averaged over the query groups) of the analysis' example-level table:

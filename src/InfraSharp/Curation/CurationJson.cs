@@ -8,7 +8,7 @@ namespace InfraSharp.Curation;
 [JsonSerializable(typeof(CurationRunArguments))]
 [JsonSerializable(typeof(CurationInputs))]
 [JsonSerializable(typeof(CurationInfo))]
-public sealed partial class CurationJson : JsonSerializerContext
+internal sealed partial class CurationJson : JsonSerializerContext
 {
     /// <summary>With <see cref="Storage.RunManifest.SerializerOptions"/> (snake_case names, enums by their
     /// names).</summary>

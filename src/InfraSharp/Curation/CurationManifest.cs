@@ -12,8 +12,10 @@ namespace InfraSharp.Curation;
 /// </summary>
 public sealed record CurationManifest(string ManifestPath, CurationRunArguments Arguments, CurationInputs Inputs)
 {
+    /// <summary>The run kind a curation manifest records.</summary>
     public const string Kind = "curation";
 
+    /// <summary>Row counts in and out; null in a manifest that has none.</summary>
     public CurationInfo? Info { get; init; }
 
     /// <summary>Where the manifest of <paramref name="outFile"/> goes: beside it, <c>OUT.manifest.json</c>.</summary>
@@ -64,13 +66,19 @@ public sealed record CurationManifest(string ManifestPath, CurationRunArguments 
 /// <summary>Fingerprints of the rows curated and (influence-top) of the pairwise scores followed.</summary>
 public sealed record CurationInputs
 {
+    /// <summary>Fingerprint of the curated data file.</summary>
     public required string Data { get; init; }
+
+    /// <summary>Fingerprint of the score folder followed (influence-top), else null.</summary>
     public required string? Scores { get; init; }
 }
 
 /// <summary>For readers only: how many rows went in and came out.</summary>
 public sealed record CurationInfo
 {
+    /// <summary>Training rows read.</summary>
     public required int RowsIn { get; init; }
+
+    /// <summary>Rows written (replace mode draws; weight mode keeps every row).</summary>
     public required int RowsOut { get; init; }
 }

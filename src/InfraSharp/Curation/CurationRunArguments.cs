@@ -5,12 +5,24 @@ namespace InfraSharp.Curation;
 /// <summary>Which rule or measurement the next training mix follows.</summary>
 public enum CurationStrategy
 {
+    /// <summary>
+    /// The Infra paper's rule: shift each domain's mass between difficulty levels
+    /// (<see cref="CurationRunArguments.Flip"/>).
+    /// </summary>
     [JsonStringEnumMemberName("flip-difficulty")]
     FlipDifficulty,
 
+    /// <summary>
+    /// Keep the training rows with the highest aggregated influence on the target queries of
+    /// <see cref="CurationRunArguments.Scores"/>.
+    /// </summary>
     [JsonStringEnumMemberName("influence-top")]
     InfluenceTop,
 
+    /// <summary>
+    /// Reweight attribute groups by their measured mean influence (from the analysis folder
+    /// <see cref="CurationRunArguments.Analysis"/>).
+    /// </summary>
     [JsonStringEnumMemberName("attribute-influence")]
     AttributeInfluence,
 
@@ -23,8 +35,13 @@ public enum CurationStrategy
 /// output).</summary>
 public sealed record CurationRunArguments
 {
+    /// <summary>The training rows to curate (JSONL).</summary>
     public required string Data { get; init; }
+
+    /// <summary>Which rule or measurement drives the curation.</summary>
     public CurationStrategy Strategy { get; init; } = CurationStrategy.FlipDifficulty;
+
+    /// <summary>Whether rows are drawn or weighted.</summary>
     public CurationMode Mode { get; init; } = CurationMode.Replace;
 
     /// <summary>flip-difficulty: direction per domain (up, down, keep).</summary>

@@ -19,6 +19,7 @@ public readonly record struct DifficultyFlip : IParsable<DifficultyFlip>
     /// <summary>The Infra paper's rule (also <c>default</c>).</summary>
     public static DifficultyFlip Infra { get; } = new(InfraRule);
 
+    /// <summary>The rule as given (e.g. <c>math:up,code:down</c>).</summary>
     public string Text => _text ?? InfraRule;
 
     /// <summary>Domain → <c>up</c>, <c>down</c> or <c>keep</c>.</summary>
@@ -37,12 +38,16 @@ public readonly record struct DifficultyFlip : IParsable<DifficultyFlip>
         return map;
     }
 
+    /// <summary>
+    /// The rule of <paramref name="text"/>; an entry other than <c>domain:up|down|keep</c> is a bad argument.
+    /// </summary>
     public static DifficultyFlip Parse(string text, IFormatProvider? provider = null)
     {
         _ = Map(text);
         return new DifficultyFlip(text);
     }
 
+    /// <summary>Parses like <see cref="Parse"/>, returning false instead of throwing on a bad rule.</summary>
     public static bool TryParse([NotNullWhen(true)] string? text, IFormatProvider? provider, out DifficultyFlip result)
     {
         result = default;
@@ -59,9 +64,12 @@ public readonly record struct DifficultyFlip : IParsable<DifficultyFlip>
         }
     }
 
+    /// <inheritdoc/>
     public bool Equals(DifficultyFlip other) => Text == other.Text;
 
+    /// <inheritdoc/>
     public override int GetHashCode() => Text.GetHashCode(StringComparison.Ordinal);
 
+    /// <summary>The rule as given (<see cref="Text"/>).</summary>
     public override string ToString() => Text;
 }

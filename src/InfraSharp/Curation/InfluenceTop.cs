@@ -9,7 +9,7 @@ namespace InfraSharp.Curation;
 /// the top fraction (ties broken by row order); weight mode keeps every row with weight exp(z / T),
 /// normalised to mean 1.
 /// </summary>
-public static class InfluenceTop
+internal static class InfluenceTop
 {
     public static double[] Aggregate(ScoreSet scores)
     {

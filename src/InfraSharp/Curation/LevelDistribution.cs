@@ -6,7 +6,7 @@ namespace InfraSharp.Curation;
 
 /// <summary>Weighted counts per domain x difficulty, and mean difficulty per domain, for before/after
 /// summaries.</summary>
-public static class LevelDistribution
+internal static class LevelDistribution
 {
     public static string Domain(JsonObject r) => r["domain"]?.ToString() ?? "(none)";
 

@@ -8,7 +8,7 @@ namespace InfraSharp.Curation;
 /// from what any redraw of the data does. Replace mode writes the drawn rows (weight 1); weight mode keeps every
 /// row once, weighted by how often the same draw picked it, so the weighted size is the same.
 /// </summary>
-public static class RandomControl
+internal static class RandomControl
 {
     // The draw's generator is offset from the curation seed so that the control does not replay the draws of a
     // strategy run with the same seed; the offset is the demo's since its first version, so its files are unchanged.

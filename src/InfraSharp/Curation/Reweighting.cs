@@ -8,7 +8,7 @@ namespace InfraSharp.Curation;
 /// proportional to its size x multiplier, drawn from the group's own rows without repetition first, with
 /// repetition only when it runs short), keeping the total size.
 /// </summary>
-public static class Reweighting
+internal static class Reweighting
 {
     /// <summary>
     /// <paramref name="groupOf"/> names each row's group; <paramref name="multiplier"/> gives each group's

@@ -4,7 +4,7 @@ using InfraSharp.Evaluation;
 namespace InfraSharp.Demo;
 
 /// <summary>The demo's before/after accuracy table: one row per training mix, mean ± sd over its seeds.</summary>
-public static class BeforeAfterTable
+internal static class BeforeAfterTable
 {
     /// <summary>Math and code accuracy overall and per level, and the mean train + eval seconds, per mix.</summary>
     public static string Markdown(IReadOnlyList<DemoRetraining> runs)

@@ -7,7 +7,7 @@ namespace InfraSharp.Demo;
 /// </summary>
 [JsonSerializable(typeof(DemoRunArguments))]
 [JsonSerializable(typeof(Dictionary<string, DemoStage>))]
-public sealed partial class DemoJson : JsonSerializerContext
+internal sealed partial class DemoJson : JsonSerializerContext
 {
     /// <summary>
     /// With <see cref="Storage.RunManifest.SerializerOptions"/> (snake_case names, enums by their names).

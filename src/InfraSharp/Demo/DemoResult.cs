@@ -14,26 +14,47 @@ public sealed record DemoResult
 {
     /// <summary>The demo's folder, as the caller named it (the printed paths start with it).</summary>
     public required string OutDir { get; init; }
+
+    /// <summary>Parameters of the model trained from scratch.</summary>
     public required long ParameterCount { get; init; }
+
+    /// <summary>Mean loss per labelled token on held-out rows before training (nats).</summary>
     public required double HeldOutLossBefore { get; init; }
+
+    /// <summary>Mean loss per labelled token on held-out rows after training (nats).</summary>
     public required double HeldOutLossAfter { get; init; }
 
     /// <summary>The original model's accuracy on the held-out problems.</summary>
     public required EvalSummary Original { get; init; }
+
+    /// <summary>The attribution analysis of the original model's correctly answered queries.</summary>
     public required AnalysisResult Analysis { get; init; }
+
+    /// <summary>The curated mixes, in the order they were retrained.</summary>
     public required IReadOnlyList<DemoMix> Mixes { get; init; }
 
     /// <summary>The original model first, then every mix (and the original again) for each seed.</summary>
     public required IReadOnlyList<DemoRetraining> Runs { get; init; }
+
+    /// <summary>Paired accuracy differences of each mix against the original and the random control.</summary>
     public required IReadOnlyList<BeforeAfterComparison.Row> Paired { get; init; }
+
+    /// <summary>How many seeds each mix was retrained with.</summary>
     public required int Seeds { get; init; }
+
+    /// <summary>The synthetic training rows (JSONL).</summary>
     public required string TrainPath { get; init; }
+
+    /// <summary>The influence queries: held-out problems the original model answered correctly (JSONL).</summary>
     public required string QueriesPath { get; init; }
 
     /// <summary>This call's wall time (a resumed demo's is the time to resume).</summary>
     public required double WallSeconds { get; init; }
 
+    /// <summary>The HTML attribution report.</summary>
     public string ReportPath => Path.Combine(OutDir, "analysis", "report.html");
+
+    /// <summary>The before/after table with McNemar's p per seed (CSV).</summary>
     public string CsvPath => Path.Combine(OutDir, "before-after.csv");
 
     /// <summary>The <c>infra explore</c> command over the demo's outputs (scores, data, and factors).</summary>

@@ -26,6 +26,7 @@ namespace InfraSharp.Demo;
 /// </summary>
 public static class DemoRun
 {
+    /// <summary>The run kind of a demo folder's manifest.</summary>
     public const string Kind = "demo";
 
     /// <summary>What the demo writes into its folder (each stage's folder also has a manifest of its own).</summary>
@@ -44,6 +45,7 @@ public static class DemoRun
         DemoStages.FileName,
     ];
 
+    /// <summary>The title of the demo's HTML report.</summary>
     public const string ReportTitle = "InfraSharp demo: which training data helps math and code";
 
     // Not options of the demo: the settings its numbers were measured with.
@@ -53,6 +55,8 @@ public static class DemoRun
     private const double SandboxSeconds = 5;
     private const int SandboxMemoryMb = 512;
 
+    /// <summary>Runs (or resumes) the whole demo into <paramref name="outDir"/>.</summary>
+    /// <returns>What the demo found: accuracies, influence tables, mixes and paired differences.</returns>
     public static DemoResult Run(DemoRunArguments arguments, string outDir, RunOptions? options = null)
     {
         options ??= new RunOptions();

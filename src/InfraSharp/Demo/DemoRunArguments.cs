@@ -15,6 +15,8 @@ public sealed record DemoRunArguments
 
     /// <summary>Query problems per domain x difficulty (those answered correctly are the influence queries).</summary>
     public int QueriesPerCell { get; init; } = 10;
+
+    /// <summary>Passes over the training rows when training the original model.</summary>
     public int Epochs { get; init; } = 4;
 
     /// <summary>Vocabulary of the byte-level BPE tokenizer trained on the data.</summary>
@@ -22,7 +24,11 @@ public sealed record DemoRunArguments
 
     /// <summary>The model trained from scratch (<see cref="Models.ModelShape"/>).</summary>
     public string Shape { get; init; } = "layers=4,hidden=128,heads=4,kv_heads=2,mlp=384";
+
+    /// <summary>Training batch size (examples per optimizer step).</summary>
     public int BatchSize { get; init; } = 8;
+
+    /// <summary>Peak learning rate of the AdamW schedule (warmup, then cosine).</summary>
     public double LearningRate { get; init; } = 2e-3;
 
     /// <summary>Most new tokens of a greedy answer.</summary>

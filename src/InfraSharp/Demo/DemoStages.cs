@@ -8,7 +8,7 @@ namespace InfraSharp.Demo;
 /// steps that train or grade (minutes each) are skipped on a rerun of the same demo when recorded here; the cheap,
 /// seeded steps (data, query selection, curation, tables) are simply done again and write the same bytes.
 /// </summary>
-public sealed class DemoStages
+internal sealed class DemoStages
 {
     public const string FileName = "stages.json";
 

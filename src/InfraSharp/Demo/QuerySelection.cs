@@ -9,7 +9,7 @@ namespace InfraSharp.Demo;
 /// The queries the trained model answers correctly (greedy), as the Infra paper selects them. A domain with no
 /// correct answer keeps all its queries, with a warning, so that both domains stay in the analysis.
 /// </summary>
-public static class QuerySelection
+internal static class QuerySelection
 {
     /// <summary>
     /// Writes the chosen rows of <paramref name="queries"/> to <paramref name="outPath"/>: per domain, at most

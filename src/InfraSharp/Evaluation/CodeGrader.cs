@@ -1,7 +1,7 @@
 namespace InfraSharp.Evaluation;
 
 /// <summary>Grades one completion of a <see cref="CodeProblem"/> in the sandbox.</summary>
-public sealed class CodeGrader(PythonSandbox sandbox)
+internal sealed class CodeGrader(PythonSandbox sandbox)
 {
     public (ExecutionResult Result, string Program) Grade(CodeProblem problem, string completion)
     {

@@ -6,7 +6,7 @@ namespace InfraSharp.Evaluation;
 /// A coding problem: HumanEval's form (code <c>prompt</c>, <c>test</c> with <c>check(candidate)</c>,
 /// <c>entry_point</c>) or a prose statement with either such a test or stdin/stdout cases (LiveCodeBench's).
 /// </summary>
-public sealed record CodeProblem(
+internal sealed record CodeProblem(
     string Id,
     string? CodePrompt,
     string? Test,

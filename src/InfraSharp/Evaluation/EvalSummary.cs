@@ -12,6 +12,13 @@ namespace InfraSharp.Evaluation;
 /// </summary>
 public sealed record EvalSummary(IReadOnlyList<EvalSummary.Group> Groups, int[] Ks)
 {
+    /// <summary>One row of the summary: a domain (or <c>all</c>) at one difficulty (or <c>all</c>).</summary>
+    /// <param name="Domain"><c>math</c>, <c>code</c> or <c>all</c>.</param>
+    /// <param name="Difficulty">The problems' difficulty level, <c>all</c>, or <c>-</c> where rows have none.</param>
+    /// <param name="Problems">Distinct problems in the group.</param>
+    /// <param name="Samples">Graded samples in the group.</param>
+    /// <param name="Accuracy">Fraction of samples correct (0 to 1).</param>
+    /// <param name="PassAtK">Unbiased pass@k (0 to 1) per k of <see cref="Ks"/>, averaged over problems.</param>
     public sealed record Group(
         string Domain,
         string Difficulty,
@@ -21,7 +28,7 @@ public sealed record EvalSummary(IReadOnlyList<EvalSummary.Group> Groups, int[] 
         IReadOnlyDictionary<int, double> PassAtK
     );
 
-    public static EvalSummary Compute(IReadOnlyList<SampleResult> results)
+    internal static EvalSummary Compute(IReadOnlyList<SampleResult> results)
     {
         int minN = results.Count == 0 ? 0 : results.GroupBy(r => r.ProblemId).Min(g => g.Count());
         int[] ks = new[] { 1, 5, 10, 20, 100 }.Where(k => k <= minN).ToArray();
@@ -50,6 +57,7 @@ public sealed record EvalSummary(IReadOnlyList<EvalSummary.Group> Groups, int[] 
         return new EvalSummary(groups, ks);
     }
 
+    /// <summary>The summary as <c>summary.json</c> holds it: the ks and every group with its pass@k.</summary>
     public JsonObject ToJson() =>
         new()
         {
@@ -74,6 +82,9 @@ public sealed record EvalSummary(IReadOnlyList<EvalSummary.Group> Groups, int[] 
             ),
         };
 
+    /// <summary>
+    /// The summary as a Markdown table (accuracy and pass@k in percent), as <c>summary.md</c> holds it.
+    /// </summary>
     public string ToMarkdown()
     {
         var sb = new StringBuilder();
@@ -97,7 +108,7 @@ public sealed record EvalSummary(IReadOnlyList<EvalSummary.Group> Groups, int[] 
         return sb.ToString();
     }
 
-    public void Write(string outDir, IReadOnlyList<SampleResult> results)
+    internal void Write(string outDir, IReadOnlyList<SampleResult> results)
     {
         Directory.CreateDirectory(outDir);
         JsonlFile.Write(Path.Combine(outDir, EvaluationFolder.ResultsFile), results.Select(r => r.ToJson()));

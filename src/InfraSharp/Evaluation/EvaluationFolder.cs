@@ -9,19 +9,28 @@ namespace InfraSharp.Evaluation;
 /// </summary>
 public sealed record EvaluationFolder(string Dir, EvaluationRunArguments Arguments, EvaluationInputs Inputs)
 {
-    public const string MathKind = "eval_math",
-        CodeKind = "eval_code",
-        MixedKind = "eval_mixed";
+    /// <summary>The run kind of a math evaluation folder.</summary>
+    public const string MathKind = "eval_math";
+
+    /// <summary>The run kind of a code evaluation folder.</summary>
+    public const string CodeKind = "eval_code";
+
+    /// <summary>The run kind of a mixed (per-row domain) evaluation folder.</summary>
+    public const string MixedKind = "eval_mixed";
 
     /// <summary>One graded sample a line.</summary>
     public const string ResultsFile = "results.jsonl";
 
-    public const string SummaryFile = "summary.json",
-        SummaryMarkdownFile = "summary.md";
+    /// <summary>The summary as JSON.</summary>
+    public const string SummaryFile = "summary.json";
+
+    /// <summary>The summary as a Markdown table.</summary>
+    public const string SummaryMarkdownFile = "summary.md";
 
     /// <summary>What an evaluation run writes into its folder.</summary>
     public static readonly string[] OwnedFiles = [ResultsFile, SummaryFile, SummaryMarkdownFile];
 
+    /// <summary>The run kind an evaluation of <paramref name="domain"/> writes.</summary>
     public static string KindName(EvalDomain domain) =>
         domain switch
         {
@@ -60,7 +69,12 @@ public sealed record EvaluationFolder(string Dir, EvaluationRunArguments Argumen
 /// </summary>
 public sealed record EvaluationInputs
 {
+    /// <summary>Fingerprint of the problem rows, or null when only samples were given.</summary>
     public required string? Problems { get; init; }
+
+    /// <summary>Fingerprint of the given samples, or null when a model generated them.</summary>
     public required string? Samples { get; init; }
+
+    /// <summary>Fingerprint of the model that generated the samples, or null when samples were given.</summary>
     public required string? Model { get; init; }
 }

@@ -7,7 +7,7 @@ namespace InfraSharp.Evaluation;
 /// </summary>
 [JsonSerializable(typeof(EvaluationRunArguments))]
 [JsonSerializable(typeof(EvaluationInputs))]
-public sealed partial class EvaluationJson : JsonSerializerContext
+internal sealed partial class EvaluationJson : JsonSerializerContext
 {
     /// <summary>With <see cref="Storage.RunManifest.SerializerOptions"/> (snake_case names, enums by their
     /// names).</summary>

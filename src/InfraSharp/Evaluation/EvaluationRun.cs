@@ -11,6 +11,11 @@ namespace InfraSharp.Evaluation;
 /// </summary>
 public static class EvaluationRun
 {
+    /// <summary>
+    /// Generates (or reads) the samples, grades them and writes results, summary and manifest into <paramref
+    /// name="outDir"/>.
+    /// </summary>
+    /// <returns>Accuracy and pass@k overall, per domain and per domain x difficulty.</returns>
     public static EvalSummary Run(EvaluationRunArguments arguments, string outDir, RunOptions? options = null)
     {
         options ??= new RunOptions();
@@ -68,7 +73,7 @@ public static class EvaluationRun
     }
 
     /// <summary>The graded samples of a finished evaluation folder (its <c>results.jsonl</c>), in order.</summary>
-    public static List<SampleResult> ReadResults(string outDir)
+    internal static List<SampleResult> ReadResults(string outDir)
     {
         string path = Path.Combine(outDir, "results.jsonl");
         if (!File.Exists(path))
@@ -128,7 +133,7 @@ public static class EvaluationRun
         return (summary, results);
     }
 
-    public static SandboxLimits Limits(EvaluationRunArguments args) =>
+    internal static SandboxLimits Limits(EvaluationRunArguments args) =>
         new()
         {
             WallTime = TimeSpan.FromSeconds(args.TimeoutSeconds),
@@ -137,7 +142,7 @@ public static class EvaluationRun
         };
 
     /// <summary>Greedy (or sampled) completions of every problem with a loaded model.</summary>
-    public static List<Evaluator.Completion> Generate(
+    internal static List<Evaluator.Completion> Generate(
         LoadedModel lm,
         IReadOnlyList<DataRow> problems,
         SamplingSettings s,

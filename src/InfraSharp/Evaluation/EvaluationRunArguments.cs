@@ -5,9 +5,11 @@ namespace InfraSharp.Evaluation;
 /// <summary>Which grader an evaluation uses.</summary>
 public enum EvalDomain
 {
+    /// <summary>Grade by the final answer (boxed or last number), compared with the row's <c>answer</c>.</summary>
     [JsonStringEnumMemberName("math")]
     Math,
 
+    /// <summary>Grade by running the extracted code against the problem's tests in the sandbox.</summary>
     [JsonStringEnumMemberName("code")]
     Code,
 
@@ -19,11 +21,22 @@ public enum EvalDomain
 /// <summary>How samples are generated when a model is given (greedy unless a temperature is set).</summary>
 public sealed record SamplingSettings
 {
+    /// <summary>Samples generated per problem (more than 1 needs a <see cref="Temperature"/>).</summary>
     public int SamplesPerProblem { get; init; } = 1;
+
+    /// <summary>Sampling temperature; null: greedy decoding.</summary>
     public double? Temperature { get; init; }
+
+    /// <summary>Nucleus sampling: keep the smallest set of tokens whose probability reaches this (1: all).</summary>
     public double TopP { get; init; } = 1.0;
+
+    /// <summary>Seed of the sampling.</summary>
     public long Seed { get; init; }
+
+    /// <summary>Most new tokens per completion.</summary>
     public int MaxNewTokens { get; init; } = 512;
+
+    /// <summary>Prompts generated at once.</summary>
     public int BatchSize { get; init; } = 16;
 }
 
@@ -33,20 +46,31 @@ public sealed record SamplingSettings
 /// </summary>
 public sealed record EvaluationRunArguments
 {
+    /// <summary>Which grader to use (math, code, or each row's own domain).</summary>
     public EvalDomain Domain { get; init; } = EvalDomain.Math;
 
     /// <summary>Problem rows (math: with <c>answer</c>; code: HumanEval form or prose with tests).</summary>
     public string? Problems { get; init; }
+
+    /// <summary>
+    /// The model folder that answers the problems (with <see cref="Problems"/>), instead of <see cref="Samples"/>.
+    /// </summary>
     public string? Model { get; init; }
 
     /// <summary>Rows with a completion per sample, instead of a model.</summary>
     public string? Samples { get; init; }
+
+    /// <summary>How samples are generated with <see cref="Model"/>.</summary>
     public SamplingSettings Sampling { get; init; } = new();
 
     /// <summary>The model's compute dtype while generating.</summary>
     [JsonPropertyName("dtype")]
     public Models.ComputeDType DType { get; init; } = Models.ComputeDType.Float32;
+
+    /// <summary>Wall-clock limit per code sample, in seconds.</summary>
     public double TimeoutSeconds { get; init; } = 10;
+
+    /// <summary>Memory limit per code sample, in MiB.</summary>
     public int MemoryMb { get; init; } = 1024;
 
     /// <summary>Samples executed at once (0: the CPU count).</summary>
@@ -57,6 +81,7 @@ public sealed record EvaluationRunArguments
     /// </summary>
     public bool UnsafeNoSandbox { get; init; }
 
+    /// <summary>A copy with the file paths made absolute (as manifests record them).</summary>
     public EvaluationRunArguments Normalized() =>
         this with
         {

@@ -7,7 +7,7 @@ namespace InfraSharp.Evaluation;
 /// <summary>
 /// Generates completions for problems (n per problem) and grades them: math by answer, code by running it.
 /// </summary>
-public static class Evaluator
+internal static class Evaluator
 {
     public sealed record Completion(string ProblemId, int SampleIndex, string Text);
 

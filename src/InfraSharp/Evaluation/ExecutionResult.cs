@@ -1,7 +1,7 @@
 namespace InfraSharp.Evaluation;
 
 /// <summary>How a run ended: <see cref="Passed"/>, or the reason it failed (one of the constants below).</summary>
-public sealed record ExecutionResult(bool Passed, string Reason, string Detail)
+internal sealed record ExecutionResult(bool Passed, string Reason, string Detail)
 {
     public const string Ok = "passed";
     public const string Timeout = "timeout";

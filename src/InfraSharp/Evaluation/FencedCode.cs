@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 namespace InfraSharp.Evaluation;
 
 /// <summary>Finds the code of a Markdown fenced block (```python ... ```), preferring a python-tagged one.</summary>
-public static partial class FencedCode
+internal static partial class FencedCode
 {
     public static string? Extract(string text)
     {

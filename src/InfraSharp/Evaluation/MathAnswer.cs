@@ -9,7 +9,7 @@ namespace InfraSharp.Evaluation;
 /// Equivalence: both sides normalised (commas, units, <c>\frac</c>, <c>^\circ</c>, <c>\%</c>, ...) and compared
 /// as exact rationals when both parse as numbers, else as normalised strings.
 /// </summary>
-public static partial class MathAnswer
+internal static partial class MathAnswer
 {
     public sealed record Extraction(string? Answer, string Method);
 

@@ -1,7 +1,7 @@
 namespace InfraSharp.Evaluation;
 
 /// <summary>The unbiased pass@k estimator of Chen et al. (2021): 1 - C(n-c, k) / C(n, k).</summary>
-public static class PassAtK
+internal static class PassAtK
 {
     public static double Estimate(int n, int correct, int k)
     {

@@ -17,7 +17,7 @@ namespace InfraSharp.Evaluation;
 /// program runs as before, a bare <c>python3</c> in a temporary directory (in a new network namespace where
 /// <c>unshare -n</c> works), confined only by the harness's rlimits and audit hook.
 /// </remarks>
-public sealed class PythonSandbox
+internal sealed class PythonSandbox
 {
     private const long MaxFileBytes = 1L << 24;
 

@@ -5,7 +5,7 @@ namespace InfraSharp.Evaluation;
 /// <summary>
 /// One graded sample: which problem, the completion, what was extracted, whether it is right and why not.
 /// </summary>
-public sealed record SampleResult(
+internal sealed record SampleResult(
     string ProblemId,
     int SampleIndex,
     string Domain,

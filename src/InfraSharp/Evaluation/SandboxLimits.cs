@@ -1,7 +1,7 @@
 namespace InfraSharp.Evaluation;
 
 /// <summary>Limits for one sandboxed program run.</summary>
-public sealed record SandboxLimits
+internal sealed record SandboxLimits
 {
     public TimeSpan WallTime { get; init; } = TimeSpan.FromSeconds(10);
     public long MemoryBytes { get; init; } = 1L << 30;

@@ -7,6 +7,7 @@ namespace InfraSharp.Evaluation;
 /// </summary>
 public sealed class SandboxUnavailableException : InvalidOperationException, IInputError
 {
+    /// <summary>The sandbox is unavailable for <paramref name="reason"/>; the message says how to fix it.</summary>
     public SandboxUnavailableException(string reason)
         : base(
             $"refusing to run untrusted code: the bubblewrap sandbox (bwrap) is unavailable ({reason}); install "
@@ -16,5 +17,6 @@ public sealed class SandboxUnavailableException : InvalidOperationException, IIn
         Reason = reason;
     }
 
+    /// <summary>Why the sandbox cannot run (e.g. bwrap missing, user namespaces disabled).</summary>
     public string Reason { get; }
 }

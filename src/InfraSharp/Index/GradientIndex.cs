@@ -8,7 +8,7 @@ namespace InfraSharp.Index;
 /// complete ones, opened (memory-mapped) and checked against the manifest: a shard written for another model,
 /// projection seed or dimension is refused, naming the file.
 /// </summary>
-public sealed class GradientIndex : IDisposable
+internal sealed class GradientIndex : IDisposable
 {
     public required string Dir { get; init; }
     public required IndexArguments Arguments { get; init; }

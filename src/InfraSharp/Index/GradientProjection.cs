@@ -14,7 +14,7 @@ namespace InfraSharp.Index;
 /// products are preserved in expectation. A module's matrices depend only on the seed and its name, so any machine
 /// (and any partition) draws the same ones.
 /// </summary>
-public sealed class GradientProjection : IDisposable
+internal sealed class GradientProjection : IDisposable
 {
     public sealed record ModuleShape(string Module, int InWidth, int OutWidth, int? KIn, int? KOut)
     {

@@ -11,7 +11,10 @@ namespace InfraSharp.Index;
 /// </summary>
 public sealed record IndexArguments
 {
+    /// <summary>The model folder whose gradients are indexed.</summary>
     public required string Model { get; init; }
+
+    /// <summary>Which linear modules' gradients are projected into the vectors.</summary>
     public ModuleSelection Modules { get; init; } = ModuleSelection.Mlp;
 
     /// <summary>See <see cref="ProjectionSpec"/>: <c>16</c>, <c>full</c>, <c>8:32</c>, <c>mlp=16,attn=8</c>.</summary>
@@ -34,8 +37,11 @@ public sealed record IndexArguments
 
     /// <summary>Rows per shard file (a shard ends at the first batch boundary at or past it).</summary>
     public int ShardRows { get; init; } = 65_536;
+
+    /// <summary>Tokens per batch while computing gradients (a memory bound; does not change the vectors).</summary>
     public int TokensPerBatch { get; init; } = 4096;
 
+    /// <summary>The model's compute dtype while computing gradients.</summary>
     [JsonPropertyName("dtype")]
     public ComputeDType DType { get; init; } = ComputeDType.Float32;
 
@@ -45,6 +51,7 @@ public sealed record IndexArguments
     /// </summary>
     public StrategyKind StrategyName => Precondition.Strategy();
 
+    /// <summary>A copy with the model and factor paths made absolute (as manifests record them).</summary>
     public IndexArguments Normalized() =>
         this with
         {

@@ -18,10 +18,23 @@ namespace InfraSharp.Index;
 /// </summary>
 public static class IndexBuildRun
 {
+    /// <summary>What a build task did.</summary>
+    /// <param name="Complete">True when the segment is complete (its last partition finished and the preconditioner was
+    /// fitted); false for a partition whose siblings are still running.</param>
+    /// <param name="Message">One line saying what was written.</param>
+    /// <param name="Rows">Rows this task wrote.</param>
+    /// <param name="Dimension">Length of every row's projected vector.</param>
+    /// <param name="Seconds">Wall time of this task.</param>
     public sealed record Result(bool Complete, string Message, long Rows, int Dimension, double Seconds);
 
+    /// <summary>
+    /// The sign convention of index scores, the same as pairwise scores' (<see cref="ScoreRun.Sign"/>).
+    /// </summary>
     public const string Sign = ScoreRun.Sign;
 
+    /// <summary>
+    /// Builds the index in <paramref name="outDir"/> (or appends a segment), this process's partition of it.
+    /// </summary>
     public static Result Run(IndexBuildRunArguments arguments, string outDir, RunOptions? options = null)
     {
         options ??= new RunOptions();

@@ -6,10 +6,16 @@ namespace InfraSharp.Index;
 /// </summary>
 public sealed record IndexBuildRunArguments
 {
+    /// <summary>What defines the index (compared with an existing index's manifest on append).</summary>
     public required IndexArguments Index { get; init; }
+
+    /// <summary>The training rows to add (JSONL or Parquet).</summary>
     public required string Train { get; init; }
+
+    /// <summary>Add <see cref="Train"/> as a new segment of an existing index instead of building a new one.</summary>
     public bool Append { get; init; }
 
+    /// <summary>A copy with the paths made absolute (as manifests record them).</summary>
     public IndexBuildRunArguments Normalized() =>
         this with
         {

@@ -9,11 +9,17 @@ namespace InfraSharp.Index;
 /// </summary>
 public sealed record IndexFolder(string Dir, IndexArguments Arguments, IndexInputs Inputs, IndexPlan Plan)
 {
+    /// <summary>The run kind of an index folder's manifest.</summary>
     public const string Kind = "gradient_index";
 
-    public const string SegmentsFile = "segments.json",
-        ShardFolder = "shards",
-        LockFile = "index.lock";
+    /// <summary>The file listing the index's segments and their shards, in row order.</summary>
+    public const string SegmentsFile = "segments.json";
+
+    /// <summary>The folder holding the shard files and their row tables.</summary>
+    public const string ShardFolder = "shards";
+
+    /// <summary>The lock builds and appends take on the index.</summary>
+    public const string LockFile = "index.lock";
 
     /// <summary>What an index build writes into its folder: shards, row tables, segments, the preconditioner.</summary>
     public static readonly string[] OwnedFiles =
@@ -23,6 +29,7 @@ public sealed record IndexFolder(string Dir, IndexArguments Arguments, IndexInpu
         IndexPreconditioner.Folder + "/**",
     ];
 
+    /// <summary>Sign convention and vector layout; null in a manifest without them.</summary>
     public IndexInfo? Info { get; init; }
 
     /// <summary>The index folder <paramref name="dir"/> (named by <paramref name="option"/> in messages).</summary>
@@ -63,7 +70,10 @@ public sealed record IndexFolder(string Dir, IndexArguments Arguments, IndexInpu
 /// <summary>Fingerprints of the model the gradients are of, and of the exact factors projected (if any).</summary>
 public sealed record IndexInputs
 {
+    /// <summary>Fingerprint of the model whose gradients are indexed.</summary>
     public required string Model { get; init; }
+
+    /// <summary>Fingerprint of the model's tokenizer.</summary>
     public required string Tokenizer { get; init; }
 
     /// <summary>The run fingerprint of the factor folder whose covariances were projected; null without one.</summary>
@@ -73,21 +83,33 @@ public sealed record IndexInputs
 /// <summary>The projection: the vectors' dimension, the tracked modules in vector order, each one's shape.</summary>
 public sealed record IndexPlan
 {
+    /// <summary>Length of a row's vector: the sum over modules of k_out x k_in.</summary>
     public required int Dimension { get; init; }
+
+    /// <summary>The tracked modules, in the order their blocks appear in a vector.</summary>
     public required IReadOnlyList<string> Modules { get; init; }
+
+    /// <summary>Each module's widths and projected widths, in <see cref="Modules"/> order.</summary>
     public required IReadOnlyList<IndexShape> Shapes { get; init; }
 }
 
 /// <summary>One module's widths and projected widths (<c>k_in</c>, <c>k_out</c>) in the index's vectors.</summary>
 public sealed record IndexShape
 {
+    /// <summary>The module's name (e.g. <c>model.layers.0.mlp.down_proj</c>).</summary>
     public required string Module { get; init; }
+
+    /// <summary>The layer's input width (plus 1 for a bias).</summary>
     public required int In { get; init; }
+
+    /// <summary>The layer's output width.</summary>
     public required int Out { get; init; }
 
+    /// <summary>The projected input width.</summary>
     [JsonPropertyName("k_in")]
     public required int KIn { get; init; }
 
+    /// <summary>The projected output width.</summary>
     [JsonPropertyName("k_out")]
     public required int KOut { get; init; }
 }
@@ -95,6 +117,11 @@ public sealed record IndexShape
 /// <summary>For readers only (never compared): the sign convention and the layout of a row's vector.</summary>
 public sealed record IndexInfo
 {
+    /// <summary>The sign convention of the scores (positive: up-weighting the row helps the query).</summary>
     public required string Sign { get; init; }
+
+    /// <summary>
+    /// How a row's vector is laid out (per module, projected gradient flattened row-major, in plan order).
+    /// </summary>
     public required string Vector { get; init; }
 }

@@ -13,7 +13,7 @@ namespace InfraSharp.Index;
 [JsonSerializable(typeof(IndexQueryRunArguments))]
 [JsonSerializable(typeof(ShardHeader))]
 [JsonSerializable(typeof(List<IndexSegment>))]
-public sealed partial class IndexJson : JsonSerializerContext
+internal sealed partial class IndexJson : JsonSerializerContext
 {
     /// <summary>
     /// With <see cref="Storage.RunManifest.SerializerOptions"/> (snake_case names, enums by their names).

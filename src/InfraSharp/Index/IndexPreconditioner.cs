@@ -12,7 +12,7 @@ namespace InfraSharp.Index;
 /// matrix, which for EK-FAC needs no pass over the model: (Q_Sᵀ G' Q_A)² is formed from the stored projected
 /// gradients G' themselves. Refitted whenever a segment completes, so an append equals a build of all rows at once.
 /// </summary>
-public static class IndexPreconditioner
+internal static class IndexPreconditioner
 {
     public const string Folder = "preconditioner",
         CoversFile = "covers.json";

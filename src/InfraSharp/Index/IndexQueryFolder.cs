@@ -16,6 +16,7 @@ public sealed record IndexQueryFolder(
     IndexQueryInfo Info
 )
 {
+    /// <summary>The run kind of an index query folder's manifest.</summary>
     public const string Kind = "index_query";
 
     /// <summary>Per query, the ids and scores of the top and bottom k rows, best first.</summary>
@@ -30,8 +31,10 @@ public sealed record IndexQueryFolder(
     /// <summary>What an index query writes into its folder.</summary>
     public static readonly string[] OwnedFiles = [TopFile, ScoresFile];
 
+    /// <summary>What the query scores measure (see <see cref="Influence.Measurement"/>).</summary>
     public Measurement Measurement => Arguments.Measurement;
 
+    /// <summary>The full score matrix's path (<see cref="ScoresFile"/>), written only with full scores.</summary>
     public string ScoresPath => Path.Combine(Dir, ScoresFile);
 
     /// <summary>The index query folder <paramref name="dir"/> (<paramref name="option"/> in messages).</summary>
@@ -77,14 +80,20 @@ public sealed record IndexQueryFolder(
 /// <summary>The fingerprint of the model the index (and so the query) is of.</summary>
 public sealed record IndexQueryInputs
 {
+    /// <summary>Fingerprint of the model the index, and the query's gradients, are of.</summary>
     public required string Model { get; init; }
 }
 
 /// <summary>What the scores are over: the queries and the index's rows, in order.</summary>
 public sealed record IndexQueryInfo
 {
+    /// <summary>The query ids, in score-row order.</summary>
     public required IReadOnlyList<string> Queries { get; init; }
+
+    /// <summary>The index's row count when the query ran.</summary>
     public required long Rows { get; init; }
+
+    /// <summary>The sign convention (positive: up-weighting the row helps the query).</summary>
     public required string Sign { get; init; }
 
     /// <summary>The layout of <see cref="IndexQueryFolder.ScoresFile"/>.</summary>

@@ -12,6 +12,11 @@ namespace InfraSharp.Index;
 /// </summary>
 public static class IndexQueryRun
 {
+    /// <summary>What a query did.</summary>
+    /// <param name="Queries">Queries scored.</param>
+    /// <param name="Rows">Index rows scanned per query.</param>
+    /// <param name="Stages">Each stage's name and seconds, in order.</param>
+    /// <param name="Scan">Throughput of the shard scan.</param>
     public sealed record Result(
         int Queries,
         long Rows,
@@ -19,6 +24,10 @@ public static class IndexQueryRun
         ScanStats Scan
     );
 
+    /// <summary>
+    /// Scores the queries against the index and writes the top and bottom rows (and full scores) into <paramref
+    /// name="outDir"/>.
+    /// </summary>
     public static Result Run(IndexQueryRunArguments arguments, string outDir, RunOptions? options = null)
     {
         options ??= new RunOptions();

@@ -5,16 +5,25 @@ namespace InfraSharp.Index;
 /// <summary>A query of an index: which queries, against which rows, what to keep.</summary>
 public sealed record IndexQueryRunArguments
 {
+    /// <summary>The index folder to query.</summary>
     public required string Index { get; init; }
+
+    /// <summary>The query rows (JSONL or Parquet).</summary>
     public required string Queries { get; init; }
 
     /// <summary>The model folder; by default the one the index was built from (its fingerprint is checked).</summary>
     public string? Model { get; init; }
+
+    /// <summary>Rows kept per query at each end (top proponents and bottom opponents).</summary>
     public int TopK { get; init; } = 100;
 
     /// <summary><c>key=value</c> conditions on the training rows' attributes, all of which must hold.</summary>
     public IReadOnlyList<RowFilter> Filters { get; init; } = [];
+
+    /// <summary>Also write the whole [queries, rows] score matrix.</summary>
     public bool FullScores { get; init; }
+
+    /// <summary>What the query scores measure.</summary>
     public Measurement Measurement { get; init; } = Measurement.Loss;
 
     /// <summary>
@@ -26,6 +35,7 @@ public sealed record IndexQueryRunArguments
     /// <summary>Added to the eigenvalues before inversion; null: 0.1 × their mean per module.</summary>
     public double? Damping { get; init; }
 
+    /// <summary>A copy with the paths made absolute (as manifests record them).</summary>
     public IndexQueryRunArguments Normalized() =>
         this with
         {

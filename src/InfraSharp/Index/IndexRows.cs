@@ -10,7 +10,7 @@ namespace InfraSharp.Index;
 /// The row table beside each shard (Parquet): the training row's id, source file and line, its other fields as a
 /// JSON object, and its token count, in the shard's row order.
 /// </summary>
-public static class IndexRows
+internal static class IndexRows
 {
     public static string PathFor(string shardPath) => Path.ChangeExtension(shardPath, ".rows.parquet");
 

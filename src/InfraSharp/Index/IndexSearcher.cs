@@ -6,17 +6,20 @@ using static TorchSharp.torch;
 namespace InfraSharp.Index;
 
 /// <summary>One training row in a query's result: its position in the index, its id and its score.</summary>
-public sealed record IndexHit(long Row, string Id, double Score);
+internal sealed record IndexHit(long Row, string Id, double Score);
 
 /// <summary>How long a scan took and how much it moved, for the per-stage timings and the benchmark.</summary>
 public sealed record ScanStats(long Rows, long Bytes, double Seconds, double Flops)
 {
+    /// <summary>Bytes of stored vectors read per second, in GB (10^9).</summary>
     public double GigabytesPerSecond => Bytes / 1e9 / Math.Max(1e-9, Seconds);
+
+    /// <summary>Multiply-adds counted as two flops, per second, in units of 10^9.</summary>
     public double GflopsPerSecond => Flops / 1e9 / Math.Max(1e-9, Seconds);
 }
 
 /// <summary>A query's strongest proponents (highest scores first) and opponents (lowest first).</summary>
-public sealed record IndexResult(
+internal sealed record IndexResult(
     IReadOnlyList<IndexHit>[] Top,
     IReadOnlyList<IndexHit>[] Bottom,
     Tensor? Scores,
@@ -29,7 +32,7 @@ public sealed record IndexResult(
 /// <c>infra scores pairwise</c>), then the shards stream through a blocked float32 matmul on all cores, keeping
 /// only the top and bottom k per query (and, on request, the whole [queries, rows] matrix).
 /// </summary>
-public sealed class IndexSearcher : IDisposable
+internal sealed class IndexSearcher : IDisposable
 {
     public GradientIndex Index { get; }
     public LoadedModel Model { get; }

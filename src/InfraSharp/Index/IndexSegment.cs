@@ -4,7 +4,7 @@ namespace InfraSharp.Index;
 /// One training file added to an index (the first build, or an append): its rows in order, shared out over
 /// <see cref="Partitions"/> build tasks whose shards are listed, in row order, once the last task finishes.
 /// </summary>
-public sealed record IndexSegment
+internal sealed record IndexSegment
 {
     public required int Number { get; init; }
     public required string Train { get; init; }

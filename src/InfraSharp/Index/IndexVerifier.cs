@@ -13,14 +13,27 @@ namespace InfraSharp.Index;
 /// </summary>
 public static class IndexVerifier
 {
+    /// <summary>What a verification read and checked.</summary>
+    /// <param name="Shards">Shard files checked.</param>
+    /// <param name="Rows">Rows checked.</param>
+    /// <param name="Blocks">Checksum blocks verified.</param>
+    /// <param name="Bytes">Bytes read.</param>
+    /// <param name="Seconds">Wall time.</param>
     public sealed record Result(int Shards, long Rows, long Blocks, long Bytes, double Seconds)
     {
+        /// <summary>
+        /// One line naming <paramref name="dir"/> and the counts, as <c>infra index verify</c> prints it.
+        /// </summary>
         public string Message(string dir) =>
             $"{dir}: {Shards} shards, {Rows} rows, {Blocks} checksum blocks verified "
             + $"({Bytes / 1e6:F1} MB in {Seconds:F1}s)";
     }
 
+    /// <summary>Reads and checks every shard, row table and (optionally) preconditioner file of an index.</summary>
+    /// <param name="dir">The index folder.</param>
     /// <param name="preconditioner">Also load the preconditioner (off for a synthetic store: it has none).</param>
+    /// <param name="sink">Where the progress over shards is reported (none: silent).</param>
+    /// <returns>What was read; the first problem found is thrown as bad input naming the file.</returns>
     public static Result Verify(string dir, bool preconditioner = true, IProgress<RunProgress>? sink = null)
     {
         var clock = Stopwatch.StartNew();

@@ -13,7 +13,10 @@ namespace InfraSharp.Index;
 [JsonConverter(typeof(ParsableJsonConverter<ProjectionSpec>))]
 public sealed record ProjectionSpec(string Text) : IParsable<ProjectionSpec>
 {
+    /// <summary>32 dimensions on both sides of every module.</summary>
     public static readonly ProjectionSpec Default = new("32");
+
+    /// <summary>No projection: the exact per-example gradients.</summary>
     public static readonly ProjectionSpec Full = new("full");
 
     /// <summary>A spec known to be well formed (its text kept as given, as manifests write it).</summary>
@@ -24,6 +27,7 @@ public sealed record ProjectionSpec(string Text) : IParsable<ProjectionSpec>
         return spec;
     }
 
+    /// <summary>Parses like <see cref="Parse"/>, returning false instead of throwing on a malformed spec.</summary>
     public static bool TryParse(
         [NotNullWhen(true)] string? text,
         IFormatProvider? provider,
@@ -98,5 +102,6 @@ public sealed record ProjectionSpec(string Text) : IParsable<ProjectionSpec>
 
     private Exception Bad(string why) => InputError.Argument($"--projection-dim {Text}: {why}");
 
+    /// <summary>The spec as given (<see cref="Text"/>).</summary>
     public override string ToString() => Text;
 }

@@ -10,6 +10,7 @@ namespace InfraSharp.Index;
 [JsonConverter(typeof(ParsableJsonConverter<RowFilter>))]
 public readonly record struct RowFilter(string Key, string Value) : IParsable<RowFilter>
 {
+    /// <summary>The filter of <c>key=value</c>; text without a key before <c>=</c> is a bad argument.</summary>
     public static RowFilter Parse(string text, IFormatProvider? provider = null)
     {
         int eq = text.IndexOf('=');
@@ -18,6 +19,7 @@ public readonly record struct RowFilter(string Key, string Value) : IParsable<Ro
         return new RowFilter(text[..eq].Trim(), text[(eq + 1)..].Trim());
     }
 
+    /// <summary>Parses like <see cref="Parse"/>, returning false when there is no key before <c>=</c>.</summary>
     public static bool TryParse([NotNullWhen(true)] string? text, IFormatProvider? provider, out RowFilter result)
     {
         int eq = text?.IndexOf('=') ?? -1;
@@ -25,5 +27,6 @@ public readonly record struct RowFilter(string Key, string Value) : IParsable<Ro
         return eq > 0;
     }
 
+    /// <summary>The filter as <c>key=value</c>.</summary>
     public override string ToString() => $"{Key}={Value}";
 }

@@ -19,7 +19,7 @@ namespace InfraSharp.Index;
 /// table (cheap); every read of rows (<see cref="Block"/>) checks the checksums of the blocks it returns, so a
 /// flipped byte is refused, naming the shard and block, by the query that would read it.
 /// </summary>
-public sealed class ShardFile : IDisposable
+internal sealed class ShardFile : IDisposable
 {
     public const int HeaderBytes = 4096;
     private const int HeaderSumAt = HeaderBytes - 8;

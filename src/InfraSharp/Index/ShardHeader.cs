@@ -5,7 +5,7 @@ namespace InfraSharp.Index;
 /// projection seed and dimensions), to find every byte (rows, dim, dtype) without any other file, and to check them
 /// (the rows per checksum block and the checksum of the block checksums' table).
 /// </summary>
-public sealed record ShardHeader
+internal sealed record ShardHeader
 {
     /// <summary>
     /// 2: checksummed (a header checksum, a table of per-block checksums). Version 1 shards (no checksums) are refused

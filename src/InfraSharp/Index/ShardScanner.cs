@@ -9,7 +9,7 @@ namespace InfraSharp.Index;
 /// survive the block (and, on request, the whole [queries, rows] matrix). Needs no model: the benchmark drives it
 /// with random queries against a store of random vectors.
 /// </summary>
-public sealed class ShardScanner(GradientIndex index)
+internal sealed class ShardScanner(GradientIndex index)
 {
     private readonly GradientIndex _index = index;
 

@@ -8,9 +8,11 @@ namespace InfraSharp.Index;
 /// </summary>
 public enum StoreDType
 {
+    /// <summary>Half precision: each row scaled by its largest magnitude, 2 bytes an element.</summary>
     [JsonStringEnumMemberName("float16")]
     Float16,
 
+    /// <summary>Single precision, 4 bytes an element.</summary>
     [JsonStringEnumMemberName("float32")]
     Float32,
 }

@@ -9,7 +9,7 @@ namespace InfraSharp.Influence;
 /// appended for a layer with bias: homogeneous coordinates) and output gradients g [B,T,out] of each
 /// example's own loss, plus the mask of real tokens. Per-example weight gradients are never formed here.
 /// </summary>
-public sealed class BatchGradients
+internal sealed class BatchGradients
 {
     public required Dictionary<string, Tensor> A { get; init; }
     public required Dictionary<string, Tensor> G { get; init; }

@@ -6,7 +6,7 @@ namespace InfraSharp.Influence;
 /// Eigendecomposition of a covariance factor: in float64, of the symmetrised matrix, after checking that it
 /// holds no NaN or Inf (which would otherwise abort inside LAPACK). Results are kept in float32.
 /// </summary>
-public static class EigenBasis
+internal static class EigenBasis
 {
     public static (Tensor Eigenvalues, Tensor Eigenvectors) Decompose(Tensor covariance, string module, string which)
     {

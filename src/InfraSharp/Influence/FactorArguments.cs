@@ -3,9 +3,16 @@ namespace InfraSharp.Influence;
 /// <summary>How factors are fitted (recorded in the manifest; scoring checks it).</summary>
 public sealed record FactorArguments
 {
+    /// <summary>The influence strategy whose factors are fitted (EK-FAC by default).</summary>
     public StrategyKind Strategy { get; init; } = StrategyKind.Ekfac;
+
+    /// <summary>Whether the Fisher uses the data's labels (empirical) or labels sampled from the model.</summary>
     public FisherMode Fisher { get; init; } = FisherMode.Empirical;
+
+    /// <summary>Which Linear layers are tracked.</summary>
     public ModuleSelection Modules { get; init; } = ModuleSelection.All;
+
+    /// <summary>Seed of the sampled labels (<see cref="FisherMode.Sampled"/>).</summary>
     public long Seed { get; init; }
 
     /// <summary>Fit on at most this many examples (0: all).</summary>

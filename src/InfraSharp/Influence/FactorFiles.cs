@@ -13,7 +13,7 @@ namespace InfraSharp.Influence;
 /// data-partition files under <c>partitions/</c> (<c>{stage}-000i-of-000n[.modules-...].safetensors</c>), and
 /// <c>manifest.json</c>. Covariance and lambda files hold sums and counts (<c>num_tokens</c>, <c>num_examples</c>).
 /// </summary>
-public static class FactorFiles
+internal static class FactorFiles
 {
     public const string Covariance = "covariance",
         Eigen = "eigen",

@@ -31,6 +31,10 @@ public sealed class FactorFitter(
     /// <summary>Where each stage reports its batches and modules (none: silent).</summary>
     public IProgress<RunProgress>? Progress { get; init; }
 
+    /// <summary>What a fit did.</summary>
+    /// <param name="Complete">True when every stage the strategy needs is on disk; false after one data partition's
+    /// share of a stage, or one module group of the eigen stage, while others remain.</param>
+    /// <param name="Message">One line saying what was written or what remains.</param>
     public sealed record Result(bool Complete, string Message)
     {
         /// <summary>Seconds spent per stage in this run (covariance, eigen, lambda), for benchmarks and logs.</summary>
@@ -44,6 +48,10 @@ public sealed class FactorFitter(
     private IReadOnlyList<(Partition Group, List<string> Names)> Groups() =>
         modules.Groups(args.ModulePartitions).Select(g => (g.Group, g.Modules.Names.ToList())).ToList();
 
+    /// <summary>
+    /// Fits <paramref name="stage"/> (or every stage) on this partition's share of <paramref name="data"/>, into
+    /// <paramref name="outDir"/>; stages already on disk are reused.
+    /// </summary>
     public Result Fit(
         IReadOnlyList<EncodedExample> data,
         string outDir,
@@ -372,7 +380,7 @@ public sealed class FactorFitter(
     }
 
     /// <summary>Loads every factor stage the strategy needs from a finished factor folder.</summary>
-    public static Dictionary<string, ModuleFactors> Load(
+    internal static Dictionary<string, ModuleFactors> Load(
         string dir,
         IReadOnlyList<string> modules,
         InfluenceStrategy strategy,
@@ -393,6 +401,9 @@ public sealed class FactorFitter(
         return factors;
     }
 
+    /// <summary>
+    /// The factor stage names a strategy needs, in the order they are fitted (covariance, eigen, lambda).
+    /// </summary>
     public static IEnumerable<string> Stages(InfluenceStrategy s)
     {
         if (s.NeedsCovariance)

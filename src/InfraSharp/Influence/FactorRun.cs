@@ -10,6 +10,9 @@ namespace InfraSharp.Influence;
 /// </summary>
 public static class FactorRun
 {
+    /// <summary>
+    /// What the factor files hold, recorded in every factor folder's manifest (<see cref="FactorInfo.Conventions"/>).
+    /// </summary>
     public const string Conventions =
         "covariance.safetensors holds sums over real tokens of a·aᵀ and g·gᵀ (g: gradient of each example's "
         + "summed "
@@ -18,6 +21,11 @@ public static class FactorRun
         + "holds sums over examples and num_examples; eigen.safetensors holds float32 eigenpairs of the symmetrised "
         + "means, computed in float64.";
 
+    /// <summary>
+    /// Fits the EK-FAC (or other strategy's) factors of a model on training data into <paramref name="outDir"/>, this
+    /// process's partition and stage of the fit; a rerun resumes at the first stage not on disk.
+    /// </summary>
+    /// <returns>Whether the factors are complete, and what was written.</returns>
     public static FactorFitter.Result Run(
         FactorRunArguments arguments,
         string outDir,

@@ -6,8 +6,13 @@ namespace InfraSharp.Influence;
 /// </summary>
 public sealed record FactorRunArguments
 {
+    /// <summary>The model folder (Hugging Face layout: config.json, safetensors, tokenizer files).</summary>
     public required string Model { get; init; }
+
+    /// <summary>The training rows (JSONL or Parquet) the Fisher is estimated on.</summary>
     public required string Data { get; init; }
+
+    /// <summary>How the factors are fitted: strategy, Fisher, modules, batching.</summary>
     public FactorArguments Fit { get; init; } = new();
 
     /// <summary>The model's compute dtype (weights cast once at load; a bf16 checkpoint is not widened for

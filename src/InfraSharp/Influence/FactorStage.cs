@@ -9,15 +9,21 @@ namespace InfraSharp.Influence;
 /// </summary>
 public enum FactorStage
 {
+    /// <summary>Every stage the strategy needs, in order.</summary>
     [JsonStringEnumMemberName("all")]
     All,
 
+    /// <summary>The activation and gradient covariances (sums of a·aᵀ and g·gᵀ), a pass over the data.</summary>
     [JsonStringEnumMemberName("covariance")]
     Covariance,
 
+    /// <summary>The eigendecompositions of the covariances, one module at a time (no data).</summary>
     [JsonStringEnumMemberName("eigen")]
     Eigen,
 
+    /// <summary>
+    /// The eigenvalue matrix (EK-FAC's corrected eigenvalues, or the diagonal Fisher), a second pass over the data.
+    /// </summary>
     [JsonStringEnumMemberName("lambda")]
     Lambda,
 }

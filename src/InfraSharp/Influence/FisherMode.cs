@@ -8,9 +8,11 @@ namespace InfraSharp.Influence;
 /// </summary>
 public enum FisherMode
 {
+    /// <summary>Gradients of the loss on the data's own labels.</summary>
     [JsonStringEnumMemberName("empirical")]
     Empirical,
 
+    /// <summary>Gradients of the loss on labels sampled from the model's predictive distribution (seeded).</summary>
     [JsonStringEnumMemberName("sampled")]
     Sampled,
 }

@@ -13,7 +13,7 @@ namespace InfraSharp.Influence;
 [JsonSerializable(typeof(ScoreInputs))]
 [JsonSerializable(typeof(ScorePlan))]
 [JsonSerializable(typeof(ScoreInfo))]
-public sealed partial class InfluenceJson : JsonSerializerContext
+internal sealed partial class InfluenceJson : JsonSerializerContext
 {
     /// <summary>With <see cref="Storage.RunManifest.SerializerOptions"/> (snake_case names, enums by their
     /// names).</summary>

@@ -10,7 +10,7 @@ namespace InfraSharp.Influence;
 /// preconditioner. Only the query side is preconditioned, once; training gradients stream through in
 /// token-budgeted batches and are used as Σ_t g_t a_tᵀ, which also splits a score over the training tokens.
 /// </summary>
-public sealed class InfluenceScorer(
+internal sealed class InfluenceScorer(
     CausalLM model,
     TrackedModules modules,
     InfluenceStrategy strategy,

@@ -22,27 +22,36 @@ public enum LambdaKind
 /// </summary>
 public abstract class InfluenceStrategy
 {
+    /// <summary>Which strategy of the registry this is.</summary>
     public abstract StrategyKind Kind { get; }
 
     /// <summary>The strategy's name, as manifests and the CLI spell it.</summary>
     public string Name => EnumNames.Of(Kind);
+
+    /// <summary>
+    /// Whether it needs the activation and gradient covariances and their eigenbases (K-FAC, EK-FAC).
+    /// </summary>
     public abstract bool NeedsCovariance { get; }
+
+    /// <summary>Which eigenvalue matrix it fits from per-example gradients, if any.</summary>
     public abstract LambdaKind Lambda { get; }
+
+    /// <summary>Whether it needs a factor folder at all (the identity needs none).</summary>
     public bool NeedsAnyFactor => NeedsCovariance || Lambda != LambdaKind.None;
 
     /// <summary>The eigenvalue matrix [out, in] the preconditioner divides by, or null (identity).</summary>
-    public abstract Tensor? EigenvalueMatrix(ModuleFactors f);
+    internal abstract Tensor? EigenvalueMatrix(ModuleFactors f);
 
     /// <summary>Rotates G [N, out, in] into the basis where the eigenvalue matrix is diagonal, and back.</summary>
-    protected virtual Tensor ToBasis(Tensor g, ModuleFactors f) => g;
+    private protected virtual Tensor ToBasis(Tensor g, ModuleFactors f) => g;
 
-    protected virtual Tensor FromBasis(Tensor g, ModuleFactors f) => g;
+    private protected virtual Tensor FromBasis(Tensor g, ModuleFactors f) => g;
 
     /// <summary>
     /// P(G) for gradients G [N, out, in]: rotate, divide by (Λ + damping) in float64, rotate back. Damping
     /// null means the heuristic 0.1 x mean(Λ) of this module.
     /// </summary>
-    public Tensor Precondition(Tensor g, ModuleFactors f, double? damping, Precision rotations = Precision.Float32)
+    internal Tensor Precondition(Tensor g, ModuleFactors f, double? damping, Precision rotations = Precision.Float32)
     {
         var precision = rotations.ToScalarType();
         var lambda = EigenvalueMatrix(f);
@@ -58,6 +67,7 @@ public abstract class InfluenceStrategy
         return FromBasis(rotated.to(precision), f).to(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 
+    /// <summary>The one instance of each strategy.</summary>
     public static readonly IReadOnlyDictionary<StrategyKind, InfluenceStrategy> Registry = new Dictionary<
         StrategyKind,
         InfluenceStrategy
@@ -69,11 +79,16 @@ public abstract class InfluenceStrategy
         [StrategyKind.Ekfac] = new EkfacStrategy(),
     };
 
+    /// <summary>The strategy of <paramref name="kind"/>.</summary>
     public static InfluenceStrategy Get(StrategyKind kind) => Registry[kind];
 
     /// <summary>The strategy of a name (any case), refusing an unknown one with the names it knows.</summary>
     public static InfluenceStrategy Get(string name) => Get(Parse(name));
 
+    /// <summary>
+    /// The strategy kind named <paramref name="name"/> (any case); an unknown name is a bad argument listing the known
+    /// ones.
+    /// </summary>
     public static StrategyKind Parse(string name) =>
         EnumNames.TryParse(name.ToLowerInvariant(), out StrategyKind kind)
             ? kind
@@ -83,47 +98,47 @@ public abstract class InfluenceStrategy
 }
 
 /// <summary>Plain gradient dot product: no preconditioner.</summary>
-public sealed class IdentityStrategy : InfluenceStrategy
+internal sealed class IdentityStrategy : InfluenceStrategy
 {
     public override StrategyKind Kind => StrategyKind.Identity;
     public override bool NeedsCovariance => false;
     public override LambdaKind Lambda => LambdaKind.None;
 
-    public override Tensor? EigenvalueMatrix(ModuleFactors f) => null;
+    internal override Tensor? EigenvalueMatrix(ModuleFactors f) => null;
 }
 
 /// <summary>Diagonal Fisher: each weight divided by its own mean squared per-example gradient.</summary>
-public sealed class DiagonalStrategy : InfluenceStrategy
+internal sealed class DiagonalStrategy : InfluenceStrategy
 {
     public override StrategyKind Kind => StrategyKind.Diagonal;
     public override bool NeedsCovariance => false;
     public override LambdaKind Lambda => LambdaKind.Diagonal;
 
-    public override Tensor? EigenvalueMatrix(ModuleFactors f) => f.Lambda;
+    internal override Tensor? EigenvalueMatrix(ModuleFactors f) => f.Lambda;
 }
 
 /// <summary>K-FAC: Fisher ≈ A ⊗ S; in the Kronecker eigenbasis its eigenvalues are λ_S λ_Aᵀ.</summary>
-public class KfacStrategy : InfluenceStrategy
+internal class KfacStrategy : InfluenceStrategy
 {
     public override StrategyKind Kind => StrategyKind.Kfac;
     public override bool NeedsCovariance => true;
     public override LambdaKind Lambda => LambdaKind.None;
 
-    public override Tensor? EigenvalueMatrix(ModuleFactors f) =>
+    internal override Tensor? EigenvalueMatrix(ModuleFactors f) =>
         outer(f.GradientEigenvalues!.to(ScalarType.Float64), f.ActivationEigenvalues!.to(ScalarType.Float64));
 
-    protected override Tensor ToBasis(Tensor g, ModuleFactors f) =>
+    private protected override Tensor ToBasis(Tensor g, ModuleFactors f) =>
         matmul(matmul(f.GradientEigenvectors!.to(g.dtype).transpose(0, 1), g), f.ActivationEigenvectors!.to(g.dtype));
 
-    protected override Tensor FromBasis(Tensor g, ModuleFactors f) =>
+    private protected override Tensor FromBasis(Tensor g, ModuleFactors f) =>
         matmul(matmul(f.GradientEigenvectors!.to(g.dtype), g), f.ActivationEigenvectors!.to(g.dtype).transpose(0, 1));
 }
 
 /// <summary>EK-FAC: the K-FAC eigenbasis with eigenvalues refitted to the per-example gradients.</summary>
-public sealed class EkfacStrategy : KfacStrategy
+internal sealed class EkfacStrategy : KfacStrategy
 {
     public override StrategyKind Kind => StrategyKind.Ekfac;
     public override LambdaKind Lambda => LambdaKind.EigenCorrected;
 
-    public override Tensor? EigenvalueMatrix(ModuleFactors f) => f.Lambda;
+    internal override Tensor? EigenvalueMatrix(ModuleFactors f) => f.Lambda;
 }

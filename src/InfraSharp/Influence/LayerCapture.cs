@@ -7,7 +7,7 @@ namespace InfraSharp.Influence;
 /// Records, for each tracked Linear, its input a [B,T,in] (detached) and its output s [B,T,out] (kept in the
 /// graph), so that one <c>autograd.grad(loss, outputs)</c> yields all output gradients g = dL/ds.
 /// </summary>
-public sealed class LayerCapture(IReadOnlyCollection<string> modules) : ILinearObserver
+internal sealed class LayerCapture(IReadOnlyCollection<string> modules) : ILinearObserver
 {
     private readonly HashSet<string> _modules = new(modules);
     public Dictionary<string, Tensor> Inputs { get; } = new();

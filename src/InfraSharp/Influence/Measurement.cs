@@ -10,9 +10,13 @@ namespace InfraSharp.Influence;
 /// </summary>
 public enum Measurement
 {
+    /// <summary>The query's summed next-token loss (a positive score: up-weighting the example lowers it).</summary>
     [JsonStringEnumMemberName("loss")]
     Loss,
 
+    /// <summary>
+    /// The mean log-likelihood of the query's reference tokens (a positive score: up-weighting the example raises it).
+    /// </summary>
     [JsonStringEnumMemberName("mean-logprob")]
     MeanLogProb,
 }

@@ -15,6 +15,7 @@ namespace InfraSharp.Influence;
 /// </summary>
 public static class MemoryPlanner
 {
+    /// <summary>The stage names of a plan, in run order.</summary>
     public const string Covariance = "covariance",
         Eigen = "eigen",
         Lambda = "lambda",
@@ -30,6 +31,10 @@ public static class MemoryPlanner
         public long OutIn => Out * In;
     }
 
+    /// <summary>
+    /// Plans the influence runs of <paramref name="args"/> on a model of <paramref name="config"/>'s shape: what each
+    /// stage keeps resident, the batch and module partitions that fit the memory bound, and the disk written.
+    /// </summary>
     public static MemoryPlan Plan(ModelConfig config, PlanArguments args)
     {
         args.Validate();
@@ -289,6 +294,7 @@ public static class MemoryPlanner
         return new Linear(module, o, i + (c.LinearHasBias(shortName) ? 1 : 0));
     }
 
+    /// <summary><paramref name="bytes"/> in binary units (KiB, MiB or GiB), as plans print them.</summary>
     public static string Size(long bytes) =>
         bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):F2} GiB"
         : bytes >= 1L << 20 ? $"{bytes / (double)(1L << 20):F1} MiB"

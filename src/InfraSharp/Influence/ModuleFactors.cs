@@ -7,7 +7,7 @@ namespace InfraSharp.Influence;
 /// lambdas are kept as sums with their counts, so that partitions merge by addition and the division happens
 /// once, where they are used.
 /// </summary>
-public sealed class ModuleFactors : IDisposable
+internal sealed class ModuleFactors : IDisposable
 {
     public required string Module { get; init; }
     public Tensor? ActivationCovarianceSum { get; set; }

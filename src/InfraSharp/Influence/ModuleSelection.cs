@@ -17,8 +17,13 @@ public readonly record struct ModuleSelection : IParsable<ModuleSelection>
 
     private ModuleSelection(string text) => _text = text;
 
+    /// <summary>Every Linear of the decoder layers.</summary>
     public static ModuleSelection All { get; } = new("all");
+
+    /// <summary>The MLP projections (gate, up, down): the Infra paper's setting.</summary>
     public static ModuleSelection Mlp { get; } = new("mlp");
+
+    /// <summary>The attention projections (q, k, v, o).</summary>
     public static ModuleSelection Attention { get; } = new("attn");
 
     /// <summary>The selection as given (<c>default</c> is <c>all</c>).</summary>
@@ -41,6 +46,7 @@ public readonly record struct ModuleSelection : IParsable<ModuleSelection>
 
     private static Regex Pattern(string key) => OptionRegex.Parse("--modules", key);
 
+    /// <summary>The selection of <paramref name="text"/>; a regex that does not compile is a bad argument.</summary>
     public static ModuleSelection Parse(string text, IFormatProvider? provider = null)
     {
         var s = new ModuleSelection(text);
@@ -49,6 +55,7 @@ public readonly record struct ModuleSelection : IParsable<ModuleSelection>
         return s;
     }
 
+    /// <summary>Parses like <see cref="Parse"/>, returning false instead of throwing on a bad regex.</summary>
     public static bool TryParse([NotNullWhen(true)] string? text, IFormatProvider? provider, out ModuleSelection result)
     {
         result = default;
@@ -65,9 +72,12 @@ public readonly record struct ModuleSelection : IParsable<ModuleSelection>
         }
     }
 
+    /// <inheritdoc/>
     public bool Equals(ModuleSelection other) => Text == other.Text;
 
+    /// <inheritdoc/>
     public override int GetHashCode() => Text.GetHashCode(StringComparison.Ordinal);
 
+    /// <summary>The selection as given (<see cref="Text"/>).</summary>
     public override string ToString() => Text;
 }

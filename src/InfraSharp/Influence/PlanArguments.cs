@@ -6,7 +6,10 @@ namespace InfraSharp.Influence;
 /// <summary>What a memory plan is made for: the influence runs' settings that decide what is resident.</summary>
 public sealed record PlanArguments
 {
+    /// <summary>Which Linear layers are tracked.</summary>
     public ModuleSelection Modules { get; init; } = ModuleSelection.All;
+
+    /// <summary>The strategy whose factors and scores are planned.</summary>
     public StrategyKind Strategy { get; init; } = StrategyKind.Ekfac;
 
     /// <summary>Padded tokens per batch: the most the plan may use (it lowers it to fit a memory bound).</summary>
@@ -19,18 +22,30 @@ public sealed record PlanArguments
     /// <summary>Training examples the factors are fitted on and scored (for FLOPs and disk; 0: per batch
     /// only).</summary>
     public int Examples { get; init; }
+
+    /// <summary>Query examples scored (their preconditioned gradients are resident while scoring).</summary>
     public int Queries { get; init; }
+
+    /// <summary>
+    /// Rank of the preconditioned query gradients (0: full), as <see cref="ScoreArguments.QueryRank"/>.
+    /// </summary>
     public int QueryRank { get; init; }
 
     /// <summary>Module groups; null: the fewest that fit <see cref="MaxMemoryBytes"/> (1 without a bound).</summary>
     public int? ModulePartitions { get; init; }
+
+    /// <summary>Training examples per score chunk.</summary>
     public int ChunkSize { get; init; } = 256;
 
+    /// <summary>The model's compute dtype.</summary>
     [JsonPropertyName("dtype")]
     public ComputeDType DType { get; init; } = ComputeDType.Float32;
 
+    /// <summary>Dtype the captured activations and gradients are cast to before statistics are formed.</summary>
     [JsonPropertyName("statistics_dtype")]
     public ComputeDType StatisticsDType { get; init; } = ComputeDType.Float32;
+
+    /// <summary>The memory bound in bytes the plan must fit; null: no bound.</summary>
     public long? MaxMemoryBytes { get; init; }
 
     /// <summary>

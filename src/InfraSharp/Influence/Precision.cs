@@ -9,12 +9,17 @@ namespace InfraSharp.Influence;
 /// </summary>
 public enum Precision
 {
+    /// <summary>Single precision (the default).</summary>
     Float32,
+
+    /// <summary>Double precision, for exactness checks.</summary>
     Float64,
 }
 
+/// <summary>Conversions of <see cref="Precision"/>.</summary>
 public static class Precisions
 {
+    /// <summary>The TorchSharp scalar type of <paramref name="p"/>.</summary>
     public static ScalarType ToScalarType(this Precision p) =>
         p == Precision.Float64 ? ScalarType.Float64 : ScalarType.Float32;
 }

@@ -6,7 +6,7 @@ namespace InfraSharp.Influence;
 /// Query gradients after the preconditioner, computed once and kept: per module either the full matrices
 /// [Q, out, in] or a rank-R factorisation U·Vᵀ with U [Q, out, R] (singular values folded in) and V [Q, in, R].
 /// </summary>
-public sealed class PreconditionedQueries : IDisposable
+internal sealed class PreconditionedQueries : IDisposable
 {
     public required int Count { get; init; }
     public Dictionary<string, Tensor> Full { get; } = new();

@@ -6,7 +6,7 @@ namespace InfraSharp.Influence;
 /// Rank-R factorisation of a batch of matrices M [Q, m, n] ≈ U Vᵀ by randomized range finding (Halko et al.)
 /// with a few power iterations, seeded; exact when R reaches min(m, n).
 /// </summary>
-public static class RandomizedSvd
+internal static class RandomizedSvd
 {
     public static (Tensor U, Tensor V) Factor(
         Tensor m,

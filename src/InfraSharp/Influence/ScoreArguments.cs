@@ -5,18 +5,28 @@ public sealed record ScoreArguments
 {
     /// <summary>Added to the eigenvalue matrix before inversion; null: 0.1 x its mean per module (heuristic).</summary>
     public double? Damping { get; init; }
+
+    /// <summary>What the query side's score measures (and so the sign convention).</summary>
     public Measurement Measurement { get; init; } = Measurement.Loss;
 
     /// <summary>Treat the whole query set as one target (the mean of the queries' measurements).</summary>
     public bool AggregateQueries { get; init; }
+
+    /// <summary>
+    /// Also write per-token scores [queries, train, T]: each training position's share of the pairwise score.
+    /// </summary>
     public bool PerToken { get; init; }
 
     /// <summary>Keep each preconditioned query gradient as a rank-R factorisation (0: full).</summary>
     public int QueryRank { get; init; }
+
+    /// <summary>Padded tokens per batch (batch size x longest sequence).</summary>
     public int TokensPerBatch { get; init; } = 4096;
 
     /// <summary>Training examples per resumable chunk.</summary>
     public int ChunkSize { get; init; } = 256;
+
+    /// <summary>Seed of the randomized SVD behind a low-rank query (<see cref="QueryRank"/> above 0).</summary>
     public long Seed { get; init; }
 
     /// <summary>

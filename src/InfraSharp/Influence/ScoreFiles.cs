@@ -12,7 +12,7 @@ namespace InfraSharp.Influence;
 /// Work is done in chunks of training examples under <c>chunks/</c>: a killed run skips the chunks it finished,
 /// and partitions are just disjoint sets of chunks that <see cref="Assemble"/> concatenates.
 /// </summary>
-public static class ScoreFiles
+internal static class ScoreFiles
 {
     private const string Scores = ScoreFolder.ScoresTensor;
 

@@ -9,8 +9,11 @@ namespace InfraSharp.Influence;
 /// </summary>
 public sealed record ScoreFolder(string Dir, ScoreRunArguments Arguments, ScoreInputs Inputs, ScorePlan Plan)
 {
-    public const string PairwiseKind = "pairwise_scores",
-        SelfKind = "self_scores";
+    /// <summary>The run kind of a pairwise score folder.</summary>
+    public const string PairwiseKind = "pairwise_scores";
+
+    /// <summary>The run kind of a self-influence score folder.</summary>
+    public const string SelfKind = "self_scores";
 
     /// <summary>[queries, train] (one row with aggregated queries), tensor <see cref="ScoresTensor"/>.</summary>
     public const string PairwiseFile = "pairwise.safetensors";
@@ -28,6 +31,7 @@ public sealed record ScoreFolder(string Dir, ScoreRunArguments Arguments, ScoreI
     /// <summary>Ids and attributes of both sides, in score order.</summary>
     public const string ExamplesFile = "examples.json";
 
+    /// <summary>The partitions' chunk files, merged into the final score files when all exist.</summary>
     public const string ChunksFolder = "chunks";
 
     /// <summary>The tensor of every score file (and of a chunk's pairwise or self scores).</summary>
@@ -39,15 +43,19 @@ public sealed record ScoreFolder(string Dir, ScoreRunArguments Arguments, ScoreI
     /// <summary>What a score run writes into its folder (scores, their table, chunks of partitions).</summary>
     public static readonly string[] OwnedFiles = ["*.safetensors", TableFile, ExamplesFile, ChunksFolder + "/**"];
 
+    /// <summary>Counts, sign convention and device; null in a manifest without them.</summary>
     public ScoreInfo? Info { get; init; }
 
+    /// <summary>The run kind of a score folder of <paramref name="kind"/>.</summary>
     public static string KindName(ScoreKind kind) => kind == ScoreKind.Self ? SelfKind : PairwiseKind;
 
+    /// <summary>Fingerprint of the model the scores are of.</summary>
     public string ModelFingerprint => Inputs.Model;
 
     /// <summary>What the scores measure (the sign convention of the query side).</summary>
     public Measurement Measurement => Arguments.Score.Measurement;
 
+    /// <summary>The path of the pairwise score file (<see cref="PairwiseFile"/>).</summary>
     public string PairwisePath => Path.Combine(Dir, PairwiseFile);
 
     /// <summary>The pairwise score folder <paramref name="dir"/>.</summary>
@@ -101,8 +109,13 @@ public sealed record ScoreFolder(string Dir, ScoreRunArguments Arguments, ScoreI
 /// <summary>Fingerprints of what the scores were computed from (the factors': their run fingerprint).</summary>
 public sealed record ScoreInputs
 {
+    /// <summary>Fingerprint of the model.</summary>
     public required string Model { get; init; }
+
+    /// <summary>Fingerprint of the model's tokenizer.</summary>
     public required string Tokenizer { get; init; }
+
+    /// <summary>Fingerprint of the training rows.</summary>
     public required string Train { get; init; }
 
     /// <summary>Null for self scores.</summary>
@@ -115,16 +128,28 @@ public sealed record ScoreInputs
 /// <summary>What the score run derived from its arguments and factors that changes its results.</summary>
 public sealed record ScorePlan
 {
+    /// <summary>Padded tokens per batch used.</summary>
     public required int TokensPerBatch { get; init; }
+
+    /// <summary>The strategy the scores were computed with.</summary>
     public required string Strategy { get; init; }
+
+    /// <summary>The tracked modules' full names.</summary>
     public required IReadOnlyList<string> Modules { get; init; }
 }
 
 /// <summary>For readers only (never compared): counts, the sign convention, the device.</summary>
 public sealed record ScoreInfo
 {
+    /// <summary>Training examples scored.</summary>
     public required int TrainExamples { get; init; }
+
+    /// <summary>Queries scored (0 for self scores).</summary>
     public required int Queries { get; init; }
+
+    /// <summary>The sign convention (positive: up-weighting the training example helps the query).</summary>
     public required string Sign { get; init; }
+
+    /// <summary>The device the scores were computed on.</summary>
     public required string Device { get; init; }
 }

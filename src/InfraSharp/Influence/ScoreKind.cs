@@ -6,9 +6,11 @@ namespace InfraSharp.Influence;
 /// self-influence.</summary>
 public enum ScoreKind
 {
+    /// <summary>Scores of every query against every training example.</summary>
     [JsonStringEnumMemberName("pairwise")]
     Pairwise,
 
+    /// <summary>Each training example's influence on itself.</summary>
     [JsonStringEnumMemberName("self")]
     Self,
 }

@@ -12,16 +12,29 @@ namespace InfraSharp.Influence;
 /// </summary>
 public static class ScoreRun
 {
+    /// <summary>What a score run did.</summary>
+    /// <param name="Complete">True when the final score files are assembled; false after one partition while others
+    /// remain.</param>
+    /// <param name="Message">One line saying what was written or what remains.</param>
     public sealed record Result(bool Complete, string Message);
 
+    /// <summary>The sign convention of every score the toolkit writes.</summary>
     public const string Sign =
         "positive = up-weighting the training example improves the query (lowers its loss / raises its log-likelihood)";
 
     /// <summary>What a score run writes into its folder (scores, their table, chunks of partitions).</summary>
     public static readonly string[] OwnedFiles = ["*.safetensors", "pairwise.parquet", "examples.json", "chunks/**"];
 
+    /// <summary>
+    /// The run kind of a score folder of <paramref name="kind"/> (as <see cref="ScoreFolder.KindName"/>).
+    /// </summary>
     public static string KindName(ScoreKind kind) => kind == ScoreKind.Self ? "self_scores" : "pairwise_scores";
 
+    /// <summary>
+    /// Computes pairwise or self-influence scores into <paramref name="outDir"/>, this process's partition of the
+    /// training examples, in resumable chunks.
+    /// </summary>
+    /// <returns>Whether the scores are assembled, and what was written.</returns>
     public static Result Run(ScoreRunArguments arguments, string outDir, RunOptions? options = null)
     {
         options ??= new RunOptions();

@@ -6,11 +6,16 @@ namespace InfraSharp.Influence;
 /// </summary>
 public sealed record ScoreRunArguments
 {
+    /// <summary>Pairwise (queries x training examples) or self-influence scores.</summary>
     public ScoreKind Kind { get; init; } = ScoreKind.Pairwise;
+
+    /// <summary>The model folder (the one the factors were fitted for).</summary>
     public required string Model { get; init; }
 
     /// <summary>Factor folder; not needed for the identity strategy.</summary>
     public string? Factors { get; init; }
+
+    /// <summary>The training rows to score (JSONL or Parquet).</summary>
     public required string Train { get; init; }
 
     /// <summary>Query rows (pairwise scores only).</summary>
@@ -18,6 +23,8 @@ public sealed record ScoreRunArguments
 
     /// <summary>Override of the factors' strategy (one whose factors are present).</summary>
     public StrategyKind? Strategy { get; init; }
+
+    /// <summary>How scores are computed: measurement, damping, batching, chunking.</summary>
     public ScoreArguments Score { get; init; } = new();
 
     /// <summary>The model's compute dtype (weights cast once at load; a bf16 checkpoint is not widened for
@@ -28,6 +35,7 @@ public sealed record ScoreRunArguments
     /// <summary>A memory bound in bytes that sets the tokens per batch.</summary>
     public long? MaxMemoryBytes { get; init; }
 
+    /// <summary>A copy with the file paths made absolute (as manifests record them).</summary>
     public ScoreRunArguments Normalized() =>
         this with
         {

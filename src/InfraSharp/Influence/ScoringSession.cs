@@ -55,8 +55,11 @@ public sealed class ScoringSession : IDisposable
 
     /// <summary>
     /// Loads the model and the factors of <paramref name="args"/> (checking that they belong together). The
-    /// arguments' files (train, queries) are not read: examples are given to <see cref="Score"/>.
+    /// arguments' files (train, queries) are not read: examples are given to
+    /// <see cref="Score(IReadOnlyList{EncodedExample}, IReadOnlyList{EncodedExample}, RunOptions?)"/>.
     /// </summary>
+    /// <param name="args">The score run's arguments: model, factor folder, strategy and scoring settings.</param>
+    /// <param name="options">The device the model is loaded onto, and progress and cancellation.</param>
     /// <param name="loadFactors">Off: the caller loads factors per module group (<see cref="ScoreRun"/>).</param>
     public static ScoringSession Open(ScoreRunArguments args, RunOptions? options = null, bool loadFactors = true)
     {
@@ -113,7 +116,7 @@ public sealed class ScoringSession : IDisposable
     /// (default: the session's), <paramref name="settings"/> (default: the session's) and the options' cancellation
     /// and progress.
     /// </summary>
-    public InfluenceScorer Scorer(
+    internal InfluenceScorer Scorer(
         ScoreArguments? settings = null,
         RunOptions? options = null,
         TrackedModules? modules = null,
@@ -178,6 +181,7 @@ public sealed class ScoringSession : IDisposable
         RunOptions? options = null
     ) => Score(Encode(queries), Encode(train), options);
 
+    /// <summary>Frees the factors' and the model's tensors.</summary>
     public void Dispose()
     {
         foreach (var f in ModuleFactors.Values)

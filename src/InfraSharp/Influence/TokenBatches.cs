@@ -9,7 +9,7 @@ namespace InfraSharp.Influence;
 /// is computed in exactly the same batch whether the work runs whole, partitioned or resumed (float32 results
 /// depend on batch shapes; this makes merged partitions equal one run).
 /// </summary>
-public static class TokenBatches
+internal static class TokenBatches
 {
     public static IEnumerable<(int Start, int Count)> Plan(
         IReadOnlyList<EncodedExample> examples,

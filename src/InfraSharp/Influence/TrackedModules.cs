@@ -10,6 +10,10 @@ namespace InfraSharp.Influence;
 /// </summary>
 public sealed record TrackedModules(ModuleSelection Selector, IReadOnlyList<string> Names)
 {
+    /// <summary>
+    /// The Linear layers of a model of <paramref name="config"/>'s shape that <paramref name="selector"/> picks; none
+    /// is a bad argument.
+    /// </summary>
     public static TrackedModules Resolve(ModelConfig config, ModuleSelection selector)
     {
         var all = config.LinearModuleNames().ToList();

@@ -5,7 +5,7 @@ namespace InfraSharp.Launch;
 
 /// <summary><c>OUT/launch/chain.json</c>: the steps of a launched chain and their task counts, for the
 /// status.</summary>
-public static class ChainFile
+internal static class ChainFile
 {
     public static string PathIn(string outDir) => Path.Combine(outDir, "launch", "chain.json");
 

@@ -5,4 +5,4 @@ namespace InfraSharp.Launch;
 /// more than one, each task's share taken from the scheduler by <c>--partition auto</c>), run after the step before
 /// it has succeeded.
 /// </summary>
-public sealed record ChainStage(string Name, int Tasks, IReadOnlyList<string> Arguments);
+internal sealed record ChainStage(string Name, int Tasks, IReadOnlyList<string> Arguments);

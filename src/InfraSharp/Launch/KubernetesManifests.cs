@@ -14,6 +14,9 @@ namespace InfraSharp.Launch;
 /// </summary>
 public static class KubernetesManifests
 {
+    /// <summary>
+    /// Where the manifests of a chain writing into <paramref name="outDir"/> go: <c>OUT/launch/kubernetes</c>.
+    /// </summary>
     public static string Folder(string outDir) => Path.Combine(outDir, "launch", "kubernetes");
 
     /// <summary>Writes the manifests; <paramref name="localOut"/> is where this machine sees the output
@@ -36,6 +39,7 @@ public static class KubernetesManifests
         return files;
     }
 
+    /// <summary>The Job name of a chain step (<c>infra-</c> and the step's name).</summary>
     public static string JobName(string stage) => "infra-" + stage;
 
     private static Dictionary<string, object> Job(LaunchArguments a, KubernetesOptions k, ChainStage stage)

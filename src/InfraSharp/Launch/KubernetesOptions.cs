@@ -4,6 +4,7 @@ namespace InfraSharp.Launch;
 /// folder.</summary>
 public sealed record KubernetesOptions
 {
+    /// <summary>The container image, with <c>infra</c> on its path.</summary>
     public required string Image { get; init; }
 
     /// <summary>PersistentVolumeClaim mounted in every pod (ReadWriteMany: all tasks write the same folder).</summary>
@@ -11,6 +12,8 @@ public sealed record KubernetesOptions
 
     /// <summary>Where the claim is mounted; the model, data and output paths are given as the pods see them.</summary>
     public string MountPath { get; init; } = "/shared";
+
+    /// <summary>The namespace the Jobs are created in; null: kubectl's current one.</summary>
     public string? Namespace { get; init; }
 
     /// <summary>Retries of one index before it counts as failed (the others go on).</summary>

@@ -9,11 +9,26 @@ namespace InfraSharp.Launch;
 /// </summary>
 public sealed record LaunchArguments
 {
+    /// <summary>The factor run, as a local <c>infra factors</c> would take it (paths as the nodes see them).</summary>
     public required FactorRunArguments Factors { get; init; }
+
+    /// <summary>The score run that follows the factors; null: factors only.</summary>
     public ScoreRunArguments? Scores { get; init; }
+
+    /// <summary>
+    /// The shared output folder: the chain writes <c>OUT/launch</c>, <c>OUT/factors</c> and <c>OUT/scores</c>.
+    /// </summary>
     public required string Out { get; init; }
+
+    /// <summary>
+    /// Array tasks per data stage (covariance, lambda, scores): each runs one share of the batch plan.
+    /// </summary>
     public int DataPartitions { get; init; } = 1;
+
+    /// <summary>The device the tasks compute on (<c>cpu</c>, <c>cuda</c>, <c>cuda:N</c>).</summary>
     public string Device { get; init; } = "cpu";
+
+    /// <summary>What each task asks the scheduler for.</summary>
     public LaunchResources Resources { get; init; } = new();
 
     /// <summary>How a node runs <c>infra</c> (default: the same executable that writes the job files).</summary>

@@ -10,7 +10,7 @@ namespace InfraSharp.Launch;
 /// the command a user would run locally, with <c>--partition auto</c>, so the chain writes <c>OUT/factors</c> and
 /// <c>OUT/scores</c> exactly as the local commands do.
 /// </summary>
-public static class LaunchChain
+internal static class LaunchChain
 {
     public static IReadOnlyList<ChainStage> Stages(LaunchArguments a)
     {

@@ -8,6 +8,12 @@ namespace InfraSharp.Launch;
 /// </summary>
 public sealed record LaunchStatus(IReadOnlyList<LaunchStatus.Step> Steps)
 {
+    /// <summary>One step of the chain and its tasks' states.</summary>
+    /// <param name="Name">The step's name (e.g. <c>covariance</c>, <c>scores</c>).</param>
+    /// <param name="Tasks">The step's task count.</param>
+    /// <param name="Done">Tasks that finished.</param>
+    /// <param name="Running">Tasks with a fresh heartbeat (younger than <see cref="HeartbeatAge"/>).</param>
+    /// <param name="Failed">Tasks that failed, each with its last error line.</param>
     public sealed record Step(
         string Name,
         int Tasks,
@@ -16,13 +22,18 @@ public sealed record LaunchStatus(IReadOnlyList<LaunchStatus.Step> Steps)
         IReadOnlyList<(int Task, string Error)> Failed
     )
     {
+        /// <summary>Tasks neither done, running nor failed (not started, or died without a word).</summary>
         public IEnumerable<int> Missing =>
             Enumerable.Range(0, Tasks).Except(Done).Except(Running).Except(Failed.Select(f => f.Task));
     }
 
+    /// <summary>A task whose heartbeat file is older than this no longer counts as running.</summary>
     public static readonly TimeSpan HeartbeatAge = TimeSpan.FromMinutes(1);
 
+    /// <summary>True when every task of every step is done.</summary>
     public bool Complete => Steps.All(s => s.Done.Count == s.Tasks);
+
+    /// <summary>True when any task failed.</summary>
     public bool AnyFailed => Steps.Any(s => s.Failed.Count > 0);
 
     /// <summary>0 when the chain is complete, 1 when a task failed, 3 while work remains.</summary>
@@ -31,6 +42,7 @@ public sealed record LaunchStatus(IReadOnlyList<LaunchStatus.Step> Steps)
         : AnyFailed ? 1
         : 3;
 
+    /// <summary>Reads the state of the chain written into <paramref name="outDir"/> from its status files.</summary>
     public static LaunchStatus Read(string outDir)
     {
         var steps = new List<Step>();
@@ -58,6 +70,10 @@ public sealed record LaunchStatus(IReadOnlyList<LaunchStatus.Step> Steps)
         return new LaunchStatus(steps);
     }
 
+    /// <summary>
+    /// One line per step (state and counts, failed tasks' errors) and the verdict, as <c>infra launch status</c> prints
+    /// it.
+    /// </summary>
     public override string ToString()
     {
         var sb = new StringBuilder();

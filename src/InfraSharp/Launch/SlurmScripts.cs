@@ -13,8 +13,13 @@ namespace InfraSharp.Launch;
 /// </summary>
 public static class SlurmScripts
 {
+    /// <summary>
+    /// Where the scripts of a chain writing into <paramref name="outDir"/> go: <c>OUT/launch/slurm</c>.
+    /// </summary>
     public static string Folder(string outDir) => Path.Combine(outDir, "launch", "slurm");
 
+    /// <summary>Writes one sbatch array script per step and <c>submit.sh</c>.</summary>
+    /// <returns>The scripts' paths, in submission order.</returns>
     public static IReadOnlyList<string> Write(LaunchArguments a)
     {
         var stages = LaunchChain.Stages(a);
@@ -105,6 +110,7 @@ public static class SlurmScripts
         return sb.ToString();
     }
 
+    /// <summary><paramref name="s"/> quoted for a POSIX shell (as it is when it needs no quotes).</summary>
     public static string Quote(string s) =>
         s.Length > 0 && s.All(c => char.IsAsciiLetterOrDigit(c) || "-_./:=,+@%".Contains(c))
             ? s

@@ -6,7 +6,7 @@ namespace InfraSharp.Launch;
 /// the exit code and the task's last error line. A rerun of the task clears its old verdict first. <c>{i}.started</c>
 /// and <c>{i}.done</c> hold the Unix times the task started and finished (for the scaling benchmark).
 /// </summary>
-public static class TaskStatusFiles
+internal static class TaskStatusFiles
 {
     public static string Folder(string outDir, string stage) => Path.Combine(outDir, "launch", "status", stage);
 

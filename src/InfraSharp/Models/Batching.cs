@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace InfraSharp.Models;
 
 /// <summary>Right-padded batches of encoded examples: ids, attention mask and labels (padding labelled -100).</summary>
-public static class Batching
+internal static class Batching
 {
     public sealed record Batch(Tensor InputIds, Tensor AttentionMask, Tensor Labels);
 

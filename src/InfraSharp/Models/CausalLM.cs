@@ -15,7 +15,10 @@ namespace InfraSharp.Models;
 /// </summary>
 public sealed class CausalLM : IDisposable
 {
+    /// <summary>The architecture, from <c>config.json</c>.</summary>
     public ModelConfig Config { get; }
+
+    /// <summary>The compute dtype of the weights (float32 or bfloat16).</summary>
     public ScalarType DType { get; private set; }
 
     /// <summary>The device of the weights: every tensor of a forward pass is created there.</summary>
@@ -32,6 +35,9 @@ public sealed class CausalLM : IDisposable
     private readonly Dictionary<string, Parameter> _params;
     private readonly Tensor _invFreq;
 
+    /// <summary>
+    /// A model from its configuration and weights by Hugging Face name; missing or misshapen weights are bad data.
+    /// </summary>
     public CausalLM(ModelConfig config, Dictionary<string, Parameter> parameters, ScalarType dtype)
     {
         Config = config;
@@ -85,6 +91,7 @@ public sealed class CausalLM : IDisposable
     private Tensor LmHeadWeight =>
         Config.TieWordEmbeddings ? _params["model.embed_tokens.weight"] : _params["lm_head.weight"];
 
+    /// <summary>Number of parameters (a tied <c>lm_head</c> counted once).</summary>
     public long ParameterCount => _params.Values.Sum(p => p.numel());
 
     /// <summary>Casts every parameter to <paramref name="dtype"/> (float32 or bfloat16).</summary>
@@ -104,6 +111,7 @@ public sealed class CausalLM : IDisposable
         DType = dtype;
     }
 
+    /// <summary>Turns gradient tracking of every parameter on or off.</summary>
     public void RequiresGrad(bool value)
     {
         foreach (var p in _params.Values)
@@ -273,6 +281,7 @@ public sealed class CausalLM : IDisposable
             .masked_fill(allowed.logical_not(), -1e9f);
     }
 
+    /// <summary>Frees the weights' tensors.</summary>
     public void Dispose()
     {
         foreach (var p in _params.Values)

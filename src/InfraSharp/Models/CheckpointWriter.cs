@@ -18,7 +18,7 @@ namespace InfraSharp.Models;
 /// (each rename atomic), and config.json is renamed in last. A loader needs config.json, so during those few
 /// renames, or after a crash among them, the folder is not a loadable model rather than a mix of two.
 /// </remarks>
-public static class CheckpointWriter
+internal static class CheckpointWriter
 {
     /// <summary>Files that carry the tokenizer and template, copied as they are.</summary>
     public static readonly string[] TokenizerFiles =

@@ -10,15 +10,19 @@ namespace InfraSharp.Models;
 /// </summary>
 public enum ComputeDType
 {
+    /// <summary>32-bit IEEE float (the default).</summary>
     [JsonStringEnumMemberName("float32")]
     Float32,
 
+    /// <summary>bfloat16: half the memory, 8 bits of mantissa.</summary>
     [JsonStringEnumMemberName("bfloat16")]
     BFloat16,
 }
 
+/// <summary>Conversions of <see cref="ComputeDType"/>.</summary>
 public static class ComputeDTypes
 {
+    /// <summary>The TorchSharp scalar type of <paramref name="d"/>.</summary>
     public static ScalarType ToScalarType(this ComputeDType d) =>
         d == ComputeDType.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
 

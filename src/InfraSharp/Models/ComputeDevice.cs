@@ -10,6 +10,7 @@ namespace InfraSharp.Models;
 /// </summary>
 public static class ComputeDevice
 {
+    /// <summary>The CPU device's name.</summary>
     public const string Cpu = "cpu";
 
     /// <summary>The device named by <paramref name="spec"/>; one line naming <paramref name="option"/>

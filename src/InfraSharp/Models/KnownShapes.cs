@@ -4,7 +4,7 @@ namespace InfraSharp.Models;
 /// The architectures of released checkpoints, by name (<c>qwen2.5-0.5b</c>), as their config.json files give
 /// them: for planning a run from the shape alone and for random checkpoints of the exact shape (benchmarks).
 /// </summary>
-public static class KnownShapes
+internal static class KnownShapes
 {
     private sealed record Shape(int Hidden, int Intermediate, int Layers, int Heads, int KvHeads, int Vocab, bool Tied);
 

@@ -8,12 +8,14 @@ public sealed class KvCache : IDisposable
     private readonly Tensor?[] _keys;
     private readonly Tensor?[] _values;
 
+    /// <summary>An empty cache for a model of <paramref name="layers"/> decoder layers.</summary>
     public KvCache(int layers)
     {
         _keys = new Tensor?[layers];
         _values = new Tensor?[layers];
     }
 
+    /// <summary>Positions cached so far (0 when empty).</summary>
     public long Length => _keys[0]?.shape[2] ?? 0;
 
     /// <summary>Appends this step's keys and values and returns the full ones for attention.</summary>
@@ -33,6 +35,7 @@ public sealed class KvCache : IDisposable
         return (newK, newV);
     }
 
+    /// <summary>Frees the cached tensors.</summary>
     public void Dispose()
     {
         foreach (var t in _keys)

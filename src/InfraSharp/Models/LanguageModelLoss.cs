@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace InfraSharp.Models;
 
 /// <summary>Next-token cross-entropy: logits at position i predict the label at i+1; -100 is ignored.</summary>
-public static class LanguageModelLoss
+internal static class LanguageModelLoss
 {
     /// <summary>Per-example summed loss [B] for logits [B,T,V] and labels [B,T] (optionally per-token
     /// [B,T-1]).</summary>

@@ -11,8 +11,13 @@ namespace InfraSharp.Models;
 /// </summary>
 public sealed class LoadedModel : IDisposable
 {
+    /// <summary>The model folder.</summary>
     public string Folder { get; }
+
+    /// <summary>The folder's tokenizer and chat template.</summary>
     public Tokenizer Tokenizer { get; }
+
+    /// <summary>The model with its weights loaded.</summary>
     public CausalLM Model { get; }
     private readonly Lazy<string> _fingerprint;
 
@@ -26,9 +31,17 @@ public sealed class LoadedModel : IDisposable
 
     /// <summary>SHA-256 of config.json and the weights (what factors and scores are tied to).</summary>
     public string Fingerprint => _fingerprint.Value;
+
+    /// <summary>SHA-256 of the tokenizer files (what encoded datasets are tied to).</summary>
     public string TokenizerFingerprint => Storage.Fingerprint.Tokenizer(Folder);
+
+    /// <summary>The padding token id (the tokenizer's, else 0).</summary>
     public int PadId => Tokenizer.PadId ?? 0;
 
+    /// <summary>
+    /// Loads the model folder <paramref name="folder"/> (named by <paramref name="option"/> in messages) onto <paramref
+    /// name="device"/> (default: CPU) in <paramref name="dtype"/>.
+    /// </summary>
     public static LoadedModel Load(
         string folder,
         ScalarType dtype = ScalarType.Float32,
@@ -44,12 +57,17 @@ public sealed class LoadedModel : IDisposable
     public static LoadedModel Load(string folder, ComputeDType dtype, string device) =>
         Load(folder, dtype.ToScalarType(), "--model", ComputeDevice.Parse(device));
 
+    /// <summary>Refuses a model folder that does not exist, naming <paramref name="option"/>.</summary>
     public static void RequireFolder(string folder, string option)
     {
         if (!Directory.Exists(folder))
             throw InputError.MissingFile($"{option} {folder}: no such folder", folder);
     }
 
+    /// <summary>
+    /// Encoding options for this model: its context length and vocabulary; <paramref name="labelAll"/> trains on every
+    /// token, not only responses.
+    /// </summary>
     public EncodeOptions EncodeOptions(bool labelAll = false) =>
         new()
         {
@@ -67,5 +85,6 @@ public sealed class LoadedModel : IDisposable
         return maxExamples > 0 ? list.Take(maxExamples).ToList() : list;
     }
 
+    /// <summary>Frees the model's tensors.</summary>
     public void Dispose() => Model.Dispose();
 }

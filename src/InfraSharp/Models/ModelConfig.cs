@@ -10,28 +10,64 @@ namespace InfraSharp.Models;
 /// </summary>
 public sealed record ModelConfig
 {
+    /// <summary><c>model_type</c>: <c>qwen2</c> or <c>llama</c>.</summary>
     public required string ModelType { get; init; }
+
+    /// <summary>Vocabulary size (rows of the embedding).</summary>
     public required int VocabSize { get; init; }
+
+    /// <summary>Width of the residual stream.</summary>
     public required int HiddenSize { get; init; }
+
+    /// <summary>Width of the MLP's hidden layer.</summary>
     public required int IntermediateSize { get; init; }
+
+    /// <summary>Number of decoder layers.</summary>
     public required int NumLayers { get; init; }
+
+    /// <summary>Number of attention (query) heads.</summary>
     public required int NumHeads { get; init; }
+
+    /// <summary>Number of key/value heads (grouped-query attention when fewer than the query heads).</summary>
     public required int NumKvHeads { get; init; }
+
+    /// <summary>Width of one attention head.</summary>
     public required int HeadDim { get; init; }
+
+    /// <summary>Epsilon of the RMS norms.</summary>
     public required double RmsNormEps { get; init; }
+
+    /// <summary>Base of the rotary position embedding.</summary>
     public required double RopeTheta { get; init; }
+
+    /// <summary>Whether the output projection is the input embedding.</summary>
     public required bool TieWordEmbeddings { get; init; }
 
     /// <summary>Qwen2 has biases on q/k/v; Llama has them when <c>attention_bias</c> is true.</summary>
     public required bool AttentionBias { get; init; }
+
+    /// <summary>Whether the MLP's projections have biases.</summary>
     public bool MlpBias { get; init; }
+
+    /// <summary>Longest sequence the model takes (the encoder refuses longer examples).</summary>
     public int MaxPositionEmbeddings { get; init; } = 32768;
+
+    /// <summary>Token ids that end generation (<c>eos_token_id</c>: one id or a list).</summary>
     public int[] EosTokenIds { get; init; } = [];
+
+    /// <summary>The padding token id, if the config names one.</summary>
     public int? PadTokenId { get; init; }
+
+    /// <summary>The beginning-of-sequence token id, if the config names one.</summary>
     public int? BosTokenId { get; init; }
 
+    /// <summary>The <c>model_type</c> values this build can run.</summary>
     public static readonly string[] SupportedTypes = ["qwen2", "llama"];
 
+    /// <summary>
+    /// The configuration in <paramref name="modelDir"/>'s <c>config.json</c>; unsupported features are refused naming
+    /// the field.
+    /// </summary>
     public static ModelConfig Load(string modelDir)
     {
         string path = Path.Combine(modelDir, "config.json");
@@ -49,6 +85,9 @@ public sealed record ModelConfig
         return Parse(o, path);
     }
 
+    /// <summary>
+    /// The configuration of a parsed <c>config.json</c> (<paramref name="path"/> names it in messages).
+    /// </summary>
     public static ModelConfig Parse(JsonObject o, string path)
     {
         string type = o["model_type"]?.GetValue<string>()
@@ -173,6 +212,7 @@ public sealed record ModelConfig
         "mlp.down_proj",
     ];
 
+    /// <summary>Full names of every decoder layer's Linear modules (q/k/v/o, gate/up/down), layer by layer.</summary>
     public IEnumerable<string> LinearModuleNames()
     {
         for (int l = 0; l < NumLayers; l++)
@@ -180,6 +220,9 @@ public sealed record ModelConfig
                 yield return $"model.layers.{l}.{n}";
     }
 
+    /// <summary>
+    /// Whether the Linear of short name <paramref name="shortName"/> (e.g. <c>self_attn.q_proj</c>) has a bias.
+    /// </summary>
     public bool LinearHasBias(string shortName) =>
         shortName switch
         {

@@ -8,6 +8,10 @@ namespace InfraSharp.Models;
 /// <summary>Loads a Hugging Face model folder: config.json plus model.safetensors or a sharded index.</summary>
 public static class ModelLoader
 {
+    /// <summary>
+    /// Loads the weights of <paramref name="modelDir"/> in <paramref name="dtype"/> (float32 or bfloat16) onto
+    /// <paramref name="device"/> (default: CPU).
+    /// </summary>
     public static CausalLM Load(string modelDir, ScalarType dtype = ScalarType.Float32, Device? device = null)
     {
         device ??= CPU;

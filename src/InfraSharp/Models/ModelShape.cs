@@ -4,7 +4,7 @@ namespace InfraSharp.Models;
 /// The shape of a model to build from scratch, written as <c>layers=4,hidden=128,heads=4,kv_heads=2,mlp=384</c>
 /// (optional: <c>type=qwen2|llama</c>, <c>head_dim</c>, <c>context</c>, <c>theta</c>, <c>tied=true|false</c>).
 /// </summary>
-public static class ModelShape
+internal static class ModelShape
 {
     public static ModelConfig Parse(string spec, int vocabSize, int[] eosIds, int? padId)
     {

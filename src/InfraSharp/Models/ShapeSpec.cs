@@ -16,12 +16,14 @@ public readonly record struct ShapeSpec : IParsable<ShapeSpec>
 
     private ShapeSpec(string text) => _text = text;
 
+    /// <summary>The shape as given (e.g. <c>layers=4,hidden=128,heads=4,kv_heads=2,mlp=384</c>).</summary>
     public string Text => _text ?? "";
 
     /// <summary>The model's configuration for a tokenizer's vocabulary and special tokens.</summary>
     public ModelConfig ToConfig(int vocabSize, int[] eosIds, int? padId) =>
         ModelShape.Parse(Text, vocabSize, eosIds, padId);
 
+    /// <summary>The shape of <paramref name="text"/>; an unknown key or bad value is a bad argument.</summary>
     public static ShapeSpec Parse(string text, IFormatProvider? provider = null)
     {
         // The vocabulary plays no part in what a shape may say.
@@ -29,6 +31,7 @@ public readonly record struct ShapeSpec : IParsable<ShapeSpec>
         return new ShapeSpec(text);
     }
 
+    /// <summary>Parses like <see cref="Parse"/>, returning false instead of throwing on a bad shape.</summary>
     public static bool TryParse([NotNullWhen(true)] string? text, IFormatProvider? provider, out ShapeSpec result)
     {
         result = default;
@@ -45,9 +48,12 @@ public readonly record struct ShapeSpec : IParsable<ShapeSpec>
         }
     }
 
+    /// <inheritdoc/>
     public bool Equals(ShapeSpec other) => Text == other.Text;
 
+    /// <inheritdoc/>
     public override int GetHashCode() => Text.GetHashCode(StringComparison.Ordinal);
 
+    /// <summary>The shape as given (<see cref="Text"/>).</summary>
     public override string ToString() => Text;
 }

@@ -14,6 +14,11 @@ namespace InfraSharp.Reporting;
 /// </summary>
 public static class AnalysisRun
 {
+    /// <summary>
+    /// Analyses the pairwise scores of <see cref="AnalysisRunArguments.Scores"/> and writes tables, summary, report and
+    /// manifest into <paramref name="outDir"/>.
+    /// </summary>
+    /// <returns>The tables computed.</returns>
     public static AnalysisResult Run(AnalysisRunArguments arguments, string outDir, RunOptions? options = null)
     {
         options ??= new RunOptions();

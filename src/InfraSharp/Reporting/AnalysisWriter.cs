@@ -158,6 +158,10 @@ public static class AnalysisWriter
         return t;
     }
 
+    /// <summary>
+    /// Writes every table of <paramref name="r"/> into <paramref name="outDir"/> as CSV and Parquet, and the Markdown
+    /// summary.
+    /// </summary>
     public static void WriteAll(string outDir, AnalysisResult r)
     {
         Directory.CreateDirectory(outDir);
@@ -228,6 +232,10 @@ public static class AnalysisWriter
         return (qgs, tgs, m, s);
     }
 
+    /// <summary>
+    /// The example-level cross table as Markdown: training groups by query group, mean normalised influence with its
+    /// 95% CI.
+    /// </summary>
     public static string CrossTableMarkdown(AnalysisResult r)
     {
         var (qgs, tgs, _, s) = CrossMatrix(r);
@@ -248,6 +256,10 @@ public static class AnalysisWriter
         return sb.ToString();
     }
 
+    /// <summary>
+    /// The Markdown summary (<c>summary.md</c>): the normalisation, the cross table, and the step, counterfactual and
+    /// token tables where the analysis has them.
+    /// </summary>
     public static string SummaryMarkdown(AnalysisResult r)
     {
         var sb = new StringBuilder("# Influence attribution\n\n");

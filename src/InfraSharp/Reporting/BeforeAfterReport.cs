@@ -8,7 +8,7 @@ namespace InfraSharp.Reporting;
 /// <summary>
 /// The report's before/after section: accuracy differences with paired 95% CIs, per domain and level.
 /// </summary>
-public static class BeforeAfterReport
+internal static class BeforeAfterReport
 {
     private static string Pct(double v) => (v >= 0 ? "+" : "") + (v * 100).ToString("F1", CultureInfo.InvariantCulture);
 

@@ -3,7 +3,7 @@ using ScottPlot;
 namespace InfraSharp.Reporting;
 
 /// <summary>Plots rendered headless by ScottPlot to inline SVG (no network, no files beside the report).</summary>
-public static class Charts
+internal static class Charts
 {
     /// <summary>Bars with asymmetric 95% CI whiskers.</summary>
     public static string BarsWithCi(

@@ -11,7 +11,7 @@ namespace InfraSharp.Reporting;
 /// table and heatmap, then bar charts with confidence intervals (training groups, step tags, token
 /// categories), top tokens, and token heatmaps of the most influential training examples for one query.
 /// </summary>
-public static class HtmlReport
+internal static class HtmlReport
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 

@@ -13,6 +13,7 @@ namespace InfraSharp.Reporting;
 /// </summary>
 public static class LdsReport
 {
+    /// <summary>The standalone LDS page's file name in an LDS folder.</summary>
     public const string FileName = "report.html";
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
@@ -23,6 +24,10 @@ public static class LdsReport
             HtmlReport.Head("Linear datamodeling score") + Section(ldsDir, queries) + "</body></html>\n"
         );
 
+    /// <summary>
+    /// The LDS section of a report: the table of strategies and, per strategy, scatterplots for the first <paramref
+    /// name="queries"/> queries.
+    /// </summary>
     public static string Section(string ldsDir, int queries = 3)
     {
         var scores = LdsTables.Read(ldsDir);

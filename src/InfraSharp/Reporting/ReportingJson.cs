@@ -7,7 +7,7 @@ namespace InfraSharp.Reporting;
 /// </summary>
 [JsonSerializable(typeof(AnalysisRunArguments))]
 [JsonSerializable(typeof(AnalysisInputs))]
-public sealed partial class ReportingJson : JsonSerializerContext
+internal sealed partial class ReportingJson : JsonSerializerContext
 {
     /// <summary>With <see cref="Storage.RunManifest.SerializerOptions"/> (snake_case names, enums by their
     /// names).</summary>

@@ -4,7 +4,7 @@ namespace InfraSharp.Storage;
 /// Every artifact is written beside its final name and renamed into place, so a reader (or a resumed run)
 /// never sees a half-written file: either the old content, or the complete new one.
 /// </summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     public static void Write(string path, Action<Stream> write)
     {

@@ -6,7 +6,7 @@ namespace InfraSharp.Storage;
 /// An RFC 4180 CSV file as a header and rows of cells: quoted cells may hold commas, doubled quotes and line
 /// breaks (as the analysis writes group names and snippets), so a line is never simply split on commas.
 /// </summary>
-public sealed record CsvTable(string[] Header, List<string[]> Rows)
+internal sealed record CsvTable(string[] Header, List<string[]> Rows)
 {
     public int Column(string name, string path) =>
         Array.IndexOf(Header, name) is int i and >= 0

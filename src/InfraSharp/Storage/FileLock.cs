@@ -4,7 +4,7 @@ namespace InfraSharp.Storage;
 /// An exclusive lock on a file (an advisory lock that the operating system releases when the holder dies, so a
 /// killed task never leaves a stale lock), for work that several tasks sharing a folder must do only once.
 /// </summary>
-public sealed class FileLock : IDisposable
+internal sealed class FileLock : IDisposable
 {
     private readonly FileStream _stream;
 

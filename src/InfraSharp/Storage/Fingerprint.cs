@@ -4,7 +4,7 @@ using System.Text;
 namespace InfraSharp.Storage;
 
 /// <summary>Content fingerprints that tie artifacts to the exact model, tokenizer and data they came from.</summary>
-public static class Fingerprint
+internal static class Fingerprint
 {
     /// <summary>
     /// SHA-256 over config.json and the weight files' bytes, in name order: the shards a

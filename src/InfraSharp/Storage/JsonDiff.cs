@@ -4,7 +4,7 @@ namespace InfraSharp.Storage;
 
 /// <summary>What differs between two JSON trees, as <c>path: old -> new</c> lines (short values, sorted
 /// paths).</summary>
-public static class JsonDiff
+internal static class JsonDiff
 {
     public static List<string> Describe(JsonNode? before, JsonNode? after, int max = 6)
     {

@@ -5,7 +5,7 @@ namespace InfraSharp.Storage;
 
 /// <summary>A JSON object file (config.json, tokenizer.json, an index): malformed content is bad input naming the
 /// file.</summary>
-public static class JsonFile
+internal static class JsonFile
 {
     public static JsonObject ReadObject(string path)
     {

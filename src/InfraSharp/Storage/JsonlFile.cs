@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace InfraSharp.Storage;
 
-public static class JsonlFile
+internal static class JsonlFile
 {
     /// <summary>Readable JSON (no \u escapes for quotes or non-ASCII); Python's json reads it the same.</summary>
     public static readonly System.Text.Json.JsonSerializerOptions Options = new()

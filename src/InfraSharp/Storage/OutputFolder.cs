@@ -4,6 +4,7 @@ namespace InfraSharp.Storage;
 /// input.</summary>
 public static class OutputFolder
 {
+    /// <summary>Creates <paramref name="dir"/> (and its parents) and checks that files can be written there.</summary>
     public static void Create(string dir)
     {
         try

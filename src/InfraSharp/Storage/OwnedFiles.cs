@@ -14,6 +14,9 @@ public sealed class OwnedFiles
 
     private readonly Regex[] _patterns;
 
+    /// <summary>
+    /// The patterns of a run kind (relative, <c>/</c>-separated), to which <see cref="Common"/> is added.
+    /// </summary>
     public OwnedFiles(IEnumerable<string> patterns)
     {
         Patterns = [.. Common.Concat(patterns).Distinct(StringComparer.Ordinal)];

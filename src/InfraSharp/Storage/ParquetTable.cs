@@ -4,7 +4,7 @@ using Parquet.Schema;
 namespace InfraSharp.Storage;
 
 /// <summary>A column-oriented table written as Parquet (string and double columns), atomically.</summary>
-public sealed class ParquetTable
+internal sealed class ParquetTable
 {
     private readonly List<(string Name, object Values)> _columns = [];
     public int Rows { get; private set; } = -1;

@@ -6,7 +6,10 @@ namespace InfraSharp.Storage;
 /// </summary>
 public sealed record Partition(int Index, int Count)
 {
+    /// <summary>The whole list as one share (0/1): what a run without partitioning does.</summary>
     public static readonly Partition Whole = new(0, 1);
+
+    /// <summary>True for <see cref="Whole"/> (a count of 1).</summary>
     public bool IsWhole => Count == 1;
 
     /// <summary>
@@ -101,10 +104,17 @@ public sealed record Partition(int Index, int Count)
         throw InputError.Argument($"{option} auto: none of SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or RANK is set");
     }
 
+    /// <summary>
+    /// The half-open range [Start, End) of indices 0..<paramref name="length"/> that this share covers.
+    /// </summary>
     public (int Start, int End) Range(int length) =>
         ((int)((long)length * Index / Count), (int)((long)length * (Index + 1) / Count));
 
+    /// <summary>
+    /// The file-name tag of this share's outputs, <c>IIII-of-NNNN</c> (zero-padded, so names sort by index).
+    /// </summary>
     public string FileTag => $"{Index:D4}-of-{Count:D4}";
 
+    /// <summary>The share as <c>i/n</c>, as <see cref="Parse"/> reads it.</summary>
     public override string ToString() => $"{Index}/{Count}";
 }

@@ -23,11 +23,13 @@ public sealed class RunFolder
         _manifest = manifest;
     }
 
+    /// <summary>The run folder (for a run whose output is a file, the folder that holds it).</summary>
     public string Dir { get; }
 
     /// <summary><c>DIR/manifest.json</c>; for a run whose output is a file, the manifest beside it.</summary>
     public string ManifestPath { get; }
 
+    /// <summary>The run kind the manifest records (<c>factors</c>, <c>scores_pairwise</c>, ...).</summary>
     public string Kind { get; }
 
     /// <summary>
@@ -89,10 +91,18 @@ public sealed class RunFolder
             );
     }
 
+    /// <summary>
+    /// The run's arguments record, deserialised as <typeparamref name="T"/>; a manifest without it is bad input.
+    /// </summary>
+    /// <typeparam name="T">The kind's arguments record.</typeparam>
     public T Arguments<T>(JsonTypeInfo<T> type) => Part("arguments", type) ?? throw Missing("arguments");
 
+    /// <summary>Fingerprints of the run's inputs (model, tokenizer, data, upstream folders).</summary>
+    /// <typeparam name="T">The kind's inputs record.</typeparam>
     public T Inputs<T>(JsonTypeInfo<T> type) => Part("inputs", type) ?? throw Missing("inputs");
 
+    /// <summary>Values derived from the inputs that change results (tokens per batch, modules, ...).</summary>
+    /// <typeparam name="T">The kind's plan record.</typeparam>
     public T Plan<T>(JsonTypeInfo<T> type) => Part("plan", type) ?? throw Missing("plan");
 
     /// <summary>The informational part, or null where the kind writes none.</summary>

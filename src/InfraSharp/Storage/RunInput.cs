@@ -6,6 +6,7 @@ namespace InfraSharp.Storage;
 /// </summary>
 public sealed record RunInput(string Name, string? Path)
 {
+    /// <summary>The inputs among <paramref name="inputs"/> that were given (a null or empty path is skipped).</summary>
     public static IEnumerable<RunInput> Of(params (string Name, string? Path)[] inputs) =>
         inputs.Where(i => !string.IsNullOrEmpty(i.Path)).Select(i => new RunInput(i.Name, i.Path));
 }

@@ -17,6 +17,9 @@ public sealed record RunManifest(
     JsonObject? Info = null
 )
 {
+    /// <summary>
+    /// The manifest version this build writes and reads; a folder written with another is refused (rerun that step).
+    /// </summary>
     public const string Version = "0.3";
 
     /// <summary>The marker that tells an InfraSharp run manifest from another tool's <c>manifest.json</c>.</summary>
@@ -41,8 +44,12 @@ public sealed record RunManifest(
             WriteIndented = true,
         };
 
+    /// <summary>The manifest's file name in a run folder.</summary>
     public const string FileName = "manifest.json";
 
+    /// <summary>
+    /// The manifest as written to disk: format marker, kind, version, owned files and the four parts.
+    /// </summary>
     public JsonObject ToJson() =>
         new()
         {
@@ -66,6 +73,7 @@ public sealed record RunManifest(
             ["plan"] = Plan.DeepClone(),
         };
 
+    /// <summary>The manifest path in <paramref name="dir"/>.</summary>
     public static string PathIn(string dir) => System.IO.Path.Combine(dir, FileName);
 
     /// <summary>The manifest of a run folder, or null when there is none; a corrupt one is bad input naming the
@@ -217,6 +225,7 @@ public sealed record RunManifest(
                 .Order(StringComparer.Ordinal),
         ];
 
+    /// <summary>Writes the manifest into <paramref name="dir"/> atomically (indented JSON).</summary>
     public void Write(string dir) =>
         AtomicFile.WriteAllText(
             PathIn(dir),

@@ -6,6 +6,9 @@ namespace InfraSharp.Storage;
 /// </summary>
 public sealed record RunOptions
 {
+    /// <summary>
+    /// Which share (i/n) of the run this process executes; <see cref="Partition.Whole"/> runs all of it.
+    /// </summary>
     public Partition Partition { get; init; } = Partition.Whole;
 
     /// <summary>Remove an earlier run with other arguments from the output folder instead of refusing.</summary>

@@ -5,15 +5,26 @@ namespace InfraSharp.Storage;
 /// <summary>The element types of the safetensors format that InfraSharp reads and writes.</summary>
 public enum SafeTensorDType
 {
+    /// <summary>32-bit IEEE float.</summary>
     F32,
+
+    /// <summary>bfloat16 (8-bit exponent, 7-bit mantissa).</summary>
     BF16,
+
+    /// <summary>IEEE half precision.</summary>
     F16,
+
+    /// <summary>64-bit IEEE float.</summary>
     F64,
+
+    /// <summary>64-bit signed integer.</summary>
     I64,
+
+    /// <summary>32-bit signed integer.</summary>
     I32,
 }
 
-public static class SafeTensorDTypes
+internal static class SafeTensorDTypes
 {
     public static int ByteSize(this SafeTensorDType t) =>
         t switch

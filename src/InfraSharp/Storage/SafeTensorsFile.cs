@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace InfraSharp.Storage;
 
 /// <summary>One tensor's entry in a safetensors header.</summary>
-public sealed record SafeTensorEntry(string Name, SafeTensorDType DType, long[] Shape, long Begin, long End);
+internal sealed record SafeTensorEntry(string Name, SafeTensorDType DType, long[] Shape, long Begin, long End);
 
 /// <summary>
 /// The safetensors format (8-byte little-endian header length, JSON header, raw little-endian data), read and
@@ -17,7 +17,7 @@ public sealed record SafeTensorEntry(string Name, SafeTensorDType DType, long[] 
 /// straight into the tensor's storage, writes stream from the tensor's storage to the file, so a tensor may
 /// exceed 2 GiB (the limit of a .NET array or span).
 /// </summary>
-public sealed class SafeTensorsFile
+internal sealed class SafeTensorsFile
 {
     /// <summary>
     /// Bytes move between file and tensor in pieces of at most this size: a piece must fit a span (int length),

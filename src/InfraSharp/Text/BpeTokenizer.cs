@@ -10,7 +10,7 @@ namespace InfraSharp.Text;
 /// then merges by rank. Only what this pipeline can honour exactly is accepted; anything else in
 /// tokenizer.json (another model type, another normalizer) is refused with the file and field named.
 /// </summary>
-public sealed class BpeTokenizer
+internal sealed class BpeTokenizer
 {
     private readonly Dictionary<string, int> _vocab;
     private readonly string[] _idToToken;

@@ -12,7 +12,7 @@ namespace InfraSharp.Text;
 /// <c>tokenizer_config.json</c> with the ChatML template, so the demo's model folder loads in transformers.
 /// Merges are chosen by pair count, ties broken by the pair's ordinal order: same corpus, same tokenizer.
 /// </summary>
-public static class BpeTrainer
+internal static class BpeTrainer
 {
     public const string Qwen2Pattern =
         @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"

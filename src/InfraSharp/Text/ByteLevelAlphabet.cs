@@ -4,7 +4,7 @@ namespace InfraSharp.Text;
 /// GPT-2's reversible map between bytes and printable characters: printable Latin-1 bytes map to
 /// themselves, the other 68 to U+0100 onwards, so that every byte string is a string of visible characters.
 /// </summary>
-public static class ByteLevelAlphabet
+internal static class ByteLevelAlphabet
 {
     public static readonly char[] ByteToChar;
     public static readonly Dictionary<char, byte> CharToByte;

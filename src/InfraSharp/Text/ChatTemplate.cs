@@ -9,7 +9,7 @@ namespace InfraSharp.Text;
 /// transformers' <c>apply_chat_template</c> byte for byte on plain system/user/assistant conversations.
 /// An unrecognised template is refused: a wrong rendering would silently shift every label.
 /// </summary>
-public abstract class ChatTemplate
+internal abstract class ChatTemplate
 {
     public abstract string Family { get; }
 
@@ -58,7 +58,7 @@ public abstract class ChatTemplate
 }
 
 /// <summary>ChatML: <c>&lt;|im_start|&gt;role\ncontent&lt;|im_end|&gt;\n</c> per message.</summary>
-public sealed class ChatMlTemplate(string? defaultSystem) : ChatTemplate
+internal sealed class ChatMlTemplate(string? defaultSystem) : ChatTemplate
 {
     /// <summary>The Jinja source of the plain ChatML loop, written into tokenizers that InfraSharp trains.</summary>
     public const string Source =
@@ -105,7 +105,7 @@ public sealed class ChatMlTemplate(string? defaultSystem) : ChatTemplate
 }
 
 /// <summary>Llama 3.x headers; content is stripped as Jinja's <c>trim</c> does; bos before the first message.</summary>
-public sealed class Llama3Template(string bosToken) : ChatTemplate
+internal sealed class Llama3Template(string bosToken) : ChatTemplate
 {
     public override string Family => "llama3";
 

@@ -8,5 +8,6 @@ public sealed record DataRow(JsonObject Fields, string File, int Line)
     /// <summary>Set when the line could not be parsed and the reader was asked to go on.</summary>
     public string? ParseError { get; init; }
 
+    /// <summary>The row's place as <c>file:line</c>, as messages name it.</summary>
     public string Where => $"{File}:{Line}";
 }

@@ -22,6 +22,10 @@ public static class DatasetReader
             : ReadJsonl(path, lenient);
     }
 
+    /// <summary>
+    /// The rows of a JSONL file, one object a line (blank lines skipped); <paramref name="lenient"/> returns an
+    /// unparsable line as a row with <see cref="DataRow.ParseError"/> instead of throwing.
+    /// </summary>
     public static IEnumerable<DataRow> ReadJsonl(string path, bool lenient = false)
     {
         int line = 0;
@@ -141,6 +145,7 @@ public static class DatasetReader
 
     private static readonly byte[] Bom = [0xEF, 0xBB, 0xBF];
 
+    /// <summary>The rows of a Parquet file, each column a field.</summary>
     public static IEnumerable<DataRow> ReadParquet(string path)
     {
         using var fs = File.OpenRead(path);

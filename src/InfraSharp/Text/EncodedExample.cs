@@ -17,6 +17,9 @@ public sealed record EncodedExample(
     (int Start, int End)[]? Offsets = null
 )
 {
+    /// <summary>The label of a token that carries no loss (prompt, padding), as Hugging Face spells it.</summary>
     public const int IgnoreIndex = -100;
+
+    /// <summary>Number of tokens.</summary>
     public int Length => InputIds.Length;
 }

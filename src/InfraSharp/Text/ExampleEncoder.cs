@@ -11,8 +11,10 @@ namespace InfraSharp.Text;
 /// </summary>
 public sealed class ExampleEncoder(Tokenizer tokenizer, EncodeOptions? options = null)
 {
+    /// <summary>The length, vocabulary and labelling rules applied while encoding.</summary>
     public EncodeOptions Options { get; } = options ?? new EncodeOptions();
 
+    /// <summary>Row fields that are content (ids, messages, prompt, completion, text) rather than attributes.</summary>
     public static readonly HashSet<string> ContentFields =
     [
         "input_ids",
@@ -27,6 +29,9 @@ public sealed class ExampleEncoder(Tokenizer tokenizer, EncodeOptions? options =
     /// <summary>Rows skipped under <see cref="EncodeOptions.SkipBadRows"/>, with their reasons.</summary>
     public List<DataRowException> Skipped { get; } = [];
 
+    /// <summary>
+    /// Every row of the JSONL or Parquet file at <paramref name="path"/>, encoded (see <see cref="EncodeAll"/>).
+    /// </summary>
     public List<EncodedExample> EncodeFile(string path) =>
         EncodeAll(DatasetReader.Read(path, lenient: Options.SkipBadRows));
 
@@ -57,6 +62,10 @@ public sealed class ExampleEncoder(Tokenizer tokenizer, EncodeOptions? options =
         return list;
     }
 
+    /// <summary>
+    /// Encodes one row; a row of no known shape, too long, or with ids outside the vocabulary is refused naming its
+    /// line.
+    /// </summary>
     public EncodedExample Encode(DataRow row)
     {
         if (row.ParseError is not null)

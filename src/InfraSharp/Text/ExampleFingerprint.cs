@@ -7,7 +7,7 @@ namespace InfraSharp.Text;
 /// The fingerprint of a dataset as the model sees it: SHA-256 over the encoded examples (row ids, input ids and
 /// labels, in order), so that a reformatted file with the same examples matches and an edited row does not.
 /// </summary>
-public static class ExampleFingerprint
+internal static class ExampleFingerprint
 {
     public static string Of(IEnumerable<EncodedExample> examples)
     {

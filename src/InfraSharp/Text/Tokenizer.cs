@@ -8,13 +8,28 @@ namespace InfraSharp.Text;
 /// </summary>
 public sealed class Tokenizer
 {
-    public BpeTokenizer Bpe { get; }
-    public ChatTemplate? Template { get; }
+    internal BpeTokenizer Bpe { get; }
+    internal ChatTemplate? Template { get; }
+
+    /// <summary>
+    /// Why the folder's chat template cannot be used (absent, or a construct this build does not render); null when it
+    /// can.
+    /// </summary>
     public string? TemplateError { get; }
+
+    /// <summary>The folder the tokenizer was loaded from.</summary>
     public string Folder { get; }
+
+    /// <summary>The end-of-sequence token id (<c>eos_token</c> of tokenizer_config.json), if named.</summary>
     public int? EosId { get; }
+
+    /// <summary>The padding token id (<c>pad_token</c>), if named.</summary>
     public int? PadId { get; }
+
+    /// <summary>The beginning-of-sequence token id (<c>bos_token</c>), if named.</summary>
     public int? BosId { get; }
+
+    /// <summary>Whether decoding cleans up spaces before punctuation (<c>clean_up_tokenization_spaces</c>).</summary>
     public bool CleanUpSpaces { get; }
 
     private Tokenizer(
@@ -38,6 +53,9 @@ public sealed class Tokenizer
         CleanUpSpaces = clean;
     }
 
+    /// <summary>
+    /// Loads the tokenizer, its configuration and chat template from a Hugging Face model or tokenizer folder.
+    /// </summary>
     public static Tokenizer Load(string folder)
     {
         var bpe = BpeTokenizer.Load(Path.Combine(folder, "tokenizer.json"));
@@ -94,9 +112,12 @@ public sealed class Tokenizer
         );
     }
 
-    public ChatTemplate RequireTemplate() =>
+    internal ChatTemplate RequireTemplate() =>
         Template ?? throw InputError.Unsupported(TemplateError ?? "no chat template");
 
+    /// <summary>
+    /// The text of <paramref name="ids"/>; <paramref name="skipSpecialTokens"/> leaves special tokens out.
+    /// </summary>
     public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = false) =>
         Bpe.Decode(ids, skipSpecialTokens, CleanUpSpaces);
 }

@@ -5,7 +5,7 @@ namespace InfraSharp.Text;
 /// rows by id, so a repeated id would make two rows indistinguishable (and the index keep either one's vector under
 /// the other's name): a repeat is refused, naming both places.
 /// </summary>
-public sealed class UniqueIds
+internal sealed class UniqueIds
 {
     private readonly Dictionary<string, (string File, long Line)> _first = new(StringComparer.Ordinal);
 

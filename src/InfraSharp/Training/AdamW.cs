@@ -8,7 +8,7 @@ namespace InfraSharp.Training;
 /// tensors: a checkpoint stores them as safetensors and a resumed run continues bit for bit. Norm weights
 /// and biases get no weight decay, as is usual for transformers.
 /// </summary>
-public sealed class AdamW : IDisposable
+internal sealed class AdamW : IDisposable
 {
     private readonly IReadOnlyDictionary<string, Parameter> _params;
     public Dictionary<string, Tensor> M { get; } = new(StringComparer.Ordinal);

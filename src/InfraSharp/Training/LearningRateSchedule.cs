@@ -1,7 +1,7 @@
 namespace InfraSharp.Training;
 
 /// <summary>Linear warmup to the peak rate, then cosine decay to <c>min ratio x peak</c> at the last step.</summary>
-public static class LearningRateSchedule
+internal static class LearningRateSchedule
 {
     public static double At(long step, long totalSteps, SftOptions o)
     {

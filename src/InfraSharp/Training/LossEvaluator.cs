@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace InfraSharp.Training;
 
 /// <summary>Mean next-token loss per labelled token over a set of examples (held-out loss).</summary>
-public static class LossEvaluator
+internal static class LossEvaluator
 {
     public static double MeanLoss(
         CausalLM model,

@@ -16,12 +16,23 @@ namespace InfraSharp.Training;
 /// </summary>
 public sealed class SftTrainer(CausalLM model, SftOptions options, string outDir, string tokenizerDir)
 {
+    /// <summary>One optimizer step's figures.</summary>
+    /// <param name="Step">The step number (1-based).</param>
+    /// <param name="Loss">The step's weighted loss per labelled token.</param>
+    /// <param name="LearningRate">The rate applied at this step.</param>
+    /// <param name="GradNorm">Global gradient norm before clipping.</param>
+    /// <param name="TokensPerSecond">Tokens processed per second since the last progress report.</param>
     public sealed record StepLog(long Step, double Loss, double LearningRate, double GradNorm, double TokensPerSecond);
 
+    /// <summary>Every step run in this process, in order.</summary>
     public List<StepLog> Log { get; } = [];
 
+    /// <summary>The checkpoint folder name of step <paramref name="step"/> (<c>checkpoint-000123</c>).</summary>
     public static string CheckpointName(long step) => $"checkpoint-{step:D6}";
 
+    /// <summary>
+    /// The latest complete checkpoint folder in <paramref name="outDir"/>, or null when there is none.
+    /// </summary>
     public static string? LatestCheckpoint(string outDir) =>
         Directory.Exists(outDir)
             ? Directory
@@ -31,6 +42,9 @@ public sealed class SftTrainer(CausalLM model, SftOptions options, string outDir
                 .LastOrDefault()
             : null;
 
+    /// <summary>
+    /// Optimizer steps the run takes on <paramref name="train"/>: epochs or token budget, capped by the step limit.
+    /// </summary>
     public long TotalSteps(IReadOnlyList<EncodedExample> train)
     {
         int per = options.BatchSize * options.GradientAccumulation;

@@ -10,6 +10,7 @@ namespace InfraSharp.Training;
 /// </summary>
 public sealed record TrainingFolder(string Dir, TrainingRunArguments Arguments, TrainingInputs Inputs)
 {
+    /// <summary>The run kind of a training folder's manifest.</summary>
     public const string Kind = "training";
 
     /// <summary>
@@ -59,6 +60,9 @@ public sealed record TrainingFolder(string Dir, TrainingRunArguments Arguments, 
 /// <summary>Fingerprints of the training rows and of the base model (null when initialised from a shape).</summary>
 public sealed record TrainingInputs
 {
+    /// <summary>Fingerprint of the training rows.</summary>
     public required string Data { get; init; }
+
+    /// <summary>Fingerprint of the base model, or null when initialised from a shape.</summary>
     public required string? Model { get; init; }
 }

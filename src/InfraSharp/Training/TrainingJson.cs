@@ -7,7 +7,7 @@ namespace InfraSharp.Training;
 /// </summary>
 [JsonSerializable(typeof(TrainingRunArguments))]
 [JsonSerializable(typeof(TrainingInputs))]
-public sealed partial class TrainingJson : JsonSerializerContext
+internal sealed partial class TrainingJson : JsonSerializerContext
 {
     /// <summary>With <see cref="Storage.RunManifest.SerializerOptions"/> (snake_case names, enums by their
     /// names).</summary>

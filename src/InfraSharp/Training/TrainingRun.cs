@@ -148,6 +148,10 @@ public static class TrainingRun
         return (CausalLM.Initialize(cfg, args.Optimizer.Seed, ScalarType.Float32, on), tokDir);
     }
 
+    /// <summary>
+    /// Writes <paramref name="args"/> as <see cref="TrainingFolder.ArgumentsFile"/> into the model folder <paramref
+    /// name="modelDir"/>.
+    /// </summary>
     public static void WriteArguments(string modelDir, TrainingRunArguments args) =>
         AtomicFile.WriteAllText(
             Path.Combine(modelDir, TrainingFolder.ArgumentsFile),

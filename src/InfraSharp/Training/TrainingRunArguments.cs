@@ -7,6 +7,7 @@ namespace InfraSharp.Training;
 /// </summary>
 public sealed record TrainingRunArguments
 {
+    /// <summary>The training rows (JSONL or Parquet).</summary>
     public required string Data { get; init; }
 
     /// <summary>Model folder to fine-tune (excludes <see cref="Init"/>).</summary>
@@ -24,9 +25,14 @@ public sealed record TrainingRunArguments
 
     /// <summary>Held-out rows whose loss is reported before and after.</summary>
     public string? EvalData { get; init; }
+
+    /// <summary>Put loss on every token, not only on responses.</summary>
     public bool LabelAll { get; init; }
+
+    /// <summary>The optimiser and schedule settings.</summary>
     public SftOptions Optimizer { get; init; } = new();
 
+    /// <summary>A copy with the file paths made absolute (as manifests record them).</summary>
     public TrainingRunArguments Normalized() =>
         this with
         {

@@ -15,13 +15,20 @@ public static class BeforeAfterComparison
     /// <summary>
     /// One trained and evaluated model: its mix, its seed and its graded samples (first sample per problem).
     /// </summary>
-    public sealed record Run(string Mix, int Seed, IReadOnlyList<SampleResult> Results);
+    internal sealed record Run(string Mix, int Seed, IReadOnlyList<SampleResult> Results);
 
+    /// <summary>One line of the paired table.</summary>
+    /// <param name="Mix">The curated mix compared.</param>
+    /// <param name="Reference">The mix it is compared with (the original or the random control).</param>
+    /// <param name="Domain">The problems' domain, or <c>all</c>.</param>
+    /// <param name="Level">The difficulty level, or <c>all</c>.</param>
+    /// <param name="Comparison">The paired accuracy difference (mix minus reference) and its statistics.</param>
     public sealed record Row(string Mix, string Reference, string Domain, string Level, PairedComparison Comparison);
 
+    /// <summary>The levels of the table's rows: all, then 1 to 5.</summary>
     public static readonly string[] Levels = ["all", "1", "2", "3", "4", "5"];
 
-    public static List<Row> Compare(IReadOnlyList<Run> runs, IReadOnlyList<string> references, long seed)
+    internal static List<Row> Compare(IReadOnlyList<Run> runs, IReadOnlyList<string> references, long seed)
     {
         references = references.Where(r => runs.Any(x => x.Mix == r)).ToList();
         var rows = new List<Row>();

@@ -1,7 +1,7 @@
 namespace InfraSharp.Validation;
 
 /// <summary>Percentile bootstrap helpers (seeded, so a rerun prints the same interval).</summary>
-public static class Bootstrap
+internal static class Bootstrap
 {
     public const int DefaultResamples = 2000;
 

@@ -9,8 +9,11 @@ namespace InfraSharp.Validation;
 /// </summary>
 public sealed record LdsEvaluation
 {
+    /// <summary>Strategies whose factors and scores the run fits itself (default: all four).</summary>
     public IReadOnlyList<StrategyKind> Strategies { get; init; } =
     [StrategyKind.Identity, StrategyKind.Diagonal, StrategyKind.Kfac, StrategyKind.Ekfac];
+
+    /// <summary>Pairwise score folders computed elsewhere, scored as they are.</summary>
     public IReadOnlyList<string> Scores { get; init; } = [];
 
     /// <summary>Modules the strategies track (the Infra paper's setting: the MLP layers).</summary>
@@ -20,6 +23,8 @@ public sealed record LdsEvaluation
     /// What the strategies' scores measure; a given score folder's own measurement is read from its manifest.
     /// </summary>
     public Measurement Measurement { get; init; } = Measurement.MeanLogProb;
+
+    /// <summary>Padded tokens per batch of the strategies' factor and score runs.</summary>
     public int TokensPerBatch { get; init; } = 4096;
 
     /// <summary>What there is to compare, each message naming its property's path; the CLI writes its flag.</summary>

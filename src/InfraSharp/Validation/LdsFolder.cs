@@ -9,12 +9,20 @@ namespace InfraSharp.Validation;
 /// </summary>
 public sealed record LdsFolder(string Dir, LdsRunArguments Arguments, LdsInputs Inputs, LdsPlan Plan)
 {
+    /// <summary>The run kind of an LDS folder's manifest.</summary>
     public const string Kind = "lds";
 
-    public const string SubsetsFolder = "subsets",
-        RetrainFolder = "retrain",
-        MeasurementsFolder = "measurements",
-        StrategiesFolder = "strategies";
+    /// <summary>The drawn subsets' training indices.</summary>
+    public const string SubsetsFolder = "subsets";
+
+    /// <summary>The retrained models, one per subset and seed.</summary>
+    public const string RetrainFolder = "retrain";
+
+    /// <summary>What each retrained model measured on the queries.</summary>
+    public const string MeasurementsFolder = "measurements";
+
+    /// <summary>The factor and score runs of the strategies the run fits itself.</summary>
+    public const string StrategiesFolder = "strategies";
 
     /// <summary>What an LDS run writes into its folder: subsets, retrainings, measurements, scores, tables.</summary>
     public static readonly string[] OwnedFiles =
@@ -29,6 +37,7 @@ public sealed record LdsFolder(string Dir, LdsRunArguments Arguments, LdsInputs 
         "report.html", // written by the CLI beside the tables
     ];
 
+    /// <summary>Device and sign convention; null in a manifest without them.</summary>
     public LdsInfo? Info { get; init; }
 
     /// <summary>The LDS folder <paramref name="dir"/> (named by <paramref name="option"/> in messages).</summary>
@@ -65,23 +74,40 @@ public sealed record LdsFolder(string Dir, LdsRunArguments Arguments, LdsInputs 
 /// </summary>
 public sealed record LdsInputs
 {
+    /// <summary>Fingerprint of the trained model.</summary>
     public required string Model { get; init; }
+
+    /// <summary>Fingerprint of the training rows.</summary>
     public required string Train { get; init; }
+
+    /// <summary>Fingerprint of the query rows.</summary>
     public required string Queries { get; init; }
+
+    /// <summary>The model's own training arguments, with which every subset is retrained.</summary>
     public required TrainingRunArguments TrainingArgs { get; init; }
+
+    /// <summary>
+    /// Fingerprint of the base model the training started from, or null when it was initialised from a shape.
+    /// </summary>
     public required string? BaseModel { get; init; }
 }
 
 /// <summary>The subsets' size, drawn from the training rows.</summary>
 public sealed record LdsPlan
 {
+    /// <summary>Training rows per subset.</summary>
     public required int SubsetSize { get; init; }
+
+    /// <summary>Training rows the subsets are drawn from.</summary>
     public required int TrainRows { get; init; }
 }
 
 /// <summary>For readers only (never compared): the device and the sign convention.</summary>
 public sealed record LdsInfo
 {
+    /// <summary>The device the retrainings ran on.</summary>
     public required string Device { get; init; }
+
+    /// <summary>The sign convention (a positive LDS: larger summed scores, better measured query).</summary>
     public required string Sign { get; init; }
 }

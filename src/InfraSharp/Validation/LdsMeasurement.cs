@@ -11,7 +11,7 @@ namespace InfraSharp.Validation;
 /// Infra paper's f) and its summed loss (kronfluence's default), in the convention of the score run's measurements.
 /// Cached as one JSON file per retraining, so that any strategy can be compared with it later.
 /// </summary>
-public sealed record LdsMeasurement(
+internal sealed record LdsMeasurement(
     int Subset,
     int SeedIndex,
     IReadOnlyList<string> QueryIds,

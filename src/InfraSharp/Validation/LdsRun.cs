@@ -17,8 +17,17 @@ namespace InfraSharp.Validation;
 /// </summary>
 public static class LdsRun
 {
+    /// <summary>What an LDS run did.</summary>
+    /// <param name="Complete">True when every retraining is measured and the table computed; false after a partition
+    /// while others remain.</param>
+    /// <param name="Scores">Each strategy's LDS (empty until complete).</param>
+    /// <param name="Message">The LDS table as Markdown, or what remains.</param>
     public sealed record Result(bool Complete, IReadOnlyList<LinearDatamodelingScore> Scores, string Message);
 
+    /// <summary>
+    /// Draws the subsets, retrains and measures (this partition's share) and, once all are measured, scores every
+    /// strategy of <paramref name="evaluation"/>, into <paramref name="outDir"/>.
+    /// </summary>
     public static Result Run(
         LdsRunArguments arguments,
         LdsEvaluation evaluation,

@@ -9,10 +9,21 @@ namespace InfraSharp.Validation;
 /// </summary>
 public sealed record LdsRunArguments
 {
+    /// <summary>
+    /// The trained model folder (written by <c>infra train</c>, so that it can be retrained the same way).
+    /// </summary>
     public required string Model { get; init; }
+
+    /// <summary>The training rows the subsets are drawn from.</summary>
     public required string Train { get; init; }
+
+    /// <summary>The query rows each retrained model is measured on.</summary>
     public required string Queries { get; init; }
+
+    /// <summary>Number of random subsets (at least 2).</summary>
     public int Subsets { get; init; } = 32;
+
+    /// <summary>Each subset's share of the training rows.</summary>
     public double Fraction { get; init; } = 0.5;
 
     /// <summary>Trainings per subset (data-order seeds; the initialisation stays the original one), averaged.</summary>
@@ -21,6 +32,7 @@ public sealed record LdsRunArguments
     /// <summary>Seed of the subsets' draw.</summary>
     public long Seed { get; init; }
 
+    /// <summary>A copy with the file paths made absolute (as manifests record them).</summary>
     public LdsRunArguments Normalized() =>
         this with
         {

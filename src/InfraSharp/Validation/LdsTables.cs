@@ -8,7 +8,7 @@ namespace InfraSharp.Validation;
 /// An LDS folder's tables: <c>lds.csv</c> (strategy, lds, ci_low, ci_high, queries, subsets), <c>lds_points.csv</c>
 /// (each strategy's predicted and measured value per query and subset, for scatterplots) and <c>summary.md</c>.
 /// </summary>
-public static class LdsTables
+internal static class LdsTables
 {
     public sealed record Point(string Strategy, string Query, int Subset, double Predicted, double Measured);
 

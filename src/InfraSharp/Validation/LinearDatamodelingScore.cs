@@ -15,10 +15,14 @@ public sealed record LinearDatamodelingScore(
     IReadOnlyList<double> PerQuery
 )
 {
+    /// <summary>The LDS of one strategy's scores against the retrained models' measurements.</summary>
+    /// <param name="strategy">The strategy's name, as the result records it.</param>
     /// <param name="scores">[queries, train], positive = helps.</param>
     /// <param name="subsets">The training indices of each subset.</param>
     /// <param name="measured">[subsets, queries]: the retrained models' measurements, oriented so that larger is
     /// better (log-likelihood, or minus the loss), so that a perfect prediction has LDS 1.</param>
+    /// <param name="seed">Seed of the bootstrap over queries.</param>
+    /// <param name="resamples">Bootstrap resamples for the CI.</param>
     public static LinearDatamodelingScore Compute(
         string strategy,
         double[,] scores,

@@ -5,7 +5,7 @@ namespace InfraSharp.Validation;
 /// the reverse), under no difference each is b or c with probability ½, so the two-sided p-value is
 /// min(1, 2·P[Binomial(b + c, ½) ≤ min(b, c)]).
 /// </summary>
-public static class McNemar
+internal static class McNemar
 {
     public static double ExactP(int b, int c)
     {

@@ -3,7 +3,7 @@ namespace InfraSharp.Validation;
 /// <summary>
 /// Pearson and Spearman correlation; Spearman uses average ranks for ties, as scipy's <c>spearmanr</c> does.
 /// </summary>
-public static class RankCorrelation
+internal static class RankCorrelation
 {
     /// <summary>Ranks 1..n; tied values share the mean of the ranks they span.</summary>
     public static double[] AverageRanks(IReadOnlyList<double> x)

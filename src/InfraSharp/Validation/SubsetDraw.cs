@@ -5,7 +5,7 @@ namespace InfraSharp.Validation;
 /// examples drawn uniformly without replacement, subset s from its own seeded generator (so a subset does not
 /// depend on how many others are drawn). Indices are sorted, 0-based positions in the training file.
 /// </summary>
-public static class SubsetDraw
+internal static class SubsetDraw
 {
     public static int Size(int n, double fraction) =>
         Math.Clamp((int)Math.Round(fraction * n, MidpointRounding.AwayFromZero), 1, n);

@@ -9,7 +9,7 @@ namespace InfraSharp.Validation;
 [JsonSerializable(typeof(LdsInputs))]
 [JsonSerializable(typeof(LdsPlan))]
 [JsonSerializable(typeof(LdsInfo))]
-public sealed partial class ValidationJson : JsonSerializerContext
+internal sealed partial class ValidationJson : JsonSerializerContext
 {
     /// <summary>
     /// With <see cref="Storage.RunManifest.SerializerOptions"/> (snake_case names, enums by their names).

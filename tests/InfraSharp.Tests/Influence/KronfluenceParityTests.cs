@@ -32,7 +32,7 @@ public class KronfluenceParityTests
         return (r, rel);
     }
 
-    public static Dictionary<string, ModuleFactors> Fit(
+    internal static Dictionary<string, ModuleFactors> Fit(
         CausalLM model,
         List<EncodedExample> train,
         TrackedModules modules,

@@ -8,7 +8,7 @@ namespace InfraSharp.Training.Synthetic;
 /// loops or several branches (5). Expected test values are computed here, independently of the Python
 /// solution, so a wrong template would fail its own test.
 /// </summary>
-public sealed class CodeProblemGenerator(Random rng)
+internal sealed class CodeProblemGenerator(Random rng)
 {
     private sealed record Task(
         string Name,
@@ -333,7 +333,7 @@ public sealed class CodeProblemGenerator(Random rng)
 }
 
 /// <summary>Python literals for test asserts.</summary>
-public static class Py
+internal static class Py
 {
     public static string Repr(object o) =>
         o switch

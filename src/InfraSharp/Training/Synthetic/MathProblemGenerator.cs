@@ -11,7 +11,7 @@ namespace InfraSharp.Training.Synthetic;
 /// every step, optionally re-checks one ("Wait, let me check ...") or re-derives it another way
 /// ("Alternatively, ..."), and ends with <c>\boxed{answer}</c>.
 /// </summary>
-public sealed class MathProblemGenerator(Random rng)
+internal sealed class MathProblemGenerator(Random rng)
 {
     private static readonly string[] Names =
     [

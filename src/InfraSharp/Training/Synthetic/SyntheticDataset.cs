@@ -10,12 +10,16 @@ namespace InfraSharp.Training.Synthetic;
 /// </summary>
 public static class SyntheticDataset
 {
+    /// <summary>The corpus's sizes and seed.</summary>
     public sealed record Options
     {
+        /// <summary>Seed of every draw: the same seed writes the same bytes.</summary>
         public int Seed { get; init; } = 1;
 
         /// <summary>Training rows in total (split evenly over the 10 cells).</summary>
         public int Size { get; init; } = 1000;
+
+        /// <summary>Query rows per domain x difficulty cell.</summary>
         public int QueriesPerCell { get; init; } = 4;
 
         /// <summary>Held-out rows per cell: 100 x 5 levels = 500 per domain, enough to tell a 5-point change from
@@ -26,11 +30,21 @@ public static class SyntheticDataset
         public double ExploreShare { get; init; } = 0.3;
     }
 
+    /// <summary>The corpus's domains.</summary>
     public static readonly string[] Domains = ["math", "code"];
+
+    /// <summary>The difficulty levels of every domain.</summary>
     public static readonly int[] Levels = [1, 2, 3, 4, 5];
 
+    /// <summary>The three splits, disjoint in problem statements.</summary>
+    /// <param name="Train">Training rows (chat messages with attributes).</param>
+    /// <param name="Queries">Query rows (the influence targets).</param>
+    /// <param name="Eval">Held-out problems for evaluation.</param>
     public sealed record Splits(List<JsonObject> Train, List<JsonObject> Queries, List<JsonObject> Eval);
 
+    /// <summary>
+    /// Generates the corpus of <paramref name="o"/>; sizes too small for one row per cell are bad arguments.
+    /// </summary>
     public static Splits Generate(Options o)
     {
         if (o.Size < Domains.Length * Levels.Length)
@@ -96,6 +110,9 @@ public static class SyntheticDataset
             OutputGuard.File(Path.Combine(outDir, f), "--out", overwrite, []);
     }
 
+    /// <summary>
+    /// Writes <c>train.jsonl</c>, <c>queries.jsonl</c> and <c>eval.jsonl</c> into <paramref name="outDir"/>.
+    /// </summary>
     public static void Write(string outDir, Splits s)
     {
         Directory.CreateDirectory(outDir);

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace InfraSharp.Training.Synthetic;
 
 /// <summary>One generated problem with its chain-of-thought solution and how to check it.</summary>
-public sealed record SyntheticProblem(
+internal sealed record SyntheticProblem(
     string Domain,
     int Difficulty,
     string Statement,
