@@ -22,9 +22,7 @@ public static class Program
                 return 0;
             case "matmul" when args.Length > 1 && args[1] == "cuda":
                 // The GPU's own rates (4096^2: 1024^2 is too small to fill an H100), for bench/gpu/run.sh.
-                foreach (
-                    var t in new[] { TorchSharp.torch.ScalarType.Float32, TorchSharp.torch.ScalarType.BFloat16 }
-                )
+                foreach (var t in new[] { TorchSharp.torch.ScalarType.Float32, TorchSharp.torch.ScalarType.BFloat16 })
                     Console.WriteLine(
                         $"cuda {t} matmul 4096^2: {MatmulRate.Gflops(t, 4096, 50, TorchSharp.torch.CUDA):F1} GFLOP/s"
                     );
