@@ -226,7 +226,7 @@ public static partial class LibTorch
         using (torch.zeros(1)) { } // make sure the CPU library is mapped before we look for it
         string? from = MappedFile("libtorch_cpu.so") is { } p ? Path.GetDirectoryName(p) : null;
         return new LibTorchInfo(
-            _own?.Version ?? BuiltFor,
+            _own is null ? BuiltFor : _own.Version ?? "(version unknown)",
             _own is null ? LibTorchSource.Bundled : LibTorchSource.Variable,
             from ?? _own?.Path,
             cuda,
