@@ -1,11 +1,7 @@
-using InfraSharp.Influence;
-using InfraSharp.Reporting;
-using InfraSharp.Storage;
-
 namespace InfraSharp.Tests.Reporting;
 
-/// <summary>The README's library example, line for line, on the fixture model (run from a folder holding its
-/// files).</summary>
+/// <summary>The README's library example (one copy, <c>tests/PackageConsumer/ReadmeExample.cs</c>, which the package
+/// consumer also runs) on the fixture model, from a folder holding its files.</summary>
 [Collection("cli")]
 public class LibraryExampleTests
 {
@@ -20,51 +16,17 @@ public class LibraryExampleTests
         Environment.CurrentDirectory = dir;
         var output = new StringWriter();
         var progress = new StringWriter(); // the README prints to Console.Error; here it is kept to be checked
-        var stdout = Console.Out;
+        var (stdout, stderr) = (Console.Out, Console.Error);
         Console.SetOut(output);
+        Console.SetError(progress);
         try
         {
-            // --- README ---
-            using var stop = new CancellationTokenSource(); // Cancel() stops a run between batches; rerun it to resume
-            var options = new RunOptions { Cancellation = stop.Token, Progress = new ProgressPrinter(progress) };
-            FactorRun.Run(
-                new FactorRunArguments // loads the model, fits MLP-only EK-FAC factors
-                {
-                    Model = "model",
-                    Data = "train.jsonl",
-                    Fit = new FactorArguments { Strategy = StrategyKind.Ekfac, Modules = ModuleSelection.Mlp },
-                },
-                "factors",
-                options
-            );
-            ScoreRun.Run(
-                new ScoreRunArguments // pairwise and per-token scores of the answers' likelihood
-                {
-                    Model = "model",
-                    Factors = "factors",
-                    Train = "train.jsonl",
-                    Queries = "queries.jsonl",
-                    Score = new ScoreArguments { PerToken = true, Measurement = Measurement.MeanLogProb },
-                },
-                "scores",
-                options
-            );
-            var analysis = AnalysisRun.Run(
-                new AnalysisRunArguments
-                {
-                    Scores = "scores",
-                    Train = "train.jsonl",
-                    Queries = "queries.jsonl",
-                },
-                "analysis",
-                options
-            );
-            Console.WriteLine(AnalysisWriter.CrossTableMarkdown(analysis));
-            // --- end ---
+            InfraSharp.Examples.ReadmeExample.Run(); // tests/PackageConsumer/ReadmeExample.cs
         }
         finally
         {
             Console.SetOut(stdout);
+            Console.SetError(stderr);
             Environment.CurrentDirectory = old;
         }
         foreach (
