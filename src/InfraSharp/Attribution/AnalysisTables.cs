@@ -9,6 +9,11 @@ public sealed record ExampleLevelRow(
     string Normalization
 );
 
+/// <summary>
+/// One of a query's top proponents or opponents: the raw score, normalised by the query's mean |score|, over the
+/// query's self-influence (NaN without it) and the predicted change of the answer's mean log-likelihood (NaN for a
+/// loss run); see <see cref="InfraSharp.Influence.ScoreReading"/>.
+/// </summary>
 public sealed record TopExampleRow(
     string QueryId,
     string QueryGroup,
@@ -18,7 +23,9 @@ public sealed record TopExampleRow(
     string TrainGroup,
     double Score,
     double Normalized,
-    string Snippet
+    string Snippet,
+    double RelativeToSelf = double.NaN,
+    double DeltaMeanLogProb = double.NaN
 );
 
 public sealed record SequenceRow(string QueryGroup, string Tag, Statistics.Summary Stats);
@@ -46,6 +53,8 @@ public sealed record TokenHeat(string TrainId, double Score, IReadOnlyList<(stri
 
 public sealed record AnalysisResult
 {
+    /// <summary>How the scores read (the measurement's sign line, the readings), from the score folder.</summary>
+    public required InfraSharp.Influence.ScoreReading Reading { get; init; }
     public required string Normalization { get; init; }
     public required IReadOnlyList<string> TrainKeys { get; init; }
     public required IReadOnlyList<string> QueryKeys { get; init; }

@@ -85,7 +85,12 @@ public sealed record IndexQueryInfo
 {
     public required IReadOnlyList<string> Queries { get; init; }
     public required long Rows { get; init; }
+
+    /// <summary>What a positive score means for the query's measurement.</summary>
     public required string Sign { get; init; }
+
+    /// <summary>Which reading the scores are (raw) and how to convert them; null in folders written before.</summary>
+    public string? Reading { get; init; }
 
     /// <summary>The layout of <see cref="IndexQueryFolder.ScoresFile"/>.</summary>
     public required string Scores { get; init; }

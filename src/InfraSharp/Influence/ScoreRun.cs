@@ -14,6 +14,10 @@ public static class ScoreRun
 {
     public sealed record Result(bool Complete, string Message);
 
+    /// <summary>
+    /// The sign convention of every measurement at once, for files written before the measurement is known (an index
+    /// build); a score folder's manifest states its own measurement's line (<see cref="ScoreReading.SignLine"/>).
+    /// </summary>
     public const string Sign =
         "positive = up-weighting the training example improves the query (lowers its loss / raises its log-likelihood)";
 
@@ -78,7 +82,7 @@ public static class ScoreRun
             {
                 TrainExamples = trainEx.Count,
                 Queries = queryEx.Count,
-                Sign = Sign,
+                Sign = ScoreReading.SignLine(args.Score.Measurement),
                 Device = options.Device,
             }
         );
@@ -99,6 +103,8 @@ public static class ScoreRun
         var (start, end) = TokenBatches.PartitionRange(trainEx, part, tokens);
         var chunks = TokenBatches.Chunks(trainEx, start, end, tokens, score.ChunkSize);
         string kind = args.Kind == ScoreKind.Self ? "self" : "pairwise";
+        // Each query's self-influence, summed over the module groups (every partition computes the same values).
+        double[]? querySelf = null;
         foreach (var (group, modules) in groups)
         {
             var factors = k == 1 ? session.ModuleFactors : session.LoadFactors(modules.Names);
@@ -120,6 +126,8 @@ public static class ScoreRun
                 {
                     int width = trainEx.Max(e => e.Length);
                     using var pq = scorer.PrepareQueries(queryEx);
+                    var self = pq.Self.to(ScalarType.Float64).cpu().data<double>().ToArray();
+                    querySelf = querySelf is null ? self : [.. querySelf.Zip(self, (x, y) => x + y)];
                     ScoreFiles.RunChunks(
                         outDir,
                         kind,
@@ -148,6 +156,8 @@ public static class ScoreRun
                         f.Dispose();
             }
         }
+        if (querySelf is not null)
+            ScoreFiles.WriteQuerySelf(outDir, querySelf);
         bool complete = ScoreFiles.Assemble(outDir, kind, trainEx.Count, throwIfIncomplete: part.IsWhole);
         return new Result(
             complete,
