@@ -108,6 +108,37 @@ public class ScoreReadingTests
     }
 
     [Fact]
+    public void AggregatedQueriesSelfInfluenceIsTheMeanGradients()
+    {
+        // With the loss measurement both sides of a score are summed-loss gradients, so scoring the queries against
+        // themselves gives M[q, q'] = ⟨P(G_q), G_q'⟩: its diagonal is each query's self-influence, and its mean is
+        // ⟨P(mean G), mean G⟩, the self-influence of the aggregated queries (P is linear).
+        string cross = Fixtures.TempDir(),
+            aggregate = Fixtures.TempDir();
+        ScoreRunArguments Args(bool aggregated) =>
+            new()
+            {
+                Model = FixtureAnalysis.Model,
+                Factors = FixtureAnalysis.Factors,
+                Train = FixtureAnalysis.Queries,
+                Queries = FixtureAnalysis.Queries,
+                Score = new ScoreArguments { AggregateQueries = aggregated },
+            };
+        ScoreRun.Run(Args(false), cross);
+        ScoreRun.Run(Args(true), aggregate);
+        var m = Read(cross, ScoreFolder.PairwiseFile);
+        var self = Read(cross, ScoreFolder.QuerySelfFile);
+        int q = self.Length;
+        Assert.Equal(q * q, m.Length);
+        for (int i = 0; i < q; i++)
+            Assert.True(Math.Abs(m[i * q + i] - self[i]) <= 1e-4 * self[i], $"query {i}: {m[i * q + i]} vs {self[i]}");
+        double mean = m.Average();
+        var stored = Read(aggregate, ScoreFolder.QuerySelfFile);
+        Assert.Single(stored);
+        Assert.True(Math.Abs(stored[0] - mean) <= 1e-4 * Math.Abs(mean), $"aggregated {stored[0]} vs mean {mean}");
+    }
+
+    [Fact]
     public void AFolderWithoutSelfInfluenceReadsRawOnlyAndSaysSo()
     {
         string copy = Fixtures.TempDir();
