@@ -256,8 +256,9 @@ public static class HtmlReport
             sb.Append("<h2>Token heatmaps</h2><p class=\"note\">The most influential training examples for query <b>")
                 .Append(H(hm.QueryId))
                 .Append(
-                    "</b>: each token coloured by its raw per-token score (green: positive, red: negative; full colour "
-                        + "at the row's largest magnitude); hover for the value. "
+                    "</b>: each token coloured by its per-token score normalised per query (green: positive, red: "
+                        + "negative; full colour at the row's largest magnitude, the scale beside its id); hover for "
+                        + "the value. "
                 )
                 .Append(H(r.Reading.Sign))
                 .Append("</p>");
@@ -268,7 +269,8 @@ public static class HtmlReport
                     .Append(H(ex.TrainId))
                     .Append("\"><b>")
                     .Append(H(ex.TrainId))
-                    .Append($"</b> (score {ex.Score.ToString("G4", Inv)})<br>");
+                    .Append($"</b> (score {ex.Score.ToString("G4", Inv)}; colour scale <span class=\"legend\">")
+                    .Append($"−{max.ToString("G3", Inv)} … +{max.ToString("G3", Inv)}</span>)<br>");
                 foreach (var (tok, v) in ex.Tokens)
                 {
                     double a = Math.Min(1, Math.Abs(v) / max);
