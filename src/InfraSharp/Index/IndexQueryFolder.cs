@@ -89,7 +89,9 @@ public sealed record IndexQueryInfo
     /// <summary>What a positive score means for the query's measurement.</summary>
     public required string Sign { get; init; }
 
-    /// <summary>Which reading the scores are (raw) and how to convert them; null in folders written before.</summary>
+    /// <summary>Which reading the scores are (raw) and how to convert them; null (and not written) in folders
+    /// written before.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Reading { get; init; }
 
     /// <summary>The layout of <see cref="IndexQueryFolder.ScoresFile"/>.</summary>
