@@ -36,6 +36,9 @@ internal sealed class ExplorerData
     /// <summary>The score folder's manifest: the settings a new answer is scored with.</summary>
     public required ScoreFolder ScoreFolder { get; init; }
 
+    /// <summary>How the scores read: the manifest's measurement (the sign line) and the normalised readings.</summary>
+    public required ScoreReading Reading { get; init; }
+
     public static ExplorerData Load(ExplorerOptions o)
     {
         var folder = ScoreFolder.Open(o.Scores);
@@ -62,6 +65,7 @@ internal sealed class ExplorerData
             QueryTotals = totals,
             ModelDir = model,
             ScoreFolder = folder,
+            Reading = ScoreReading.Of(folder, scores.N),
         };
     }
 

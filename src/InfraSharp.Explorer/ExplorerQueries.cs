@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using InfraSharp.Influence;
 
 namespace InfraSharp.Explorer;
 
@@ -22,7 +23,25 @@ internal sealed class ExplorerQueries(ExplorerData data)
             ["scoring"] = scoring,
             ["train_attributes"] = Values(data.Train),
             ["query_attributes"] = Values(data.Queries),
+            // How to read the numbers, from the score folder's manifest: every view shows these lines.
+            ["measurement"] = data.Reading.MeasurementName,
+            ["sign"] = data.Reading.Sign,
+            ["readings"] = data.Reading.Readings,
+            ["has_self"] = data.Reading.HasSelf,
+            ["has_change"] = data.Reading.HasChange,
         };
+
+    /// <summary>
+    /// Sets a score and its readings on <paramref name="o"/>: raw, × self (with <paramref name="self"/>, the query's
+    /// self-influence) and Δ, the predicted change of the answer's mean log-likelihood (null where they don't apply).
+    /// </summary>
+    public JsonObject Scored(JsonObject o, double score, double? self)
+    {
+        o["score"] = score;
+        o["relative"] = ScoreReading.Relative(score, self);
+        o["change"] = data.Reading.Change(score);
+        return o;
+    }
 
     /// <summary>Each short attribute's distinct values (the filters the page offers).</summary>
     private static JsonObject Values(IEnumerable<ExampleView> rows)
@@ -81,6 +100,8 @@ internal sealed class ExplorerQueries(ExplorerData data)
                                 ["prompt"] = Start(q.Prompt),
                                 ["attributes"] = q.Attributes.DeepClone(),
                                 ["total"] = data.QueryTotals[q.Index],
+                                ["total_relative"] = data.Reading.RelativeToSelf(q.Index, data.QueryTotals[q.Index]),
+                                ["total_change"] = data.Reading.Change(data.QueryTotals[q.Index]),
                                 ["correct"] = ExplorerData.Correct(q),
                             }
                     )
@@ -100,9 +121,10 @@ internal sealed class ExplorerQueries(ExplorerData data)
         return new JsonObject
         {
             ["query"] = Full(data.Queries[q], data.QueryTotals[q]),
+            ["self"] = data.Reading.SelfOf(q),
             ["candidates"] = candidates.Count,
-            ["proponents"] = Rows(byScore.Take(k), t => data.Scores.Pairwise[q, t.Index]),
-            ["opponents"] = Rows(worst.Take(k), t => data.Scores.Pairwise[q, t.Index]),
+            ["proponents"] = Rows(byScore.Take(k), t => data.Scores.Pairwise[q, t.Index], data.Reading.SelfOf(q)),
+            ["opponents"] = Rows(worst.Take(k), t => data.Scores.Pairwise[q, t.Index], data.Reading.SelfOf(q)),
         };
     }
 
@@ -117,6 +139,7 @@ internal sealed class ExplorerQueries(ExplorerData data)
         {
             ["query"] = data.Queries[q].Id,
             ["train"] = Full(row, data.Scores.Pairwise[q, t]),
+            ["row"] = Scored(new JsonObject(), data.Scores.Pairwise[q, t], data.Reading.SelfOf(q)),
             ["per_token"] = pt is not null,
             ["tokens"] = new JsonArray(
                 row.Tokens.Select(
@@ -142,15 +165,17 @@ internal sealed class ExplorerQueries(ExplorerData data)
                 order
                     .Take(k)
                     .Select(q =>
-                        (JsonNode)
+                        (JsonNode)Scored(
                             new JsonObject
                             {
                                 ["index"] = q,
                                 ["id"] = data.Queries[q].Id,
                                 ["prompt"] = Start(data.Queries[q].Prompt),
                                 ["attributes"] = data.Queries[q].Attributes.DeepClone(),
-                                ["score"] = data.Scores.Pairwise[q, t],
-                            }
+                            },
+                            data.Scores.Pairwise[q, t],
+                            data.Reading.SelfOf(q)
+                        )
                     )
                     .ToArray()
             );
@@ -162,19 +187,23 @@ internal sealed class ExplorerQueries(ExplorerData data)
         };
     }
 
-    public JsonArray Rows(IEnumerable<ExampleView> rows, Func<ExampleView, double> score) =>
+    /// <summary>Training rows with their scores for one query (whose self-influence is <paramref name="self"/>).
+    /// </summary>
+    public JsonArray Rows(IEnumerable<ExampleView> rows, Func<ExampleView, double> score, double? self) =>
         new(
             rows.Select(t =>
-                    (JsonNode)
+                    (JsonNode)Scored(
                         new JsonObject
                         {
                             ["index"] = t.Index,
                             ["id"] = t.Id,
-                            ["score"] = score(t),
                             ["attributes"] = t.Attributes.DeepClone(),
                             ["prompt"] = Start(t.Prompt),
                             ["answer"] = t.Answer,
-                        }
+                        },
+                        score(t),
+                        self
+                    )
                 )
                 .ToArray()
         );

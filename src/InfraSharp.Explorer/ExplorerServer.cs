@@ -184,7 +184,9 @@ public sealed class ExplorerServer : IAsyncDisposable
     )
     {
         var views = new ExplorerQueries(data);
-        app.MapGet("/", () => Asset("index.html", "text/html; charset=utf-8"));
+        // Every view has its own address (the page reads it and restores the view); the API keeps its own paths.
+        foreach (var view in ViewRoutes)
+            app.MapGet(view, () => Asset("index.html", "text/html; charset=utf-8"));
         app.MapGet("/app.js", () => Asset("app.js", "text/javascript; charset=utf-8"));
         app.MapGet("/app.css", () => Asset("app.css", "text/css; charset=utf-8"));
         app.MapGet("/favicon.ico", () => Results.NoContent()); // browsers ask; a 404 would log a console error
@@ -269,6 +271,20 @@ public sealed class ExplorerServer : IAsyncDisposable
             return Results.Json(new { state = "running", run }, statusCode: 202);
         });
     }
+
+    /// <summary>
+    /// The page's addresses: the query list, a query, a training row's token heatmap for a query, a training row,
+    /// the attribute tables and the new-answer form (app.js's <c>route</c> reads the same paths).
+    /// </summary>
+    public static readonly string[] ViewRoutes =
+    [
+        "/",
+        "/query/{q}",
+        "/query/{q}/train/{t}",
+        "/train/{t}",
+        "/tables",
+        "/answer",
+    ];
 
     private const string TokenCookie = "infra_token";
 

@@ -148,24 +148,29 @@ internal sealed class NewAnswerScoring(ExplorerOptions options, ExplorerData dat
                 ),
             };
             double[] scores;
+            // The index has no self-influence of the query: its scores go without the normalised reading.
+            double? self = null;
             if (options.Index is not null)
             {
                 File.WriteAllText(queries, row.ToJsonString() + "\n");
                 scores = FromIndex(queries, dir);
             }
             else
-                scores = FromFactors(row);
+                (scores, self) = FromFactors(row);
             var q = new ExplorerQueries(data);
             var order = Enumerable.Range(0, scores.Length).ToList();
             return new JsonObject
             {
+                ["self"] = self,
                 ["proponents"] = q.Rows(
                     order.OrderByDescending(j => scores[j]).ThenBy(j => j).Take(k).Select(j => data.Train[j]),
-                    t => scores[t.Index]
+                    t => scores[t.Index],
+                    self
                 ),
                 ["opponents"] = q.Rows(
                     order.OrderBy(j => scores[j]).ThenBy(j => j).Take(k).Select(j => data.Train[j]),
-                    t => scores[t.Index]
+                    t => scores[t.Index],
+                    self
                 ),
             };
         }
@@ -187,7 +192,7 @@ internal sealed class NewAnswerScoring(ExplorerOptions options, ExplorerData dat
     /// damping), through a scoring session opened at the first request and kept: later answers reuse the loaded
     /// model, factors and encoded training set.
     /// </summary>
-    private double[] FromFactors(JsonObject query)
+    private (double[] Scores, double Self) FromFactors(JsonObject query)
     {
         if (_session is null)
         {
@@ -204,8 +209,12 @@ internal sealed class NewAnswerScoring(ExplorerOptions options, ExplorerData dat
             _train = _session.Model.Encode(options.Train);
         }
         Stage("scoring the training set");
-        var scores = _session.Score([_session.Encode(query)], _train!, new RunOptions { Cancellation = _stop.Token });
-        return Enumerable.Range(0, scores.GetLength(1)).Select(j => scores[0, j]).ToArray();
+        var (scores, self) = _session.ScoreWithSelf(
+            [_session.Encode(query)],
+            _train!,
+            new RunOptions { Cancellation = _stop.Token }
+        );
+        return (Enumerable.Range(0, scores.GetLength(1)).Select(j => scores[0, j]).ToArray(), self[0]);
     }
 
     private double[] FromIndex(string queries, string dir)

@@ -25,6 +25,44 @@ public static class FixtureAnalysis
     public static string Scores => Path.Combine(Dir, "scores");
     public static string Analysis => Path.Combine(Dir, "analysis");
 
+    private static readonly Lazy<string> BuiltLoss = new(BuildLoss, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>
+    /// The twin of <see cref="Scores"/> and <see cref="Analysis"/> under the other measurement (the summed loss,
+    /// <c>infra scores pairwise</c>'s default), from the same factors, without per-token scores: what the sign lines
+    /// are checked against.
+    /// </summary>
+    public static string LossDir => BuiltLoss.Value;
+    public static string LossScores => Path.Combine(LossDir, "scores");
+    public static string LossAnalysis => Path.Combine(LossDir, "analysis");
+
+    private static string BuildLoss()
+    {
+        string dir = Fixtures.TempDir(),
+            scores = Path.Combine(dir, "scores");
+        ScoreRun.Run(
+            new ScoreRunArguments
+            {
+                Model = Model,
+                Factors = Factors,
+                Train = Train,
+                Queries = Queries,
+                Score = new ScoreArguments { Measurement = Measurement.Loss },
+            },
+            scores
+        );
+        AnalysisRun.Run(
+            new AnalysisRunArguments
+            {
+                Scores = scores,
+                Train = Train,
+                Queries = Queries,
+            },
+            Path.Combine(dir, "analysis")
+        );
+        return dir;
+    }
+
     private static string Build()
     {
         string dir = Fixtures.TempDir();

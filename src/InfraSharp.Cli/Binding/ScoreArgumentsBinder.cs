@@ -7,9 +7,10 @@ namespace InfraSharp.Cli.Binding;
 
 /// <summary>
 /// The options of <see cref="ScoreArguments"/> (how scores are computed), with its defaults. Self scores take no
-/// queries, so the query options (<c>--per-token</c>, <c>--query-rank</c>, <c>--measurement</c>,
-/// <c>--aggregate-queries</c>, <c>--seed</c> of the query factorisation) are declared for pairwise scores only and
-/// bound to the record's defaults otherwise. Beside a <see cref="FactorArgumentsBinder"/> (a launched chain) the
+/// queries, so the query options (<c>--per-token</c>, <c>--query-rank</c>, <c>--aggregate-queries</c>, <c>--seed</c>
+/// of the query factorisation) are declared for pairwise scores only and bound to the record's defaults otherwise;
+/// <c>--measurement</c> is declared for both (self scores of queries under their measurement are the scale of the
+/// normalised reading). Beside a <see cref="FactorArgumentsBinder"/> (a launched chain) the
 /// options both records have (seed, tokens per batch, module partitions, statistics dtype) are that binder's: one
 /// flag sets both.
 /// </summary>
@@ -47,11 +48,11 @@ public sealed class ScoreArgumentsBinder : ArgumentsBinder<ScoreArguments>
                 "Seed of the query gradients' factorisation (with --query-rank)",
                 Defaults.Seed
             );
+        Sets("measurement", Measurement);
         if (_pairwise)
         {
             Sets("per_token", PerToken);
             Sets("query_rank", QueryRank);
-            Sets("measurement", Measurement);
             Sets("aggregate_queries", AggregateQueries);
             Sets("seed", Seed);
         }
@@ -78,7 +79,7 @@ public sealed class ScoreArgumentsBinder : ArgumentsBinder<ScoreArguments>
         new()
         {
             Damping = result.GetValue(Damping),
-            Measurement = _pairwise ? result.GetValue(Measurement) : Defaults.Measurement,
+            Measurement = result.GetValue(Measurement),
             AggregateQueries = _pairwise ? result.GetValue(AggregateQueries) : Defaults.AggregateQueries,
             PerToken = _pairwise ? result.GetValue(PerToken) : Defaults.PerToken,
             QueryRank = _pairwise ? result.GetValue(QueryRank) : Defaults.QueryRank,

@@ -94,6 +94,10 @@ public static class IndexCommand
                     string outDir = p.GetValue(output)!;
                     var r = IndexQueryRun.Run(args, outDir, CliRunner.Options with { Device = p.GetValue(device)! });
                     Console.WriteLine($"{r.Queries} queries × {r.Rows} rows -> {Path.Combine(outDir, "top.jsonl")}");
+                    // How to read top_scores: the measurement's sign and the reading they are in.
+                    var reading = IndexQueryRun.Reading(args, r.Rows);
+                    Console.WriteLine($"  {reading.Sign}");
+                    Console.WriteLine($"  top_scores/bottom_scores: {reading.Readings}");
                     foreach (var (stage, seconds) in r.Stages)
                         Console.WriteLine($"  {stage, -22} {seconds, 8:F3}s");
                     Console.WriteLine(

@@ -9,7 +9,11 @@ public sealed record ExampleLevelRow(
     string Normalization
 );
 
-/// <summary>One of the top proponents or opponents of a query (<c>top_examples</c>).</summary>
+/// <summary>
+/// One of a query's top proponents or opponents (<c>top_examples</c>): the raw score, normalised by the query's mean
+/// |score|, over the query's self-influence (NaN without it) and the predicted change of the answer's mean
+/// log-likelihood (NaN for a loss run); see <see cref="InfraSharp.Influence.ScoreReading"/>.
+/// </summary>
 /// <param name="QueryId">The query's id.</param>
 /// <param name="QueryGroup">The query's group key (its attributes, e.g. <c>domain=math|difficulty=3</c>).</param>
 /// <param name="Kind"><c>proponent</c> (highest scores) or <c>opponent</c> (lowest).</param>
@@ -19,6 +23,9 @@ public sealed record ExampleLevelRow(
 /// <param name="Score">The raw pairwise score (positive: up-weighting the example helps the query).</param>
 /// <param name="Normalized"><paramref name="Score"/> divided by the query's mean absolute score.</param>
 /// <param name="Snippet">The start of the example's response text.</param>
+/// <param name="RelativeToSelf"><paramref name="Score"/> over the query's self-influence (NaN without it).</param>
+/// <param name="DeltaMeanLogProb">Predicted change of the answer's mean log-likelihood when the example's weight
+/// rises by 1/n (score / n; NaN for a loss run).</param>
 public sealed record TopExampleRow(
     string QueryId,
     string QueryGroup,
@@ -28,7 +35,9 @@ public sealed record TopExampleRow(
     string TrainGroup,
     double Score,
     double Normalized,
-    string Snippet
+    string Snippet,
+    double RelativeToSelf = double.NaN,
+    double DeltaMeanLogProb = double.NaN
 );
 
 /// <summary>
@@ -88,6 +97,9 @@ public sealed record TokenHeat(string TrainId, double Score, IReadOnlyList<(stri
 /// </summary>
 public sealed record AnalysisResult
 {
+    /// <summary>How the scores read (the measurement's sign line, the readings), from the score folder.</summary>
+    public required InfraSharp.Influence.ScoreReading Reading { get; init; }
+
     /// <summary>How scores were normalised before grouping (score / mean absolute score of the query).</summary>
     public required string Normalization { get; init; }
 

@@ -15,6 +15,9 @@ internal sealed class AttributionAnalyzer(ScoreSet scores, Lexicon lexicon)
     public const string NormalizationNote = "score / mean |score| of the query over all training examples";
 
     public int TopK { get; init; } = 5;
+
+    /// <summary>The score folder's reading: with it, top examples carry × self and Δ beside the raw score.</summary>
+    public Influence.ScoreReading? Reading { get; init; }
     public int MinTokenCount { get; init; } = 5;
     public int Seed { get; init; }
 
@@ -79,7 +82,9 @@ internal sealed class AttributionAnalyzer(ScoreSet scores, Lexicon lexicon)
                         trainKeys[e],
                         scores.Pairwise[q, e],
                         Normalized(q, e),
-                        snippets[e]
+                        snippets[e],
+                        Reading?.RelativeToSelf(q, scores.Pairwise[q, e]) ?? double.NaN,
+                        Reading?.Change(scores.Pairwise[q, e]) ?? double.NaN
                     )
                 );
             }
@@ -96,7 +101,9 @@ internal sealed class AttributionAnalyzer(ScoreSet scores, Lexicon lexicon)
                         trainKeys[e],
                         scores.Pairwise[q, e],
                         Normalized(q, e),
-                        snippets[e]
+                        snippets[e],
+                        Reading?.RelativeToSelf(q, scores.Pairwise[q, e]) ?? double.NaN,
+                        Reading?.Change(scores.Pairwise[q, e]) ?? double.NaN
                     )
                 );
             }

@@ -93,8 +93,13 @@ public sealed record IndexQueryInfo
     /// <summary>The index's row count when the query ran.</summary>
     public required long Rows { get; init; }
 
-    /// <summary>The sign convention (positive: up-weighting the row helps the query).</summary>
+    /// <summary>What a positive score means for the query's measurement.</summary>
     public required string Sign { get; init; }
+
+    /// <summary>Which reading the scores are (raw) and how to convert them; null (and not written) in folders
+    /// written before.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Reading { get; init; }
 
     /// <summary>The layout of <see cref="IndexQueryFolder.ScoresFile"/>.</summary>
     public required string Scores { get; init; }

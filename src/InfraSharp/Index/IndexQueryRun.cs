@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using InfraSharp.Influence;
 using InfraSharp.Storage;
 using static TorchSharp.torch;
 
@@ -99,7 +100,8 @@ public static class IndexQueryRun
                 {
                     Queries = [.. queries.Select(q => q.Id)],
                     Rows = searcher.Index.Rows,
-                    Sign = IndexBuildRun.Sign,
+                    Sign = ScoreReading.SignLine(args.Measurement),
+                    Reading = Reading(args, searcher.Index.Rows).Readings,
                     Scores = "[queries, rows] in index row order (segments, then shards)",
                     RowIdsSha256 = IndexQueryFolder.RowIdsFingerprint(searcher.Index.Ids()),
                 }
@@ -108,6 +110,18 @@ public static class IndexQueryRun
         Stage("write");
         return new Result(queries.Count, searcher.Index.Rows, stages, result.Scan);
     }
+
+    /// <summary>
+    /// How the index's scores read: raw (no self-influence of the queries is formed from the projected gradients)
+    /// and, for mean-logprob, Δ = score / rows.
+    /// </summary>
+    public static ScoreReading Reading(IndexQueryRunArguments args, long rows) =>
+        new()
+        {
+            Measurement = args.Measurement,
+            TrainCount = (int)Math.Min(int.MaxValue, rows),
+            NoSelfReason = "the index stores no query self-influence",
+        };
 
     private static JsonArray Ids(IReadOnlyList<IndexHit> hits) => new(hits.Select(h => (JsonNode)h.Id).ToArray());
 

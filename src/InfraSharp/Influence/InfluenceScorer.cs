@@ -38,6 +38,9 @@ internal sealed class InfluenceScorer(
         bool factorEarly = args.QueryRank > 0 && !args.AggregateQueries;
         var full = modules.Names.ToDictionary(m => m, _ => new List<Tensor>());
         var lowRank = modules.Names.ToDictionary(m => m, _ => new List<(Tensor U, Tensor V)>());
+        // Self-influence: per query, or (aggregated) of the mean gradient, whose sums over queries are kept here.
+        var selfParts = new List<Tensor>();
+        var gradientSums = new Dictionary<string, Tensor>();
         var progress = new ProgressMeter(Progress, "query gradients", queries.Count, "queries");
         int done = 0;
         foreach (var (s, n) in TokenBatches.Plan(queries, 0, queries.Count, args.TokensPerBatch))
@@ -52,10 +55,23 @@ internal sealed class InfluenceScorer(
                 padId: padId,
                 statistics: args.StatisticsDType
             );
+            var self = zeros(n, dtype: ScalarType.Float32, device: model.Device);
             foreach (var m in modules.Names)
             {
                 using var moduleScope = NewDisposeScope();
-                var p = strategy.Precondition(bg.PerExample(m), factors[m], args.Damping, args.Precision);
+                var g = bg.PerExample(m);
+                var p = strategy.Precondition(g, factors[m], args.Damping, args.Precision);
+                var g32 = g.to(ScalarType.Float32);
+                if (args.AggregateQueries)
+                {
+                    var sum = g32.sum(dim: 0);
+                    gradientSums[m] = gradientSums.TryGetValue(m, out var before)
+                        ? (before + sum).DetachFromDisposeScope()
+                        : sum.DetachFromDisposeScope();
+                    before?.Dispose();
+                }
+                else
+                    self.add_((p * g32).sum([1L, 2L]));
                 if (factorEarly)
                 {
                     var (u, v) = RandomizedSvd.Factor(p, args.QueryRank, args.Seed + s);
@@ -64,10 +80,24 @@ internal sealed class InfluenceScorer(
                 else
                     full[m].Add(p.DetachFromDisposeScope());
             }
+            selfParts.Add(self.DetachFromDisposeScope());
             done += n;
             progress.Report(done);
         }
-        var pq = new PreconditionedQueries { Count = args.AggregateQueries ? 1 : queries.Count };
+        Tensor querySelf;
+        if (args.AggregateQueries)
+        {
+            foreach (var t in selfParts)
+                t.Dispose();
+            querySelf = zeros(1, dtype: ScalarType.Float32, device: model.Device);
+        }
+        else
+        {
+            querySelf = cat(selfParts, 0);
+            foreach (var t in selfParts)
+                t.Dispose();
+        }
+        var pq = new PreconditionedQueries { Count = args.AggregateQueries ? 1 : queries.Count, Self = querySelf };
         foreach (var m in modules.Names)
         {
             Cancellation.ThrowIfCancellationRequested();
@@ -89,7 +119,13 @@ internal sealed class InfluenceScorer(
             foreach (var t in full[m])
                 t.Dispose();
             if (args.AggregateQueries)
+            {
                 all = all.mean([0L], keepdim: true);
+                // The mean's self-influence: ⟨P(mean G), mean G⟩, P being linear.
+                var meanG = gradientSums[m] / queries.Count;
+                gradientSums[m].Dispose();
+                querySelf.add_((all[0] * meanG).sum().reshape(1));
+            }
             if (args.QueryRank > 0)
             {
                 var (u, v) = RandomizedSvd.Factor(all, args.QueryRank, args.Seed);
@@ -198,7 +234,11 @@ internal sealed class InfluenceScorer(
         return (pwAll, ptAll);
     }
 
-    /// <summary>Self-influence ⟨P(G_e), G_e⟩ of training examples [start, end).</summary>
+    /// <summary>
+    /// Self-influence ⟨P(G_e), G_e⟩ of examples [start, end), G_e the gradient of the arguments' measurement (the
+    /// summed loss by default; for <see cref="Measurement.MeanLogProb"/> the mean log-likelihood's, whose sign cancels
+    /// in the product): a query's self-influence as the score run stores it.
+    /// </summary>
     public Tensor SelfScores(IReadOnlyList<EncodedExample> train, int start, int end)
     {
         var parts = new List<Tensor>();
@@ -210,6 +250,7 @@ internal sealed class InfluenceScorer(
                 model,
                 train.Skip(s).Take(n).ToList(),
                 modules.Names,
+                measurement: args.Measurement,
                 padId: padId,
                 statistics: args.StatisticsDType
             );

@@ -56,6 +56,28 @@ internal static class ScoreFiles
         return (Read("queries"), Read("train"));
     }
 
+    /// <summary>
+    /// Writes the queries' self-influence (<see cref="ScoreFolder.QuerySelfFile"/>); partitions write the same values,
+    /// so whichever writes last leaves them.
+    /// </summary>
+    public static void WriteQuerySelf(string dir, IReadOnlyList<double> self)
+    {
+        using var t = tensor(self.ToArray(), dtype: ScalarType.Float64);
+        SafeTensorsFile.Write(Path.Combine(dir, ScoreFolder.QuerySelfFile), [KeyValuePair.Create(Scores, t)]);
+    }
+
+    /// <summary>
+    /// The queries' self-influence, or null for a folder written before it was stored (or of self scores).
+    /// </summary>
+    public static double[]? ReadQuerySelf(string dir)
+    {
+        string p = Path.Combine(dir, ScoreFolder.QuerySelfFile);
+        if (!File.Exists(p))
+            return null;
+        using var scope = NewDisposeScope();
+        return SafeTensorsFile.Open(p).Read(Scores).to(ScalarType.Float64).contiguous().data<double>().ToArray();
+    }
+
     /// <summary>A module group's share of a chunk, kept until the last group adds it into the chunk.</summary>
     public static string GroupChunkPath(string dir, string kind, int start, int end, Partition group) =>
         Path.Combine(

@@ -25,6 +25,13 @@ public sealed record ScoreFolder(string Dir, ScoreRunArguments Arguments, ScoreI
     /// <summary>[train], tensor <see cref="ScoresTensor"/>.</summary>
     public const string SelfFile = "self.safetensors";
 
+    /// <summary>
+    /// [queries] ([1] with aggregated queries), tensor <see cref="ScoresTensor"/>: each query's self-influence
+    /// ⟨P(G_q), G_q⟩ under the run's measurement, the scale of the normalised reading. Absent in folders written
+    /// before it was stored: readers then show raw scores only.
+    /// </summary>
+    public const string QuerySelfFile = "query_self.safetensors";
+
     /// <summary>The long table: one row per (query, training example) with both sides' attributes.</summary>
     public const string TableFile = "pairwise.parquet";
 

@@ -18,7 +18,10 @@ public static class ScoreRun
     /// <param name="Message">One line saying what was written or what remains.</param>
     public sealed record Result(bool Complete, string Message);
 
-    /// <summary>The sign convention of every score the toolkit writes.</summary>
+    /// <summary>
+    /// The sign convention of every measurement at once, for files written before the measurement is known (an index
+    /// build); a score folder's manifest states its own measurement's line (<see cref="ScoreReading.SignLine"/>).
+    /// </summary>
     public const string Sign =
         "positive = up-weighting the training example improves the query (lowers its loss / raises its log-likelihood)";
 
@@ -91,7 +94,7 @@ public static class ScoreRun
             {
                 TrainExamples = trainEx.Count,
                 Queries = queryEx.Count,
-                Sign = Sign,
+                Sign = ScoreReading.SignLine(args.Score.Measurement),
                 Device = options.Device,
             }
         );
@@ -112,6 +115,8 @@ public static class ScoreRun
         var (start, end) = TokenBatches.PartitionRange(trainEx, part, tokens);
         var chunks = TokenBatches.Chunks(trainEx, start, end, tokens, score.ChunkSize);
         string kind = args.Kind == ScoreKind.Self ? "self" : "pairwise";
+        // Each query's self-influence, summed over the module groups (every partition computes the same values).
+        double[]? querySelf = null;
         foreach (var (group, modules) in groups)
         {
             var factors = k == 1 ? session.ModuleFactors : session.LoadFactors(modules.Names);
@@ -133,6 +138,8 @@ public static class ScoreRun
                 {
                     int width = trainEx.Max(e => e.Length);
                     using var pq = scorer.PrepareQueries(queryEx);
+                    var self = pq.Self.to(ScalarType.Float64).cpu().data<double>().ToArray();
+                    querySelf = querySelf is null ? self : [.. querySelf.Zip(self, (x, y) => x + y)];
                     ScoreFiles.RunChunks(
                         outDir,
                         kind,
@@ -161,6 +168,8 @@ public static class ScoreRun
                         f.Dispose();
             }
         }
+        if (querySelf is not null)
+            ScoreFiles.WriteQuerySelf(outDir, querySelf);
         bool complete = ScoreFiles.Assemble(outDir, kind, trainEx.Count, throwIfIncomplete: part.IsWhole);
         return new Result(
             complete,

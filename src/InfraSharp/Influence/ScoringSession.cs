@@ -150,14 +150,25 @@ public sealed class ScoringSession : IDisposable
         IReadOnlyList<EncodedExample> queries,
         IReadOnlyList<EncodedExample> train,
         RunOptions? options = null
+    ) => ScoreWithSelf(queries, train, options).Scores;
+
+    /// <summary>
+    /// <see cref="Score(IReadOnlyList{EncodedExample}, IReadOnlyList{EncodedExample}, RunOptions?)"/> with each
+    /// query's self-influence (what the score run stores in <see cref="ScoreFolder.QuerySelfFile"/>).
+    /// </summary>
+    public (double[,] Scores, double[] QuerySelf) ScoreWithSelf(
+        IReadOnlyList<EncodedExample> queries,
+        IReadOnlyList<EncodedExample> train,
+        RunOptions? options = null
     )
     {
         if (queries.Count == 0 || train.Count == 0)
-            return new double[queries.Count, train.Count];
+            return (new double[queries.Count, train.Count], new double[queries.Count]);
         int longest = Math.Max(queries.Max(e => e.Length), train.Max(e => e.Length));
         var settings = Settings with { TokensPerBatch = Math.Max(Settings.TokensPerBatch, longest), PerToken = false };
         var scorer = Scorer(settings, options);
         using var pq = scorer.PrepareQueries(queries);
+        var self = pq.Self.to(ScalarType.Float64).cpu().data<double>().ToArray();
         int width = train.Max(e => e.Length);
         var result = new double[pq.Count, train.Count];
         foreach (var (s, e) in TokenBatches.Chunks(train, 0, train.Count, settings.TokensPerBatch, settings.ChunkSize))
@@ -171,7 +182,7 @@ public sealed class ScoringSession : IDisposable
             for (int j = 0; j < cols; j++)
                 result[q, s + j] = block[q * cols + j];
         }
-        return result;
+        return (result, self);
     }
 
     /// <summary>Scores rows given as objects (see <see cref="Encode(JsonObject)"/>).</summary>

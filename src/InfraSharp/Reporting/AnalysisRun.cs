@@ -53,7 +53,8 @@ public static class AnalysisRun
                 $"{o.Queries}: its {queryRows.Count} rows are not the {set.Q} queries scored in {o.Scores}"
             );
         var lex = Lexicon.Load(o.Lexicon);
-        var analyzer = new AttributionAnalyzer(set, lex) { TopK = o.TopK };
+        var reading = ScoreReading.Of(scores, set.N);
+        var analyzer = new AttributionAnalyzer(set, lex) { TopK = o.TopK, Reading = reading };
         var trainKeys = GroupKeys.Build(
             set.Train.Select(t => t.Attributes).ToList(),
             train.Select(e => e.Length).ToList(),
@@ -87,6 +88,7 @@ public static class AnalysisRun
         ProgressMeter.Note(options.Progress, "example-level tables");
         var result = new AnalysisResult
         {
+            Reading = reading,
             Normalization = AttributionAnalyzer.NormalizationNote,
             TrainKeys = o.GroupBy,
             QueryKeys = o.QueryGroupBy,

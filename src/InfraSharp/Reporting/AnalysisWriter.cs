@@ -141,6 +141,8 @@ public static class AnalysisWriter
             "train_group",
             "score",
             "normalized",
+            "relative_to_self",
+            "delta_mean_logprob",
             "text",
         ]);
         foreach (var x in r.TopExamples)
@@ -153,6 +155,8 @@ public static class AnalysisWriter
                 x.TrainGroup,
                 x.Score,
                 x.Normalized,
+                x.RelativeToSelf,
+                x.DeltaMeanLogProb,
                 x.Snippet
             );
         return t;
@@ -263,11 +267,13 @@ public static class AnalysisWriter
     public static string SummaryMarkdown(AnalysisResult r)
     {
         var sb = new StringBuilder("# Influence attribution\n\n");
-        sb.Append($"Scores normalised per query ({r.Normalization}); positive = the training data helps the query. ")
+        sb.Append(r.Reading.Sign).Append("\n\n");
+        sb.Append($"Group tables: scores normalised per query ({r.Normalization}). ")
             .Append(
                 "Cells: mean over training examples of their mean normalised influence on the query group, with a "
-                    + "bootstrap 95% CI.\n\n"
-            );
+                    + "bootstrap 95% CI. "
+            )
+            .Append($"Top examples (top_examples.csv): {r.Reading.Readings}.\n\n");
         sb.Append("## Cross-domain influence\n\n").Append(CrossTableMarkdown(r)).Append('\n');
         if (r.SequenceLevel.Count > 0)
         {

@@ -68,18 +68,21 @@ internal static class HtmlReport
         return sb.ToString();
     }
 
-    /// <summary>What the numbers are: the sign and the per-query normalisation.</summary>
+    /// <summary>
+    /// What the numbers are: the sign for the measurement the scores were computed with (from the score folder's
+    /// manifest), the readings and the per-query normalisation.
+    /// </summary>
     private static void Intro(StringBuilder sb, AnalysisResult r)
     {
         sb.Append(
                 "<p class=\"note\">Influence of training data on queries, from influence functions (EK-FAC by "
-                    + "default). "
+                    + "default).</p>"
             )
-            .Append(
-                "A <b>positive</b> value means the training data <b>helps</b> the query (up-weighting it lowers the "
-                    + "query's loss). "
-            )
-            .Append("Scores are normalised per query (")
+            .Append($"<p class=\"note sign\" id=\"sign\" data-measurement=\"{r.Reading.MeasurementName}\"><b>")
+            .Append(H(r.Reading.Sign))
+            .Append("</b></p><p class=\"note\" id=\"readings\">Per-example scores: ")
+            .Append(H(r.Reading.Readings))
+            .Append(".</p><p class=\"note\">Group tables and charts: scores are normalised per query (")
             .Append(H(r.Normalization))
             .Append(
                 ") so that no single query dominates; intervals are bootstrap 95% CIs of the mean over training "
@@ -253,8 +256,12 @@ internal static class HtmlReport
             sb.Append("<h2>Token heatmaps</h2><p class=\"note\">The most influential training examples for query <b>")
                 .Append(H(hm.QueryId))
                 .Append(
-                    "</b>: each token coloured by its influence (green helps, red hurts); hover for the value.</p>"
-                );
+                    "</b>: each token coloured by its per-token score normalised per query (green: positive, red: "
+                        + "negative; full colour at the row's largest magnitude, the scale beside its id); hover for "
+                        + "the value. "
+                )
+                .Append(H(r.Reading.Sign))
+                .Append("</p>");
             foreach (var ex in hm.Examples)
             {
                 double max = Math.Max(1e-12, ex.Tokens.Max(t => Math.Abs(t.Value)));
@@ -262,7 +269,8 @@ internal static class HtmlReport
                     .Append(H(ex.TrainId))
                     .Append("\"><b>")
                     .Append(H(ex.TrainId))
-                    .Append($"</b> (score {ex.Score.ToString("G4", Inv)})<br>");
+                    .Append($"</b> (score {ex.Score.ToString("G4", Inv)}; colour scale <span class=\"legend\">")
+                    .Append($"−{max.ToString("G3", Inv)} … +{max.ToString("G3", Inv)}</span>)<br>");
                 foreach (var (tok, v) in ex.Tokens)
                 {
                     double a = Math.Min(1, Math.Abs(v) / max);
@@ -276,23 +284,39 @@ internal static class HtmlReport
         }
     }
 
-    /// <summary>The top proponents and opponents of each query.</summary>
+    /// <summary>The top proponents and opponents of each query, raw and in the folder's readings.</summary>
     private static void TopExamples(StringBuilder sb, AnalysisResult r)
     {
-        sb.Append(
-            "<h2>Top proponents and opponents</h2><table "
-                + "id=\"top\"><thead><tr><th>query</th><th>kind</th><th>rank</th><th>training "
-                + "example</th><th>group</th><th>score</th><th "
-                + "style=\"text-align:left\">response</th></tr></thead><tbody>"
-        );
+        bool self = r.Reading.HasSelf,
+            change = r.Reading.HasChange;
+        sb.Append("<h2>Top proponents and opponents</h2><p class=\"note\">")
+            .Append(H(r.Reading.Sign))
+            .Append(" Shown: ")
+            .Append(H(r.Reading.Readings))
+            .Append(".</p>")
+            .Append(
+                "<table id=\"top\"><thead><tr><th>query</th><th>kind</th><th>rank</th><th>training "
+                    + "example</th><th>group</th><th>score (raw)</th>"
+            )
+            .Append(self ? "<th>× self</th>" : "")
+            .Append(change ? "<th>Δ mean log-lik</th>" : "")
+            .Append("<th style=\"text-align:left\">response</th></tr></thead><tbody>");
         foreach (var x in r.TopExamples.Where(t => t.Rank <= 3))
+        {
             sb.Append(
                 $"<tr><td>{H(x.QueryId)}</td><td>{x.Kind}</td><td>{x.Rank}</td><td>{H(x.TrainId)}</td><td>"
-                    + $"{H(x.TrainGroup)}</td><td>{x.Score.ToString("G4", Inv)}</td><td style=\"text-align:left\">"
-                    + $"{H(x.Snippet)}</td></tr>"
+                    + $"{H(x.TrainGroup)}</td><td>{x.Score.ToString("G4", Inv)}</td>"
             );
+            if (self)
+                sb.Append($"<td>{Reading(x.RelativeToSelf, "G3")}</td>");
+            if (change)
+                sb.Append($"<td>{Reading(x.DeltaMeanLogProb, "+0.00E+0;-0.00E+0")}</td>");
+            sb.Append($"<td style=\"text-align:left\">{H(x.Snippet)}</td></tr>");
+        }
         sb.Append("</tbody></table>");
     }
+
+    private static string Reading(double x, string format) => double.IsNaN(x) ? "–" : x.ToString(format, Inv);
 
     public static void Write(string path, AnalysisResult r, string title, IEnumerable<string>? sections = null) =>
         AtomicFile.WriteAllText(path, Render(r, title, sections));

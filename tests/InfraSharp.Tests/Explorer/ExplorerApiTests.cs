@@ -176,6 +176,39 @@ public class ExplorerApiTests(FixtureScores scores) : IClassFixture<FixtureScore
     }
 
     [Fact]
+    public async Task ViewAddressesServeThePageAndTheApiSaysHowToReadScores()
+    {
+        await using var server = await ExplorerServer.StartAsync(Options());
+        using var http = new HttpClient { BaseAddress = new Uri(server.Url) };
+        string page = await (await http.GetAsync("/")).Content.ReadAsStringAsync();
+        foreach (var path in new[] { "/query/3", "/query/3/train/17", "/train/17", "/tables", "/answer" })
+        {
+            var r = await http.GetAsync(path);
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+            Assert.Equal("text/html", r.Content.Headers.ContentType?.MediaType);
+            Assert.Equal(page, await r.Content.ReadAsStringAsync());
+        }
+        // Only those: other paths are not the page, and the API keeps its own answers.
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/query")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/nothing/here")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Get(http, "/api/queries/999999")).Status);
+        // The reading, from the manifest: a mean-logprob folder, its queries' self-influence stored.
+        var info = (await Get(http, "/api/info")).Body!;
+        Assert.Equal("mean-logprob", info["measurement"]!.GetValue<string>());
+        Assert.Equal(ScoreReading.SignLine(Measurement.MeanLogProb), info["sign"]!.GetValue<string>());
+        Assert.True(info["has_self"]!.GetValue<bool>());
+        Assert.True(info["has_change"]!.GetValue<bool>());
+        // A proponent's readings: score / the stored self-influence, score / n.
+        var self = ScoreFiles.ReadQuerySelf(scores.Dir)!;
+        var pw = scores.Pairwise();
+        var top = (await Get(http, "/api/queries/1?k=3")).Body!["proponents"]![0]!;
+        int t = top["index"]!.GetValue<int>();
+        Assert.Equal(pw[1, t], top["score"]!.GetValue<double>());
+        Assert.Equal(pw[1, t] / self[1], top["relative"]!.GetValue<double>(), 1e-12);
+        Assert.Equal(pw[1, t] / pw.GetLength(1), top["change"]!.GetValue<double>(), 1e-15);
+    }
+
+    [Fact]
     public async Task OffLoopbackEveryRequestNeedsTheToken()
     {
         await using var server = await ExplorerServer.StartAsync(Options(host: "0.0.0.0"));

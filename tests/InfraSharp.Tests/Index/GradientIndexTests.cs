@@ -66,6 +66,10 @@ public class GradientIndexTests
             },
             outDir
         );
+        // The query's manifest says how its scores read: the loss measurement's sign (the default), raw only.
+        var info = IndexQueryFolder.Open(outDir, "--scores").Info;
+        Assert.Equal(ScoreReading.SignLine(Measurement.Loss), info.Sign);
+        Assert.Contains("no normalised reading: the index stores no query self-influence", info.Reading);
         return SafeTensorsFile.Open(Path.Combine(outDir, "scores.safetensors")).Read("scores");
     }
 
