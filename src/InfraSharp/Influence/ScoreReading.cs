@@ -12,14 +12,15 @@ namespace InfraSharp.Influence;
 /// factors' curvature H (a per-row average: λ is the mean over rows of the squared rotated gradients).
 /// </para>
 /// <para>
-/// × self: score(q, i) / self(q), self(q) = ⟨P(G_q), G_q⟩ = ∇f_qᵀ H⁻¹ ∇f_q (the sign of G_q cancels), what
-/// <c>infra scores self --measurement M</c> gives for the query. Dimensionless in the query's measurement, so
+/// × self: score(q, i) / self(q), self(q) = ⟨P(G_q), G_q⟩ = ∇f_qᵀ H⁻¹ ∇f_q (the sign of G_q cancels),
+/// what <c>infra scores self --measurement M</c> gives for the query. Dimensionless in the query's measurement, so
 /// comparable across queries: 1 means the row moves the query's measurement as much as a training row whose gradient
 /// were the query's own would.
 /// </para>
 /// <para>
 /// Δ (mean-logprob only): with R(θ) = (1/n) Σ_j L_j(θ), raising row i's weight by ε moves the optimum by
-/// Δθ ≈ −ε H⁻¹ ∇L_i, so Δf ≈ ∇fᵀ Δθ = −ε ∇fᵀ H⁻¹ ∇L_i = ε · score (the code's G_q is −∇f). For ε = 1/n:
+/// Δθ ≈ −ε H⁻¹ ∇L_i, so Δf ≈ ∇fᵀ Δθ = −ε ∇fᵀ H⁻¹ ∇L_i = ε · score (the code's G_q is −∇f).
+/// For ε = 1/n:
 /// Δ ≈ score / n, in nats per answer token, n the training rows scored.
 /// </para>
 /// </summary>
