@@ -19,8 +19,8 @@ namespace InfraSharp.Influence;
 /// </para>
 /// <para>
 /// Δ (mean-logprob only): with R(θ) = (1/n) Σ_j L_j(θ), raising row i's weight by ε moves the optimum by
-/// Δθ ≈ −ε H⁻¹ ∇L_i, so Δf ≈ ∇fᵀ Δθ = −ε ∇fᵀ H⁻¹ ∇L_i = ε · score (the code's G_q is −∇f).
-/// For ε = 1/n:
+/// Δθ ≈ −ε H⁻¹ ∇L_i, so Δf ≈ ∇fᵀ Δθ = −ε ∇fᵀ H⁻¹ ∇L_i = ε · score
+/// (the code's G_q is −∇f). For ε = 1/n:
 /// Δ ≈ score / n, in nats per answer token, n the training rows scored.
 /// </para>
 /// </summary>
