@@ -58,6 +58,48 @@ public class BaselineCliTests
     }
 
     [Fact]
+    public void CurationTakesABaselineScoreFolder()
+    {
+        string scores = Fixtures.TempDir(),
+            curated = Path.Combine(Fixtures.TempDir(), "curated.jsonl");
+        Assert.Equal(0, Infra(Pairwise(scores, "--strategy", "bm25")));
+        Assert.Equal(
+            0,
+            Infra(
+                "curate",
+                "--data",
+                Train,
+                "--strategy",
+                "influence-top",
+                "--scores",
+                scores,
+                "--fraction",
+                "0.25",
+                "--out",
+                curated
+            )
+        );
+        var rows = Fixtures.Jsonl(curated).ToList();
+        Assert.Equal(32, rows.Count);
+        Assert.All(rows, r => Assert.NotNull(r["influence"]));
+    }
+
+    [Fact]
+    public void AnalysisTakesABaselineScoreFolder()
+    {
+        string scores = Fixtures.TempDir(),
+            report = Fixtures.TempDir();
+        Assert.Equal(0, Infra(Pairwise(scores, "--strategy", "repsim")));
+        Assert.Equal(0, Infra("analyze", "--scores", scores, "--train", Train, "--queries", Queries, "--out", report));
+        Assert.True(File.Exists(Path.Combine(report, "example_level.csv")));
+        // No gradient model of an edited row: the counterfactual is skipped, the rest is written.
+        Assert.DoesNotContain(
+            "without_exploration_change",
+            File.ReadAllText(Path.Combine(report, "sequence_level.csv"))
+        );
+    }
+
+    [Fact]
     public void RandomIsSeededAndPartitionsMergeToTheSingleRun()
     {
         string a = Fixtures.TempDir(),
