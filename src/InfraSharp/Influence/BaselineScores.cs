@@ -28,7 +28,9 @@ internal abstract class BaselineScores
         RunOptions options
     );
 
-    /// <summary>The scores of one chunk of training examples; disposing frees what <see cref="Prepare"/> kept.</summary>
+    /// <summary>
+    /// The scores of one chunk of training examples; disposing frees what <see cref="Prepare"/> kept.
+    /// </summary>
     public interface IChunkScorer : IDisposable
     {
         /// <summary>Float32 [queries, end - start] on the CPU.</summary>
@@ -49,7 +51,9 @@ internal abstract class BaselineScores
     /// <summary>Whether <paramref name="kind"/> is a baseline (no factors, no gradients).</summary>
     public static bool IsBaseline(StrategyKind kind) => Registry.ContainsKey(kind);
 
-    /// <summary>What the CLI's help says the baselines are (one definition for every command that lists them).</summary>
+    /// <summary>
+    /// What the CLI's help says the baselines are (one definition for every command that lists them).
+    /// </summary>
     public const string Help =
         "baselines without factors: random (seeded N(0,1) scores, --seed), repsim (cosine of the mean last hidden "
         + "state over the answer tokens), bm25 (Okapi BM25, k1 = 1.2, b = 0.75, on the model tokenizer's tokens of "
