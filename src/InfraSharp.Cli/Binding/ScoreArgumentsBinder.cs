@@ -45,7 +45,7 @@ public sealed class ScoreArgumentsBinder : ArgumentsBinder<ScoreArguments>
         Seed = shared?.Seed
             ?? CliOptions.Long(
                 "--seed",
-                "Seed of the query gradients' factorisation (with --query-rank)",
+                "Seed of the query gradients' factorisation (with --query-rank) and of --strategy random's scores",
                 Defaults.Seed
             );
         Sets("measurement", Measurement);

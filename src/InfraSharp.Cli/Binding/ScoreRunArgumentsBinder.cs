@@ -31,7 +31,10 @@ public sealed class ScoreRunArgumentsBinder : ArgumentsBinder<ScoreRunArguments>
         Model = Sets("model", CliOptions.Path("--model", "Model folder (must be the one the factors were fitted on)"));
         Factors = Sets(
             "factors",
-            CliOptions.OptionalPath("--factors", "Factor folder (not needed for --strategy identity)")
+            CliOptions.OptionalPath(
+                "--factors",
+                "Factor folder (not needed for --strategy identity; not taken by the baselines random, repsim, bm25)"
+            )
         );
         Train = Sets("train", CliOptions.Path("--train", "Training rows to score"));
         Queries = CliOptions.Path("--queries", "Query rows");
@@ -41,7 +44,7 @@ public sealed class ScoreRunArgumentsBinder : ArgumentsBinder<ScoreRunArguments>
             "strategy",
             CliOptions.OptionalEnum<StrategyKind>(
                 "--strategy",
-                "Override the factors' strategy (one whose factors are present)"
+                "Override the factors' strategy (one whose factors are present), or one of the " + BaselineScores.Help
             )
         );
         Nest("score", Score);

@@ -37,6 +37,10 @@ public sealed record FactorArguments
     {
         if (!Enum.IsDefined(Strategy))
             throw InputError.ArgumentAt($"{at / "strategy"} is not a strategy ({Strategy})");
+        if (BaselineScores.IsBaseline(Strategy))
+            throw InputError.ArgumentAt(
+                $"{at / "strategy"} {EnumNames.Of(Strategy)} is a baseline score source: it has no factors to fit"
+            );
         if (MaxExamples < 0)
             throw InputError.ArgumentAt($"{at / "max_examples"} must be 0 (all) or more (got {MaxExamples})");
         if (TokensPerBatch < 1)

@@ -80,7 +80,13 @@ public abstract class InfluenceStrategy
     };
 
     /// <summary>The strategy of <paramref name="kind"/>.</summary>
-    public static InfluenceStrategy Get(StrategyKind kind) => Registry[kind];
+    public static InfluenceStrategy Get(StrategyKind kind) =>
+        Registry.TryGetValue(kind, out var s)
+            ? s
+            : throw InputError.Argument(
+                $"strategy {EnumNames.Of(kind)} is a baseline score source: it has no factors and no preconditioner "
+                    + $"(use it with infra scores pairwise --strategy {EnumNames.Of(kind)})"
+            );
 
     /// <summary>The strategy of a name (any case), refusing an unknown one with the names it knows.</summary>
     public static InfluenceStrategy Get(string name) => Get(Parse(name));

@@ -54,6 +54,10 @@ public sealed record PlanArguments
     /// </summary>
     public void Validate(ArgumentPath at = default)
     {
+        if (BaselineScores.IsBaseline(Strategy))
+            throw InputError.ArgumentAt(
+                $"{at / "strategy"} {EnumNames.Of(Strategy)} is a baseline score source: it has no memory plan"
+            );
         if (TokensPerBatch < 1)
             throw InputError.ArgumentAt($"{at / "tokens_per_batch"} must be at least 1 (got {TokensPerBatch})");
         if (SequenceLength < 1)

@@ -26,7 +26,10 @@ public sealed record ScoreArguments
     /// <summary>Training examples per resumable chunk.</summary>
     public int ChunkSize { get; init; } = 256;
 
-    /// <summary>Seed of the randomized SVD behind a low-rank query (<see cref="QueryRank"/> above 0).</summary>
+    /// <summary>
+    /// Seed of the randomized SVD behind a low-rank query (<see cref="QueryRank"/> above 0), and of the random
+    /// baseline's scores (<see cref="StrategyKind.Random"/>).
+    /// </summary>
     public long Seed { get; init; }
 
     /// <summary>

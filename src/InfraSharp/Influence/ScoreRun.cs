@@ -43,6 +43,8 @@ public static class ScoreRun
         options ??= new RunOptions();
         var args = arguments.Normalized();
         args.Validate();
+        if (args.Strategy is StrategyKind b && BaselineScores.Registry.TryGetValue(b, out var baseline))
+            return RunBaseline(args, baseline, outDir, options);
         int k = args.Score.ModulePartitions;
         // With module groups, each group's factors are loaded in turn, below.
         using var session = ScoringSession.Open(args, options, loadFactors: k == 1);
@@ -74,46 +76,22 @@ public static class ScoreRun
         tokens = Math.Max(tokens, longest);
         var score = args.Score with { TokensPerBatch = tokens };
 
-        var manifest = ScoreFolder.Manifest(
+        var chunks = Begin(
             args,
-            new ScoreInputs
-            {
-                Model = lm.Fingerprint,
-                Tokenizer = lm.TokenizerFingerprint,
-                Train = ExampleFingerprint.Of(trainEx),
-                Queries = args.Kind == ScoreKind.Self ? null : ExampleFingerprint.Of(queryEx),
-                Factors = session.Factors?.RunFingerprint,
-            },
+            outDir,
+            options,
+            lm,
+            trainEx,
+            queryEx,
+            session.Factors?.RunFingerprint,
             new ScorePlan
             {
                 TokensPerBatch = tokens,
                 Strategy = session.Strategy.Name,
                 Modules = session.Modules.Names,
-            },
-            new ScoreInfo
-            {
-                TrainExamples = trainEx.Count,
-                Queries = queryEx.Count,
-                Sign = ScoreReading.SignLine(args.Score.Measurement),
-                Device = options.Device,
             }
         );
-        manifest.Prepare(
-            outDir,
-            options.Overwrite,
-            RunInput.Of(
-                ("--model", args.Model),
-                ("--factors", args.Factors),
-                ("--train", args.Train),
-                ("--queries", args.Queries)
-            ),
-            options.Progress
-        );
-        ScoreFiles.WriteExamples(outDir, queryEx, trainEx);
-
         var part = options.Partition;
-        var (start, end) = TokenBatches.PartitionRange(trainEx, part, tokens);
-        var chunks = TokenBatches.Chunks(trainEx, start, end, tokens, score.ChunkSize);
         string kind = args.Kind == ScoreKind.Self ? "self" : "pairwise";
         // Each query's self-influence, summed over the module groups (every partition computes the same values).
         double[]? querySelf = null;
@@ -170,7 +148,98 @@ public static class ScoreRun
         }
         if (querySelf is not null)
             ScoreFiles.WriteQuerySelf(outDir, querySelf);
-        bool complete = ScoreFiles.Assemble(outDir, kind, trainEx.Count, throwIfIncomplete: part.IsWhole);
+        return Finish(outDir, kind, trainEx.Count, part);
+    }
+
+    /// <summary>
+    /// Writes (or, resuming, checks) the manifest and the examples' file, and returns this partition's chunks of
+    /// training examples, cut at the global batch plan of the plan's token budget.
+    /// </summary>
+    private static List<(int Start, int End)> Begin(
+        ScoreRunArguments args,
+        string outDir,
+        RunOptions options,
+        LoadedModel lm,
+        List<EncodedExample> trainEx,
+        List<EncodedExample> queryEx,
+        string? factors,
+        ScorePlan plan
+    )
+    {
+        var manifest = ScoreFolder.Manifest(
+            args,
+            new ScoreInputs
+            {
+                Model = lm.Fingerprint,
+                Tokenizer = lm.TokenizerFingerprint,
+                Train = ExampleFingerprint.Of(trainEx),
+                Queries = args.Kind == ScoreKind.Self ? null : ExampleFingerprint.Of(queryEx),
+                Factors = factors,
+            },
+            plan,
+            new ScoreInfo
+            {
+                TrainExamples = trainEx.Count,
+                Queries = queryEx.Count,
+                Sign = ScoreReading.SignLine(args.Score.Measurement),
+                Device = options.Device,
+            }
+        );
+        manifest.Prepare(
+            outDir,
+            options.Overwrite,
+            RunInput.Of(
+                ("--model", args.Model),
+                ("--factors", args.Factors),
+                ("--train", args.Train),
+                ("--queries", args.Queries)
+            ),
+            options.Progress
+        );
+        ScoreFiles.WriteExamples(outDir, queryEx, trainEx);
+        var (start, end) = TokenBatches.PartitionRange(trainEx, options.Partition, plan.TokensPerBatch);
+        return TokenBatches.Chunks(trainEx, start, end, plan.TokensPerBatch, args.Score.ChunkSize);
+    }
+
+    /// <summary>
+    /// Pairwise scores of a baseline (no factors, no gradients) in the same folder, chunks and files as a
+    /// strategy's: the plan records the baseline's name and no modules.
+    /// </summary>
+    private static Result RunBaseline(
+        ScoreRunArguments args,
+        BaselineScores baseline,
+        string outDir,
+        RunOptions options
+    )
+    {
+        using var lm = LoadedModel.Load(args.Model, args.DType, options.Device);
+        var trainEx = lm.Encode(args.Train);
+        var queryEx = lm.Encode(args.Queries!);
+        int longest = Math.Max(trainEx.Max(e => e.Length), queryEx.Count > 0 ? queryEx.Max(e => e.Length) : 0);
+        int tokens = Math.Max(args.Score.TokensPerBatch, longest);
+        var score = args.Score with { TokensPerBatch = tokens };
+        var plan = new ScorePlan
+        {
+            TokensPerBatch = tokens,
+            Strategy = EnumNames.Of(baseline.Kind),
+            Modules = [],
+        };
+        var chunks = Begin(args, outDir, options, lm, trainEx, queryEx, null, plan);
+        using (var scorer = baseline.Prepare(lm, queryEx, trainEx, score, options))
+            ScoreFiles.RunChunks(
+                outDir,
+                "pairwise",
+                chunks,
+                (s, e) => [KeyValuePair.Create(ScoreFolder.ScoresTensor, scorer.Score(s, e))],
+                cancel: options.Cancellation,
+                sink: options.Progress
+            );
+        return Finish(outDir, "pairwise", trainEx.Count, options.Partition);
+    }
+
+    private static Result Finish(string outDir, string kind, int trainCount, Partition part)
+    {
+        bool complete = ScoreFiles.Assemble(outDir, kind, trainCount, throwIfIncomplete: part.IsWhole);
         return new Result(
             complete,
             complete

@@ -12,7 +12,8 @@ public sealed record ScoreRunArguments
     /// <summary>The model folder (the one the factors were fitted for).</summary>
     public required string Model { get; init; }
 
-    /// <summary>Factor folder; not needed for the identity strategy.</summary>
+    /// <summary>Factor folder; not needed for the identity strategy, refused for a baseline (random, repsim,
+    /// bm25).</summary>
     public string? Factors { get; init; }
 
     /// <summary>The training rows to score (JSONL or Parquet).</summary>
@@ -21,7 +22,10 @@ public sealed record ScoreRunArguments
     /// <summary>Query rows (pairwise scores only).</summary>
     public string? Queries { get; init; }
 
-    /// <summary>Override of the factors' strategy (one whose factors are present).</summary>
+    /// <summary>
+    /// Override of the factors' strategy (one whose factors are present), or a baseline score source that needs no
+    /// factors (<see cref="StrategyKind.Random"/>, <see cref="StrategyKind.Repsim"/>, <see cref="StrategyKind.Bm25"/>).
+    /// </summary>
     public StrategyKind? Strategy { get; init; }
 
     /// <summary>How scores are computed: measurement, damping, batching, chunking.</summary>
@@ -69,7 +73,33 @@ public sealed record ScoreRunArguments
             var (perToken, aggregate, rank) = (score / "per_token", score / "aggregate_queries", score / "query_rank");
             throw InputError.ArgumentAt($"self scores take no {at / "queries"}, {perToken}, {aggregate} or {rank}");
         }
+        if (Strategy is StrategyKind kind && BaselineScores.IsBaseline(kind))
+            ValidateBaseline(kind, at);
         if (Factors is not null && !Directory.Exists(Factors))
             throw InputError.MissingFileAt($"{at / "factors"} {Factors}: no such folder", Factors);
+    }
+
+    /// <summary>
+    /// A baseline scores queries against training rows from the rows alone: no factors, no gradient options.
+    /// </summary>
+    private void ValidateBaseline(StrategyKind kind, ArgumentPath at)
+    {
+        var (strategy, score) = (at / "strategy", at / "score");
+        string name = EnumNames.Of(kind);
+        if (Kind != ScoreKind.Pairwise)
+            throw InputError.ArgumentAt($"{strategy} {name} is a pairwise baseline: it has no self scores");
+        if (Factors is not null)
+            throw InputError.ArgumentAt($"{strategy} {name} is a baseline: it takes no {at / "factors"}");
+        var (perToken, aggregate, rank) = (score / "per_token", score / "aggregate_queries", score / "query_rank");
+        if (Score.PerToken || Score.AggregateQueries || Score.QueryRank != 0)
+            throw InputError.ArgumentAt(
+                $"{strategy} {name} is a baseline: it takes no {perToken}, {aggregate}, {rank}"
+            );
+        if (Score.Damping is not null)
+            throw InputError.ArgumentAt($"{strategy} {name} is a baseline: it takes no {score / "damping"}");
+        if (Score.ModulePartitions != 1)
+            throw InputError.ArgumentAt($"{strategy} {name} tracks no modules: no {score / "module_partitions"}");
+        if (MaxMemoryBytes is not null)
+            throw InputError.ArgumentAt($"{strategy} {name} is a baseline: no {at / "max_memory_bytes"}");
     }
 }

@@ -129,7 +129,17 @@ public sealed class CausalLM : IDisposable
         Tensor? attentionMask = null,
         KvCache? cache = null,
         ILinearObserver? observer = null
-    )
+    ) => nn.functional.linear(Trunk(inputIds, attentionMask, cache, observer), LmHeadWeight).to(ScalarType.Float32);
+
+    /// <summary>
+    /// The last hidden state [B, T, hidden] in the model's dtype: the output of the final norm, the input of
+    /// <c>lm_head</c> (the representation DATE-LM's representation-similarity baseline compares). Masks and
+    /// positions as in <see cref="Forward"/>.
+    /// </summary>
+    public Tensor LastHiddenState(Tensor inputIds, Tensor? attentionMask = null) =>
+        Trunk(inputIds, attentionMask, null, null);
+
+    private Tensor Trunk(Tensor inputIds, Tensor? attentionMask, KvCache? cache, ILinearObserver? observer)
     {
         long b = inputIds.shape[0],
             t = inputIds.shape[1];
@@ -165,8 +175,7 @@ public sealed class CausalLM : IDisposable
             x = RmsNorm(h, _params[p + "post_attention_layernorm.weight"]);
             h = h + Mlp(p, x, observer);
         }
-        h = RmsNorm(h, _params["model.norm.weight"]);
-        return nn.functional.linear(h, LmHeadWeight).to(ScalarType.Float32);
+        return RmsNorm(h, _params["model.norm.weight"]);
     }
 
     private Tensor Linear(string module, Tensor x, ILinearObserver? observer)

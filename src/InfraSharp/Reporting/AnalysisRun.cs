@@ -172,6 +172,13 @@ public static class AnalysisRun
         Lexicon lex
     )
     {
+        if (scoreArgs.Strategy is StrategyKind b && BaselineScores.IsBaseline(b))
+        {
+            // A baseline's scores come from the rows alone (and BM25's from the whole corpus's statistics): there is
+            // no gradient model of an edited row to rescore with.
+            ProgressMeter.Note(options.Progress, $"counterfactual skipped: {EnumNames.Of(b)} is a baseline");
+            return [];
+        }
         if (scoreArgs.Factors is not null && !Directory.Exists(scoreArgs.Factors))
         {
             ProgressMeter.Note(

@@ -254,7 +254,8 @@ public static class LdsRun
     }
 
     /// <summary>
-    /// A strategy's factors and pairwise scores on the original model, as runs of their own (resumed when there).
+    /// A strategy's factors and pairwise scores on the original model, as runs of their own (resumed when there); a
+    /// baseline's scores alone.
     /// </summary>
     private static string ScoreStrategy(
         LdsRunArguments args,
@@ -273,32 +274,38 @@ public static class LdsRun
             Cancellation = options.Cancellation,
             Progress = options.Progress,
         };
-        FactorRun.Run(
-            new FactorRunArguments
-            {
-                Model = args.Model,
-                Data = args.Train,
-                Fit = new FactorArguments
+        // A baseline (random, repsim, bm25) scores from the rows alone: no factor run, the kind named instead.
+        bool baseline = BaselineScores.IsBaseline(kind);
+        if (!baseline)
+            FactorRun.Run(
+                new FactorRunArguments
                 {
-                    Strategy = kind,
-                    Modules = evaluation.Modules,
-                    TokensPerBatch = evaluation.TokensPerBatch,
+                    Model = args.Model,
+                    Data = args.Train,
+                    Fit = new FactorArguments
+                    {
+                        Strategy = kind,
+                        Modules = evaluation.Modules,
+                        TokensPerBatch = evaluation.TokensPerBatch,
+                    },
                 },
-            },
-            factors,
-            run
-        );
+                factors,
+                run
+            );
         var result = ScoreRun.Run(
             new ScoreRunArguments
             {
                 Model = args.Model,
-                Factors = factors,
+                Factors = baseline ? null : factors,
+                Strategy = baseline ? kind : null,
                 Train = args.Train,
                 Queries = args.Queries,
                 Score = new ScoreArguments
                 {
                     Measurement = evaluation.Measurement,
                     TokensPerBatch = evaluation.TokensPerBatch,
+                    // The random baseline's draws: the LDS run's seed, so that a rerun gives the same null.
+                    Seed = baseline ? args.Seed : 0,
                 },
             },
             scores,

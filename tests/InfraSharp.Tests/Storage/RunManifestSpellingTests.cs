@@ -28,6 +28,9 @@ public class RunManifestSpellingTests
         RoundTrips(StrategyKind.Diagonal, "\"diagonal\"");
         RoundTrips(StrategyKind.Kfac, "\"kfac\"");
         RoundTrips(StrategyKind.Ekfac, "\"ekfac\"");
+        RoundTrips(StrategyKind.Random, "\"random\"");
+        RoundTrips(StrategyKind.Repsim, "\"repsim\"");
+        RoundTrips(StrategyKind.Bm25, "\"bm25\"");
         // As TorchSharp's ScalarType was written; the CLI's words are float32 and float64.
         RoundTrips(Precision.Float32, "\"Float32\"");
         RoundTrips(Precision.Float64, "\"Float64\"");

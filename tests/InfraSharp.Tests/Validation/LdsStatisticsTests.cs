@@ -105,9 +105,31 @@ public class LdsStatisticsTests
     [Fact]
     public void LdsOfExactInfluenceIsHighAndOfRandomScoresNearZero()
     {
+        var rng = new Random(5);
+        var (exact, draws, measured) = RidgeRegression(rng);
+        int queries = exact.GetLength(0),
+            n = exact.GetLength(1);
+        double Normal() => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+        var lds = LinearDatamodelingScore.Compute("exact", exact, draws, measured, seed: 1);
+        Assert.True(lds.Lds >= 0.9, $"LDS of exact influence {lds.Lds}");
+        Assert.True(lds.CiLow <= lds.Lds && lds.Lds <= lds.CiHigh);
+        Assert.Equal(queries, lds.Queries);
+
+        var random = new double[queries, n];
+        for (int q = 0; q < queries; q++)
+        for (int i = 0; i < n; i++)
+            random[q, i] = Normal();
+        var noise = LinearDatamodelingScore.Compute("random", random, draws, measured, seed: 1);
+        Assert.True(Math.Abs(noise.Lds) < 0.1, $"LDS of random scores {noise.Lds}");
+    }
+
+    /// <summary>
+    /// Exact influence [queries, n] and measurements [subsets, queries] of a ridge regression.
+    /// </summary>
+    internal static (double[,] Exact, List<int[]> Draws, double[,] Measured) RidgeRegression(Random rng)
+    {
         // Ridge regression, retrained in closed form on 100 random halves. For a linear measurement f_q = x_q·θ the
         // influence of up-weighting example i is x_q·H⁻¹x_i r_i (r_i its residual at the optimum): near-exact here.
-        var rng = new Random(5);
         int n = 300,
             d = 5,
             queries = 40,
@@ -144,17 +166,7 @@ public class LdsStatisticsTests
             for (int q = 0; q < queries; q++)
                 measured[s, q] = Dot(xq[q], th);
         }
-        var lds = LinearDatamodelingScore.Compute("exact", exact, draws, measured, seed: 1);
-        Assert.True(lds.Lds >= 0.9, $"LDS of exact influence {lds.Lds}");
-        Assert.True(lds.CiLow <= lds.Lds && lds.Lds <= lds.CiHigh);
-        Assert.Equal(queries, lds.Queries);
-
-        var random = new double[queries, n];
-        for (int q = 0; q < queries; q++)
-        for (int i = 0; i < n; i++)
-            random[q, i] = Normal();
-        var noise = LinearDatamodelingScore.Compute("random", random, draws, measured, seed: 1);
-        Assert.True(Math.Abs(noise.Lds) < 0.1, $"LDS of random scores {noise.Lds}");
+        return (exact, draws, measured);
     }
 
     private static double Dot(double[] a, double[] b) => a.Zip(b, (u, v) => u * v).Sum();
