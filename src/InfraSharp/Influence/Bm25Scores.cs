@@ -13,7 +13,8 @@ namespace InfraSharp.Influence;
 /// are of the whole training set, whatever the partition or chunk).
 /// <code>
 /// idf(t)      = ln(1 + (N - n_t + 0.5) / (n_t + 0.5))
-/// score(q, d) = Σ over the query's token occurrences t of idf(t) · f(t,d)·(k1+1) / (f(t,d) + k1·(1 - b + b·|d|/avgdl))
+/// score(q, d) = Σ over the query's token occurrences t of
+///               idf(t) · f(t,d)·(k1+1) / (f(t,d) + k1·(1 - b + b·|d|/avgdl))
 /// </code>
 /// A token that occurs twice in the query counts twice (the query is read as a sequence, not a set).
 /// </summary>
