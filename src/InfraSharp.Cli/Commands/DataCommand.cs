@@ -11,7 +11,7 @@ public static class DataCommand
         var cmd = new Command("data", "Datasets: generate the synthetic math/code reasoning corpus.");
         var output = new Option<string>("--out")
         {
-            Description = "Output folder: train.jsonl, queries.jsonl, eval.jsonl",
+            Description = "Output folder: train.jsonl, queries.jsonl, eval.jsonl, pool.jsonl",
             Required = true,
         };
         var seed = CliOptions.Int("--seed", "Seed (same seed, same bytes)", 1, min: 0);
@@ -22,6 +22,12 @@ public static class DataCommand
             "--eval-per-cell",
             "Held-out eval rows per domain x difficulty (100: 500 per domain)",
             100
+        );
+        var poolFactor = CliOptions.Int(
+            "--pool-factor",
+            "Pool rows (pool.jsonl, for curate --pool) per training row; 0: no pool",
+            3,
+            min: 0
         );
         var overwrite = CliOptions.Overwrite("Replace the split files if the folder holds them already");
         var synth = new Command(
@@ -36,6 +42,7 @@ public static class DataCommand
             explore,
             queries,
             evals,
+            poolFactor,
             overwrite,
         };
         synth.SetAction(p =>
@@ -50,12 +57,14 @@ public static class DataCommand
                         ExploreShare = p.GetValue(explore),
                         QueriesPerCell = p.GetValue(queries),
                         EvalPerCell = p.GetValue(evals),
+                        PoolFactor = p.GetValue(poolFactor),
                     }
                 );
                 Storage.OutputFolder.Create(p.GetValue(output)!);
                 SyntheticDataset.Write(p.GetValue(output)!, splits);
                 Console.Error.WriteLine(
-                    $"wrote {splits.Train.Count} train, {splits.Queries.Count} query, {splits.Eval.Count} eval rows "
+                    $"wrote {splits.Train.Count} train, {splits.Queries.Count} query, {splits.Eval.Count} eval, "
+                        + $"{splits.Pool.Count} pool rows "
                         + $"to {p.GetValue(output)}"
                 );
                 return 0;

@@ -8,7 +8,12 @@ namespace InfraSharp.Training.Synthetic;
 /// loops or several branches (5). Expected test values are computed here, independently of the Python
 /// solution, so a wrong template would fail its own test.
 /// </summary>
-internal sealed class CodeProblemGenerator(Random rng)
+/// <remarks>
+/// <paramref name="wide"/> adds parameter names, for the pool: the splits alone use up to two thirds of a level's
+/// statements, so a pool 3x the training rows needs more of them; the splits' generator keeps its names (and so
+/// its draws and bytes).
+/// </remarks>
+internal sealed class CodeProblemGenerator(Random rng, bool wide = false)
 {
     private sealed record Task(
         string Name,
@@ -85,12 +90,26 @@ internal sealed class CodeProblemGenerator(Random rng)
     private static readonly (string A, string B)[] Pairs = [("a", "b"), ("x", "y"), ("m", "n"), ("p", "q"), ("u", "v")];
     private static readonly string[] Scalars = ["n", "x", "k", "v", "m"];
     private static readonly string[] Lists = ["xs", "nums", "values", "items", "data"];
+    private static readonly (string A, string B)[] WidePairs =
+    [
+        .. Pairs,
+        ("c", "d"),
+        ("i", "j"),
+        ("r", "s"),
+        ("w", "z"),
+        ("left", "right"),
+    ];
+    private static readonly string[] WideScalars = [.. Scalars, "t", "y", "z", "w", "count"];
+    private static readonly string[] WideLists = [.. Lists, "arr", "seq", "vals", "elems", "numbers"];
+
+    private (string A, string B) PickPair() =>
+        wide ? WidePairs[rng.Next(WidePairs.Length)] : Pairs[rng.Next(Pairs.Length)];
 
     private Task Level1()
     {
         int j = R(2, 9),
             k = R(1, 30);
-        var (a, b) = Pairs[rng.Next(Pairs.Length)];
+        var (a, b) = PickPair();
         string ps = $"{a}, {b}";
         Func<object[]> small = () => [(long)R(-9, 9), (long)R(-9, 9)];
         return R(0, 2) switch
@@ -128,8 +147,8 @@ internal sealed class CodeProblemGenerator(Random rng)
     private Task Level2()
     {
         int k = R(1, 30);
-        var (a, b) = Pairs[rng.Next(Pairs.Length)];
-        string n = Pick(Scalars);
+        var (a, b) = PickPair();
+        string n = Pick(wide ? WideScalars : Scalars);
         return R(0, 2) switch
         {
             0 => new(
@@ -165,7 +184,7 @@ internal sealed class CodeProblemGenerator(Random rng)
     private Task Level3()
     {
         int k = R(1, 30);
-        string xs = Pick(Lists);
+        string xs = Pick(wide ? WideLists : Lists);
         return R(0, 2) switch
         {
             0 => new(
@@ -204,7 +223,7 @@ internal sealed class CodeProblemGenerator(Random rng)
         int k = R(2, 20),
             m = R(2, 9),
             t = R(5, 60);
-        string xs = Pick(Lists);
+        string xs = Pick(wide ? WideLists : Lists);
         return R(0, 2) switch
         {
             0 => new(
@@ -253,7 +272,7 @@ internal sealed class CodeProblemGenerator(Random rng)
             c = R(0, 60);
         string w1 = Pick(Words),
             w2 = Pick(Words.Where(w => w != w1).ToArray());
-        string xs = Pick(Lists);
+        string xs = Pick(wide ? WideLists : Lists);
         return R(0, 2) switch
         {
             0 => new(
