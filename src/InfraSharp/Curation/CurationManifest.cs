@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using InfraSharp.Storage;
 
 namespace InfraSharp.Curation;
@@ -81,4 +82,11 @@ public sealed record CurationInfo
 
     /// <summary>Rows written (replace mode draws; weight mode keeps every row).</summary>
     public required int RowsOut { get; init; }
+
+    /// <summary>
+    /// Replace mode: written rows that repeat a row written already; weight mode: null, and then not written, so a
+    /// manifest that has none writes the bytes it was read from.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Duplicates { get; init; }
 }

@@ -40,13 +40,35 @@ public static class CurationRun
                     ? null
                     : Fingerprint.Files([Path.Combine(a.Scores, ScoreFolder.PairwiseFile)]),
             },
-            new CurationInfo { RowsIn = rows.Count, RowsOut = result.Rows.Count }
+            new CurationInfo
+            {
+                RowsIn = rows.Count,
+                RowsOut = result.Rows.Count,
+                Duplicates = result.Duplicates,
+            }
         );
         return result;
     }
 
     /// <summary>The strategy applied to rows in memory (what the demo and the run share).</summary>
     public static CurationResult Apply(CurationRunArguments a, IReadOnlyList<JsonObject> rows) =>
+        CountDuplicates(a.Mode, Strategy(a, rows));
+
+    // Every strategy's replace mode may repeat rows of the training set; the count is stated once, here, for all.
+    private static CurationResult CountDuplicates(CurationMode mode, CurationResult r)
+    {
+        if (mode != CurationMode.Replace)
+            return r;
+        int n = MixDuplicates.Count(r.Rows);
+        return r with
+        {
+            Summary =
+                r.Summary.TrimEnd('\n') + $"\n\n{n} of {r.Rows.Count} rows are duplicates (repeat a row drawn already)",
+            Duplicates = n,
+        };
+    }
+
+    private static CurationResult Strategy(CurationRunArguments a, IReadOnlyList<JsonObject> rows) =>
         a.Strategy switch
         {
             CurationStrategy.FlipDifficulty => FlipDifficulty.Apply(rows, a.Mode, a.Flip, a.Strength, a.Seed),
