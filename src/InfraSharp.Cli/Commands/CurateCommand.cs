@@ -19,6 +19,7 @@ public static class CurateCommand
         ["analysis"] = "--analysis",
         ["temperature"] = "--temperature",
         ["seed"] = "--seed",
+        ["pool"] = "--pool",
     };
 
     public static Command Build()
@@ -52,6 +53,10 @@ public static class CurateCommand
             0,
             exclusiveMin: true
         );
+        var pool = CliOptions.OptionalPath(
+            "--pool",
+            "replace mode (flip-difficulty, random-control): select the mix from these rows without replacement"
+        );
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0, Description = "Seed of the draws" };
         var overwrite = CliOptions.Overwrite();
         var cmd = new Command(
@@ -69,6 +74,7 @@ public static class CurateCommand
             fraction,
             analysis,
             temperature,
+            pool,
             seed,
             overwrite,
         };
@@ -88,6 +94,7 @@ public static class CurateCommand
                             Fraction = p.GetValue(fraction),
                             Analysis = p.GetValue(analysis),
                             Temperature = p.GetValue(temperature),
+                            Pool = p.GetValue(pool),
                             Seed = p.GetValue(seed),
                         },
                         p.GetValue(output)!,

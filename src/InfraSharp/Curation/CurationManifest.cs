@@ -72,6 +72,10 @@ public sealed record CurationInputs
 
     /// <summary>Fingerprint of the score folder followed (influence-top), else null.</summary>
     public required string? Scores { get; init; }
+
+    /// <summary>Fingerprint of the pool selected from (<c>--pool</c>), else null and not written.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Pool { get; init; }
 }
 
 /// <summary>For readers only: how many rows went in and came out.</summary>

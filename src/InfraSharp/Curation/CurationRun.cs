@@ -20,15 +20,18 @@ public static class CurationRun
     public static CurationResult Run(CurationRunArguments a, string outFile, RunOptions? options = null)
     {
         options ??= new RunOptions();
-        var reads = RunInput.Of(("--data", a.Data), ("--scores", a.Scores), ("--analysis", a.Analysis)).ToList();
+        var reads = RunInput
+            .Of(("--data", a.Data), ("--scores", a.Scores), ("--analysis", a.Analysis), ("--pool", a.Pool))
+            .ToList();
         OutputGuard.File(outFile, "--out", options.Overwrite, reads);
         OutputGuard.File(CurationManifest.PathFor(outFile), "--out", options.Overwrite, reads);
         a.Validate();
         var rows = DatasetReader.Read(a.Data).Select(r => r.Fields).ToList();
         if (rows.Count == 0)
             throw InputError.Argument($"--data {a.Data}: the dataset is empty");
+        var pool = a.Pool is null ? null : PoolSelection.Read(a.Pool, rows);
         OutputFolder.ForFile(outFile);
-        var result = Apply(a, rows);
+        var result = Apply(a, rows, pool);
         JsonlFile.Write(outFile, result.Rows);
         CurationManifest.Write(
             outFile,
@@ -39,6 +42,7 @@ public static class CurationRun
                 Scores = a.Scores is null
                     ? null
                     : Fingerprint.Files([Path.Combine(a.Scores, ScoreFolder.PairwiseFile)]),
+                Pool = a.Pool is null ? null : Fingerprint.Files([a.Pool]),
             },
             new CurationInfo
             {
@@ -53,6 +57,40 @@ public static class CurationRun
     /// <summary>The strategy applied to rows in memory (what the demo and the run share).</summary>
     public static CurationResult Apply(CurationRunArguments a, IReadOnlyList<JsonObject> rows) =>
         CountDuplicates(a.Mode, Strategy(a, rows));
+
+    /// <summary>
+    /// As <see cref="Apply(CurationRunArguments, IReadOnlyList{JsonObject})"/>, selecting from
+    /// <paramref name="pool"/> (the rows of <see cref="CurationRunArguments.Pool"/>) where it is given.
+    /// </summary>
+    internal static CurationResult Apply(
+        CurationRunArguments a,
+        IReadOnlyList<JsonObject> rows,
+        IReadOnlyList<JsonObject>? pool
+    ) => CountDuplicates(a.Mode, pool is null ? Strategy(a, rows) : FromPool(a, rows, pool));
+
+    // The strategy's target: flip-difficulty's domain x level counts of its redraw; the random control the
+    // original's own counts, drawn uniformly within each cell (the original is itself a uniform draw).
+    private static CurationResult FromPool(
+        CurationRunArguments a,
+        IReadOnlyList<JsonObject> rows,
+        IReadOnlyList<JsonObject> pool
+    )
+    {
+        var target =
+            a.Strategy == CurationStrategy.RandomControl
+                ? rows
+                : Strategy(a with { Mode = CurationMode.Replace }, rows).Rows;
+        var selected = PoolSelection.Select(pool, PoolSelection.Counts(target), a.Pool!, a.Seed);
+        string what =
+            a.Strategy == CurationStrategy.RandomControl
+                ? "random control: the training set's domain x level counts, drawn uniformly from the pool"
+                : $"flip-difficulty ({a.Flip}, strength {a.Strength}): the flipped level counts, drawn from the pool";
+        return new CurationResult(
+            selected,
+            $"{what} {a.Pool} without replacement; level distribution of the training set and of the mix\n\n"
+                + LevelDistribution.Table(rows, selected)
+        );
+    }
 
     // Every strategy's replace mode may repeat rows of the training set; the count is stated once, here, for all.
     private static CurationResult CountDuplicates(CurationMode mode, CurationResult r)

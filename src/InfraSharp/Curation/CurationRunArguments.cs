@@ -62,6 +62,14 @@ public sealed record CurationRunArguments
     /// <summary>influence-top (weight) and attribute-influence: larger moves less.</summary>
     public double Temperature { get; init; } = 1.0;
 
+    /// <summary>
+    /// Replace mode (flip-difficulty, random-control): candidate rows (JSONL) the mix is selected from without
+    /// replacement instead of redrawing the training rows; null: redraw them (and report the duplicates). Not
+    /// written when null, so manifests from before it keep their bytes.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Pool { get; init; }
+
     /// <summary>Seed of the draws (replace mode, and random-control in either mode).</summary>
     public int Seed { get; init; }
 
@@ -82,5 +90,17 @@ public sealed record CurationRunArguments
             throw InputError.ArgumentAt($"influence-top needs {at / "scores"}");
         if (Strategy == CurationStrategy.AttributeInfluence && Analysis is null)
             throw InputError.ArgumentAt($"attribute-influence needs {at / "analysis"}");
+        if (Pool is null)
+            return;
+        if (Mode != CurationMode.Replace)
+            throw InputError.ArgumentAt(
+                $"{at / "pool"} selects rows: it needs mode replace (weight mode weights --data)"
+            );
+        if (Strategy is not (CurationStrategy.FlipDifficulty or CurationStrategy.RandomControl))
+            throw InputError.ArgumentAt(
+                $"{at / "pool"}: only flip-difficulty and random-control select from a pool (so far)"
+            );
+        if (!File.Exists(Pool))
+            throw InputError.MissingFileAt($"{at / "pool"} {Pool}: no such file", Pool);
     }
 }
