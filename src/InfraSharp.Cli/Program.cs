@@ -49,6 +49,7 @@ public static class Program
         root.Subcommands.Add(AnalyzeCommand.Build());
         root.Subcommands.Add(CurateCommand.Build());
         root.Subcommands.Add(DemoCommand.Build());
+        root.Subcommands.Add(ExperimentCommand.Build());
         root.Subcommands.Add(InitCommand.Build());
         root.Subcommands.Add(PlanCommand.Build());
         root.Subcommands.Add(LaunchCommand.Build());

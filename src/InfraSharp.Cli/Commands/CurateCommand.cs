@@ -20,6 +20,7 @@ public static class CurateCommand
         ["temperature"] = "--temperature",
         ["seed"] = "--seed",
         ["pool"] = "--pool",
+        ["tokenizer"] = "--tokenizer",
     };
 
     public static Command Build()
@@ -55,7 +56,12 @@ public static class CurateCommand
         );
         var pool = CliOptions.OptionalPath(
             "--pool",
-            "replace mode (flip-difficulty, random-control): select the mix from these rows without replacement"
+            "replace mode: select the mix from these rows without replacement, with the training set's row and "
+                + "domain counts and its length within 2% (influence-top: scores computed with --train POOL)"
+        );
+        var tokenizer = CliOptions.OptionalPath(
+            "--tokenizer",
+            "with --pool: a model or tokenizer folder measuring the length budget in tokens (default: characters)"
         );
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0, Description = "Seed of the draws" };
         var overwrite = CliOptions.Overwrite();
@@ -75,6 +81,7 @@ public static class CurateCommand
             analysis,
             temperature,
             pool,
+            tokenizer,
             seed,
             overwrite,
         };
@@ -95,6 +102,7 @@ public static class CurateCommand
                             Analysis = p.GetValue(analysis),
                             Temperature = p.GetValue(temperature),
                             Pool = p.GetValue(pool),
+                            Tokenizer = p.GetValue(tokenizer),
                             Seed = p.GetValue(seed),
                         },
                         p.GetValue(output)!,

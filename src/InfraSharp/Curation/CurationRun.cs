@@ -21,7 +21,13 @@ public static class CurationRun
     {
         options ??= new RunOptions();
         var reads = RunInput
-            .Of(("--data", a.Data), ("--scores", a.Scores), ("--analysis", a.Analysis), ("--pool", a.Pool))
+            .Of(
+                ("--data", a.Data),
+                ("--scores", a.Scores),
+                ("--analysis", a.Analysis),
+                ("--pool", a.Pool),
+                ("--tokenizer", a.Tokenizer)
+            )
             .ToList();
         OutputGuard.File(outFile, "--out", options.Overwrite, reads);
         OutputGuard.File(CurationManifest.PathFor(outFile), "--out", options.Overwrite, reads);
@@ -68,26 +74,64 @@ public static class CurationRun
         IReadOnlyList<JsonObject>? pool
     ) => CountDuplicates(a.Mode, pool is null ? Strategy(a, rows) : FromPool(a, rows, pool));
 
-    // The strategy's target: flip-difficulty's domain x level counts of its redraw; the random control the
-    // original's own counts, drawn uniformly within each cell (the original is itself a uniform draw).
+    // A rule (flip-difficulty, attribute-influence) gives the domain x level counts of its redraw, and the random
+    // control the original's own counts, each drawn uniformly within its cells (the original is itself a uniform
+    // draw); a ranking (influence-top over scores of the pool) takes each domain's best rows. Every mix then has the
+    // original's row and domain counts, and its length budget within PoolSelection.Tolerance.
     private static CurationResult FromPool(
         CurationRunArguments a,
         IReadOnlyList<JsonObject> rows,
         IReadOnlyList<JsonObject> pool
     )
     {
-        var target =
-            a.Strategy == CurationStrategy.RandomControl
-                ? rows
-                : Strategy(a with { Mode = CurationMode.Replace }, rows).Rows;
-        var selected = PoolSelection.Select(pool, PoolSelection.Counts(target), a.Pool!, a.Seed);
-        string what =
-            a.Strategy == CurationStrategy.RandomControl
-                ? "random control: the training set's domain x level counts, drawn uniformly from the pool"
-                : $"flip-difficulty ({a.Flip}, strength {a.Strength}): the flipped level counts, drawn from the pool";
+        var length = RowLength.For(a.Tokenizer);
+        var budgets = PoolSelection.Budgets(rows, length.Of);
+        string poolPath = a.Pool!;
+        List<JsonObject> selected;
+        string what;
+        if (a.Strategy == CurationStrategy.InfluenceTop)
+        {
+            var scores = ScoreSet.Load(a.Scores!);
+            var rank = InfluenceTop.PoolRanks(pool, scores, a.Scores!);
+            var counts = rows.GroupBy(LevelDistribution.Domain).ToDictionary(g => g.Key, g => g.Count());
+            selected = PoolSelection.SelectRanked(pool, rank, counts, budgets, length.Of, poolPath, a.Seed);
+            var byId = pool.Select((r, i) => (r, i)).ToDictionary(x => x.r["id"]!.ToString(), x => rank[x.i]);
+            foreach (var r in selected)
+                r["influence"] = byId[r["id"]!.ToString()];
+            what =
+                $"influence-top ({a.Scores}): each domain's highest-ranked rows, mean aggregated influence "
+                + $"{rank.Average():+0.000;-0.000} in the pool -> "
+                + $"{selected.Average(r => r["influence"]!.GetValue<double>()):+0.000;-0.000} in the mix,";
+        }
+        else
+        {
+            var target =
+                a.Strategy == CurationStrategy.RandomControl
+                    ? rows
+                    : Strategy(a with { Mode = CurationMode.Replace, Pool = null }, rows).Rows;
+            selected = PoolSelection.Select(pool, PoolSelection.Counts(target), budgets, length.Of, poolPath, a.Seed);
+            what = a.Strategy switch
+            {
+                CurationStrategy.RandomControl =>
+                    "random control: the training set's domain x level counts, drawn uniformly",
+                CurationStrategy.FlipDifficulty =>
+                    $"flip-difficulty ({a.Flip}, strength {a.Strength}): the flipped level counts, drawn",
+                _ => $"attribute-influence ({a.Analysis}): the reweighted level counts, drawn",
+            };
+        }
+        long before = budgets.Values.Sum(),
+            after = selected.Sum(r => (long)length.Of(r));
+        double change = (after - before) / (double)before;
+        if (Math.Abs(change) > PoolSelection.Tolerance)
+            throw InputError.Data(
+                $"--pool {poolPath}: the closest selection has {after} {length.Unit}, the training set {before} "
+                    + $"({change:+0.0%;-0.0%}; at most {PoolSelection.Tolerance:0%} allowed): the pool is too small"
+            );
         return new CurationResult(
             selected,
-            $"{what} {a.Pool} without replacement; level distribution of the training set and of the mix\n\n"
+            $"{what} from the pool {poolPath} without replacement: {selected.Count} rows (the training set's "
+                + $"{rows.Count}), {after} {length.Unit} (the training set's {before}, {change:+0.0%;-0.0%}); "
+                + "level distribution of the training set and of the mix\n\n"
                 + LevelDistribution.Table(rows, selected)
         );
     }

@@ -63,12 +63,20 @@ public sealed record CurationRunArguments
     public double Temperature { get; init; } = 1.0;
 
     /// <summary>
-    /// Replace mode (flip-difficulty, random-control): candidate rows (JSONL) the mix is selected from without
-    /// replacement instead of redrawing the training rows; null: redraw them (and report the duplicates). Not
+    /// Replace mode: candidate rows (JSONL) the mix is selected from without replacement instead of redrawing the
+    /// training rows, with the training set's row count, domain counts and length budget (within 2%); influence-top
+    /// then needs scores computed over the pool. Null: redraw the training rows (and report the duplicates). Not
     /// written when null, so manifests from before it keep their bytes.
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Pool { get; init; }
+
+    /// <summary>
+    /// With <see cref="Pool"/>: a model or tokenizer folder whose tokenizer and chat template measure the length
+    /// budget in tokens; null: in characters of the messages. Not written when null.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Tokenizer { get; init; }
 
     /// <summary>Seed of the draws (replace mode, and random-control in either mode).</summary>
     public int Seed { get; init; }
@@ -91,16 +99,23 @@ public sealed record CurationRunArguments
         if (Strategy == CurationStrategy.AttributeInfluence && Analysis is null)
             throw InputError.ArgumentAt($"attribute-influence needs {at / "analysis"}");
         if (Pool is null)
+        {
+            if (Tokenizer is not null)
+                throw InputError.ArgumentAt(
+                    $"{at / "tokenizer"} measures a pool selection's budget: it needs {at / "pool"}"
+                );
             return;
+        }
         if (Mode != CurationMode.Replace)
             throw InputError.ArgumentAt(
                 $"{at / "pool"} selects rows: it needs mode replace (weight mode weights --data)"
             );
-        if (Strategy is not (CurationStrategy.FlipDifficulty or CurationStrategy.RandomControl))
-            throw InputError.ArgumentAt(
-                $"{at / "pool"}: only flip-difficulty and random-control select from a pool (so far)"
-            );
         if (!File.Exists(Pool))
             throw InputError.MissingFileAt($"{at / "pool"} {Pool}: no such file", Pool);
+        if (Tokenizer is not null && !File.Exists(System.IO.Path.Combine(Tokenizer, "tokenizer.json")))
+            throw InputError.MissingFileAt(
+                $"{at / "tokenizer"} {Tokenizer}: no tokenizer.json there",
+                System.IO.Path.Combine(Tokenizer, "tokenizer.json")
+            );
     }
 }

@@ -20,6 +20,26 @@ internal static class InfluenceTop
             .ToArray();
     }
 
+    /// <summary>
+    /// The aggregated influence of each pool row, from scores computed with the pool as training set
+    /// (<c>--train POOL</c>): the scores must cover exactly the pool's rows, in order, by id.
+    /// </summary>
+    public static double[] PoolRanks(IReadOnlyList<JsonObject> pool, ScoreSet scores, string scoresDir)
+    {
+        if (pool.Count != scores.N)
+            throw InputError.Argument(
+                $"--scores {scoresDir}: the scores cover {scores.N} training rows, the pool has {pool.Count} "
+                    + "(score the pool: infra scores pairwise --train POOL)"
+            );
+        for (int i = 0; i < pool.Count; i++)
+            if (pool[i]["id"] is JsonNode id && id.ToString() != scores.Train[i].Id)
+                throw InputError.Argument(
+                    $"--scores {scoresDir}: pool row {i + 1} is '{id}', the scores' training row {i + 1} is "
+                        + $"'{scores.Train[i].Id}' (score the pool: infra scores pairwise --train POOL)"
+                );
+        return Aggregate(scores);
+    }
+
     public static CurationResult Apply(
         IReadOnlyList<JsonObject> rows,
         ScoreSet scores,

@@ -41,9 +41,16 @@ internal sealed class DemoStages
     /// <summary>The record of a finished step, or null when it has not finished.</summary>
     public DemoStage? Done(string stage) => _done.GetValueOrDefault(stage);
 
-    /// <summary>Records that a step's outputs are complete (the journal is rewritten atomically).</summary>
-    public void Record(string stage, DemoStage record)
+    /// <summary>
+    /// Records that a step's outputs are complete and returns the record. The journal is read again and rewritten
+    /// atomically under a lock, so partitions sharing the folder each add their own steps without losing another's.
+    /// </summary>
+    public DemoStage Record(string stage, DemoStage record)
     {
+        using var held = FileLock.Acquire(_path + ".lock");
+        var current = Open(Path.GetDirectoryName(_path)!);
+        foreach (var (k, v) in current._done)
+            _done.TryAdd(k, v);
         _done[stage] = record;
         AtomicFile.WriteAllText(
             _path,
@@ -52,5 +59,6 @@ internal sealed class DemoStages
                 DemoJson.Manifest.DictionaryStringDemoStage
             ) + "\n"
         );
+        return record;
     }
 }

@@ -10,6 +10,8 @@ namespace InfraSharp.Reporting;
 /// </summary>
 internal static class BeforeAfterReport
 {
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
     private static string Pct(double v) => (v >= 0 ? "+" : "") + (v * 100).ToString("F1", CultureInfo.InvariantCulture);
 
     public static string Section(IReadOnlyList<BeforeAfterComparison.Row> rows)
@@ -23,7 +25,9 @@ internal static class BeforeAfterReport
                 CultureInfo.InvariantCulture,
                 $"the same held-out problems ({seeds} seed{(seeds == 1 ? "" : "s")}, seed k paired with seed k), "
             )
-            .Append("with a paired bootstrap 95% CI over problems and seeds; <b>bold</b>: the CI excludes zero.</p>");
+            .Append("with a paired bootstrap 95% CI over problems and seeds; <b>bold</b>: distinguishable. ")
+            .Append(WebUtility.HtmlEncode(BeforeAfterComparison.Caveat(rows)))
+            .Append("</p>");
         sb.Append("<table id=\"before-after-table\"><thead><tr><th>mix</th><th>vs</th>");
         foreach (var (d, l) in cells)
             sb.Append("<th>").Append(WebUtility.HtmlEncode(l == "all" ? d : $"{d} L{l}")).Append("</th>");
@@ -49,7 +53,10 @@ internal static class BeforeAfterReport
                     : c.Difference > 0 ? " class=\"pos\""
                     : " class=\"neg\"";
                 string v = c.Distinguishable ? $"<b>{Pct(c.Difference)}</b>" : Pct(c.Difference);
-                sb.Append($"<td{cls}>{v}<br><span class=\"ci\">[{Pct(c.CiLow)}, {Pct(c.CiHigh)}]</span></td>");
+                string mdd = double.IsNaN(c.MinimalDetectable)
+                    ? ""
+                    : $"<br><span class=\"ci\">MDD {(c.MinimalDetectable * 100).ToString("F1", Inv)}</span>";
+                sb.Append($"<td{cls}>{v}<br><span class=\"ci\">[{Pct(c.CiLow)}, {Pct(c.CiHigh)}]</span>{mdd}</td>");
             }
             sb.Append("</tr>");
         }

@@ -87,16 +87,38 @@ public static class BeforeAfterComparison
         return rows;
     }
 
+    private static string Mdd(PairedComparison c) =>
+        double.IsNaN(c.MinimalDetectable)
+            ? ""
+            : " MDD " + (c.MinimalDetectable * 100).ToString("F1", CultureInfo.InvariantCulture);
+
     private static string Pct(double v) => (v >= 0 ? "+" : "") + (v * 100).ToString("F1", CultureInfo.InvariantCulture);
 
     /// <summary>
+    /// What a reader must know before reading the table: with fewer than 3 seeds the interval covers problem
+    /// sampling only and nothing is marked; with more, * marks a CI that excludes 0 and each cell gives its minimal
+    /// detectable difference (MDD).
+    /// </summary>
+    public static string Caveat(IReadOnlyList<Row> rows)
+    {
+        int seeds = rows.Count == 0 ? 0 : rows.Min(r => r.Comparison.Seeds);
+        return seeds < PairedComparison.MinimumSeeds
+            ? $"{seeds} seed{(seeds == 1 ? "" : "s")}: the interval covers problem sampling only, not training noise, "
+                + "so no cell is marked distinguishable (--seeds 5 for training noise)."
+            : $"{seeds} seeds: the interval resamples seeds and problems; * = CI excludes 0; MDD = the smallest true "
+                + "difference this many seeds and problems detect (5% two-sided, 80% power).";
+    }
+
+    /// <summary>
     /// One line per mix and reference: each domain and level's difference in points with its 95% CI, starred when
-    /// the CI excludes zero.
+    /// it is distinguishable (3 or more seeds and the CI excludes zero), with the minimal detectable difference at 3
+    /// or more seeds; <see cref="Caveat"/> above it.
     /// </summary>
     public static string Markdown(IReadOnlyList<Row> rows)
     {
         var cells = rows.Select(r => (r.Domain, r.Level)).Distinct().ToList();
-        var sb = new StringBuilder(
+        var sb = new StringBuilder(Caveat(rows) + "\n\n");
+        sb.Append(
             "| mix | vs | "
                 + string.Join(" | ", cells.Select(c => c.Level == "all" ? c.Domain : $"{c.Domain} L{c.Level}"))
                 + " |\n"
@@ -112,7 +134,7 @@ public static class BeforeAfterComparison
                     r is null
                         ? " |"
                         : $" {Pct(r.Comparison.Difference)} [{Pct(r.Comparison.CiLow)}, {Pct(r.Comparison.CiHigh)}]"
-                            + $"{(r.Comparison.Distinguishable ? "*" : "")} |"
+                            + $"{(r.Comparison.Distinguishable ? "*" : "")}{Mdd(r.Comparison)} |"
                 );
             }
             sb.Append('\n');
@@ -128,7 +150,7 @@ public static class BeforeAfterComparison
             path,
             new[]
             {
-                "mix,reference,domain,level,difference,ci_low,ci_high,problems,seeds,distinguishable,mcnemar_p",
+                "mix,reference,domain,level,difference,ci_low,ci_high,problems,seeds,distinguishable,mcnemar_p,mdd",
             }.Concat(
                 rows.Select(r =>
                     string.Join(
@@ -143,7 +165,8 @@ public static class BeforeAfterComparison
                         r.Comparison.Problems,
                         r.Comparison.Seeds,
                         r.Comparison.Distinguishable ? "true" : "false",
-                        string.Join(";", r.Comparison.McNemarP.Select(F))
+                        string.Join(";", r.Comparison.McNemarP.Select(F)),
+                        double.IsNaN(r.Comparison.MinimalDetectable) ? "" : F(r.Comparison.MinimalDetectable)
                     )
                 )
             )

@@ -3,7 +3,10 @@ namespace InfraSharp.Validation;
 /// <summary>
 /// The difference in accuracy between two training mixes evaluated on the same problems, seed by seed (seed k of
 /// one paired with seed k of the other): the mean difference, a paired bootstrap CI that resamples seeds and
-/// problems together (both sources of noise, the pairing kept), and McNemar's exact test per seed.
+/// problems together (both sources of noise, the pairing kept), and McNemar's exact test per seed. With fewer than
+/// <see cref="MinimumSeeds"/> seeds the interval cannot see training noise (a CI over problems alone is too narrow:
+/// seed-to-seed spread of a small model's accuracy can exceed the difference), so nothing is marked distinguishable
+/// and no minimal detectable difference is given.
 /// </summary>
 public sealed record PairedComparison(
     double Difference,
@@ -14,8 +17,29 @@ public sealed record PairedComparison(
     IReadOnlyList<double> McNemarP
 )
 {
-    /// <summary>Whether the CI excludes zero: the difference is distinguishable from seed and problem noise.</summary>
-    public bool Distinguishable => CiLow > 0 || CiHigh < 0;
+    /// <summary>The fewest seeds whose spread the interval can be said to cover.</summary>
+    public const int MinimumSeeds = 3;
+
+    // Two-sided 5% test with 80% power: z(0.975) + z(0.80).
+    private const double DetectableZ = 1.959964 + 0.841621;
+
+    /// <summary>
+    /// The bootstrap standard error of <see cref="Difference"/> (the standard deviation of the resampled means).
+    /// </summary>
+    public double StandardError { get; init; } = double.NaN;
+
+    /// <summary>
+    /// Whether the CI excludes zero with at least <see cref="MinimumSeeds"/> seeds: the difference is distinguishable
+    /// from seed and problem noise. With fewer seeds, false: the interval covers problem sampling only.
+    /// </summary>
+    public bool Distinguishable => Seeds >= MinimumSeeds && (CiLow > 0 || CiHigh < 0);
+
+    /// <summary>
+    /// The minimal detectable difference at this number of seeds and problems: the smallest true difference a
+    /// two-sided 5% test finds with 80% power, (z₀.₉₇₅ + z₀.₈₀) × the standard error; NaN under
+    /// <see cref="MinimumSeeds"/> seeds.
+    /// </summary>
+    public double MinimalDetectable => Seeds >= MinimumSeeds ? DetectableZ * StandardError : double.NaN;
 
     /// <summary>
     /// Compares <paramref name="after"/> with <paramref name="before"/>, both indexed [seed][problem].
@@ -70,6 +94,12 @@ public sealed record PairedComparison(
                 return McNemar.ExactP(lost, gained);
             })
             .ToList();
-        return new PairedComparison(mean, lo, hi, n, k, p);
+        double se = double.NaN;
+        if (n > 0)
+        {
+            double m = stats.Average();
+            se = Math.Sqrt(stats.Sum(x => (x - m) * (x - m)) / Math.Max(1, resamples - 1));
+        }
+        return new PairedComparison(mean, lo, hi, n, k, p) { StandardError = se };
     }
 }

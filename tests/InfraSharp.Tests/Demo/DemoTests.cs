@@ -21,6 +21,7 @@ public class DemoTests
                 "data/train.jsonl",
                 "data/queries.jsonl",
                 "data/eval.jsonl",
+                "data/pool.jsonl",
                 "model/model.safetensors",
                 "model/tokenizer.json",
                 "eval/summary.json",
@@ -71,6 +72,19 @@ public class DemoTests
             Assert.InRange(double.Parse(r[10].Split(';')[0], System.Globalization.CultureInfo.InvariantCulture), 0, 1)
         );
         Assert.Contains("id=\"before-after-table\"", File.ReadAllText(Path.Combine(dir, "analysis", "report.html")));
+        // Every mix is selected from the pool: the original's row count, no row twice, none of the training rows.
+        var train = Fixtures.Jsonl(Path.Combine(dir, "data", "train.jsonl")).Select(r => r["id"]!.ToString()).ToList();
+        foreach (var mix in new[] { "flip-difficulty", "attribute-influence", "random-control" })
+        {
+            var ids = Fixtures.Jsonl(Path.Combine(dir, "data", $"train-{mix}.jsonl")).Select(r => r["id"]!.ToString());
+            Assert.Equal(train.Count, ids.Count());
+            Assert.Equal(train.Count, ids.Distinct().Count());
+            Assert.Empty(ids.Intersect(train));
+        }
+        // One seed: the paired table says its interval covers problem sampling only, and marks nothing.
+        string paired = text[text.IndexOf("## Paired differences", StringComparison.Ordinal)..];
+        Assert.Contains("the interval covers problem sampling only", paired);
+        Assert.DoesNotContain("]*", paired);
         // It ends with the command that opens the explorer on its outputs.
         Assert.Contains("infra explore --scores " + Path.Combine(dir, "scores"), text);
     }

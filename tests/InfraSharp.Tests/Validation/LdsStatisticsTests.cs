@@ -85,8 +85,17 @@ public class LdsStatisticsTests
         Assert.Equal(mean, c.Difference, 12);
         Assert.Equal(mean - 1.96 * se, c.CiLow, 0.004);
         Assert.Equal(mean + 1.96 * se, c.CiHigh, 0.004);
-        Assert.True(c.Distinguishable);
+        // One seed: the CI excludes 0, yet it covers problem sampling only, so the difference is not marked.
+        Assert.True(c.CiLow > 0);
+        Assert.False(c.Distinguishable);
+        Assert.True(double.IsNaN(c.MinimalDetectable));
         Assert.Equal(McNemar.ExactP(30, 60), c.McNemarP[0], 12);
+        // Three seeds of the same outcomes: no seed noise, so the interval and standard error are the same, now
+        // distinguishable, with MDD (1.96 + 0.84) se.
+        var three = PairedComparison.Compute([before, before, before], [after, after, after], 1, 20000);
+        Assert.True(three.Distinguishable);
+        Assert.Equal(se, three.StandardError, 0.001);
+        Assert.Equal((1.959964 + 0.841621) * three.StandardError, three.MinimalDetectable, 12);
 
         // Every problem gained on every seed: no noise, the interval is the point.
         var all = PairedComparison.Compute(

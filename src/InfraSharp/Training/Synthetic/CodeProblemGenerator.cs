@@ -146,7 +146,7 @@ internal sealed class CodeProblemGenerator(Random rng, bool wide = false)
 
     private Task Level2()
     {
-        int k = R(1, 30);
+        int k = wide ? R(1, 99) : R(1, 30);
         var (a, b) = PickPair();
         string n = Pick(wide ? WideScalars : Scalars);
         return R(0, 2) switch
@@ -183,7 +183,7 @@ internal sealed class CodeProblemGenerator(Random rng, bool wide = false)
 
     private Task Level3()
     {
-        int k = R(1, 30);
+        int k = wide ? R(1, 99) : R(1, 30);
         string xs = Pick(wide ? WideLists : Lists);
         return R(0, 2) switch
         {
