@@ -95,6 +95,7 @@ internal static class DemoPipeline
         AttributionResult attribution;
         List<DemoMix> mixes;
         double evalSeconds;
+        cancel.ThrowIfCancellationRequested();
         using (FileLock.Acquire(Path.Combine(outDir, LockFile), progress))
         {
             var journal = DemoStages.Open(outDir);
