@@ -11,7 +11,10 @@ namespace InfraSharp.Influence;
 /// named <c>{module}.{what}</c>, or with K module partitions one file per group of modules
 /// (<c>{stage}.modules-0000-of-000K.safetensors</c>, so that no step holds every module's statistics at once);
 /// data-partition files under <c>partitions/</c> (<c>{stage}-000i-of-000n[.modules-...].safetensors</c>), and
-/// <c>manifest.json</c>. Covariance and lambda files hold sums and counts (<c>num_tokens</c>, <c>num_examples</c>).
+/// <c>manifest.json</c>. Covariance and lambda files hold float32 means with their counts (<c>num_tokens</c>,
+/// <c>num_examples</c>): half the bytes of float64 sums, and partitions still merge exactly up to float32 rounding
+/// (the merged mean is the count-weighted mean, formed in float64). Folders written before hold float64 sums, which
+/// are read as such (a float64 tensor is a sum, a float32 one a mean).
 /// </summary>
 internal static class FactorFiles
 {
@@ -91,18 +94,36 @@ internal static class FactorFiles
 
     private static string ModuleOf(string tensorName) => tensorName[..tensorName.LastIndexOf('.')];
 
-    public static void WriteCovariance(string path, IEnumerable<ModuleFactors> fs) =>
+    /// <summary>A running float64 sum over <paramref name="count"/> items as the float32 mean a file stores.</summary>
+    private static Tensor Mean(Tensor sum, long count) =>
+        (sum.to(ScalarType.Float64) / Math.Max(1, count)).to(ScalarType.Float32);
+
+    /// <summary>A stored statistic back as a float64 sum: a float32 mean times its count, or an older float64 sum.</summary>
+    private static Tensor Sum(Tensor stored, long count) =>
+        stored.dtype == ScalarType.Float64 ? stored : stored.to(ScalarType.Float64) * count;
+
+    public static void WriteCovariance(string path, IEnumerable<ModuleFactors> fs)
+    {
+        using var scope = NewDisposeScope();
         SafeTensorsFile.Write(
             path,
             fs.SelectMany(f =>
-                new[]
-                {
-                    KeyValuePair.Create(f.Module + ".activation_covariance", f.ActivationCovarianceSum!),
-                    KeyValuePair.Create(f.Module + ".gradient_covariance", f.GradientCovarianceSum!),
-                    KeyValuePair.Create(f.Module + ".num_tokens", tensor(new[] { f.Tokens })),
-                }
-            )
+                    new[]
+                    {
+                        KeyValuePair.Create(
+                            f.Module + ".activation_covariance",
+                            Mean(f.ActivationCovarianceSum!, f.Tokens)
+                        ),
+                        KeyValuePair.Create(
+                            f.Module + ".gradient_covariance",
+                            Mean(f.GradientCovarianceSum!, f.Tokens)
+                        ),
+                        KeyValuePair.Create(f.Module + ".num_tokens", tensor(new[] { f.Tokens })),
+                    }
+                )
+                .ToList()
         );
+    }
 
     public static void WriteEigen(string path, IEnumerable<ModuleFactors> fs) =>
         SafeTensorsFile.Write(
@@ -118,17 +139,21 @@ internal static class FactorFiles
             )
         );
 
-    public static void WriteLambda(string path, IEnumerable<ModuleFactors> fs) =>
+    public static void WriteLambda(string path, IEnumerable<ModuleFactors> fs)
+    {
+        using var scope = NewDisposeScope();
         SafeTensorsFile.Write(
             path,
             fs.SelectMany(f =>
-                new[]
-                {
-                    KeyValuePair.Create(f.Module + ".lambda", f.LambdaSum!),
-                    KeyValuePair.Create(f.Module + ".num_examples", tensor(new[] { f.Examples })),
-                }
-            )
+                    new[]
+                    {
+                        KeyValuePair.Create(f.Module + ".lambda", Mean(f.LambdaSum!, f.Examples)),
+                        KeyValuePair.Create(f.Module + ".num_examples", tensor(new[] { f.Examples })),
+                    }
+                )
+                .ToList()
         );
+    }
 
     /// <summary>
     /// Reads a stage file into <paramref name="factors"/>, the matrices onto <paramref name="device"/> (the counts
@@ -172,9 +197,9 @@ internal static class FactorFiles
             switch (stage)
             {
                 case Covariance:
-                    f.ActivationCovarianceSum = Get(m, "activation_covariance");
-                    f.GradientCovarianceSum = Get(m, "gradient_covariance");
                     f.Tokens = Get(m, "num_tokens").item<long>();
+                    f.ActivationCovarianceSum = Sum(Get(m, "activation_covariance"), f.Tokens);
+                    f.GradientCovarianceSum = Sum(Get(m, "gradient_covariance"), f.Tokens);
                     break;
                 case Eigen:
                     f.ActivationEigenvalues = Get(m, "activation_eigenvalues");
@@ -183,16 +208,17 @@ internal static class FactorFiles
                     f.GradientEigenvectors = Get(m, "gradient_eigenvectors");
                     break;
                 case Lambda:
-                    f.LambdaSum = Get(m, "lambda");
                     f.Examples = Get(m, "num_examples").item<long>();
+                    f.LambdaSum = Sum(Get(m, "lambda"), f.Examples);
                     break;
             }
         }
     }
 
     /// <summary>
-    /// Sums the partition files of a data stage into its stage file, once all n are present: sums of
-    /// covariances and lambdas with their counts are exactly the single-run sums.
+    /// Merges the partition files of a data stage into its stage file, once all n are present: counts add, and each
+    /// mean becomes the count-weighted mean of the partitions' means (in float64), which is the single run's mean up
+    /// to float32 rounding; the eigen stage's partitions hold disjoint modules and are simply gathered.
     /// </summary>
     public static bool MergePartitions(string dir, string stage) => Merge(dir, stage, requireAll: true);
 
@@ -238,12 +264,46 @@ internal static class FactorFiles
                 );
             }
             using var scope = NewDisposeScope();
-            var sums = new SortedDictionary<string, Tensor>(StringComparer.Ordinal);
-            foreach (var f in files)
-            foreach (var (name, t) in SafeTensorsFile.ReadAll(f))
-                sums[name] = sums.TryGetValue(name, out var acc) ? acc + t : t;
-            SafeTensorsFile.Write(target, sums);
+            SafeTensorsFile.Write(target, Merged(files.Select(SafeTensorsFile.ReadAll).ToList()));
             merged = true;
+        }
+        return merged;
+    }
+
+    /// <summary>
+    /// The stage file of partitions' tensors: a <c>num_*</c> count is summed, a statistic of the same module is the
+    /// count-weighted mean of its float32 means (or the sum of older float64 sums), and a tensor only one partition
+    /// holds is kept.
+    /// </summary>
+    private static SortedDictionary<string, Tensor> Merged(List<Dictionary<string, Tensor>> parts)
+    {
+        static string? CountOf(string name, IReadOnlyDictionary<string, Tensor> part)
+        {
+            string module = ModuleOf(name);
+            foreach (var count in new[] { "num_tokens", "num_examples" })
+                if (part.ContainsKey($"{module}.{count}"))
+                    return $"{module}.{count}";
+            return null;
+        }
+        var merged = new SortedDictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var name in parts.SelectMany(p => p.Keys).Distinct())
+        {
+            var holders = parts.Where(p => p.ContainsKey(name)).ToList();
+            string? count = CountOf(name, holders[0]);
+            if (holders.Count == 1)
+                merged[name] = holders[0][name];
+            else if (name.EndsWith(".num_tokens") || name.EndsWith(".num_examples") || count is null)
+                merged[name] = holders.Select(p => p[name]).Aggregate((a, b) => a + b);
+            else if (holders[0][name].dtype == ScalarType.Float64)
+                merged[name] = holders.Select(p => p[name]).Aggregate((a, b) => a + b);
+            else
+            {
+                long total = holders.Sum(p => p[count].item<long>());
+                var sum = holders
+                    .Select(p => p[name].to(ScalarType.Float64) * p[count].item<long>())
+                    .Aggregate((a, b) => a + b);
+                merged[name] = (sum / Math.Max(1, total)).to(ScalarType.Float32);
+            }
         }
         return merged;
     }

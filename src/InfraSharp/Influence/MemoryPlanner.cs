@@ -120,6 +120,9 @@ public static class MemoryPlanner
         long covSum(Linear l) => 8 * (l.In * l.In + l.Out * l.Out);
         long eigenBytes(Linear l) => 4 * (l.In * l.In + l.In + l.Out * l.Out + l.Out);
         long lambdaBytes(Linear l) => 8 * l.OutIn;
+        // On disk the covariances and eigenvalue matrices are float32 means (FactorFiles), half the running sums.
+        long covFile(Linear l) => covSum(l) / 2;
+        long lambdaFile(Linear l) => lambdaBytes(l) / 2;
         if (strategy.NeedsCovariance)
         {
             stages.Add(
@@ -236,9 +239,9 @@ public static class MemoryPlanner
         }
         long disk = 0;
         if (strategy.NeedsCovariance)
-            disk += all.Sum(l => covSum(l) + 8 + eigenBytes(l));
+            disk += all.Sum(l => covFile(l) + 8 + eigenBytes(l));
         if (strategy.Lambda != LambdaKind.None)
-            disk += all.Sum(l => lambdaBytes(l) + 8);
+            disk += all.Sum(l => lambdaFile(l) + 8);
         return new MemoryPlan
         {
             Arguments = a,

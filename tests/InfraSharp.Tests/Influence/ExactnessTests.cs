@@ -107,9 +107,10 @@ public class ExactnessTests
         // example (a_t = a), and one position per example carries a label: then the token-normalised K-FAC
         // factors give S ⊗ A = F / 2 exactly (2 tokens per example).
         using var model = Tiny(9);
-        // The 1e-6 bound sits at float32 noise amplified by the damped inverse: over model seeds 1-24 the
-        // relative error ranges 1e-7..5e-5 with either attention kernel (same spread), and this seed gives 9.6e-7
-        // with the explicit kernel, 1.5e-6 with the fused one. Pinned to the kernel it was written against.
+        // The bound sits at float32 noise amplified by the damped inverse: over model seeds 1-24 the relative error
+        // ranges 1e-7..5e-5 with either attention kernel (same spread); this seed gave 9.6e-7 with the explicit
+        // kernel while covariance files held float64 sums, 1.8e-6 since they hold float32 means (kronfluence's
+        // factor dtype too), hence 5e-6. Pinned to the kernel it was written against.
         model.AttentionKernel = AttentionKernel.Explicit;
         var labels = new[] { 17, 230, 5, 611, 90, 42 };
         var data = labels.Select((y, i) => Ex($"e{i}", [7, 7], [-100, y])).ToList();
@@ -142,7 +143,7 @@ public class ExactnessTests
         var o = ours.squeeze(0).to(ScalarType.Float64);
         double err = ((o - expected).abs().max() / expected.abs().max()).item<double>();
         Assert.True(
-            err < 1e-6 || (o - expected).abs().max().item<double>() < 1e-6,
+            err < 5e-6 || (o - expected).abs().max().item<double>() < 1e-6,
             $"relative error {err}: ours {string.Join(",", o.data<double>().ToArray())} expected "
                 + $"{string.Join(",", expected.data<double>().ToArray())}"
         );

@@ -45,8 +45,18 @@ public class InfluenceCliTests
             var b = SafeTensorsFile.ReadAll(Path.Combine(parts, stage + ".safetensors"));
             Assert.Equal(a.Keys.OrderBy(k => k), b.Keys.OrderBy(k => k));
             foreach (var k in a.Keys.Where(k => !k.EndsWith("eigenvectors")))
-                Assert.True(MaxRelDiff(b[k], a[k]) <= 1e-6, $"{stage} {k}: {MaxRelDiff(b[k], a[k])}");
+                // Covariances are float32 means: merged, the single run's up to float32 rounding. The eigenbasis and
+                // its eigenvalue corrections follow that rounding, amplified by the decomposition.
+                Assert.True(
+                    MaxRelDiff(b[k], a[k]) <= (stage == "covariance" ? 1e-6 : 1e-5),
+                    $"{stage} {k}: {MaxRelDiff(b[k], a[k])}"
+                );
         }
+        // Half the bytes of float64 sums: the statistics are float32 means beside their counts.
+        var covariance = SafeTensorsFile.ReadAll(Path.Combine(parts, "covariance.safetensors"));
+        Assert.All(covariance.Where(kv => !kv.Key.EndsWith(".num_tokens")), kv =>
+            Assert.Equal(ScalarType.Float32, kv.Value.dtype)
+        );
 
         string s1 = Fixtures.TempDir(),
             s3 = Fixtures.TempDir();
@@ -90,7 +100,8 @@ public class InfluenceCliTests
                 )
             );
         Assert.Equal(0, Infra("merge", "--scores", s3));
-        Assert.True(MaxRelDiff(Scores(s3), Scores(s1)) <= 1e-6, $"scores: {MaxRelDiff(Scores(s3), Scores(s1))}");
+        // Partitioned factors: float32 covariance means merged, so within float32 rounding amplified (1e-5).
+        Assert.True(MaxRelDiff(Scores(s3), Scores(s1)) <= 1e-5, $"scores: {MaxRelDiff(Scores(s3), Scores(s1))}");
         Assert.True(File.Exists(Path.Combine(s3, "pairwise.parquet")));
     }
 

@@ -58,7 +58,12 @@ public class ModulePartitionTests
             var b = Stage(actual, stage);
             Assert.Equal(a.Keys.Order(), b.Keys.Order());
             foreach (var key in a.Keys.Where(k => !k.EndsWith("eigenvectors")))
-                Assert.True(MaxRelDiff(b[key], a[key]) <= 1e-6, $"{stage} {key}: {MaxRelDiff(b[key], a[key])}");
+                // Covariances are float32 means: merged, the single run's up to float32 rounding. The eigenbasis and
+                // its eigenvalue corrections follow that rounding, amplified by the decomposition.
+                Assert.True(
+                    MaxRelDiff(b[key], a[key]) <= (stage == "covariance" ? 1e-6 : 1e-5),
+                    $"{stage} {key}: {MaxRelDiff(b[key], a[key])}"
+                );
         }
     }
 
@@ -143,7 +148,8 @@ public class ModulePartitionTests
         for (int i = 0; i < 2; i++)
             ScoreRun.Run(Scores(parts, 3), s, new RunOptions { Partition = new Partition(i, 2) });
         var whole = Read(s, "pairwise.safetensors");
-        Assert.True(MaxRelDiff(whole, Read(s1, "pairwise.safetensors")) <= 1e-6);
+        // Partitioned factors: float32 covariance means merged, so within float32 rounding amplified (1e-5).
+        Assert.True(MaxRelDiff(whole, Read(s1, "pairwise.safetensors")) <= 1e-5);
         var chunks = Directory.GetFiles(Path.Combine(s, "chunks"), "pairwise-*").Order().ToList();
         File.Delete(chunks[^1]);
         File.Delete(Path.Combine(s, "pairwise.safetensors"));

@@ -149,7 +149,12 @@ public class RunManifestTests
             var b = SafeTensorsFile.ReadAll(Path.Combine(parts, stage + ".safetensors"));
             Assert.Equal(a.Keys.Order(), b.Keys.Order());
             foreach (var k in a.Keys.Where(k => !k.EndsWith("eigenvectors")))
-                Assert.True(MaxRelDiff(b[k], a[k]) <= 1e-6, $"{stage} {k}: {MaxRelDiff(b[k], a[k])}");
+                // Covariances are float32 means: merged, the single run's up to float32 rounding. The eigenbasis and
+                // its eigenvalue corrections follow that rounding, amplified by the decomposition.
+                Assert.True(
+                    MaxRelDiff(b[k], a[k]) <= (stage == "covariance" ? 1e-6 : 1e-5),
+                    $"{stage} {k}: {MaxRelDiff(b[k], a[k])}"
+                );
         }
 
         // All stages with data partitions: the first partition past the covariance computes the eigenbases once,
@@ -168,7 +173,8 @@ public class RunManifestTests
         var l1 = SafeTensorsFile.ReadAll(Path.Combine(single, "lambda.safetensors"));
         var l2 = SafeTensorsFile.ReadAll(Path.Combine(all, "lambda.safetensors"));
         foreach (var k in l1.Keys)
-            Assert.True(MaxRelDiff(l2[k], l1[k]) <= 1e-6, $"{k}: {MaxRelDiff(l2[k], l1[k])}");
+            // Eigenvalue corrections over the eigenbasis of merged float32 covariance means (see above).
+            Assert.True(MaxRelDiff(l2[k], l1[k]) <= 1e-5, $"{k}: {MaxRelDiff(l2[k], l1[k])}");
 
         // Scores from the partitioned factors, partitioned over the same batch plan, equal the single run's.
         string s1 = Fixtures.TempDir(),
@@ -178,7 +184,8 @@ public class RunManifestTests
             ScoreRun.Run(ScoreArgs(parts), s3, new RunOptions { Partition = new Partition(i, 3) });
         var x = SafeTensorsFile.Open(Path.Combine(s1, "pairwise.safetensors")).Read("scores");
         var y = SafeTensorsFile.Open(Path.Combine(s3, "pairwise.safetensors")).Read("scores");
-        Assert.True(MaxRelDiff(y, x) <= 1e-6, $"{MaxRelDiff(y, x)}");
+        // Partitioned factors: float32 covariance means merged, so within float32 rounding amplified (1e-5).
+        Assert.True(MaxRelDiff(y, x) <= 1e-5, $"{MaxRelDiff(y, x)}");
     }
 
     [Fact]

@@ -171,8 +171,10 @@ public class SlurmLaunchTests(SlurmCluster cluster)
         }
         var scores = SafeTensorsFile.Open(Path.Combine(outDir, "scores", "pairwise.safetensors")).Read("scores");
         var reference = SafeTensorsFile.Open(Path.Combine(local, "scores", "pairwise.safetensors")).Read("scores");
+        // The cluster merged 8 data partitions of float32 covariance means: the single run's up to float32 rounding,
+        // which the damped inverse amplifies in the scores.
         Assert.True(
-            RelativeDifference(scores, reference) <= 1e-6,
+            RelativeDifference(scores, reference) <= 1e-5,
             $"scores differ by {RelativeDifference(scores, reference)}"
         );
     }
