@@ -130,6 +130,46 @@ public static class IndexBenchmark
                 .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]
         );
 
+    /// <summary>
+    /// <c>store-scan DIR [QUERIES]</c> (QUERIES: comma-separated counts, default 1,16,256): the warm scan's rate
+    /// against the page cache's own, in one line per query count. P is measured in the same run by reading the same
+    /// shard files sequentially into one reused buffer (after a first pass that makes them warm); each scan runs once
+    /// to warm up and is then timed.
+    /// </summary>
+    public static void StoreScan(string dir, string queries = "1,16,256")
+    {
+        using var index = GradientIndex.Open(dir);
+        _ = index.Ids();
+        var buffer = new byte[1 << 24];
+        double PageCacheRead()
+        {
+            long read = 0;
+            var sw = Stopwatch.StartNew();
+            foreach (var s in index.Shards)
+            {
+                using var fs = new FileStream(s.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1);
+                int got;
+                while ((got = fs.Read(buffer)) > 0)
+                    read += got;
+            }
+            return read / 1e9 / sw.Elapsed.TotalSeconds;
+        }
+        PageCacheRead();
+        double p = PageCacheRead();
+        var scanner = new ShardScanner(index);
+        foreach (int q in queries.Split(',').Select(int.Parse))
+        {
+            using var vectors = randn([q, index.Dimension], generator: new Generator((ulong)q));
+            scanner.Search(vectors, 100);
+            var stats = scanner.Search(vectors, 100).Scan;
+            Console.WriteLine(
+                $"store scan: {q} queries, {index.Rows} rows x {index.Dimension}, warm {stats.Seconds:F2} s, "
+                    + $"{stats.GigabytesPerSecond:F2} GB/s; page-cache read {p:F2} GB/s; "
+                    + $"ratio {stats.GigabytesPerSecond / p:F2}"
+            );
+        }
+    }
+
     /// <summary><c>index-latency DIR</c>: cold and warm query latency for 1, 16 and 256 queries.</summary>
     public static void Latency(string dir)
     {

@@ -41,6 +41,9 @@ public static class Program
             case "index-store":
                 IndexBenchmark.Store(args[1], long.Parse(args[2]), int.Parse(args[3]));
                 return 0;
+            case "store-scan":
+                IndexBenchmark.StoreScan(args[1], args.Length > 2 ? args[2] : "1,16,256");
+                return 0;
             case "index-latency":
                 IndexBenchmark.Latency(args[1]);
                 return 0;
@@ -65,7 +68,7 @@ public static class Program
                 Console.Error.WriteLine(
                     "usage: InfraSharp.Bench "
                         + "[layer|influence|attention|matmul|plan-check|index-store|index-latency|index-check-cost|"
-                        + "index-compare|explore-latency]"
+                        + "index-compare|store-scan|explore-latency]"
                 );
                 return 2;
         }

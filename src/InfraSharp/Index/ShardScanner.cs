@@ -57,42 +57,65 @@ internal sealed class ShardScanner(GradientIndex index)
         long bytes = 0,
             offset = 0;
         var progress = new ProgressMeter(sink, "scan", total, "rows");
-        foreach (var shard in _index.Shards)
+        // One set of block buffers (stored rows, scales, widened rows), reused by every block of every shard.
+        long widest = Math.Max(1, _index.Shards.Count == 0 ? 0 : _index.Shards.Max(sh => sh.WholeBlocks(BlockRows)));
+        using var buffer = empty([widest, _index.Dimension], dtype: ScalarType.Float32);
+        using var scaleBuffer = empty(widest, dtype: ScalarType.Float32);
+        var storedBuffers = new Dictionary<ScalarType, Tensor>();
+        try
         {
-            // Whole checksum blocks per step, so that every block read is checked whole (ShardFile.Block).
-            long step = shard.WholeBlocks(BlockRows);
-            for (long s = 0; s < shard.Header.Rows; s += step)
+            foreach (var shard in _index.Shards)
             {
-                cancel.ThrowIfCancellationRequested();
-                using var scope = NewDisposeScope();
-                long n = Math.Min(step, shard.Header.Rows - s);
-                var (stored, scales) = shard.Block(s, n);
-                bytes += stored.numel() * stored.ElementSize + 4 * n;
-                var scores = matmul(q, stored.to(ScalarType.Float32).transpose(0, 1)) * scales.unsqueeze(0);
-                long at = offset + s;
-                // A NaN score is neither high nor low, so the row would silently drop out of every top-k: refuse it.
-                // Checked on the [queries, n] scores, a small fraction of the block's work.
-                if (!scores.isfinite().all().item<bool>())
-                    throw NonFinite(shard, s, at, stored, scales, scores);
-                full?.narrow(1, at, n).copy_(scores);
-                Tensor forTop = scores,
-                    forBottom = scores;
-                if (include is not null)
+                // Whole checksum blocks per step, so that every block read is checked whole (ShardFile.Block).
+                long step = shard.WholeBlocks(BlockRows);
+                for (long s = 0; s < shard.Header.Rows; s += step)
                 {
-                    var keep = tensor(include.AsSpan((int)at, (int)n).ToArray()).unsqueeze(0);
-                    forTop = where(keep, scores, float.NegativeInfinity);
-                    forBottom = where(keep, scores, float.PositiveInfinity);
+                    cancel.ThrowIfCancellationRequested();
+                    using var scope = NewDisposeScope();
+                    long n = Math.Min(step, shard.Header.Rows - s);
+                    if (!storedBuffers.TryGetValue(shard.StoredType, out var storedBuffer))
+                        storedBuffers[shard.StoredType] = storedBuffer = empty(
+                                [widest, _index.Dimension],
+                                dtype: shard.StoredType
+                            )
+                            .DetachFromDisposeScope();
+                    var stored = storedBuffer.narrow(0, 0, n);
+                    var scales = scaleBuffer.narrow(0, 0, n);
+                    shard.BlockInto(s, n, stored, scales);
+                    bytes += stored.numel() * stored.ElementSize + 4 * n;
+                    var wide = RowWidening.ToFloat32(stored, buffer);
+                    var scores = matmul(q, wide.transpose(0, 1)) * scales.unsqueeze(0);
+                    long at = offset + s;
+                    // A NaN score is neither high nor low, so the row would silently drop out of every top-k: refuse
+                    // it.
+                    // Checked on the [queries, n] scores, a small fraction of the block's work.
+                    if (!scores.isfinite().all().item<bool>())
+                        throw NonFinite(shard, s, at, stored, scales, scores);
+                    full?.narrow(1, at, n).copy_(scores);
+                    Tensor forTop = scores,
+                        forBottom = scores;
+                    if (include is not null)
+                    {
+                        var keep = tensor(include.AsSpan((int)at, (int)n).ToArray()).unsqueeze(0);
+                        forTop = where(keep, scores, float.NegativeInfinity);
+                        forBottom = where(keep, scores, float.PositiveInfinity);
+                    }
+                    // Twice k candidates are kept, so that rows tied at the k-th score (duplicated training rows) are
+                    // all still there when the final order breaks ties by row.
+                    int kk = (int)Math.Min(2 * k, n);
+                    var (tv, ti) = forTop.topk(kk, dim: 1, largest: true, sorted: false);
+                    var (bv, bi) = forBottom.topk(kk, dim: 1, largest: false, sorted: false);
+                    (topV, topI) = Merge(topV, topI, tv, ti + at, 2 * k, largest: true);
+                    (botV, botI) = Merge(botV, botI, bv, bi + at, 2 * k, largest: false);
+                    progress.Report((int)Math.Min(int.MaxValue, at + n));
                 }
-                // Twice k candidates are kept, so that rows tied at the k-th score (duplicated training rows) are
-                // all still there when the final order breaks ties by row.
-                int kk = (int)Math.Min(2 * k, n);
-                var (tv, ti) = forTop.topk(kk, dim: 1, largest: true, sorted: false);
-                var (bv, bi) = forBottom.topk(kk, dim: 1, largest: false, sorted: false);
-                (topV, topI) = Merge(topV, topI, tv, ti + at, 2 * k, largest: true);
-                (botV, botI) = Merge(botV, botI, bv, bi + at, 2 * k, largest: false);
-                progress.Report((int)Math.Min(int.MaxValue, at + n));
+                offset += shard.Header.Rows;
             }
-            offset += shard.Header.Rows;
+        }
+        finally
+        {
+            foreach (var b in storedBuffers.Values)
+                b.Dispose();
         }
         var scan = new ScanStats(total, bytes, clock.Elapsed.TotalSeconds, 2.0 * nq * total * _index.Dimension);
         var ids = _index.Ids();

@@ -98,7 +98,9 @@ internal static class FactorFiles
     private static Tensor Mean(Tensor sum, long count) =>
         (sum.to(ScalarType.Float64) / Math.Max(1, count)).to(ScalarType.Float32);
 
-    /// <summary>A stored statistic back as a float64 sum: a float32 mean times its count, or an older float64 sum.</summary>
+    /// <summary>
+    /// A stored statistic back as a float64 sum: a float32 mean times its count, or an older float64 sum.
+    /// </summary>
     private static Tensor Sum(Tensor stored, long count) =>
         stored.dtype == ScalarType.Float64 ? stored : stored.to(ScalarType.Float64) * count;
 
