@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
@@ -28,18 +27,30 @@ internal static class RowWidening
         long n = rows.shape[0],
             d = rows.shape[1];
         var into = buffer.narrow(0, 0, n);
+        // Raw addresses are taken here, on the calling thread: the tasks make no TorchSharp calls (a tensor made on a
+        // pool thread would join whatever dispose scope that thread is in).
+        IntPtr from = Address(rows),
+            to = Address(into);
         int chunks = (int)((n + ChunkRows - 1) / ChunkRows);
         Parallel.For(0, chunks, c =>
         {
             long start = c * (long)ChunkRows,
                 count = Math.Min(ChunkRows, n - start);
-            using var src = rows.narrow(0, start, count);
-            using var dst = into.narrow(0, start, count);
-            TensorPrimitives.ConvertToSingle(
-                MemoryMarshal.Cast<byte, Half>(src.bytes),
-                MemoryMarshal.Cast<byte, float>(dst.bytes)
-            );
+            Convert(from + (nint)(start * d * 2), to + (nint)(start * d * 4), checked((int)(count * d)));
         });
         return into;
     }
+
+    // A CPU tensor's storage is native memory: its address stays valid outside the fixed block.
+    private static unsafe IntPtr Address(Tensor t)
+    {
+        fixed (byte* p = t.bytes)
+            return (IntPtr)p;
+    }
+
+    private static unsafe void Convert(IntPtr halves, IntPtr singles, int length) =>
+        TensorPrimitives.ConvertToSingle(
+            new ReadOnlySpan<Half>((void*)halves, length),
+            new Span<float>((void*)singles, length)
+        );
 }
