@@ -18,6 +18,9 @@ public sealed class IndexQueryRunArgumentsBinder : ArgumentsBinder<IndexQueryRun
     public Option<Influence.Measurement> Measurement { get; }
     public Option<IndexPrecondition?> Precondition { get; }
     public Option<double?> Damping { get; }
+    public Option<IndexRescore> Rescore { get; }
+    public Option<string?> Factors { get; }
+    public Option<int> RescoreK { get; }
 
     public IndexQueryRunArgumentsBinder()
     {
@@ -52,6 +55,20 @@ public sealed class IndexQueryRunArgumentsBinder : ArgumentsBinder<IndexQueryRun
             )
         );
         Damping = Sets("damping", InfluenceOptions.Damping("Added to the eigenvalues (default 0.1 × their mean)"));
+        Rescore = Sets(
+            "rescore",
+            CliOptions.Enum(
+                "--rescore",
+                "exact: score each query's top and bottom candidates again with full gradients and --factors, and "
+                    + "rank by those scores (needs --model)",
+                Defaults.Rescore
+            )
+        );
+        Factors = Sets("factors", CliOptions.OptionalPath("--factors", "With --rescore exact: the factor folder"));
+        RescoreK = Sets(
+            "rescore_k",
+            CliOptions.Int("--rescore-k", "With --rescore exact: candidates per side scored again", Defaults.RescoreK)
+        );
     }
 
     public override IndexQueryRunArguments Bind(ParseResult result) =>
@@ -66,5 +83,8 @@ public sealed class IndexQueryRunArgumentsBinder : ArgumentsBinder<IndexQueryRun
             Measurement = result.GetValue(Measurement),
             Precondition = result.GetValue(Precondition),
             Damping = result.GetValue(Damping),
+            Rescore = result.GetValue(Rescore),
+            Factors = result.GetValue(Factors),
+            RescoreK = result.GetValue(RescoreK),
         };
 }

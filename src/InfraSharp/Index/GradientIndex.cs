@@ -107,6 +107,13 @@ internal sealed class GradientIndex : IDisposable
     public IReadOnlyList<string> Ids() =>
         _ids ??= Shards.SelectMany(s => IndexRows.ReadStrings(IndexRows.PathFor(s.Path), "id")).ToArray();
 
+    /// <summary>Every row's source file and line, in index order (where exact rescoring reads rows again).</summary>
+    public (string[] Sources, long[] Lines) Origins() =>
+        (
+            Shards.SelectMany(s => IndexRows.ReadStrings(IndexRows.PathFor(s.Path), "source")).ToArray(),
+            Shards.SelectMany(s => IndexRows.ReadLongs(IndexRows.PathFor(s.Path), "line")).ToArray()
+        );
+
     public void Dispose()
     {
         foreach (var s in Shards)

@@ -46,7 +46,12 @@ public static class IndexQueryRun
         OutputGuard.Folder(
             outDir,
             "--out",
-            RunInput.Of(("--index", args.Index), ("--queries", args.Queries), ("--model", args.Model))
+            RunInput.Of(
+                ("--index", args.Index),
+                ("--queries", args.Queries),
+                ("--model", args.Model),
+                ("--factors", args.Factors)
+            )
         );
         RunManifest.Claim(outDir, IndexQueryFolder.Kind);
         using var searcher = IndexSearcher.Open(args.Index, args.Model, options.Device, args.Precondition);
@@ -57,24 +62,31 @@ public static class IndexQueryRun
         using var vectors = searcher.QueryVectors(queries, args.Measurement, args.Damping);
         Stage("query gradients");
         options.Cancellation.ThrowIfCancellationRequested();
+        bool exact = args.Rescore == IndexRescore.Exact;
         var result = searcher.Search(
             vectors,
-            args.TopK,
+            exact ? args.RescoreK : args.TopK,
             include,
             args.FullScores,
             options.Progress,
             options.Cancellation
         );
         Stage("scan");
+        var (top, bottom) = (result.Top, result.Bottom);
+        if (exact)
+        {
+            (top, bottom) = ExactRescoring.Rescore(searcher.Index, result, args, options);
+            Stage($"rescore {args.RescoreK} candidates per side exactly");
+        }
         var lines = queries.Select(
             (q, i) =>
                 new JsonObject
                 {
                     ["query_id"] = q.Id,
-                    ["top_ids"] = Ids(result.Top[i]),
-                    ["top_scores"] = Scores(result.Top[i]),
-                    ["bottom_ids"] = Ids(result.Bottom[i]),
-                    ["bottom_scores"] = Scores(result.Bottom[i]),
+                    ["top_ids"] = Ids(top[i]),
+                    ["top_scores"] = Scores(top[i]),
+                    ["bottom_ids"] = Ids(bottom[i]),
+                    ["bottom_scores"] = Scores(bottom[i]),
                 }.ToJsonString()
         );
         AtomicFile.WriteAllLines(Path.Combine(outDir, IndexQueryFolder.TopFile), lines);

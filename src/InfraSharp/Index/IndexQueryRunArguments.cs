@@ -35,6 +35,15 @@ public sealed record IndexQueryRunArguments
     /// <summary>Added to the eigenvalues before inversion; null: 0.1 × their mean per module.</summary>
     public double? Damping { get; init; }
 
+    /// <summary>Two-stage queries: the store's candidates scored again exactly, or not.</summary>
+    public IndexRescore Rescore { get; init; } = IndexRescore.None;
+
+    /// <summary>With <see cref="Rescore"/> exact: the factor folder the exact scores use.</summary>
+    public string? Factors { get; init; }
+
+    /// <summary>With <see cref="Rescore"/> exact: each query's top and bottom candidates scored again.</summary>
+    public int RescoreK { get; init; } = 1000;
+
     /// <summary>A copy with the paths made absolute (as manifests record them).</summary>
     public IndexQueryRunArguments Normalized() =>
         this with
@@ -42,6 +51,7 @@ public sealed record IndexQueryRunArguments
             Index = Path.GetFullPath(Index),
             Queries = Path.GetFullPath(Queries),
             Model = Model is null ? null : Path.GetFullPath(Model),
+            Factors = Factors is null ? null : Path.GetFullPath(Factors),
         };
 
     /// <summary>Range checks and the queries' presence, each message naming its property's path.</summary>
@@ -53,5 +63,21 @@ public sealed record IndexQueryRunArguments
             throw InputError.ArgumentAt($"{at / "damping"} must be a finite value >= 0 (got {d})");
         if (!File.Exists(Queries))
             throw InputError.MissingFileAt($"{at / "queries"} {Queries}: no such file", Queries);
+        if (Rescore == IndexRescore.None)
+        {
+            if (Factors is not null)
+                throw InputError.ArgumentAt(
+                    $"{at / "factors"} is for exact rescoring: it needs {at / "rescore"} exact"
+                );
+            return;
+        }
+        if (RescoreK < TopK)
+            throw InputError.ArgumentAt($"{at / "rescore_k"} must be at least {at / "top_k"} ({TopK}; got {RescoreK})");
+        if (Model is null)
+            throw InputError.ArgumentAt($"{at / "rescore"} exact needs {at / "model"} (the model the factors fit)");
+        if (Factors is null)
+            throw InputError.ArgumentAt($"{at / "rescore"} exact needs {at / "factors"}");
+        if (!Directory.Exists(Factors))
+            throw InputError.MissingFileAt($"{at / "factors"} {Factors}: no such folder", Factors);
     }
 }
