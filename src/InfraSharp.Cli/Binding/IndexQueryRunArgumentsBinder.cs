@@ -20,7 +20,7 @@ public sealed class IndexQueryRunArgumentsBinder : ArgumentsBinder<IndexQueryRun
     public Option<double?> Damping { get; }
     public Option<IndexRescore> Rescore { get; }
     public Option<string?> Factors { get; }
-    public Option<int> RescoreK { get; }
+    public Option<int?> RescoreK { get; }
 
     public IndexQueryRunArgumentsBinder()
     {
@@ -67,7 +67,11 @@ public sealed class IndexQueryRunArgumentsBinder : ArgumentsBinder<IndexQueryRun
         Factors = Sets("factors", CliOptions.OptionalPath("--factors", "With --rescore exact: the factor folder"));
         RescoreK = Sets(
             "rescore_k",
-            CliOptions.Int("--rescore-k", "With --rescore exact: candidates per side scored again", Defaults.RescoreK)
+            new Option<int?>("--rescore-k")
+            {
+                Description =
+                    $"With --rescore exact: candidates per side scored again (default {Defaults.RescoreCandidates})",
+            }
         );
     }
 

@@ -21,7 +21,7 @@ internal static class ExactRescoring
     {
         var rows = candidates
             .Top.Concat(candidates.Bottom)
-            .SelectMany(hits => hits.Take(args.RescoreK))
+            .SelectMany(hits => hits.Take(args.RescoreCandidates))
             .Select(h => h.Row)
             .Distinct()
             .Order()
@@ -54,8 +54,8 @@ internal static class ExactRescoring
             .Select(q =>
                 candidates
                     .Top[q]
-                    .Take(args.RescoreK)
-                    .Concat(candidates.Bottom[q].Take(args.RescoreK))
+                    .Take(args.RescoreCandidates)
+                    .Concat(candidates.Bottom[q].Take(args.RescoreCandidates))
                     .DistinctBy(h => h.Row)
             )
             .ToList();

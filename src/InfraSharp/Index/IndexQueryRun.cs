@@ -65,7 +65,7 @@ public static class IndexQueryRun
         bool exact = args.Rescore == IndexRescore.Exact;
         var result = searcher.Search(
             vectors,
-            exact ? args.RescoreK : args.TopK,
+            exact ? args.RescoreCandidates : args.TopK,
             include,
             args.FullScores,
             options.Progress,
@@ -76,7 +76,7 @@ public static class IndexQueryRun
         if (exact)
         {
             (top, bottom) = ExactRescoring.Rescore(searcher.Index, result, args, options);
-            Stage($"rescore {args.RescoreK} candidates per side exactly");
+            Stage($"rescore {args.RescoreCandidates} candidates per side exactly");
         }
         var lines = queries.Select(
             (q, i) =>

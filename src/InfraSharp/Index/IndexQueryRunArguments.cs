@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using InfraSharp.Influence;
 
 namespace InfraSharp.Index;
@@ -35,14 +36,26 @@ public sealed record IndexQueryRunArguments
     /// <summary>Added to the eigenvalues before inversion; null: 0.1 × their mean per module.</summary>
     public double? Damping { get; init; }
 
-    /// <summary>Two-stage queries: the store's candidates scored again exactly, or not.</summary>
+    /// <summary>
+    /// Two-stage queries: the store's candidates scored again exactly, or not. The rescoring properties are not
+    /// written at their defaults, so that manifests of queries from before them keep their bytes.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public IndexRescore Rescore { get; init; } = IndexRescore.None;
 
     /// <summary>With <see cref="Rescore"/> exact: the factor folder the exact scores use.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Factors { get; init; }
 
-    /// <summary>With <see cref="Rescore"/> exact: each query's top and bottom candidates scored again.</summary>
-    public int RescoreK { get; init; } = 1000;
+    /// <summary>
+    /// With <see cref="Rescore"/> exact: each query's top and bottom candidates scored again (null: 1,000).
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? RescoreK { get; init; }
+
+    /// <summary>The candidates per side that exact rescoring scores again.</summary>
+    [JsonIgnore]
+    public int RescoreCandidates => RescoreK ?? 1000;
 
     /// <summary>A copy with the paths made absolute (as manifests record them).</summary>
     public IndexQueryRunArguments Normalized() =>
@@ -71,8 +84,10 @@ public sealed record IndexQueryRunArguments
                 );
             return;
         }
-        if (RescoreK < TopK)
-            throw InputError.ArgumentAt($"{at / "rescore_k"} must be at least {at / "top_k"} ({TopK}; got {RescoreK})");
+        if (RescoreCandidates < TopK)
+            throw InputError.ArgumentAt(
+                $"{at / "rescore_k"} must be at least {at / "top_k"} ({TopK}; got {RescoreCandidates})"
+            );
         if (Model is null)
             throw InputError.ArgumentAt($"{at / "rescore"} exact needs {at / "model"} (the model the factors fit)");
         if (Factors is null)

@@ -123,6 +123,7 @@ public class EveryCommandRefusalTests
                 ["curate", "--data", bad, "--out", Path.Combine(Out("cur"), "c.jsonl")]
             ),
             ["demo"] = new("thesis.tex", mine, ["demo", "--out", mine, "--quick"]),
+            ["experiment"] = new("thesis.tex", mine, ["experiment", "--out", mine, "--quick"]),
             ["init"] = new(
                 "--tokenizer",
                 Out("init"),
