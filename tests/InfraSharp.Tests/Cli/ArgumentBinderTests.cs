@@ -37,11 +37,33 @@ public class ArgumentBinderTests
         var json = Json(bound).AsObject();
         foreach (var (path, flag) in binder.Flags)
         {
-            Assert.True(ArgumentPathTests.Holds(json, path), $"{flag} sets {path}, which is not in {json}");
+            Assert.True(
+                ArgumentPathTests.Holds(json, path) || OmittedAtDefault(typeof(T), path),
+                $"{flag} sets {path}, which is not in {json}"
+            );
             Assert.Contains(binder.Options, o => o.Name == flag);
         }
         return bound;
     }
+
+    /// <summary>
+    /// A top-level property left out of the JSON at its default (so that manifests from before it keep their bytes):
+    /// the binder's path still names a real property of the record.
+    /// </summary>
+    private static bool OmittedAtDefault(Type record, string path) =>
+        !path.Contains('.')
+        && record
+            .GetProperties()
+            .Any(p =>
+                JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Name) == path
+                && p.GetCustomAttributes(typeof(System.Text.Json.Serialization.JsonIgnoreAttribute), false)
+                    .Cast<System.Text.Json.Serialization.JsonIgnoreAttribute>()
+                    .Any(a =>
+                        a.Condition
+                            is System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault
+                                or System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull
+                    )
+            );
 
     [Fact]
     public void EveryBinderTakesItsRecordsDefaults()
