@@ -7,6 +7,11 @@ namespace InfraSharp.Tests.Models;
 /// The fused (SDPA) attention that training and influence take against the explicit path that transformers'
 /// eager attention computes: same logits on real tokens and same parameter gradients, in float32.
 /// </summary>
+// Run alone: twice today, run beside the rest of the fast tier, its float64 case failed inside libtorch (a Scalar
+// of an unexpected kind in add), and it passes on its own; until that is understood it does not share the process's
+// threads with other tests.
+[CollectionDefinition(nameof(AttentionKernelTests), DisableParallelization = true)]
+[Collection(nameof(AttentionKernelTests))]
 public class AttentionKernelTests
 {
     // Lengths over 512 and over 192 make the CPU flash kernel work in several query and key blocks (its online
