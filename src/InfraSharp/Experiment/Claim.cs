@@ -46,6 +46,11 @@ public sealed record Claim(
         : high < 0 ? ClaimVerdict.Contradicted
         : ClaimVerdict.CantTell;
 
+    /// <summary>A finding this run could not measure (no rows, no per-token scores, not retrained): why, no value.
+    /// </summary>
+    public static Claim Unmeasured(string finding, string measure, string why) =>
+        new(finding, measure, double.NaN, double.NaN, double.NaN, ClaimVerdict.CantTell, why);
+
     /// <summary>The verdict as <c>claims.md</c> writes it.</summary>
     public string VerdictText =>
         Verdict switch

@@ -79,26 +79,10 @@ public static class PaperClaims
             $"mean normalised influence on {queryDomain} queries: {trainDomain} L{string.Join("-", more)} minus "
             + $"L{string.Join("-", less)}";
         if (qs.Count == 0)
-            return new Claim(
-                finding,
-                measure,
-                double.NaN,
-                double.NaN,
-                double.NaN,
-                ClaimVerdict.CantTell,
-                $"no {queryDomain} query"
-            );
+            return Claim.Unmeasured(finding, measure, $"no {queryDomain} query");
         var (a, b) = (Values(more), Values(less));
         if (a.Count == 0 || b.Count == 0)
-            return new Claim(
-                finding,
-                measure,
-                double.NaN,
-                double.NaN,
-                double.NaN,
-                ClaimVerdict.CantTell,
-                "no training rows at those levels"
-            );
+            return Claim.Unmeasured(finding, measure, "no training rows at those levels");
         var (d, lo, hi) = DifferenceInterval(a, b, seed);
         return new Claim(finding, measure, d, lo, hi, Claim.From(lo, hi));
     }
@@ -139,15 +123,7 @@ public static class PaperClaims
             r.QueryGroup == $"domain={domain}" && r.Tag == "exploration"
         );
         return row is null
-            ? new Claim(
-                finding,
-                measure,
-                double.NaN,
-                double.NaN,
-                double.NaN,
-                ClaimVerdict.CantTell,
-                "no exploration steps scored (per-token scores needed)"
-            )
+            ? Claim.Unmeasured(finding, measure, "no exploration steps scored (per-token scores needed)")
             : new Claim(
                 finding,
                 measure,
@@ -174,15 +150,7 @@ public static class PaperClaims
             $"mean normalised per-token influence on {domain} queries: {category} minus the strongest other category"
             + (best is null ? "" : $" ({best.Category})");
         if (lead is null || best is null)
-            return new Claim(
-                finding,
-                measure,
-                double.NaN,
-                double.NaN,
-                double.NaN,
-                ClaimVerdict.CantTell,
-                "no token categories to compare (per-token scores needed)"
-            );
+            return Claim.Unmeasured(finding, measure, "no token categories to compare (per-token scores needed)");
         double lo = lead.Stats.CiLow - best.Stats.CiHigh,
             hi = lead.Stats.CiHigh - best.Stats.CiLow;
         return new Claim(finding, measure, lead.Stats.Mean - best.Stats.Mean, lo, hi, Claim.From(lo, hi));
@@ -202,15 +170,7 @@ public static class PaperClaims
             r.Mix == flip && r.Reference == random && r.Domain == domain && r.Level == "all"
         );
         if (row is null)
-            return new Claim(
-                finding,
-                measure,
-                double.NaN,
-                double.NaN,
-                double.NaN,
-                ClaimVerdict.CantTell,
-                "not retrained"
-            );
+            return Claim.Unmeasured(finding, measure, "not retrained");
         var c = row.Comparison;
         if (c.Seeds < PairedComparison.MinimumSeeds)
             return new Claim(
