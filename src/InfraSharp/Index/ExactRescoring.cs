@@ -41,6 +41,14 @@ internal static class ExactRescoring
         var train = Read(rows, sources, lines, index.Ids(), session);
         var queries = session.Encode(DatasetReader.Read(args.Queries).Select(r => r.Fields));
         var exact = session.Score(queries, train, options);
+        // A NaN is neither high nor low: it would land anywhere in the ranking with exit 0. Refuse it, naming it.
+        for (int q = 0; q < queries.Count; q++)
+        for (int j = 0; j < train.Count; j++)
+            if (!double.IsFinite(exact[q, j]))
+                throw InputError.Data(
+                    $"--rescore exact: query '{queries[q].Id}' scores row '{train[j].Id}' as {exact[q, j]}; the model "
+                        + "or the row gives non-finite values"
+                );
         var column = rows.Select((r, j) => (r, j)).ToDictionary(x => x.r, x => x.j);
         var ids = index.Ids();
         IReadOnlyList<IndexHit> Ranked(int q, IEnumerable<IndexHit> hits, bool largest)
